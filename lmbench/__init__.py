@@ -1,0 +1,1 @@
+"""lmbench: declarative LM programs with a notebook workbench."""

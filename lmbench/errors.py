@@ -1,0 +1,164 @@
+"""Every exception lmbench raises, in one place.
+
+Hierarchy::
+
+    LMBenchError                    base of everything below
+    ├── ConfigError                 bad setting, environment variable, or missing optional extra
+    ├── SignatureError              a signature that cannot be built (bad syntax, unknown type)
+    ├── InputError                  missing/unexpected/badly typed inputs to a module call
+    ├── AdapterParseError           model output that no parsing rule could turn into the fields
+    ├── ProviderError               an LM provider failed (carries status, provider, retryable)
+    │   ├── AuthenticationError     401/403, or no API key configured
+    │   ├── RateLimitError          429 (retryable unless the quota is exhausted)
+    │   ├── ProviderTimeout         connect/read timeout or deadline passed
+    │   └── ProviderConnectionError connection refused/reset
+    ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
+    ├── ReplayMissError             replay "play" mode has no recording for a request
+    └── ToolError                   a tool raised or was called with bad arguments
+
+Messages name the field or setting, the value, and the fix.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "AdapterParseError",
+    "AuthenticationError",
+    "BudgetExceeded",
+    "ConfigError",
+    "InputError",
+    "LMBenchError",
+    "ProviderConnectionError",
+    "ProviderError",
+    "ProviderTimeout",
+    "RateLimitError",
+    "ReplayMissError",
+    "SignatureError",
+    "ToolError",
+]
+
+
+def _truncate(text: str, limit: int = 400) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
+
+
+class LMBenchError(Exception):
+    """Base class of every lmbench error."""
+
+
+class ConfigError(LMBenchError):
+    """A setting, environment variable or optional dependency is wrong or missing."""
+
+
+class SignatureError(LMBenchError):
+    """A signature could not be built or changed."""
+
+
+class InputError(LMBenchError, TypeError):
+    """A module was called with missing, unexpected or badly typed inputs."""
+
+
+class AdapterParseError(LMBenchError, ValueError):
+    """The model's text could not be parsed into the signature's output fields.
+
+    Attributes name everything needed to see what went wrong: the adapter, the field
+    (``None`` when the whole structure failed), the expected type, the raw text, and the
+    fields parsed before the failure (``parsed``), so nothing already done is lost.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        adapter: str,
+        field: str | None = None,
+        expected: str | None = None,
+        raw: str = "",
+        parsed: dict[str, Any] | None = None,
+        span: tuple[int, int] | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.field = field
+        self.expected = expected
+        self.raw = raw
+        self.parsed = dict(parsed or {})
+        self.span = span
+        self.reason = message
+        parts = [f"{adapter} could not parse"]
+        if field:
+            parts.append(f" field '{field}'")
+        if expected:
+            parts.append(f" (expected {expected})")
+        parts.append(f": {message}")
+        text = "".join(parts)
+        text += f"\nraw text: {_truncate(raw)!r}"
+        if self.parsed:
+            text += f"\nparsed so far: {sorted(self.parsed)}"
+        super().__init__(text)
+
+
+class ProviderError(LMBenchError):
+    """An LM provider call failed.
+
+    ``status`` is the HTTP status (``None`` for transport errors), ``retryable`` tells the
+    retry loop whether another attempt may succeed.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        provider: str,
+        status: int | None = None,
+        retryable: bool = False,
+        request_id: str | None = None,
+        body: str | None = None,
+        attempts: list[Any] | None = None,
+    ) -> None:
+        self.provider = provider
+        self.status = status
+        self.retryable = retryable
+        self.request_id = request_id
+        self.body = body
+        self.attempts = list(attempts or [])
+        self.message = message
+        head = f"{provider}"
+        if status is not None:
+            head += f" HTTP {status}"
+        super().__init__(f"{head}: {message}")
+
+
+class AuthenticationError(ProviderError):
+    """The provider rejected the credentials, or none were configured."""
+
+
+class RateLimitError(ProviderError):
+    """The provider answered 429."""
+
+
+class ProviderTimeout(ProviderError):
+    """A timeout or the per-call deadline was reached."""
+
+
+class ProviderConnectionError(ProviderError):
+    """The connection could not be made or was cut."""
+
+
+class BudgetExceeded(LMBenchError):
+    """A budget limit would be crossed (before a call) or was crossed (after one)."""
+
+    def __init__(self, message: str, *, kind: str, spent: float, limit: float) -> None:
+        self.kind = kind
+        self.spent = spent
+        self.limit = limit
+        super().__init__(message)
+
+
+class ReplayMissError(LMBenchError):
+    """Replay is in play mode and no recording matches the request."""
+
+
+class ToolError(LMBenchError):
+    """A tool failed or received bad arguments."""
