@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +130,12 @@ class LMCall:
     async def arun(self) -> LMResponse:
         self.response = await self.lm.agenerate(self.request)
         return self.response
+
+    async def astream(self) -> AsyncIterator[StreamChunk]:
+        async for chunk in self.lm.astream(self.request):
+            if chunk.response is not None:
+                self.response = chunk.response
+            yield chunk
 
     def set_parse(
         self, *, adapter: str, diagnostics: list[dict[str, Any]], error: Exception | None = None

@@ -1,0 +1,33 @@
+"""``History``: earlier turns of a conversation, passed as an input field."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["History"]
+
+
+@dataclass(frozen=True)
+class History:
+    """Earlier turns, each a dict of the signature's field names to values.
+
+    ``History([{"question": "2+2?", "answer": "4"}])`` renders as earlier user/assistant turns
+    in front of the current one.
+    """
+
+    turns: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
+
+    def __init__(self, turns: Iterable[Mapping[str, Any]] = ()) -> None:
+        object.__setattr__(self, "turns", tuple(dict(t) for t in turns))
+
+    def append(self, turn: Mapping[str, Any]) -> History:
+        """A new History with one more turn."""
+        return History([*self.turns, turn])
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.turns)
