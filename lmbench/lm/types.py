@@ -190,6 +190,9 @@ class Capabilities:
     tools: bool = False
     streaming: bool = True
     multiple_choices: bool = False  # honours n > 1 in one request
+    # Small models that follow free-form formats poorly but decode JSON under a grammar
+    # reliably: the default adapter asks them for structured output first.
+    prefers_structured_output: bool = False
 
 
 @dataclass
