@@ -1,1 +1,107 @@
-"""lmbench: declarative LM programs with a notebook workbench."""
+"""lmbench: declarative LM programs, with a notebook workbench.
+
+State what goes in and what comes out (a signature), pick a module, and lmbench writes the
+prompt, calls the model, parses and validates the answer, and records every call::
+
+    import lmbench
+    qa = lmbench.Predict("question -> answer: int")
+    qa(question="How many legs has a spider?").answer
+
+Names are imported on first use, so ``import lmbench`` stays fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # signatures and values
+    "Signature": "lmbench.signatures",
+    "InputField": "lmbench.signatures",
+    "OutputField": "lmbench.signatures",
+    "Example": "lmbench.primitives",
+    "Prediction": "lmbench.primitives",
+    "History": "lmbench.primitives",
+    "Image": "lmbench.types",
+    "Audio": "lmbench.types",
+    "Document": "lmbench.types",
+    # modules
+    "Module": "lmbench.modules",
+    "Predict": "lmbench.modules",
+    "ChainOfThought": "lmbench.modules",
+    "typed": "lmbench.modules",
+    # adapters
+    "ChatAdapter": "lmbench.adapters",
+    "JSONAdapter": "lmbench.adapters",
+    "XMLAdapter": "lmbench.adapters",
+    "TwoStepAdapter": "lmbench.adapters",
+    "FallbackAdapter": "lmbench.adapters",
+    # LMs
+    "LM": "lmbench.lm",
+    "BaseLM": "lmbench.lm",
+    "ScriptedLM": "lmbench.lm",
+    "resolve_lm": "lmbench.lm",
+    "register_provider": "lmbench.lm",
+    # settings
+    "configure": "lmbench.settings",
+    "context": "lmbench.settings",
+    # errors
+    "LMBenchError": "lmbench.errors",
+    "ConfigError": "lmbench.errors",
+    "SignatureError": "lmbench.errors",
+    "InputError": "lmbench.errors",
+    "AdapterParseError": "lmbench.errors",
+    "ProviderError": "lmbench.errors",
+    "BudgetExceeded": "lmbench.errors",
+}
+
+__all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'lmbench' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext lmbench``: registers the magics and the rich displays."""
+    from lmbench.notebook.extension import load
+
+    load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    from lmbench.notebook.extension import unload
+
+    unload(ipython)
+
+
+if TYPE_CHECKING:
+    from lmbench.adapters import ChatAdapter, FallbackAdapter, JSONAdapter, TwoStepAdapter, XMLAdapter
+    from lmbench.errors import (
+        AdapterParseError,
+        BudgetExceeded,
+        ConfigError,
+        InputError,
+        LMBenchError,
+        ProviderError,
+        SignatureError,
+    )
+    from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
+    from lmbench.modules import ChainOfThought, Module, Predict, typed
+    from lmbench.primitives import Example, History, Prediction
+    from lmbench.settings import configure, context
+    from lmbench.signatures import InputField, OutputField, Signature
+    from lmbench.types import Audio, Document, Image

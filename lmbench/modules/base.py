@@ -1,0 +1,92 @@
+"""``Module``: the base of every program, with parameter discovery and JSON save/load."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lmbench.errors import ConfigError
+
+if TYPE_CHECKING:
+    from lmbench.modules.predict import Predict
+
+__all__ = ["Module"]
+
+
+class Module:
+    """A program made of predictors and other modules. Subclasses implement ``forward``.
+
+    Calling a module runs ``forward`` inside a node of the call tree, so every LM call it
+    makes (directly or through nested modules) is attributed to it.
+    """
+
+    callbacks: tuple[Any, ...] = ()
+
+    def forward(self, **inputs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} must implement forward(**inputs)")
+
+    def __call__(self, **inputs: Any) -> Any:
+        from lmbench.observe.calls import module_call
+
+        with module_call(type(self).__name__, callbacks=self.callbacks) as node:
+            result = self.forward(**inputs)
+        if hasattr(result, "call") and getattr(result, "call", None) is not node:
+            result.call = node
+        return result
+
+    # -- parameters ---------------------------------------------------------------------------
+
+    def named_predictors(self) -> Iterator[tuple[str, Predict]]:
+        """Every Predict inside this module (itself included), with its attribute path."""
+        from lmbench.modules.predict import Predict
+
+        seen: set[int] = set()
+
+        def walk(obj: Any, path: str) -> Iterator[tuple[str, Predict]]:
+            if id(obj) in seen:
+                return
+            seen.add(id(obj))
+            if isinstance(obj, Predict):
+                yield path or "self", obj
+            if isinstance(obj, Module):
+                for name, value in vars(obj).items():
+                    if isinstance(value, Module):
+                        yield from walk(value, f"{path}.{name}" if path else name)
+                    elif isinstance(value, (list, tuple)):
+                        for i, item in enumerate(value):
+                            if isinstance(item, Module):
+                                yield from walk(item, f"{path}.{name}[{i}]" if path else f"{name}[{i}]")
+
+        yield from walk(self, "")
+
+    # -- save / load (JSON only, never pickle) ---------------------------------------------
+
+    def dump_state(self) -> dict[str, Any]:
+        return {name: p.dump_state() for name, p in self.named_predictors()}
+
+    def load_state(self, state: dict[str, Any]) -> None:
+        predictors = dict(self.named_predictors())
+        unknown = set(state) - set(predictors)
+        if unknown:
+            raise ConfigError(
+                f"saved state names predictors {sorted(unknown)} that this {type(self).__name__} lacks; "
+                f"it has {sorted(predictors)}"
+            )
+        for name, part in state.items():
+            predictors[name].load_state(part)
+
+    def save(self, path: str | Path) -> Path:
+        """Write demos, instructions and config as JSON (no API keys, no pickle)."""
+        target = Path(path)
+        target.write_text(json.dumps({"lmbench": 1, "program": type(self).__name__, "state": self.dump_state()}, indent=2, default=str))
+        return target
+
+    def load(self, path: str | Path) -> Module:
+        """Read what ``save`` wrote into this program; returns self."""
+        data = json.loads(Path(path).read_text())
+        if not isinstance(data, dict) or "state" not in data:
+            raise ConfigError(f"{path} is not an lmbench program file (no 'state' key)")
+        self.load_state(data["state"])
+        return self

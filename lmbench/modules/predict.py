@@ -1,0 +1,173 @@
+"""``Predict``: one LM call that turns a signature's inputs into its outputs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+from lmbench.adapters import Adapter, AdapterResult, FieldDelta, default_adapter, resolve_adapter
+from lmbench.lm.base import LM
+from lmbench.modules.base import Module
+from lmbench.modules.inputs import check_inputs
+from lmbench.observe.calls import ModuleCall, module_call
+from lmbench.primitives.prediction import Prediction
+from lmbench.settings import current, get_lm
+from lmbench.signatures.signature import Signature, ensure_signature
+
+__all__ = ["Predict"]
+
+_CONFIG_KEYS = frozenset(
+    {"temperature", "max_tokens", "n", "stop", "seed", "cache", "tools", "tool_choice"}
+)
+
+
+class Predict(Module):
+    """Ask an LM for a signature's outputs.
+
+    >>> qa = Predict("question -> answer")
+    >>> qa(question="What is the capital of France?").answer
+
+    Per-call overrides: ``lm=`` (a name or LM), ``adapter=``, ``config=`` (temperature,
+    max_tokens, stop, seed, cache), ``n=`` (several completions), ``demos=``.
+    """
+
+    def __init__(
+        self,
+        signature: Signature | str,
+        *,
+        demos: Sequence[Mapping[str, Any]] = (),
+        config: Mapping[str, Any] | None = None,
+        adapter: Adapter | str | None = None,
+        lm: LM | str | None = None,
+        types: Mapping[str, Any] | None = None,
+        callbacks: Sequence[Any] = (),
+    ) -> None:
+        self.signature = ensure_signature(signature, types)
+        self.demos = [dict(d) for d in demos]
+        self.config = _check_config(config or {})
+        self.adapter = resolve_adapter(adapter) if adapter is not None else None
+        self.lm = lm
+        self.callbacks = tuple(callbacks)
+
+    # -- preparing ------------------------------------------------------------------------------
+
+    def _prepare(
+        self, call_kwargs: dict[str, Any]
+    ) -> tuple[LM, Adapter, dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
+        lm_override = call_kwargs.pop("lm", None)
+        adapter_override = call_kwargs.pop("adapter", None)
+        config_override = call_kwargs.pop("config", None)
+        n = call_kwargs.pop("n", None)
+        demos = call_kwargs.pop("demos", None)
+        inputs = check_inputs(self.signature, call_kwargs)
+        settings = current()
+        lm = get_lm(lm_override if lm_override is not None else self.lm if self.lm is not None else None)
+        adapter_choice = adapter_override or self.adapter or settings.adapter
+        adapter = resolve_adapter(adapter_choice) if adapter_choice is not None else default_adapter(lm)
+        config: dict[str, Any] = {}
+        if settings.temperature is not None:
+            config["temperature"] = settings.temperature
+        if settings.max_tokens is not None:
+            config["max_tokens"] = settings.max_tokens
+        config.update(self.config)
+        if config_override:
+            config.update(_check_config(config_override))
+        if n is not None:
+            config["n"] = n
+        return lm, adapter, config, self.demos if demos is None else [dict(d) for d in demos], inputs
+
+    def _prediction(
+        self, result: AdapterResult, inputs: dict[str, Any], node: ModuleCall, signature: Signature
+    ) -> Prediction:
+        return Prediction(
+            result.completions[0],
+            completions=result.completions,
+            signature=signature,
+            inputs=inputs,
+            adapter=result.adapter,
+            repairs=result.repairs,
+            attempts=result.attempts,
+            call=node,
+        )
+
+    def _signature_for_call(self) -> Signature:
+        """The signature sent to the adapter; ChainOfThought extends it."""
+        return self.signature
+
+    # -- calling --------------------------------------------------------------------------------
+
+    def __call__(self, **kwargs: Any) -> Prediction:
+        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+        signature = self._signature_for_call()
+        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+            result = adapter.run(lm, signature, inputs, demos, config)
+        return self._prediction(result, inputs, node, signature)
+
+    async def acall(self, **kwargs: Any) -> Prediction:
+        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+        signature = self._signature_for_call()
+        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+            result = await adapter.arun(lm, signature, inputs, demos, config)
+        return self._prediction(result, inputs, node, signature)
+
+    def stream(self, **kwargs: Any) -> Iterator[FieldDelta | Prediction]:
+        """Yield ``FieldDelta`` for each output field as its text arrives, then the Prediction."""
+        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+        signature = self._signature_for_call()
+        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+            for event in adapter.stream(lm, signature, inputs, demos, config):
+                if isinstance(event, AdapterResult):
+                    result = event
+                else:
+                    yield event
+        yield self._prediction(result, inputs, node, signature)
+
+    async def astream(self, **kwargs: Any) -> AsyncIterator[FieldDelta | Prediction]:
+        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+        signature = self._signature_for_call()
+        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+            async for event in adapter.astream(lm, signature, inputs, demos, config):
+                if isinstance(event, AdapterResult):
+                    result = event
+                else:
+                    yield event
+        yield self._prediction(result, inputs, node, signature)
+
+    def render(self, **kwargs: Any) -> str:
+        """The exact prompt this call would send, without calling the LM."""
+        lm, adapter, _config, demos, inputs = self._prepare(kwargs)
+        return adapter.render(self._signature_for_call(), inputs, demos)
+
+    # -- state ----------------------------------------------------------------------------------
+
+    def dump_state(self) -> dict[str, Any]:
+        return {
+            "signature": str(self.signature),
+            "instructions": self.signature.instructions,
+            "fields": {
+                name: {"desc": f.desc, "prefix": f.prefix} for name, f in self.signature.fields.items()
+            },
+            "demos": self.demos,
+            "config": self.config,
+        }
+
+    def load_state(self, state: Mapping[str, Any]) -> None:
+        signature = self.signature.with_instructions(state.get("instructions", self.signature.instructions))
+        for name, changes in state.get("fields", {}).items():
+            if name in signature.fields:
+                signature = signature.with_updated_fields(name, **changes)
+        self.signature = signature
+        self.demos = [dict(d) for d in state.get("demos", [])]
+        self.config = _check_config(state.get("config", {}))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.signature})"
+
+
+def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
+    from lmbench.errors import ConfigError
+
+    unknown = set(config) - _CONFIG_KEYS
+    if unknown:
+        raise ConfigError(f"unknown config key(s) {sorted(unknown)}; known: {sorted(_CONFIG_KEYS)}")
+    return dict(config)
