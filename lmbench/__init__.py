@@ -89,7 +89,13 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:
-    from lmbench.adapters import ChatAdapter, FallbackAdapter, JSONAdapter, TwoStepAdapter, XMLAdapter
+    from lmbench.adapters import (
+        ChatAdapter,
+        FallbackAdapter,
+        JSONAdapter,
+        TwoStepAdapter,
+        XMLAdapter,
+    )
     from lmbench.errors import (
         AdapterParseError,
         BudgetExceeded,

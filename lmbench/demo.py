@@ -29,14 +29,21 @@ def execute_tour(output: Path) -> Path:
     from nbclient import NotebookClient
 
     notebook = nbformat.read(TOUR, as_version=4)
-    NotebookClient(notebook, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(TOUR.parent)}}).execute()
+    NotebookClient(
+        notebook,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(TOUR.parent)}},
+    ).execute()
     output.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, output)
     return output
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lmbench.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m lmbench.demo", description=__doc__.splitlines()[0]
+    )
     parser.add_argument("--lab", action="store_true", help="open JupyterLab on the tour notebook")
     parser.add_argument("--out", type=Path, default=ROOT / "out" / "01-tour.ipynb")
     args = parser.parse_args(argv)

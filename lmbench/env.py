@@ -52,7 +52,9 @@ def env_bool(name: str, default: bool = False) -> bool:
         return True
     if lowered in _FALSE:
         return False
-    raise ConfigError(f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off")
+    raise ConfigError(
+        f"{name}={value!r} is not a boolean: use one of 1/0, true/false, yes/no, on/off"
+    )
 
 
 def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
@@ -62,7 +64,9 @@ def env_float(name: str, default: float, *, minimum: float = 0.0) -> float:
     try:
         number = float(value)
     except ValueError:
-        raise ConfigError(f"{name}={value!r} is not a number: set it to seconds, e.g. {name}=30") from None
+        raise ConfigError(
+            f"{name}={value!r} is not a number: set it to seconds, e.g. {name}=30"
+        ) from None
     if number < minimum or number != number:
         raise ConfigError(f"{name}={value!r} must be a number >= {minimum}")
     return number

@@ -44,7 +44,9 @@ class Media:
         return part
 
     def __repr__(self) -> str:
-        where = self.url if self.url else f"{self.media_type}, {len(self.data or '') * 3 // 4} bytes"
+        where = (
+            self.url if self.url else f"{self.media_type}, {len(self.data or '') * 3 // 4} bytes"
+        )
         return f"{type(self).__name__}({where})"
 
 

@@ -98,7 +98,10 @@ class Adapter(ABC):
 
     @abstractmethod
     def format(
-        self, signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Mapping[str, Any]] = ()
+        self,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
     ) -> list[Message]:
         """The messages to send for these inputs (demos rendered as earlier turns)."""
 
@@ -114,7 +117,10 @@ class Adapter(ABC):
         return self.parse_with_repairs(signature, text).values
 
     def render(
-        self, signature: Signature, inputs: Mapping[str, Any], demos: Sequence[Mapping[str, Any]] = ()
+        self,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
     ) -> str:
         """The exact prompt as readable text, without calling any LM."""
         parts = []
@@ -126,7 +132,9 @@ class Adapter(ABC):
         self, lm: LM, signature: Signature, messages: list[Message], config: Mapping[str, Any]
     ) -> LMRequest:
         """The LM request for these messages; adapters that want structured output add a schema."""
-        params: dict[str, Any] = {k: config[k] for k in _REQUEST_PARAMS if config.get(k) is not None}
+        params: dict[str, Any] = {
+            k: config[k] for k in _REQUEST_PARAMS if config.get(k) is not None
+        }
         if "stop" in params:
             params["stop"] = tuple(params["stop"])
         return LMRequest(messages=tuple(messages), **params)
@@ -232,7 +240,9 @@ class Adapter(ABC):
         return f"{type(self).__name__}()"
 
 
-def _deltas(partial: dict[str, str], seen: dict[str, str], final: bool = False) -> Iterator[FieldDelta]:
+def _deltas(
+    partial: dict[str, str], seen: dict[str, str], final: bool = False
+) -> Iterator[FieldDelta]:
     """Turn the latest partial field texts into deltas against what was already yielded."""
     for name, value in partial.items():
         before = seen.get(name, "")

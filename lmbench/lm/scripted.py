@@ -115,5 +115,7 @@ def scripted_from_name(model: str, **kwargs: Any) -> ScriptedLM:
     """Registry factory for ``"scripted/<name>"``: an echo model unless a script is given."""
     script = kwargs.pop("script", None)
     if script is None:
-        return ScriptedLM(lambda r: r.messages[-1].text if r.messages else "", model=model, **kwargs)
+        return ScriptedLM(
+            lambda r: r.messages[-1].text if r.messages else "", model=model, **kwargs
+        )
     return ScriptedLM(script, model=model, **kwargs)

@@ -57,7 +57,9 @@ class Module:
                     elif isinstance(value, (list, tuple)):
                         for i, item in enumerate(value):
                             if isinstance(item, Module):
-                                yield from walk(item, f"{path}.{name}[{i}]" if path else f"{name}[{i}]")
+                                yield from walk(
+                                    item, f"{path}.{name}[{i}]" if path else f"{name}[{i}]"
+                                )
 
         yield from walk(self, "")
 
@@ -80,7 +82,13 @@ class Module:
     def save(self, path: str | Path) -> Path:
         """Write demos, instructions and config as JSON (no API keys, no pickle)."""
         target = Path(path)
-        target.write_text(json.dumps({"lmbench": 1, "program": type(self).__name__, "state": self.dump_state()}, indent=2, default=str))
+        target.write_text(
+            json.dumps(
+                {"lmbench": 1, "program": type(self).__name__, "state": self.dump_state()},
+                indent=2,
+                default=str,
+            )
+        )
         return target
 
     def load(self, path: str | Path) -> Module:

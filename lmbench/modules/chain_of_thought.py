@@ -16,7 +16,9 @@ REASONING_DESC = "Think step by step about the inputs before giving the outputs.
 class ChainOfThought(Predict):
     """Asks the model to reason first; ``pred.reasoning`` holds what it wrote."""
 
-    def __init__(self, signature: Signature | str, *, reasoning_desc: str = REASONING_DESC, **kwargs: Any) -> None:
+    def __init__(
+        self, signature: Signature | str, *, reasoning_desc: str = REASONING_DESC, **kwargs: Any
+    ) -> None:
         super().__init__(signature, **kwargs)
         if "reasoning" in self.signature.fields:
             raise ValueError(
@@ -27,6 +29,8 @@ class ChainOfThought(Predict):
 
     def _signature_for_call(self) -> Signature:
         if self._extended_from != self.signature:  # instructions or fields changed since
-            self._extended = self.signature.prepend("reasoning", OutputField(desc=REASONING_DESC), str)
+            self._extended = self.signature.prepend(
+                "reasoning", OutputField(desc=REASONING_DESC), str
+            )
             self._extended_from = self.signature
         return self._extended

@@ -61,9 +61,13 @@ class Predict(Module):
         demos = call_kwargs.pop("demos", None)
         inputs = check_inputs(self.signature, call_kwargs)
         settings = current()
-        lm = get_lm(lm_override if lm_override is not None else self.lm if self.lm is not None else None)
+        lm = get_lm(
+            lm_override if lm_override is not None else self.lm if self.lm is not None else None
+        )
         adapter_choice = adapter_override or self.adapter or settings.adapter
-        adapter = resolve_adapter(adapter_choice) if adapter_choice is not None else default_adapter(lm)
+        adapter = (
+            resolve_adapter(adapter_choice) if adapter_choice is not None else default_adapter(lm)
+        )
         config: dict[str, Any] = {}
         if settings.temperature is not None:
             config["temperature"] = settings.temperature
@@ -74,7 +78,13 @@ class Predict(Module):
             config.update(_check_config(config_override))
         if n is not None:
             config["n"] = n
-        return lm, adapter, config, self.demos if demos is None else [dict(d) for d in demos], inputs
+        return (
+            lm,
+            adapter,
+            config,
+            self.demos if demos is None else [dict(d) for d in demos],
+            inputs,
+        )
 
     def _prediction(
         self, result: AdapterResult, inputs: dict[str, Any], node: ModuleCall, signature: Signature
@@ -99,14 +109,18 @@ class Predict(Module):
     def __call__(self, **kwargs: Any) -> Prediction:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
-        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+        ) as node:
             result = adapter.run(lm, signature, inputs, demos, config)
         return self._prediction(result, inputs, node, signature)
 
     async def acall(self, **kwargs: Any) -> Prediction:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
-        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+        ) as node:
             result = await adapter.arun(lm, signature, inputs, demos, config)
         return self._prediction(result, inputs, node, signature)
 
@@ -114,7 +128,9 @@ class Predict(Module):
         """Yield ``FieldDelta`` for each output field as its text arrives, then the Prediction."""
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
-        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+        ) as node:
             for event in adapter.stream(lm, signature, inputs, demos, config):
                 if isinstance(event, AdapterResult):
                     result = event
@@ -125,7 +141,9 @@ class Predict(Module):
     async def astream(self, **kwargs: Any) -> AsyncIterator[FieldDelta | Prediction]:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
-        with module_call(type(self).__name__, signature=signature.name, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+        ) as node:
             async for event in adapter.astream(lm, signature, inputs, demos, config):
                 if isinstance(event, AdapterResult):
                     result = event
@@ -135,7 +153,7 @@ class Predict(Module):
 
     def render(self, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""
-        lm, adapter, _config, demos, inputs = self._prepare(kwargs)
+        _lm, adapter, _config, demos, inputs = self._prepare(kwargs)
         return adapter.render(self._signature_for_call(), inputs, demos)
 
     # -- state ----------------------------------------------------------------------------------
@@ -145,14 +163,17 @@ class Predict(Module):
             "signature": str(self.signature),
             "instructions": self.signature.instructions,
             "fields": {
-                name: {"desc": f.desc, "prefix": f.prefix} for name, f in self.signature.fields.items()
+                name: {"desc": f.desc, "prefix": f.prefix}
+                for name, f in self.signature.fields.items()
             },
             "demos": self.demos,
             "config": self.config,
         }
 
     def load_state(self, state: Mapping[str, Any]) -> None:
-        signature = self.signature.with_instructions(state.get("instructions", self.signature.instructions))
+        signature = self.signature.with_instructions(
+            state.get("instructions", self.signature.instructions)
+        )
         for name, changes in state.get("fields", {}).items():
             if name in signature.fields:
                 signature = signature.with_updated_fields(name, **changes)

@@ -1,15 +1,15 @@
 """Typed programs: inputs and outputs are pydantic models.
 
-    class Ticket(BaseModel):
-        text: str
+class Ticket(BaseModel):
+    text: str
 
-    class Triage(BaseModel):
-        '''Route the support ticket.'''
-        team: Literal["billing", "tech", "sales"]
-        urgent: bool
+class Triage(BaseModel):
+    '''Route the support ticket.'''
+    team: Literal["billing", "tech", "sales"]
+    urgent: bool
 
-    triage = lmbench.typed(Ticket, Triage)
-    result = triage(Ticket(text="I was charged twice"))   # -> Triage instance
+triage = lmbench.typed(Ticket, Triage)
+result = triage(Ticket(text="I was charged twice"))   # -> Triage instance
 """
 
 from __future__ import annotations
@@ -54,7 +54,9 @@ class TypedProgram(Module, Generic[In, Out]):
             raise InputError(
                 f"expected a {self.input_model.__name__} instance, got {type(value).__name__}"
             )
-        prediction = self.predictor(**{name: getattr(value, name) for name in self.input_model.model_fields})
+        prediction = self.predictor(
+            **{name: getattr(value, name) for name in self.input_model.model_fields}
+        )
         self.last_prediction = prediction
         return self.output_model(**{k: prediction[k] for k in self.output_model.model_fields})
 

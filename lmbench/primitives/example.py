@@ -22,7 +22,9 @@ class Example(Mapping[str, Any]):
     def with_inputs(self, *names: str) -> Example:
         missing = [n for n in names if n not in self._data]
         if missing:
-            raise KeyError(f"with_inputs names field(s) {missing} that this example lacks; it has {list(self._data)}")
+            raise KeyError(
+                f"with_inputs names field(s) {missing} that this example lacks; it has {list(self._data)}"
+            )
         copy = Example(self._data)
         object.__setattr__(copy, "_input_keys", frozenset(names))
         return copy
@@ -33,7 +35,9 @@ class Example(Mapping[str, Any]):
 
     def inputs(self) -> Example:
         if self._input_keys is None:
-            raise ValueError("this Example has no inputs marked: call .with_inputs('field', ...) first")
+            raise ValueError(
+                "this Example has no inputs marked: call .with_inputs('field', ...) first"
+            )
         return Example({k: v for k, v in self._data.items() if k in self._input_keys})
 
     def labels(self) -> Example:
@@ -47,7 +51,9 @@ class Example(Mapping[str, Any]):
         try:
             return self._data[name]
         except KeyError:
-            raise AttributeError(f"Example has no field {name!r}; fields: {list(self._data)}") from None
+            raise AttributeError(
+                f"Example has no field {name!r}; fields: {list(self._data)}"
+            ) from None
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError("Example is immutable: build a new one with Example(old, field=value)")

@@ -36,7 +36,9 @@ class Prediction(Mapping[str, Any]):
         call: ModuleCall | None = None,
     ) -> None:
         self._store = dict(fields)
-        self.completions: list[dict[str, Any]] = completions if completions is not None else [dict(fields)]
+        self.completions: list[dict[str, Any]] = (
+            completions if completions is not None else [dict(fields)]
+        )
         self.signature = signature
         self.inputs: dict[str, Any] = dict(inputs or {})
         self.adapter = adapter
@@ -80,7 +82,9 @@ class Prediction(Mapping[str, Any]):
     def as_model(self) -> Any:
         """The fields as an instance of the signature's output model (typed programs)."""
         if self.signature is None or self.signature.output_type is None:
-            raise TypeError("this prediction's signature has no output model; it was not built with typed()")
+            raise TypeError(
+                "this prediction's signature has no output model; it was not built with typed()"
+            )
         return self.signature.output_type(**self._store)
 
     # -- how it was made ----------------------------------------------------------------------

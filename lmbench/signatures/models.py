@@ -64,9 +64,14 @@ def signature_from_models(
             raise SignatureError(f"typed() takes pydantic model classes, got {model!r}")
     overlap = set(input_model.model_fields) & set(output_model.model_fields)
     if overlap:
-        raise SignatureError(f"input and output models share field names {sorted(overlap)}; rename one side")
+        raise SignatureError(
+            f"input and output models share field names {sorted(overlap)}; rename one side"
+        )
     specs = _specs_from_model(input_model, "input") + _specs_from_model(output_model, "output")
     doc = instructions or (output_model.__doc__ or "").strip() or None
     return Signature(
-        specs, instructions=doc, name=f"{input_model.__name__}To{output_model.__name__}", output_type=output_model
+        specs,
+        instructions=doc,
+        name=f"{input_model.__name__}To{output_model.__name__}",
+        output_type=output_model,
     )

@@ -80,7 +80,9 @@ def parse_type(text: str, types: Mapping[str, Any] | None = None) -> Any:
     table = _known_types(types)
     for node in ast.walk(tree):
         if not isinstance(node, _ALLOWED_NODES):
-            raise SignatureError(f"type {source!r} uses {type(node).__name__}, which is not allowed in a type")
+            raise SignatureError(
+                f"type {source!r} uses {type(node).__name__}, which is not allowed in a type"
+            )
         if isinstance(node, ast.Name) and node.id not in table:
             raise SignatureError(
                 f"unknown type {node.id!r} in {source!r}; built-in names are "

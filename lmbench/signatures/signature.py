@@ -19,12 +19,13 @@ are by content (instructions and fields).
 from __future__ import annotations
 
 import functools
+import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from lmbench.errors import SignatureError
 from lmbench.signatures.fields import FieldSpec, OutputField, _FieldMarker
-from lmbench.signatures.parsing import parse_signature_string
+from lmbench.signatures.parsing import parse_signature_string, parse_type
 
 __all__ = ["Signature", "ensure_signature"]
 
@@ -76,7 +77,9 @@ class Signature(metaclass=_SignatureMeta):
             raise SignatureError("a signature needs at least one output field")
         for s in specs:
             if not s.name.isidentifier() or s.name.startswith("_"):
-                raise SignatureError(f"field name {s.name!r} must be an identifier not starting with '_'")
+                raise SignatureError(
+                    f"field name {s.name!r} must be an identifier not starting with '_'"
+                )
 
     @classmethod
     def _from_class_body(cls, name: str, namespace: dict[str, Any]) -> Signature:
@@ -87,18 +90,19 @@ class Signature(metaclass=_SignatureMeta):
         for field_name, annotation in annotations.items():
             marker = namespace.get(field_name)
             if isinstance(annotation, str):
-                raise SignatureError(
-                    f"field {field_name!r} of {name} has a string annotation {annotation!r}; "
-                    "remove 'from __future__ import annotations' from that module or use a real type"
-                )
+                annotation = _resolve_annotation(annotation, namespace, field_name, name)
             if not isinstance(marker, _FieldMarker):
                 raise SignatureError(
                     f"field {field_name!r} of {name} must be declared with InputField() or OutputField()"
                 )
             specs.append(marker.to_spec(field_name, annotation))
-        stray = [k for k, v in namespace.items() if isinstance(v, _FieldMarker) and k not in annotations]
+        stray = [
+            k for k, v in namespace.items() if isinstance(v, _FieldMarker) and k not in annotations
+        ]
         if stray:
-            raise SignatureError(f"field(s) {stray} of {name} need a type annotation, e.g. `{stray[0]}: str`")
+            raise SignatureError(
+                f"field(s) {stray} of {name} need a type annotation, e.g. `{stray[0]}: str`"
+            )
         doc = namespace.get("__doc__")
         return cls(specs, instructions=_clean_doc(doc) if doc else None, name=name)
 
@@ -115,7 +119,11 @@ class Signature(metaclass=_SignatureMeta):
             return self._instructions
         ins = ", ".join(f"`{f.name}`" for f in self.input_fields.values())
         outs = ", ".join(f"`{f.name}`" for f in self.output_fields.values())
-        return f"Given the fields {ins}, produce the fields {outs}." if ins else f"Produce the fields {outs}."
+        return (
+            f"Given the fields {ins}, produce the fields {outs}."
+            if ins
+            else f"Produce the fields {outs}."
+        )
 
     @property
     def fields(self) -> dict[str, FieldSpec]:
@@ -179,7 +187,9 @@ class Signature(metaclass=_SignatureMeta):
         allowed = {"desc", "prefix", "annotation", "constraints"}
         unknown = set(changes) - allowed
         if unknown:
-            raise SignatureError(f"cannot update {sorted(unknown)} of field {name!r}; can update {sorted(allowed)}")
+            raise SignatureError(
+                f"cannot update {sorted(unknown)} of field {name!r}; can update {sorted(allowed)}"
+            )
         updated = spec.replace(**changes)
         return self._with(updated if s.name == name else s for s in self._fields)
 
@@ -187,7 +197,9 @@ class Signature(metaclass=_SignatureMeta):
         for s in self._fields:
             if s.name == name:
                 return s
-        raise SignatureError(f"signature {self} has no field {name!r}; fields: {[s.name for s in self._fields]}")
+        raise SignatureError(
+            f"signature {self} has no field {name!r}; fields: {[s.name for s in self._fields]}"
+        )
 
     # -- schemas -------------------------------------------------------------------------------
 
@@ -213,7 +225,9 @@ class Signature(metaclass=_SignatureMeta):
         return hash(self._key())
 
     def __setattr__(self, key: str, value: Any) -> None:
-        raise AttributeError("Signature is immutable: use with_instructions/append/delete/... for a new one")
+        raise AttributeError(
+            "Signature is immutable: use with_instructions/append/delete/... for a new one"
+        )
 
     def __str__(self) -> str:
         ins = ", ".join(str(f) for f in self.input_fields.values())
@@ -226,6 +240,19 @@ class Signature(metaclass=_SignatureMeta):
             first = self._instructions.strip().splitlines()[0]
             text += f"\n    instructions={first[:80]!r}"
         return text
+
+
+def _resolve_annotation(text: str, namespace: dict[str, Any], field_name: str, owner: str) -> Any:
+    """Resolve a string annotation (``from __future__ import annotations``) in the defining module."""
+    module = sys.modules.get(namespace.get("__module__", ""))
+    scope = dict(vars(module)) if module is not None else {}
+    try:
+        return parse_type(text, scope)
+    except SignatureError as exc:
+        raise SignatureError(
+            f"field {field_name!r} of {owner}: {exc}. Types named in a class signature must be "
+            "defined at module level (or pass a real type, not a string)"
+        ) from None
 
 
 def _clean_doc(doc: str) -> str:
@@ -255,4 +282,3 @@ def ensure_signature(value: Signature | str, types: Mapping[str, Any] | None = N
     raise SignatureError(
         f"expected a Signature or a string like 'question -> answer', got {type(value).__name__}"
     )
-

@@ -1,0 +1,33 @@
+"""Shared test set-up: an isolated cache folder and clean settings for every test."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Before lmbench is imported anywhere: keep the tests' disk cache out of the user's cache folder.
+os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test-cache-"))
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(autouse=True)
+def _clean_settings() -> Iterator[None]:
+    """Each test starts from the environment's settings, whatever the last one configured."""
+    from lmbench import settings
+
+    saved = settings._global
+    yield
+    settings._global = saved
+
+
+@pytest.fixture
+def fixtures_dir() -> Path:
+    if not FIXTURES.is_dir():
+        pytest.skip(f"recorded provider exchanges not found at {FIXTURES} (../shared/fixtures)")
+    return FIXTURES
