@@ -31,14 +31,22 @@ ContentPart = dict[str, Any]
 
 @dataclass(frozen=True)
 class ToolCall:
-    """A function call requested by the model."""
+    """A function call requested by the model.
+
+    ``provider_data`` is opaque state the provider needs back when the call is replayed in a
+    later turn (e.g. Gemini's thought signature); pass it through unchanged.
+    """
 
     name: str
     arguments: dict[str, Any]
     id: str | None = None
+    provider_data: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "name": self.name, "arguments": self.arguments}
+        out: dict[str, Any] = {"id": self.id, "name": self.name, "arguments": self.arguments}
+        if self.provider_data:
+            out["provider_data"] = self.provider_data
+        return out
 
 
 @dataclass(frozen=True)
