@@ -1,0 +1,132 @@
+"""History entries as HTML and text: one entry in full, or many as a table (newest last)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, table
+from lmbench.notebook.render_prediction import format_cost, messages_html, messages_text
+
+if TYPE_CHECKING:
+    from lmbench.observe.entry import HistoryEntry
+
+__all__ = ["entries_html", "entries_text", "entry_html", "entry_text", "entry_title"]
+
+_HEADERS = [
+    "time",
+    "kind",
+    "model / module",
+    "tokens in/out",
+    "cost",
+    "latency",
+    "cache",
+    "adapter",
+    "status",
+]
+
+
+def _clock(timestamp: float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
+
+
+def entry_title(entry: HistoryEntry) -> str:
+    """One line naming the call: kind, model or module, time, id."""
+    what = entry.model if entry.kind == "lm" else entry.module
+    return f"{entry.kind} call · {what or '?'} · {_clock(entry.timestamp)} · {entry.call_id}"
+
+
+def _status(entry: HistoryEntry) -> str:
+    if entry.error:
+        return badge("error", "err")
+    if entry.fallback_from or entry.diagnostics:
+        return badge("repaired", "warn")
+    return badge("ok", "ok")
+
+
+def _row(entry: HistoryEntry) -> list[str]:
+    what = entry.model if entry.kind == "lm" else entry.module
+    return [
+        esc(_clock(entry.timestamp)),
+        esc(entry.kind),
+        esc(what or ""),
+        esc(f"{entry.usage.input_tokens}/{entry.usage.output_tokens}"),
+        esc(format_cost(entry.cost_usd)),
+        esc(f"{entry.latency_s:.3f} s"),
+        esc(entry.cache),
+        esc(entry.adapter or ""),
+        _status(entry),
+    ]
+
+
+def entries_html(entries: Sequence[HistoryEntry], *, title: str = "History") -> str:
+    if not entries:
+        return box(title, "<i>no calls recorded yet</i>")
+    total = sum(e.cost_usd or 0.0 for e in entries if e.kind == "lm")
+    meta = esc(f"{len(entries)} calls, {format_cost(total)}")
+    return box(title, table(_HEADERS, [_row(e) for e in entries]), meta=meta)
+
+
+def entries_text(entries: Sequence[HistoryEntry]) -> str:
+    if not entries:
+        return "History: no calls recorded yet"
+    lines = [f"History ({len(entries)} calls)"]
+    for e in entries:
+        what = e.model if e.kind == "lm" else e.module
+        lines.append(
+            f"  {_clock(e.timestamp)} {e.kind:<6} {what or '?':<28} "
+            f"{e.usage.input_tokens:>6}/{e.usage.output_tokens:<6} {format_cost(e.cost_usd):>10} "
+            f"{e.latency_s:7.3f}s cache={e.cache}{' ERROR' if e.error else ''}"
+        )
+    return "\n".join(lines)
+
+
+def entry_html(entry: HistoryEntry) -> str:
+    pairs = [
+        ("kind", esc(entry.kind)),
+        ("model", esc(entry.model or "")),
+        ("module", esc(entry.module or "")),
+        ("signature", esc(entry.signature or "")),
+        ("tokens", esc(f"{entry.usage.input_tokens} in / {entry.usage.output_tokens} out")),
+        ("cost", esc(format_cost(entry.cost_usd))),
+        ("latency", esc(f"{entry.latency_s:.3f} s")),
+        ("cache", esc(entry.cache)),
+        ("adapter", esc(entry.adapter or "")),
+    ]
+    if entry.fallback_from:
+        pairs.append(("fell back from", badge(entry.fallback_from, "warn")))
+    if entry.attempts:
+        pairs.append(
+            ("attempts", esc("; ".join(f"#{a.number} {a.reason}" for a in entry.attempts)))
+        )
+    body = kv_table(pairs)
+    if entry.error:
+        body += f"<div>{badge('error', 'err')}{pre(entry.error)}</div>"
+    if entry.diagnostics:
+        rows = [
+            [esc(d.get("rule", "")), esc(d.get("field") or ""), esc(d.get("detail", ""))]
+            for d in entry.diagnostics
+        ]
+        body += details("Repairs", table(["rule", "field", "detail"], rows), open_=True)
+    if entry.messages:
+        body += details("Prompt", messages_html(entry.messages))
+    if entry.texts:
+        body += details("Response", "".join(pre(t) for t in entry.texts), open_=True)
+    return box(entry_title(entry), body)
+
+
+def entry_text(entry: HistoryEntry) -> str:
+    lines = [
+        entry_title(entry),
+        f"  tokens {entry.usage.input_tokens} in / {entry.usage.output_tokens} out; "
+        f"cost {format_cost(entry.cost_usd)}; {entry.latency_s:.3f} s; cache {entry.cache}; "
+        f"adapter {entry.adapter or '-'}",
+    ]
+    if entry.error:
+        lines.append(f"  error: {entry.error}")
+    if entry.messages:
+        lines.append(messages_text(entry.messages))
+    if entry.texts:
+        lines.append("--- response ---\n" + "\n".join(entry.texts))
+    return "\n".join(lines)

@@ -1,0 +1,189 @@
+"""Prediction as HTML and as text: fields, then how they were made (usage, cost, latency,
+cache, adapter, repairs, fallbacks), then the exact prompt and raw response, collapsed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
+
+if TYPE_CHECKING:
+    from lmbench.observe.calls import LMCall
+    from lmbench.primitives.prediction import Prediction
+
+__all__ = [
+    "CallFacts",
+    "call_facts",
+    "format_cost",
+    "messages_html",
+    "messages_text",
+    "prediction_html",
+    "prediction_text",
+]
+
+
+def format_cost(usd: float | None) -> str:
+    """Dollars with enough digits for cheap calls; ``unknown`` when no price is known."""
+    if usd is None:
+        return "unknown"
+    return "$0" if usd == 0 else f"${usd:.6f}".rstrip("0")
+
+
+@dataclass(frozen=True)
+class CallFacts:
+    """What the footer of a prediction shows, gathered from its call tree."""
+
+    models: list[str]
+    input_tokens: int
+    output_tokens: int
+    cost: float | None
+    latency_s: float | None
+    cache: list[str]
+    errors: list[str]
+
+
+def _cache_state(call: LMCall) -> str:
+    if call.cache_hit:
+        return f"hit ({call.cache_hit})"
+    return "off" if call.cache is False else "miss"
+
+
+def call_facts(prediction: Prediction) -> CallFacts:
+    calls = prediction.lm_calls
+    node = prediction.call
+    latency = None
+    if node is not None and node.ended is not None:
+        latency = node.ended - node.started
+    usage = prediction.usage
+    return CallFacts(
+        models=list(dict.fromkeys(call.lm.name for call in calls)),
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        cost=prediction.cost,
+        latency_s=latency,
+        cache=[_cache_state(call) for call in calls],
+        errors=[call.error for call in calls if call.error],
+    )
+
+
+def _facts_pairs(facts: CallFacts, prediction: Prediction) -> list[tuple[str, str]]:
+    pairs = [
+        ("model", esc(", ".join(facts.models) or "none")),
+        ("tokens", esc(f"{facts.input_tokens} in / {facts.output_tokens} out")),
+        ("cost", esc(format_cost(facts.cost))),
+    ]
+    if facts.latency_s is not None:
+        pairs.append(("latency", esc(f"{facts.latency_s:.3f} s")))
+    if facts.cache:
+        pairs.append(("cache", esc(", ".join(facts.cache))))
+    if prediction.adapter:
+        kind = "warn" if prediction.fell_back else "ok"
+        pairs.append(("adapter", badge(prediction.adapter, kind)))
+    return pairs
+
+
+def _timeline_html(prediction: Prediction) -> str:
+    if len(prediction.attempts) < 2 and not prediction.fell_back:
+        return ""
+    steps = []
+    for attempt in prediction.attempts:
+        state = badge("failed", "err") if attempt.error else badge("ok", "ok")
+        tokens = f" {attempt.usage.total_tokens} tokens"
+        reason = f"<br>{pre(attempt.error)}" if attempt.error else ""
+        steps.append(f"<li>{esc(attempt.adapter)} {state}{esc(tokens)}{reason}</li>")
+    return f"<h4>Fallback timeline</h4><ol>{''.join(steps)}</ol>"
+
+
+def _repairs_html(prediction: Prediction) -> str:
+    if not prediction.repairs:
+        return ""
+    rows = [[esc(r.rule), esc(r.field or ""), esc(r.detail)] for r in prediction.repairs]
+    return f"<h4>Repairs applied</h4>{table(['rule', 'field', 'detail'], rows)}"
+
+
+def messages_html(messages: Any) -> str:
+    parts = [f"<b>{esc(m.role)}</b>{pre(m.text)}" for m in messages]
+    return "".join(parts)
+
+
+def messages_text(messages: Any) -> str:
+    return "\n\n".join(f"--- {m.role} ---\n{m.text}" for m in messages)
+
+
+def _exchange_html(prediction: Prediction) -> str:
+    out = []
+    calls = prediction.lm_calls
+    for number, call in enumerate(calls, 1):
+        label = (
+            f" (call {number} of {len(calls)}, {call.adapter or 'adapter'})"
+            if len(calls) > 1
+            else ""
+        )
+        out.append(details(f"Prompt{label}", messages_html(call.request.messages)))
+        if call.response is not None:
+            texts = call.response.texts
+            body = "".join(pre(t) for t in texts) if texts else "<i>empty</i>"
+            out.append(details(f"Raw response{label}", body))
+    return "".join(out)
+
+
+def _fields_html(fields: dict[str, Any], prediction: Prediction) -> str:
+    specs = prediction.signature.output_fields if prediction.signature is not None else {}
+    rows = []
+    for name, value in fields.items():
+        spec = specs.get(name)
+        kind = f" <span class='lmb-meta'>{esc(spec.type_name)}</span>" if spec else ""
+        rows.append((f"{esc(name)}{kind}", show_value(value)))
+    return "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
+
+
+def prediction_html(prediction: Prediction) -> str:
+    fields = prediction.to_dict()
+    body = f"<table><tbody>{_fields_html(fields, prediction)}</tbody></table>"
+    if len(prediction.completions) > 1:
+        others = "".join(
+            f"<h4>completion {i}</h4><table><tbody>{_fields_html(c, prediction)}</tbody></table>"
+            for i, c in enumerate(prediction.completions[1:], 2)
+        )
+        body += details(f"{len(prediction.completions) - 1} more completions", others)
+    facts = call_facts(prediction)
+    body += kv_table(_facts_pairs(facts, prediction))
+    for error in facts.errors:
+        body += f"<div>{badge('error', 'err')} {pre(error)}</div>"
+    body += _repairs_html(prediction) + _timeline_html(prediction)
+    if prediction.inputs:
+        rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
+        body += details("Inputs", kv_table(rows))
+    body += _exchange_html(prediction)
+    title = (
+        f"Prediction · {prediction.signature}" if prediction.signature is not None else "Prediction"
+    )
+    return box(title, body)
+
+
+def prediction_text(prediction: Prediction) -> str:
+    lines = ["Prediction"]
+    lines += [f"  {name} = {value!r}" for name, value in prediction.items()]
+    if len(prediction.completions) > 1:
+        lines.append(f"  ({len(prediction.completions)} completions)")
+    facts = call_facts(prediction)
+    summary = (
+        f"  [{', '.join(facts.models) or 'no model'}; {facts.input_tokens} in / "
+        f"{facts.output_tokens} out tokens; cost {format_cost(facts.cost)}"
+    )
+    if facts.latency_s is not None:
+        summary += f"; {facts.latency_s:.3f} s"
+    if facts.cache:
+        summary += f"; cache {', '.join(facts.cache)}"
+    if prediction.adapter:
+        summary += f"; adapter {prediction.adapter}"
+    lines.append(summary + "]")
+    lines += [f"  repair: {r.rule} {r.field or ''} {r.detail}".rstrip() for r in prediction.repairs]
+    if prediction.fell_back:
+        steps = " -> ".join(
+            f"{a.adapter} ({'failed' if a.error else 'ok'})" for a in prediction.attempts
+        )
+        lines.append(f"  fallback: {steps}")
+    lines += [f"  error: {error}" for error in facts.errors]
+    return "\n".join(lines)
