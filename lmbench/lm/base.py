@@ -45,6 +45,8 @@ class BaseLM:
     model: str = "model"
     #: Cost of the model is known to be zero (local and test models).
     free: bool = False
+    #: Responses may be served from the response cache (scripted test models opt out).
+    cacheable: bool = True
 
     @property
     def name(self) -> str:

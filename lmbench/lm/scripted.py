@@ -31,6 +31,9 @@ class ScriptedLM(BaseLM):
 
     provider = "scripted"
     free = True
+    # Scripts answer in order; a cached answer would replay an earlier one. Set
+    # ``lm.cacheable = True`` (or pass ``cache=True`` to a call) to exercise the cache.
+    cacheable = False
 
     def __init__(
         self,

@@ -1,5 +1,65 @@
-"""Observability: call tree, history entries, collectors, cost, budgets, cache, callbacks."""
+"""Observability: call tree, history entries, collectors, cost, budgets, callbacks, traces.
 
-from lmbench.observe.calls import LMCall, ModuleCall, current_module_call, lm_call, module_call
+The seam is ``lmbench.observe.calls``: every LM call goes through ``lm_call`` inside a
+``module_call``, and is cached, budgeted, priced, recorded and traced there.
+"""
 
-__all__ = ["LMCall", "ModuleCall", "current_module_call", "lm_call", "module_call"]
+from lmbench.observe.budget import Budget, active_budgets, budget
+from lmbench.observe.callbacks import EVENTS, Callback, CallbackEvent, emit
+from lmbench.observe.calls import (
+    LMCall,
+    ModuleCall,
+    active_callbacks,
+    current_module_call,
+    lm_call,
+    module_call,
+)
+from lmbench.observe.collectors import (
+    Collector,
+    CompositeCollector,
+    MemoryCollector,
+    collector_from_spec,
+)
+from lmbench.observe.cost import Price, estimate_usage, price_of, set_price
+from lmbench.observe.entry import HistoryEntry
+from lmbench.observe.history import CostReport, History, history, load_history
+from lmbench.observe.jsonl import JSONLCollector
+from lmbench.observe.logs import configure_logging, logger
+from lmbench.observe.sqlite import SQLiteCollector
+from lmbench.observe.trace import export_trace
+
+configure_logging()
+
+__all__ = [
+    "EVENTS",
+    "Budget",
+    "Callback",
+    "CallbackEvent",
+    "Collector",
+    "CompositeCollector",
+    "CostReport",
+    "History",
+    "HistoryEntry",
+    "JSONLCollector",
+    "LMCall",
+    "MemoryCollector",
+    "ModuleCall",
+    "Price",
+    "SQLiteCollector",
+    "active_budgets",
+    "active_callbacks",
+    "budget",
+    "collector_from_spec",
+    "configure_logging",
+    "current_module_call",
+    "emit",
+    "estimate_usage",
+    "export_trace",
+    "history",
+    "lm_call",
+    "load_history",
+    "logger",
+    "module_call",
+    "price_of",
+    "set_price",
+]

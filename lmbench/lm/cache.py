@@ -1,0 +1,290 @@
+"""The response cache: a memory LRU with TTL in front of a disk cache shared by processes.
+
+On by default. ``lmbench.cache.stats()`` counts hits and misses per level in this process,
+``lmbench.cache.clear()`` empties both levels. The disk level (``diskcache``, SQLite-backed,
+safe for many processes) lives in ``LMBENCH_CACHE_DIR`` or the user cache folder, read at
+first use; ``lmbench.cache.reset(directory)`` switches folders (tests use a temporary one).
+
+Values are stored as JSON text of the response (without ``raw``) and decoded on every hit,
+so each hit is a fresh copy: mutating a returned response never alters the cache.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from types import EllipsisType
+from typing import Any, Literal
+
+from lmbench.env import user_cache_dir
+from lmbench.lm.types import LMResponse
+
+__all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
+
+CacheLevel = Literal["memory", "disk"]
+
+DEFAULT_MEMORY_SIZE = 10_000
+DEFAULT_MEMORY_TTL = 3600.0
+DEFAULT_DISK_SIZE_LIMIT = 2**30
+
+
+class _MemoryLRU:
+    """A thread-safe LRU of strings whose entries expire ``ttl`` seconds after they are stored."""
+
+    def __init__(self, maxsize: int, ttl: float | None) -> None:
+        self.maxsize = maxsize
+        self.ttl = ttl
+        self._data: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self._lock:
+            item = self._data.get(key)
+            if item is None:
+                return None
+            value, expires = item
+            if expires and expires < time.monotonic():
+                del self._data[key]
+                return None
+            self._data.move_to_end(key)
+            return value
+
+    def put(self, key: str, value: str) -> None:
+        expires = time.monotonic() + self.ttl if self.ttl else 0.0
+        with self._lock:
+            self._data[key] = (value, expires)
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._data.clear()
+
+    def __len__(self) -> int:
+        return len(self._data)
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Hits and misses per level in this process since the cache was created or reset."""
+
+    memory_hits: int
+    memory_misses: int
+    disk_hits: int
+    disk_misses: int
+    writes: int
+    memory_entries: int
+    disk_entries: int | None
+    directory: str | None
+
+    @property
+    def hits(self) -> int:
+        return self.memory_hits + self.disk_hits
+
+    @property
+    def misses(self) -> int:
+        """Lookups that found nothing at any level."""
+        return self.disk_misses if self.directory is not None else self.memory_misses
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "memory": {"hits": self.memory_hits, "misses": self.memory_misses},
+            "disk": {"hits": self.disk_hits, "misses": self.disk_misses},
+            "writes": self.writes,
+            "memory_entries": self.memory_entries,
+            "disk_entries": self.disk_entries,
+            "directory": self.directory,
+        }
+
+    def __str__(self) -> str:
+        return (
+            f"cache: {self.hits} hits ({self.memory_hits} memory, {self.disk_hits} disk), "
+            f"{self.misses} misses, {self.writes} writes; {self.memory_entries} in memory, "
+            f"{self.disk_entries if self.disk_entries is not None else 'no'} on disk"
+            + (f" at {self.directory}" if self.directory else "")
+        )
+
+
+def _encode(response: LMResponse) -> str:
+    return json.dumps(response.to_dict(), ensure_ascii=False, default=str)
+
+
+def _decode(text: str) -> LMResponse:
+    return LMResponse.from_dict(json.loads(text))
+
+
+class ResponseCache:
+    """Two levels: memory (this process) then disk (every process using ``directory``).
+
+    ``directory=None`` keeps the cache in memory only.
+    """
+
+    def __init__(
+        self,
+        directory: str | Path | None,
+        *,
+        memory_size: int = DEFAULT_MEMORY_SIZE,
+        memory_ttl: float | None = DEFAULT_MEMORY_TTL,
+        disk_size_limit: int = DEFAULT_DISK_SIZE_LIMIT,
+    ) -> None:
+        self.directory = Path(directory) if directory is not None else None
+        self.disk_size_limit = disk_size_limit
+        self._memory = _MemoryLRU(memory_size, memory_ttl)
+        self._disk: Any = None
+        self._disk_failed = False
+        self._open_lock = threading.Lock()
+        self._counts = {
+            "memory_hits": 0,
+            "memory_misses": 0,
+            "disk_hits": 0,
+            "disk_misses": 0,
+            "writes": 0,
+        }
+
+    # -- disk level, opened at first use ------------------------------------------------
+    def _disk_cache(self) -> Any:
+        if self._disk is not None or self._disk_failed or self.directory is None:
+            return self._disk
+        with self._open_lock:
+            if self._disk is None and not self._disk_failed:
+                try:
+                    import diskcache
+
+                    self.directory.mkdir(parents=True, exist_ok=True)
+                    self._disk = diskcache.Cache(
+                        str(self.directory), size_limit=self.disk_size_limit
+                    )
+                except Exception as exc:
+                    self._disk_failed = True
+                    _warn_disk(
+                        f"cannot open the disk cache at {self.directory} ({exc}); "
+                        "caching in memory only. Set LMBENCH_CACHE_DIR to a writable folder."
+                    )
+        return self._disk
+
+    # -- lookups ---------------------------------------------------------------------------
+    def get(self, key: str) -> tuple[LMResponse, CacheLevel] | None:
+        """A fresh copy of the cached response and the level that held it, or None."""
+        text = self._memory.get(key)
+        if text is not None:
+            self._counts["memory_hits"] += 1
+            return _decode(text), "memory"
+        self._counts["memory_misses"] += 1
+        disk = self._disk_cache()
+        if disk is None:
+            return None
+        try:
+            text = disk.get(key)
+        except Exception as exc:
+            _warn_disk(f"disk cache read failed at {self.directory} ({exc}); treated as a miss")
+            text = None
+        if text is None:
+            self._counts["disk_misses"] += 1
+            return None
+        self._counts["disk_hits"] += 1
+        self._memory.put(key, text)
+        return _decode(text), "disk"
+
+    def put(self, key: str, response: LMResponse) -> None:
+        text = _encode(response)
+        self._memory.put(key, text)
+        self._counts["writes"] += 1
+        disk = self._disk_cache()
+        if disk is None:
+            return
+        try:
+            disk.set(key, text)
+        except Exception as exc:
+            _warn_disk(f"disk cache write failed at {self.directory} ({exc}); kept in memory only")
+
+    # -- management ------------------------------------------------------------------------
+    def stats(self) -> CacheStats:
+        disk = self._disk_cache()
+        return CacheStats(
+            **self._counts,
+            memory_entries=len(self._memory),
+            disk_entries=len(disk) if disk is not None else None,
+            directory=str(self.directory) if self.directory is not None else None,
+        )
+
+    def clear(self) -> None:
+        """Empty both levels (the disk level for every process sharing the folder)."""
+        self._memory.clear()
+        disk = self._disk_cache()
+        if disk is not None:
+            disk.clear()
+
+    def close(self) -> None:
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None
+
+
+def _warn_disk(message: str) -> None:
+    from lmbench.observe.logs import warn
+
+    warn(message)
+
+
+def _default_directory() -> Path:
+    return user_cache_dir() / "responses"
+
+
+_cache: ResponseCache | None = None
+_cache_lock = threading.Lock()
+
+
+def get_cache() -> ResponseCache:
+    """The process's response cache, created at first use in ``LMBENCH_CACHE_DIR``/responses."""
+    global _cache
+    if _cache is None:
+        with _cache_lock:
+            if _cache is None:
+                _cache = ResponseCache(_default_directory())
+    return _cache
+
+
+def reset_cache(directory: str | Path | EllipsisType | None = ..., **options: Any) -> ResponseCache:
+    """Close the current cache and start a new one.
+
+    ``directory`` is the disk folder (``None``: memory only); left out, it is read again from
+    ``LMBENCH_CACHE_DIR``. ``options`` are ``ResponseCache``'s (``memory_size``,
+    ``memory_ttl``, ``disk_size_limit``).
+    """
+    global _cache
+    with _cache_lock:
+        if _cache is not None:
+            _cache.close()
+        folder = _default_directory() if directory is ... else directory
+        _cache = ResponseCache(folder, **options)
+    return _cache
+
+
+class _CacheHandle:
+    """``lmbench.cache``: the process's response cache, by what users do with it."""
+
+    def stats(self) -> CacheStats:
+        return get_cache().stats()
+
+    def clear(self) -> None:
+        get_cache().clear()
+
+    def reset(
+        self, directory: str | Path | EllipsisType | None = ..., **options: Any
+    ) -> ResponseCache:
+        return reset_cache(directory, **options)
+
+    @property
+    def directory(self) -> Path | None:
+        return get_cache().directory
+
+    def __repr__(self) -> str:
+        return f"<lmbench.cache {get_cache().stats()}>"
+
+
+cache = _CacheHandle()

@@ -1,0 +1,70 @@
+"""The one cache-key function: sha256 over the canonical JSON of a normalised request.
+
+The key covers the LM's name, the messages and every parameter (schema, tools, extra body
+fields) plus the rollout id, and nothing else: never an API key (secret-named values in
+``extra`` are redacted before hashing, and the LM object itself is not read beyond its name).
+Canonical JSON (sorted keys, no whitespace, UTF-8) makes keys equal across processes and
+Python versions.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import Any
+
+from lmbench.lm.base import LM
+from lmbench.lm.types import LMRequest
+
+__all__ = ["KEY_VERSION", "cache_key", "canonical_request"]
+
+#: Bumped when the shape of the keyed data changes, so old entries are never misread.
+KEY_VERSION = 1
+
+
+def _canonical_value(value: Any) -> Any:
+    """Turn the few non-JSON values a request may hold into stable JSON values."""
+    model_dump = getattr(value, "model_dump", None)
+    if callable(model_dump):
+        return model_dump(mode="json")
+    to_dict = getattr(value, "to_dict", None)
+    if callable(to_dict):
+        return to_dict()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=lambda v: json.dumps(v, sort_keys=True, default=str))
+    if isinstance(value, bytes):
+        return {"bytes": base64.b64encode(hashlib.sha256(value).digest()).decode()}
+    raise TypeError(
+        f"cannot build a cache key from a value of type {type(value).__name__} in the request; "
+        "use JSON-able values (str, numbers, lists, dicts) in LMRequest.extra, or pass cache=False"
+    )
+
+
+def canonical_request(lm_name: str, request: LMRequest, rollout_id: Any = None) -> str:
+    """The canonical JSON text that ``cache_key`` hashes (useful to see why two keys differ)."""
+    params = request.params()
+    for name in ("temperature", "top_p"):
+        value = params.get(name)
+        if isinstance(value, float) and value.is_integer():
+            params[name] = int(value)
+    if params["extra"]:
+        from lmbench.observe.redaction import redact
+
+        params["extra"] = redact(params["extra"])
+    payload = {
+        "v": KEY_VERSION,
+        "lm": lm_name,
+        "messages": [m.to_dict() for m in request.messages],
+        "params": params,
+        "rollout_id": rollout_id,
+    }
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_canonical_value
+    )
+
+
+def cache_key(lm: LM | str, request: LMRequest, *, rollout_id: Any = None) -> str:
+    """A 64-hex-digit key for ``request`` sent to ``lm`` (an LM or its ``provider/model`` name)."""
+    name = lm if isinstance(lm, str) else lm.name
+    return hashlib.sha256(canonical_request(name, request, rollout_id).encode()).hexdigest()

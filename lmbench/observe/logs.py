@@ -1,0 +1,52 @@
+"""The ``lmbench`` logger: level from ``LMBENCH_LOG``, parse repairs from ``LMBENCH_DEBUG_PARSE``.
+
+The library only adds a ``NullHandler``, as libraries should; setting ``LMBENCH_LOG`` also
+attaches a stderr handler, so ``LMBENCH_LOG=DEBUG python app.py`` shows the logs without
+any ``logging`` setup in the application.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import warnings
+from collections.abc import Iterable
+from typing import Any
+
+from lmbench.env import env_log_level
+
+__all__ = ["configure_logging", "log_parse_diagnostics", "logger", "warn"]
+
+logger = logging.getLogger("lmbench")
+logger.addHandler(logging.NullHandler())
+
+_stream_handler: logging.Handler | None = None
+
+
+def configure_logging() -> None:
+    """Apply ``LMBENCH_LOG`` (if set) to the ``lmbench`` logger. Safe to call more than once."""
+    global _stream_handler
+    if not os.environ.get("LMBENCH_LOG", "").strip():
+        return
+    logger.setLevel(env_log_level())
+    if _stream_handler is None:
+        _stream_handler = logging.StreamHandler()
+        _stream_handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+        logger.addHandler(_stream_handler)
+
+
+def warn(message: str, *, category: type[Warning] = RuntimeWarning) -> None:
+    """Report a problem that lost nothing but needs attention: a log line and a ``warnings`` warning."""
+    logger.warning(message)
+    warnings.warn(message, category, stacklevel=3)
+
+
+def log_parse_diagnostics(
+    adapter: str, diagnostics: Iterable[dict[str, Any]], *, verbose: bool
+) -> None:
+    """Log each parse repair: at INFO with ``debug_parse`` on, at DEBUG otherwise."""
+    level = logging.INFO if verbose else logging.DEBUG
+    if not logger.isEnabledFor(level):
+        return
+    for diagnostic in diagnostics:
+        logger.log(level, "%s parse repair: %s", adapter, diagnostic)
