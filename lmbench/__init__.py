@@ -49,6 +49,11 @@ _EXPORTS: dict[str, str] = {
     # settings
     "configure": "lmbench.settings",
     "context": "lmbench.settings",
+    # notebook workbench, record/replay
+    "playground": "lmbench.notebook",
+    "history_browser": "lmbench.notebook",
+    "plot": "lmbench.notebook",
+    "replay": "lmbench.lm.replay",
     # errors
     "LMBenchError": "lmbench.errors",
     "ConfigError": "lmbench.errors",
@@ -106,7 +111,9 @@ if TYPE_CHECKING:
         SignatureError,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
+    from lmbench.lm.replay import replay
     from lmbench.modules import ChainOfThought, Module, Predict, typed
+    from lmbench.notebook import history_browser, playground, plot
     from lmbench.primitives import Example, History, Prediction
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature

@@ -195,8 +195,15 @@ def coerce_inputs(values: list[CellValue], signature: Any) -> dict[str, Any]:
     return out
 
 
-def check_complete(signature: Any, given: set[str], *, where: str) -> None:
-    """Raise ``CellError`` when an input without a default is not in ``given``."""
+def check_complete(signature: Any, given: set[str], *, frame: str | None = None) -> None:
+    """Raise ``CellError`` when an input without a default is not in ``given``.
+
+    ``frame`` names the ``--over`` DataFrame, whose columns may also provide inputs.
+    """
     missing = [n for n, f in signature.input_fields.items() if n not in given and not f.has_default]
-    if missing:
-        raise CellError(f"missing input(s) {missing}: {where}")
+    if not missing:
+        return
+    fix = f"add a line '{missing[0]}: ...' to the cell"
+    if frame is not None:
+        fix += f", or a column of that name to {frame}"
+    raise CellError(f"missing input(s) {missing}: {fix}")

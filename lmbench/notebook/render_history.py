@@ -12,7 +12,7 @@ from lmbench.notebook.render_prediction import format_cost, messages_html, messa
 if TYPE_CHECKING:
     from lmbench.observe.entry import HistoryEntry
 
-__all__ = ["entries_html", "entries_text", "entry_html", "entry_text", "entry_title"]
+__all__ = ["EntriesView", "entries_html", "entries_text", "entry_html", "entry_text", "entry_title"]
 
 _HEADERS = [
     "time",
@@ -130,3 +130,17 @@ def entry_text(entry: HistoryEntry) -> str:
     if entry.texts:
         lines.append("--- response ---\n" + "\n".join(entry.texts))
     return "\n".join(lines)
+
+
+class EntriesView(list):  # type: ignore[type-arg]
+    """A list of history entries that displays as a table."""
+
+    def __init__(self, entries: Sequence[HistoryEntry] = (), *, title: str = "History") -> None:
+        super().__init__(entries)
+        self.title = title
+
+    def _repr_html_(self) -> str:
+        return entries_html(self, title=self.title)
+
+    def _repr_pretty_(self, printer: object, cycle: bool) -> None:
+        printer.text(entries_text(self))  # type: ignore[attr-defined]

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CallFacts",
+    "FullPrediction",
     "call_facts",
     "format_cost",
     "messages_html",
@@ -44,9 +45,7 @@ class CallFacts:
 
 
 def _cache_state(call: LMCall) -> str:
-    if call.cache_hit:
-        return f"hit ({call.cache_hit})"
-    return "off" if call.cache is False else "miss"
+    return f"hit ({call.cache_hit})" if call.cache_hit else call.cache_state
 
 
 def call_facts(prediction: Prediction) -> CallFacts:
@@ -111,7 +110,7 @@ def messages_text(messages: Any) -> str:
     return "\n\n".join(f"--- {m.role} ---\n{m.text}" for m in messages)
 
 
-def _exchange_html(prediction: Prediction) -> str:
+def _exchange_html(prediction: Prediction, *, expanded: bool) -> str:
     out = []
     calls = prediction.lm_calls
     for number, call in enumerate(calls, 1):
@@ -120,11 +119,11 @@ def _exchange_html(prediction: Prediction) -> str:
             if len(calls) > 1
             else ""
         )
-        out.append(details(f"Prompt{label}", messages_html(call.request.messages)))
+        out.append(details(f"Prompt{label}", messages_html(call.request.messages), open_=expanded))
         if call.response is not None:
             texts = call.response.texts
             body = "".join(pre(t) for t in texts) if texts else "<i>empty</i>"
-            out.append(details(f"Raw response{label}", body))
+            out.append(details(f"Raw response{label}", body, open_=expanded))
     return "".join(out)
 
 
@@ -138,7 +137,8 @@ def _fields_html(fields: dict[str, Any], prediction: Prediction) -> str:
     return "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
 
 
-def prediction_html(prediction: Prediction) -> str:
+def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
+    """The prediction; ``expanded`` opens the inputs, prompt and raw response sections."""
     fields = prediction.to_dict()
     body = f"<table><tbody>{_fields_html(fields, prediction)}</tbody></table>"
     if len(prediction.completions) > 1:
@@ -154,8 +154,8 @@ def prediction_html(prediction: Prediction) -> str:
     body += _repairs_html(prediction) + _timeline_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
-        body += details("Inputs", kv_table(rows))
-    body += _exchange_html(prediction)
+        body += details("Inputs", kv_table(rows), open_=expanded)
+    body += _exchange_html(prediction, expanded=expanded)
     title = (
         f"Prediction · {prediction.signature}" if prediction.signature is not None else "Prediction"
     )
@@ -187,3 +187,21 @@ def prediction_text(prediction: Prediction) -> str:
         lines.append(f"  fallback: {steps}")
     lines += [f"  error: {error}" for error in facts.errors]
     return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class FullPrediction:
+    """A prediction shown with every section open (``%lmbench last``)."""
+
+    prediction: Prediction
+
+    def _repr_html_(self) -> str:
+        return prediction_html(self.prediction, expanded=True)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        text = prediction_text(self.prediction)
+        for call in self.prediction.lm_calls:
+            text += "\n" + messages_text(call.request.messages)
+            if call.response is not None:
+                text += "\n--- response ---\n" + "\n".join(call.response.texts)
+        printer.text(text)

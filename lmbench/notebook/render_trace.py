@@ -14,14 +14,16 @@ __all__ = ["trace_html", "trace_text"]
 
 
 def _seconds(node: ModuleCall) -> str:
-    return f"{node.ended - node.started:.3f} s" if node.ended is not None else "running"
+    duration = node.duration_s
+    return "running" if duration is None else f"{duration:.3f} s"
 
 
 def _lm_label(call: LMCall) -> str:
     usage = call.response.usage if call.response is not None else None
     tokens = f"{usage.input_tokens}/{usage.output_tokens} tokens" if usage else "no response"
-    cache = f", cache {call.cache_hit}" if call.cache_hit else ""
-    return f"LM {call.lm.name} via {call.adapter or '?'}: {tokens}{cache}"
+    cache = f", cache {call.cache_state}"
+    fallback = f", fell back from {call.fallback_from}" if call.fallback_from else ""
+    return f"LM {call.lm.name} via {call.adapter or '?'}: {tokens}{cache}{fallback}"
 
 
 def _lm_html(call: LMCall) -> str:
@@ -52,7 +54,7 @@ def _node_html(node: ModuleCall) -> str:
 
 def trace_html(root: ModuleCall) -> str:
     usage = root.usage
-    cost = getattr(root, "cost", None)
+    cost = root.cost
     meta = esc(
         f"{usage.input_tokens} in / {usage.output_tokens} out tokens, cost {format_cost(cost)}"
     )

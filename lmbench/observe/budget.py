@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from lmbench.errors import BudgetExceeded, ConfigError
 from lmbench.observe.logs import warn
 
-__all__ = ["Budget", "active_budgets", "budget"]
+__all__ = ["Budget", "active_budgets", "budget", "session_budget", "set_session_budget"]
 
 
 @dataclass(eq=False)
@@ -87,8 +87,9 @@ _active: ContextVar[tuple[Budget, ...]] = ContextVar("lmbench_budgets", default=
 
 
 def active_budgets() -> tuple[Budget, ...]:
-    """The budgets in force here, outermost first."""
-    return _active.get()
+    """The budgets in force here, outermost first (the session budget, if set, is outermost)."""
+    budgets = _active.get()
+    return budgets if _session is None else (_session, *budgets)
 
 
 @contextlib.contextmanager
@@ -105,3 +106,27 @@ def budget(usd: float | None = None, tokens: int | None = None) -> Iterator[Budg
         yield limit
     finally:
         _active.reset(token)
+
+
+# -- session budget (``%lmbench budget 0.50``) --------------------------------------------------
+_session: Budget | None = None
+
+
+def session_budget() -> Budget | None:
+    """The budget over every call of the process set by ``set_session_budget``, if any."""
+    return _session
+
+
+def set_session_budget(usd: float | None = None, tokens: int | None = None) -> Budget | None:
+    """Limit every later call of the process, in every thread and task; no limits clears it.
+
+    For notebooks, where a ``with budget(...)`` block cannot span cells.
+    """
+    global _session
+    if usd is None and tokens is None:
+        _session = None
+        return None
+    with budget(usd=usd, tokens=tokens) as limit:  # checks the limits as budget() does
+        pass
+    _session = limit
+    return limit

@@ -1,0 +1,181 @@
+"""``%lmbench``: look at and change the session from a cell.
+
+%lmbench config                 model, adapter, cache, history backend, replay, budget
+%lmbench models                 providers and whether their API key variable is set
+%lmbench history [n] [--browse] the last n calls as a table (or the browser widget)
+%lmbench last                   the last prediction in full
+%lmbench cost                   cost rolled up by model and module
+%lmbench cache stats|clear
+%lmbench budget 0.50 [--tokens N] | off
+%lmbench replay record|play PATH | off
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from lmbench.notebook.cell_inputs import CellError
+from lmbench.notebook.problems import problem_from
+from lmbench.notebook.render_session import (
+    cache_panel,
+    config_panel,
+    cost_panel,
+    message_panel,
+    models_panel,
+)
+from lmbench.notebook.state import LastPrediction
+
+__all__ = ["COMMANDS", "run_lmbench"]
+
+MAGIC = "%lmbench"
+
+
+def _usage(command: str, args: list[str]) -> CellError:
+    return CellError(f"usage: {MAGIC} {command} {' '.join(args)}", line=0)
+
+
+def _config(args: list[str]) -> Any:
+    return config_panel()
+
+
+def _models(args: list[str]) -> Any:
+    return models_panel()
+
+
+def _history(args: list[str]) -> Any:
+    from lmbench.notebook.render_history import EntriesView
+    from lmbench.observe.history import history
+
+    browse = "--browse" in args
+    rest = [a for a in args if a != "--browse"]
+    if len(rest) > 1 or (rest and not rest[0].isdigit()):
+        raise _usage("history", ["[n]", "[--browse]"])
+    if browse:
+        from lmbench.notebook.history_browser import history_browser
+
+        return history_browser()
+    count = int(rest[0]) if rest else 10
+    return EntriesView(history.last(count), title=f"History (last {count} of {len(history)})")
+
+
+def _last(args: list[str]) -> Any:
+    from lmbench.notebook.render_prediction import FullPrediction
+    from lmbench.observe.history import history
+
+    if LastPrediction.value is not None:
+        return FullPrediction(LastPrediction.value)
+    entries = history.last(1)
+    if entries:
+        return entries[0]
+    return message_panel(
+        "lmbench last", "no prediction yet: run a %%predict cell or a module first"
+    )
+
+
+def _cost(args: list[str]) -> Any:
+    from lmbench.observe.history import history
+
+    return cost_panel(history.cost())
+
+
+def _cache(args: list[str]) -> Any:
+    from lmbench.lm.cache import cache
+
+    if args == ["stats"]:
+        return cache_panel(cache.stats())
+    if args == ["clear"]:
+        cache.clear()
+        return message_panel("lmbench cache", "cache cleared (memory and disk)")
+    raise _usage("cache", ["stats|clear"])
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        value = float(text.lstrip("$"))
+    except ValueError:
+        raise CellError(
+            f"{what} {text!r} is not a number, e.g. {MAGIC} budget 0.50", line=0
+        ) from None
+    if value < 0:
+        raise CellError(f"{what} {text!r} must be >= 0", line=0)
+    return value
+
+
+def _budget(args: list[str]) -> Any:
+    from lmbench.observe.budget import set_session_budget
+
+    if args == ["off"]:
+        set_session_budget()
+        return message_panel("lmbench budget", "session budget removed")
+    usd: float | None = None
+    tokens: int | None = None
+    words = list(args)
+    if "--tokens" in words:
+        at = words.index("--tokens")
+        if at + 1 >= len(words):
+            raise _usage("budget", ["[USD]", "[--tokens N]", "| off"])
+        tokens = int(_number(words[at + 1], "--tokens"))
+        del words[at : at + 2]
+    if len(words) > 1 or (not words and tokens is None):
+        raise _usage("budget", ["[USD]", "[--tokens N]", "| off"])
+    if words:
+        usd = _number(words[0], "budget")
+    set_session_budget(usd=usd, tokens=tokens)
+    limits = " and ".join(
+        part
+        for part in (f"${usd:g}" if usd is not None else "", f"{tokens} tokens" if tokens else "")
+        if part
+    )
+    return message_panel("lmbench budget", f"session budget set: {limits} over every later call")
+
+
+def _replay(args: list[str]) -> Any:
+    from lmbench.lm.replay import replay
+
+    if args == ["off"]:
+        replay.off()
+        return message_panel("lmbench replay", "replay off: calls go to the models")
+    if len(args) == 2 and args[0] in ("record", "play"):
+        mode, path = args
+        switch = replay.record(path) if mode == "record" else replay.play(path)
+        count = len(switch.replayer) if switch.replayer is not None else 0
+        what = (
+            "recording every LM response to" if mode == "record" else "serving LM calls only from"
+        )
+        return message_panel("lmbench replay", f"{what} {path} ({count} responses in the file)")
+    raise _usage("replay", ["record PATH | play PATH | off"])
+
+
+COMMANDS: dict[str, Callable[[list[str]], Any]] = {
+    "config": _config,
+    "models": _models,
+    "history": _history,
+    "last": _last,
+    "cost": _cost,
+    "cache": _cache,
+    "budget": _budget,
+    "replay": _replay,
+}
+
+
+def run_lmbench(line: str) -> Any:
+    """The ``%lmbench`` line magic: the panel or widget of the command is the cell's output."""
+    try:
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise CellError(f"cannot read the command: {exc}", line=0, source=line) from None
+        if not words or words[0] not in COMMANDS:
+            given = f" {words[0]!r}" if words else ""
+            raise CellError(
+                f"unknown command{given}; commands: {', '.join(COMMANDS)}", line=0, source=line
+            )
+        return COMMANDS[words[0]](words[1:])
+    except Exception as exc:
+        from lmbench.errors import LMBenchError
+
+        if isinstance(exc, (CellError, LMBenchError)):
+            raise problem_from(MAGIC, exc) from None
+        raise

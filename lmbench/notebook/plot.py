@@ -1,0 +1,115 @@
+"""``lmbench.plot``: charts of the call history as plotly figures.
+
+Each function takes a history frame (``lmbench.observe.history.frame()``, the default, or any
+frame with the same columns, e.g. one loaded from a saved history) and returns a
+``plotly.graph_objects.Figure``: ``cost`` (cumulative, over time, per model), ``latency``
+(box per model), ``tokens`` (input and output per call) and ``repairs`` (parse repair,
+fallback and error rates per adapter and model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["cost", "latency", "repair_rates", "repairs", "tokens"]
+
+
+def _lm_calls(frame: Any) -> Any:
+    if frame is None:
+        from lmbench.observe.history import history
+
+        frame = history.frame()
+    if "kind" in frame.columns:
+        frame = frame[frame["kind"] == "lm"]
+    frame = frame.sort_values("timestamp").copy()
+    frame["model_name"] = frame["provider"].fillna("?") + "/" + frame["model"].fillna("?")
+    return frame
+
+
+def _figure(title: str, xaxis: str, yaxis: str, **layout: Any) -> Any:
+    import plotly.graph_objects as go
+
+    figure = go.Figure()
+    figure.update_layout(
+        title=title, xaxis_title=xaxis, yaxis_title=yaxis, template="plotly_white", **layout
+    )
+    return figure
+
+
+def cost(frame: Any = None) -> Any:
+    """Cumulative cost in USD over time, one line per model (unpriced calls count as 0)."""
+    import plotly.graph_objects as go
+
+    calls = _lm_calls(frame)
+    figure = _figure("Cost over time", "time", "cumulative cost (USD)")
+    for model, group in calls.groupby("model_name", sort=True):
+        figure.add_trace(
+            go.Scatter(
+                x=group["timestamp"],
+                y=group["cost_usd"].fillna(0.0).cumsum(),
+                mode="lines+markers",
+                name=model,
+                line_shape="hv",
+            )
+        )
+    return figure
+
+
+def latency(frame: Any = None) -> Any:
+    """Latency of each call in seconds, a box per model."""
+    import plotly.graph_objects as go
+
+    calls = _lm_calls(frame)
+    figure = _figure("Latency per model", "model", "latency (s)", showlegend=False)
+    for model, group in calls.groupby("model_name", sort=True):
+        figure.add_trace(go.Box(y=group["latency_s"], name=model, boxpoints="all"))
+    return figure
+
+
+def tokens(frame: Any = None) -> Any:
+    """Input and output tokens of each call, stacked, in call order."""
+    import plotly.graph_objects as go
+
+    calls = _lm_calls(frame)
+    number = list(range(1, len(calls) + 1))
+    hover = calls["model_name"] + " · " + calls["module"].fillna("-")
+    figure = _figure("Tokens per call", "call", "tokens", barmode="stack")
+    for column, name in (("input_tokens", "input"), ("output_tokens", "output")):
+        figure.add_trace(go.Bar(x=number, y=calls[column], name=name, hovertext=hover))
+    return figure
+
+
+def repair_rates(frame: Any = None) -> Any:
+    """Per adapter and model: calls, and the share with parse repairs, fallbacks and errors."""
+    calls = _lm_calls(frame)
+    calls["adapter"] = calls["adapter"].fillna("(none)")
+    calls["repaired"] = calls["n_diagnostics"] > 0
+    calls["fell_back"] = calls["fallback_from"].notna()
+    calls["failed"] = calls["error"].notna()
+    grouped = calls.groupby(["adapter", "model_name"], sort=True)
+    table = grouped.agg(
+        calls=("call_id", "count"),
+        repair_rate=("repaired", "mean"),
+        fallback_rate=("fell_back", "mean"),
+        error_rate=("failed", "mean"),
+    )
+    return table.reset_index()
+
+
+def repairs(frame: Any = None) -> Any:
+    """Parse repair, fallback and error rates (share of calls) per adapter and model."""
+    import plotly.graph_objects as go
+
+    rates = repair_rates(frame)
+    groups = rates["adapter"] + " · " + rates["model_name"]
+    figure = _figure(
+        "Parse repairs and fallbacks", "adapter · model", "share of calls", barmode="group"
+    )
+    for column, name in (
+        ("repair_rate", "repaired"),
+        ("fallback_rate", "fell back"),
+        ("error_rate", "failed"),
+    ):
+        figure.add_trace(go.Bar(x=groups, y=rates[column], name=name, customdata=rates["calls"]))
+    figure.update_yaxes(range=[0, 1], tickformat=".0%")
+    return figure

@@ -1,0 +1,329 @@
+"""``%%predict``: run a signature on the inputs written in the cell.
+
+    %%predict "question -> answer: int" -m scripted/echo --out pred
+    question: How many legs has a spider?
+
+Options (``%%predict?`` shows them): ``-m/--model``, ``-a/--adapter``, ``--module``, ``-n``,
+``-t/--temperature``, ``--demos VAR``, ``--signature VAR``, ``--out VAR``, ``--stream``,
+``--no-cache``, ``--prompt`` (show the exact prompt, call nothing), ``--over DF`` (every row of
+a DataFrame, with a progress bar), ``--compare m1,m2`` (side by side on several models).
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from lmbench.notebook.cell_inputs import CellError, check_complete, coerce_inputs, parse_cell
+from lmbench.notebook.html import box, esc, pre
+from lmbench.notebook.problems import problem_from
+from lmbench.notebook.state import LastPrediction
+
+__all__ = [
+    "ADAPTERS",
+    "MODULES",
+    "PredictCell",
+    "PromptView",
+    "StreamView",
+    "build_program",
+    "register_module",
+    "run_predict",
+]
+
+MAGIC = "%%predict"
+
+#: ``--module`` names -> factories ``(signature, **predict_options) -> module``.
+MODULES: dict[str, Callable[..., Any]] = {}
+
+#: ``--adapter`` names -> adapter class names in ``lmbench.adapters``.
+ADAPTERS: dict[str, str] = {
+    "chat": "ChatAdapter",
+    "json": "JSONAdapter",
+    "xml": "XMLAdapter",
+    "twostep": "TwoStepAdapter",
+    "fallback": "FallbackAdapter",
+}
+
+
+def register_module(name: str, factory: Callable[..., Any]) -> None:
+    """Make ``--module name`` build ``factory(signature, lm=, adapter=, demos=, config=)``."""
+    MODULES[name] = factory
+
+
+def _builtin_modules() -> dict[str, Callable[..., Any]]:
+    from lmbench.modules import ChainOfThought, Predict
+
+    return {"predict": Predict, "cot": ChainOfThought, **MODULES}
+
+
+def build_program(
+    module: str,
+    signature: Any,
+    *,
+    model: Any = None,
+    adapter: str | None = None,
+    demos: Any = (),
+    config: Mapping[str, Any] | None = None,
+) -> Any:
+    """The program a ``--module`` name and ``--adapter`` name stand for."""
+    modules = _builtin_modules()
+    factory = modules.get(module)
+    if factory is None:
+        raise CellError(
+            f"--module {module}: unknown module; known: {', '.join(sorted(modules))} "
+            "(add one with lmbench.notebook.register_module)",
+            line=0,
+        )
+    adapter_object = None
+    if adapter is not None:
+        import lmbench.adapters
+
+        adapter_object = getattr(lmbench.adapters, ADAPTERS[adapter])()
+    return factory(
+        signature, lm=model, adapter=adapter_object, demos=demos, config=dict(config or {})
+    )
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports mistakes as ``CellError`` (with a did-you-mean) instead of exiting."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        if message.startswith("unrecognized arguments:"):
+            words = message.split(":", 1)[1].split()
+            known = [o for action in self._actions for o in action.option_strings]
+            hints = [difflib.get_close_matches(w, known, n=1) for w in words if w.startswith("-")]
+            hint = "; ".join(f"did you mean {h[0]}?" for h in hints if h)
+            message = f"unknown option(s) {' '.join(words)}" + (f" ({hint})" if hint else "")
+        raise CellError(f"{message}. See %%predict? for the options.", line=0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog=MAGIC, add_help=False, allow_abbrev=False)
+    parser.add_argument("signature", nargs="?", help='signature, e.g. "question -> answer: int"')
+    parser.add_argument("-m", "--model", help="model name, e.g. openai/gpt-4o-mini")
+    parser.add_argument("-a", "--adapter", choices=sorted(ADAPTERS), help="prompt format")
+    parser.add_argument("--module", default="predict", help="predict, cot, or a registered name")
+    parser.add_argument("-n", type=int, help="number of completions")
+    parser.add_argument("-t", "--temperature", type=float)
+    parser.add_argument("--demos", metavar="VAR", help="variable holding demos (Examples or dicts)")
+    parser.add_argument(
+        "--signature", dest="signature_var", metavar="VAR", help="variable holding a Signature"
+    )
+    parser.add_argument("--out", metavar="VAR", help="store the result in this variable")
+    parser.add_argument("--stream", action="store_true", help="show output fields as they arrive")
+    parser.add_argument("--no-cache", dest="no_cache", action="store_true")
+    parser.add_argument("--prompt", action="store_true", help="show the exact prompt; call nothing")
+    parser.add_argument("--over", metavar="DF", help="run for every row of this DataFrame")
+    parser.add_argument("--compare", metavar="M1,M2", help="run on several models side by side")
+    return parser
+
+
+@dataclass(frozen=True)
+class PromptView:
+    """The exact prompt a cell would send."""
+
+    signature: Any
+    text: str
+
+    def _repr_html_(self) -> str:
+        return box(f"Prompt · {self.signature}", pre(self.text), meta="not sent")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
+
+
+@dataclass
+class StreamView:
+    """Output fields while they stream in."""
+
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def _repr_html_(self) -> str:
+        rows = "".join(
+            f"<tr><th>{esc(k)}</th><td>{pre(v)}</td></tr>" for k, v in self.fields.items()
+        )
+        return box("Streaming…", f"<table><tbody>{rows}</tbody></table>")
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text("\n".join(f"{k}: {v}" for k, v in self.fields.items()) or "streaming…")
+
+
+def _lookup(namespace: Mapping[str, Any], name: str, option: str) -> Any:
+    if name not in namespace:
+        raise CellError(f"{option} {name}: no variable named {name!r} in the notebook", line=0)
+    return namespace[name]
+
+
+def _user_types(namespace: Mapping[str, Any]) -> dict[str, type]:
+    """Classes defined in the notebook, so a signature string can name them (``label: Mood``)."""
+    return {k: v for k, v in namespace.items() if isinstance(v, type) and not k.startswith("_")}
+
+
+@dataclass
+class PredictCell:
+    """A parsed ``%%predict`` cell: what to build and what to run."""
+
+    options: argparse.Namespace
+    signature: Any
+    inputs: dict[str, Any]
+    program: Any
+    call_kwargs: dict[str, Any]
+
+    @classmethod
+    def parse(cls, line: str, body: str, namespace: Mapping[str, Any]) -> PredictCell:
+        try:
+            words = shlex.split(line)
+        except ValueError as exc:
+            raise CellError(f"cannot read the options: {exc}", line=0, source=line) from None
+        options = build_parser().parse_args(words)
+        cls._check_modes(options)
+        signature = cls._signature(options, namespace, line)
+        values = parse_cell(body, namespace)
+        inputs = coerce_inputs(values, signature)
+        if options.over is None:
+            check_complete(signature, set(inputs))
+        program = cls._program(options, signature, namespace)
+        call_kwargs: dict[str, Any] = {}
+        if options.n is not None:
+            call_kwargs["n"] = options.n
+        return cls(options, signature, inputs, program, call_kwargs)
+
+    @staticmethod
+    def _check_modes(options: argparse.Namespace) -> None:
+        modes = [name for name in ("stream", "prompt", "over", "compare") if getattr(options, name)]
+        if len(modes) > 1:
+            raise CellError(f"--{modes[0]} and --{modes[1]} cannot be used together", line=0)
+        if options.compare is not None and options.model is not None:
+            raise CellError("--compare names the models: leave out -m/--model", line=0)
+
+    @staticmethod
+    def _signature(options: argparse.Namespace, namespace: Mapping[str, Any], line: str) -> Any:
+        from lmbench.errors import SignatureError
+        from lmbench.signatures import Signature, ensure_signature
+
+        if options.signature_var is not None:
+            if options.signature is not None:
+                raise CellError(
+                    "give the signature as a string or with --signature VAR, not both", line=0
+                )
+            value = _lookup(namespace, options.signature_var, "--signature")
+            if not isinstance(value, Signature):
+                raise CellError(
+                    f"--signature {options.signature_var}: {type(value).__name__} is not a Signature "
+                    "(define it with lmbench.Signature(...) or class X(lmbench.Signature))",
+                    line=0,
+                )
+            return value
+        if options.signature is None:
+            raise CellError(
+                'missing signature: write %%predict "question -> answer" (quoted)',
+                line=0,
+                source=line,
+            )
+        try:
+            return ensure_signature(options.signature, _user_types(namespace))
+        except SignatureError as exc:
+            raise CellError(str(exc), line=0, source=line) from None
+
+    @staticmethod
+    def _program(options: argparse.Namespace, signature: Any, namespace: Mapping[str, Any]) -> Any:
+        config: dict[str, Any] = {}
+        if options.temperature is not None:
+            config["temperature"] = options.temperature
+        if options.no_cache:
+            config["cache"] = False
+        demos = _lookup(namespace, options.demos, "--demos") if options.demos else ()
+        if not isinstance(demos, (list, tuple)):
+            raise CellError(
+                f"--demos {options.demos}: expected a list of Examples or dicts, got {type(demos).__name__}",
+                line=0,
+            )
+        return build_program(
+            options.module,
+            signature,
+            model=options.model,
+            adapter=options.adapter,
+            demos=demos,
+            config=config,
+        )
+
+    # -- running -------------------------------------------------------------------------------
+    def run(self, namespace: Mapping[str, Any]) -> Any:
+        options = self.options
+        if options.prompt:
+            return PromptView(self.signature, self.program.render(**self.inputs))
+        if options.over is not None:
+            return self._run_over(namespace)
+        if options.compare is not None:
+            from lmbench.notebook.batch import compare_models
+
+            models = [m.strip() for m in options.compare.split(",") if m.strip()]
+            if len(models) < 2:
+                raise CellError("--compare needs at least two models, separated by commas", line=0)
+            return compare_models(self.program, models, self.inputs, call_kwargs=self.call_kwargs)
+        if options.stream:
+            return self._stream()
+        return self.program(**self.inputs, **self.call_kwargs)
+
+    def _run_over(self, namespace: Mapping[str, Any]) -> Any:
+        from lmbench.notebook.batch import run_over
+
+        frame = _lookup(namespace, self.options.over, "--over")
+        columns = getattr(frame, "columns", None)
+        if columns is None:
+            raise CellError(
+                f"--over {self.options.over}: {type(frame).__name__} is not a DataFrame", line=0
+            )
+        check_complete(self.signature, set(self.inputs) | set(columns), frame=self.options.over)
+        return run_over(
+            self.program,
+            frame,
+            constants=self.inputs,
+            call_kwargs=self.call_kwargs,
+            description=f"{MAGIC} over {self.options.over}",
+        )
+
+    def _stream(self) -> Any:
+        from IPython.display import display
+
+        from lmbench.adapters.base import FieldDelta
+
+        view = StreamView()
+        handle = display(view, display_id=True)
+        for event in self.program.stream(**self.inputs, **self.call_kwargs):
+            if isinstance(event, FieldDelta):
+                view.fields[event.field] = event.value_so_far
+                handle.update(view)
+            else:
+                handle.update(event)
+                return event
+        raise CellError("the stream ended without a prediction")
+
+
+def run_predict(shell: Any, line: str, body: str) -> Any:
+    """The ``%%predict`` magic: parse, run, store ``--out``; the value (or None) is the output."""
+    namespace = shell.user_ns
+    try:
+        cell = PredictCell.parse(line, body, namespace)
+        result = cell.run(namespace)
+    except Exception as exc:
+        from lmbench.errors import LMBenchError
+
+        if isinstance(exc, (CellError, LMBenchError)):
+            raise problem_from(MAGIC, exc) from None
+        raise
+    LastPrediction.remember(result)
+    if cell.options.out:
+        namespace[cell.options.out] = result
+    if cell.options.stream:
+        return None  # the display handle already shows the prediction
+    if cell.options.out:
+        from IPython.display import display
+
+        display(result)
+        return None
+    return result

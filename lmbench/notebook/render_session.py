@@ -1,0 +1,168 @@
+"""Panels for ``%lmbench``: configuration, models and keys, cost roll-up, cache, messages."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from lmbench.notebook.html import badge, box, esc, kv_table, table
+from lmbench.notebook.render_prediction import format_cost
+
+__all__ = [
+    "KEYLESS_PROVIDERS",
+    "Panel",
+    "cache_panel",
+    "config_panel",
+    "cost_panel",
+    "key_variable",
+    "message_panel",
+    "models_panel",
+]
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A titled block with an HTML and a text form."""
+
+    title: str
+    html_body: str
+    text: str
+
+    def _repr_html_(self) -> str:
+        return box(self.title, self.html_body)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(f"{self.title}\n{self.text}")
+
+
+def message_panel(title: str, message: str) -> Panel:
+    return Panel(title, f"<div>{esc(message)}</div>", message)
+
+
+def _pairs_panel(title: str, pairs: list[tuple[str, str]]) -> Panel:
+    html_body = kv_table((name, esc(value)) for name, value in pairs)
+    text = "\n".join(f"  {name}: {value}" for name, value in pairs)
+    return Panel(title, html_body, text)
+
+
+def config_panel() -> Panel:
+    from lmbench.env import env_str
+    from lmbench.lm.cache import cache
+    from lmbench.lm.registry import DEFAULT_MODEL
+    from lmbench.lm.replay import replay
+    from lmbench.observe.budget import session_budget
+    from lmbench.observe.history import history
+    from lmbench.settings import current
+
+    settings = current()
+    lm = settings.lm
+    model = lm if isinstance(lm, str) else getattr(lm, "name", None)
+    source = (
+        "configured"
+        if lm is not None
+        else "LMBENCH_MODEL"
+        if env_str("LMBENCH_MODEL")
+        else "default"
+    )
+    model = model or env_str("LMBENCH_MODEL") or DEFAULT_MODEL
+    adapter = settings.adapter
+    adapter_name = (
+        "default (per model)" if adapter is None else str(getattr(adapter, "name", adapter))
+    )
+    limit = session_budget()
+    pairs = [
+        ("model", f"{model} ({source})"),
+        ("adapter", adapter_name),
+        (
+            "cache",
+            ("on" if settings.cache else "off") + f", folder {cache.directory or 'memory only'}",
+        ),
+        ("history", repr(history.collector)),
+        ("replay", replay.mode + (f" {replay.path}" if replay.path else "")),
+        ("session budget", "none" if limit is None else _budget_text(limit)),
+    ]
+    return _pairs_panel("lmbench config", pairs)
+
+
+def _budget_text(limit: Any) -> str:
+    parts = []
+    if limit.usd is not None:
+        parts.append(f"{format_cost(limit.spent_usd)} of {format_cost(limit.usd)}")
+    if limit.tokens is not None:
+        parts.append(f"{limit.spent_tokens} of {limit.tokens} tokens")
+    return ", ".join(parts) + f" ({limit.calls} calls)"
+
+
+#: Providers that run locally or need no key.
+KEYLESS_PROVIDERS = frozenset(
+    {"local", "scripted", "ollama", "vllm", "lmstudio", "llamacpp", "openai-compatible"}
+)
+
+
+def key_variable(provider: str) -> str | None:
+    """The environment variable holding ``provider``'s API key (None for keyless providers)."""
+    if provider in KEYLESS_PROVIDERS:
+        return None
+    return provider.upper().replace("-", "_") + "_API_KEY"
+
+
+def models_panel() -> Panel:
+    from lmbench.lm.registry import DEFAULT_MODEL, known_providers
+
+    rows_html = []
+    rows_text = []
+    for provider in known_providers():
+        variable = key_variable(provider)
+        if variable is None:
+            state, kind = "no key needed", "ok"
+        elif os.environ.get(variable, "").strip():
+            state, kind = f"{variable} set", "ok"
+        else:
+            state, kind = f"{variable} not set", "warn"
+        rows_html.append([f"<code>{esc(provider)}/…</code>", badge(state, kind)])
+        rows_text.append(f"  {provider + '/...':<24} {state}")
+    note = f"default model: {DEFAULT_MODEL}"
+    return Panel(
+        "lmbench models",
+        table(["provider", "key"], rows_html) + f"<div class='lmb-meta'>{esc(note)}</div>",
+        "\n".join([*rows_text, f"  {note}"]),
+    )
+
+
+def cost_panel(report: Any) -> Panel:
+    def groups_table(groups: dict[str, float | None]) -> str:
+        ordered = sorted(groups.items(), key=lambda kv: -(kv[1] or 0))
+        return table(["", "cost"], [[esc(name), esc(format_cost(usd))] for name, usd in ordered])
+
+    total = format_cost(report.total_usd) + (
+        "" if report.known else f" + {report.unpriced_calls} unpriced calls"
+    )
+    summary = kv_table(
+        [
+            ("calls", esc(f"{report.calls} ({report.cache_hits} from cache)")),
+            ("tokens", esc(f"{report.usage.input_tokens} in / {report.usage.output_tokens} out")),
+            ("total", esc(total)),
+            ("saved by the cache", esc(format_cost(report.saved_usd))),
+        ]
+    )
+    body = summary
+    if report.by_model:
+        body += "<h4>by model</h4>" + groups_table(report.by_model)
+    if report.by_module:
+        body += "<h4>by module</h4>" + groups_table(report.by_module)
+    return Panel("lmbench cost", body, str(report))
+
+
+def cache_panel(stats: Any) -> Panel:
+    pairs = [
+        ("hits", f"{stats.hits} ({stats.memory_hits} memory, {stats.disk_hits} disk)"),
+        ("misses", str(stats.misses)),
+        ("writes", str(stats.writes)),
+        (
+            "entries",
+            f"{stats.memory_entries} in memory, {stats.disk_entries if stats.disk_entries is not None else 'no'} on disk",
+        ),
+        ("folder", stats.directory or "memory only"),
+    ]
+    return _pairs_panel("lmbench cache", pairs)
