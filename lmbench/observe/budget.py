@@ -1,7 +1,8 @@
 """``budget(usd=..., tokens=...)``: a spending limit over the LM calls made inside a block.
 
-Budgets nest (every enclosing budget counts every call) and follow ``contextvars``, so threads
-and tasks started inside the block count against it too. Before a call, its usage is
+Budgets nest (every enclosing budget counts every call) and follow ``contextvars``: asyncio
+tasks started inside the block, and threads run in a copy of its context
+(``contextvars.copy_context().run``), count against it too. Before a call, its usage is
 estimated (prompt size, ``max_tokens``) and priced: a call that would cross a limit is refused
 with ``BudgetExceeded``. When nothing can be estimated (no ``max_tokens``, an unpriced model),
 the call runs and ``BudgetExceeded`` is raised right after the call that crossed the limit.

@@ -160,20 +160,20 @@ class ModuleCall:
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
-        self.entry = self._make_entry()
-        _record(self.entry, self._history)
+        entry = self.entry = self._make_entry()
+        _record(entry, self._history)
         if callbacks:
             self._dispatch(callbacks, "module_end", outputs=self.outputs, error=exc)
-        usage = self.usage
-        otel.end_span(
-            self._span,
-            {
-                "gen_ai.usage.input_tokens": usage.input_tokens,
-                "gen_ai.usage.output_tokens": usage.output_tokens,
-                "lmbench.cost_usd": self.cost,
-            },
-            self.error,
-        )
+        if self._span is not None:
+            otel.end_span(
+                self._span,
+                {
+                    "gen_ai.usage.input_tokens": entry.usage.input_tokens,
+                    "gen_ai.usage.output_tokens": entry.usage.output_tokens,
+                    "lmbench.cost_usd": entry.cost_usd,
+                },
+                self.error,
+            )
         return False
 
     def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
@@ -204,30 +204,36 @@ class ModuleCall:
                 out.extend(child.lm_calls())
         return out
 
+    def _rollup(self) -> tuple[Usage, float | None, bool]:
+        """Usage (cache hits excluded), cost (None if any is unpriced) and whether all are priced."""
+        usage = Usage()
+        cost: float | None = 0.0
+        known = True
+        for call in self.lm_calls():
+            if call.response is not None and call.cache_hit is None:
+                usage = usage + call.response.usage
+            price = call.price
+            if price is not None and price.usd is None:
+                known = False
+                cost = None
+            elif price is not None and cost is not None:
+                cost += price.usd or 0.0
+        return usage, cost, known
+
     @property
     def usage(self) -> Usage:
         """Tokens of every nested LM call that reached the model (cache hits excluded)."""
-        total = Usage()
-        for call in self.lm_calls():
-            if call.response is not None and call.cache_hit is None:
-                total = total + call.response.usage
-        return total
+        return self._rollup()[0]
 
     @property
     def cost(self) -> float | None:
         """USD of the nested calls; None when any of them has no known price (see ``cost_known``)."""
-        total = 0.0
-        for call in self.lm_calls():
-            if call.price is not None:
-                if call.price.usd is None:
-                    return None
-                total += call.price.usd
-        return total
+        return self._rollup()[1]
 
     @property
     def cost_known(self) -> bool:
         """False when some nested call is to a model without price data."""
-        return all(call.price is None or call.price.known for call in self.lm_calls())
+        return self._rollup()[2]
 
     @property
     def entries(self) -> list[HistoryEntry]:
@@ -235,8 +241,7 @@ class ModuleCall:
         return [call.entry for call in self.lm_calls() if call.entry is not None]
 
     def _make_entry(self) -> HistoryEntry:
-        usage = self.usage
-        cost = self.cost
+        usage, cost, known = self._rollup()
         return HistoryEntry(
             kind="module",
             call_id=self.call_id,
@@ -248,7 +253,7 @@ class ModuleCall:
             signature=self.signature,
             usage=usage,
             cost_usd=cost,
-            cost_known=cost is not None,
+            cost_known=known,
             latency_s=self.duration_s or 0.0,
             error=self.error,
         )
@@ -627,7 +632,7 @@ class LMCall:
             cost_known=price.known,
             saved_usd=self.saved_usd,
             latency_s=self.latency_s,
-            ttft_s=self.ttft_s if self.ttft_s is not None else (response and response.ttft_s),
+            ttft_s=self.ttft_s if self.ttft_s is not None or response is None else response.ttft_s,
             stream=self.streamed,
             cache=self.cache_state,
             cache_key=self.cache_key,

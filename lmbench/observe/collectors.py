@@ -51,7 +51,9 @@ class MemoryCollector(Collector):
 
     def __init__(self, maxlen: int = 10_000) -> None:
         self._entries: deque[HistoryEntry] = deque(maxlen=maxlen)
-        self.add = self._entries.append  # type: ignore[method-assign]  # the hot path: one C call
+
+    def add(self, entry: HistoryEntry) -> None:
+        self._entries.append(entry)
 
     @property
     def maxlen(self) -> int | None:
