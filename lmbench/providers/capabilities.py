@@ -1,0 +1,58 @@
+"""What each remote model can do natively, by provider and then by model name.
+
+Adapters read these to choose a strategy (native JSON schema or prompted JSON, native tools
+or not, ``n`` choices in one request or several calls). A provider's defaults describe its
+API; the rules below narrow them for model families known to lack a feature. Pass
+``capabilities=`` to a factory to override both for a model this table gets wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from lmbench.lm.types import Capabilities
+
+__all__ = ["capabilities_for"]
+
+_FULL = Capabilities(structured_output=True, tools=True, multiple_choices=True)
+_ONE_CHOICE = Capabilities(structured_output=True, tools=True, multiple_choices=False)
+
+_BY_PROVIDER: dict[str, Capabilities] = {
+    "openai": _FULL,
+    "mistral": _FULL,
+    "together": _FULL,
+    "vllm": _FULL,
+    "gemini": _FULL,
+    "openrouter": _ONE_CHOICE,
+    "groq": _ONE_CHOICE,
+    "lmstudio": _ONE_CHOICE,
+    "llamacpp": _ONE_CHOICE,
+    "openai-compatible": _ONE_CHOICE,
+    "anthropic": _ONE_CHOICE,
+    "cohere": _ONE_CHOICE,
+    "ollama": _ONE_CHOICE,
+    # DeepSeek has JSON mode but no schema-constrained decoding.
+    "deepseek": Capabilities(structured_output=False, tools=True, multiple_choices=False),
+}
+
+# (provider, model pattern, changes): model families known to lack a feature.
+_RULES: list[tuple[str, re.Pattern[str], dict[str, bool]]] = [
+    # Structured outputs start with Claude Opus 4.1 / Sonnet 4.5: not Claude 2, 3 or 4.0.
+    (
+        "anthropic",
+        re.compile(r"^claude-(?:instant|2|3)|^claude-(?:sonnet|opus)-4(?:-0|-\d{8})?$"),
+        {"structured_output": False},
+    ),
+    ("deepseek", re.compile(r"reasoner"), {"tools": False}),
+    ("openai", re.compile(r"^o1-(?:mini|preview)"), {"structured_output": False, "tools": False}),
+]
+
+
+def capabilities_for(provider: str, model: str) -> Capabilities:
+    """The capabilities of ``provider/model`` (conservative for unknown providers)."""
+    capabilities = _BY_PROVIDER.get(provider, _ONE_CHOICE)
+    for rule_provider, pattern, changes in _RULES:
+        if rule_provider == provider and pattern.search(model):
+            capabilities = replace(capabilities, **changes)
+    return capabilities

@@ -1,0 +1,258 @@
+"""One call of a remote LM from request to ``LMResponse``, without the I/O itself.
+
+``Exchange`` builds each HTTP request (wire format body + provider headers), decides
+whether a rejected structured-output mode falls back to the next one, and turns a
+successful response into the final ``LMResponse`` (metadata, attempts, raw exchange).
+``StreamReader`` does the same for a stream, event by event. ``RemoteLM`` drives both with
+the sync or async transport, so the two paths share every decision.
+
+Metadata set here: ``requested_model``, ``rate_limits`` (rate-limit headers),
+``ignored_params``, ``structured_output`` (``{"mode", "fallbacks"}``, when a schema was
+asked for). The wire formats add their own (``response_id``, ``reasoning``, ``usage``...).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from lmbench.errors import ProviderConnectionError, ProviderError
+from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
+from lmbench.providers.http_errors import error_for_transport, request_id_from
+from lmbench.providers.secrets import redact, redact_headers
+from lmbench.providers.transport import CallState
+from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.settings import current as current_settings
+
+if TYPE_CHECKING:
+    from lmbench.providers.remote import RemoteLM
+
+__all__ = ["Exchange", "StreamReader"]
+
+# Words in a 400/422 body showing the server rejected the structured-output request itself.
+_STRUCTURED_WORDS = (
+    "response_format",
+    "json_schema",
+    "json schema",
+    "structured output",
+    "json_object",
+    "json mode",
+)
+
+
+def _rate_limits(headers: httpx.Headers) -> dict[str, str]:
+    return {k: v for k, v in headers.items() if "ratelimit" in k or k == "retry-after"}
+
+
+class Exchange:
+    """The state of one ``generate``/``stream`` call of a ``RemoteLM``."""
+
+    def __init__(self, lm: RemoteLM, request: LMRequest, *, stream: bool) -> None:
+        self.lm = lm
+        self.request = request
+        self.stream = stream
+        self.started = time.perf_counter()
+        self.clock_start = time.monotonic()
+        if request.response_schema is not None:
+            self.modes: tuple[str | None, ...] = lm.wire.structured_modes or (None,)
+        else:
+            self.modes = (None,)
+        self.mode_index = 0
+        self.fallbacks: list[dict[str, str]] = []
+        self.attempts: list[Attempt] = []
+        self.save_raw = current_settings().save_raw
+        self.wire_request: WireRequest | None = None
+        self.http_request: httpx.Request | None = None
+        self.call: CallState | None = None
+
+    @property
+    def mode(self) -> str | None:
+        return self.modes[self.mode_index]
+
+    def prepare(self, client: httpx.Client | httpx.AsyncClient) -> tuple[httpx.Request, CallState]:
+        """The HTTP request for the current mode, and a fresh retry state for it."""
+        lm = self.lm
+        self.wire_request = lm.wire.build(
+            self.request, lm.model, stream=self.stream, structured_mode=self.mode
+        )
+        self.http_request = lm.build_http_request(client, self.wire_request, stream=self.stream)
+        self.call = lm.call_state(self.attempts, self.clock_start)
+        return self.http_request, self.call
+
+    def fall_back(self, error: ProviderError) -> bool:
+        """Whether ``error`` is a rejected structured-output mode with another mode to try."""
+        self.attempts = list(error.attempts)
+        rejected = (
+            error.status in (400, 422)
+            and self.mode_index + 1 < len(self.modes)
+            and any(word in (error.body or error.message).lower() for word in _STRUCTURED_WORDS)
+        )
+        if not rejected:
+            return False
+        tried, self.mode_index = self.mode, self.mode_index + 1
+        self.fallbacks.append({"mode": str(tried), "error": error.message})
+        last = self.attempts[-1]
+        reason = f"{last.reason}; structured output mode {tried!r} rejected, trying {self.mode!r}"
+        self.attempts[-1] = replace(last, reason=reason)
+        return True
+
+    def error(
+        self, message: str, *, status: int | None = None, retryable: bool = False
+    ) -> ProviderError:
+        """A failure found after the retry loop (bad body, error inside the response)."""
+        return ProviderError(
+            redact(message),
+            provider=self.lm.provider,
+            status=status,
+            retryable=retryable,
+            attempts=self._attempts(),
+        )
+
+    def _attempts(self) -> list[Attempt]:
+        return list(self.call.attempts if self.call is not None else self.attempts)
+
+    def parse_body(self, response: httpx.Response) -> LMResponse:
+        """The ``LMResponse`` of a whole (non-streamed) response body."""
+        try:
+            data = response.json()
+        except ValueError:
+            raise self.error(
+                f"the response body is not JSON (content-type {response.headers.get('content-type')!r}): "
+                f"{response.text[:200]!r}",
+                status=response.status_code,
+            ) from None
+        try:
+            parsed = self.lm.wire.parse(data)
+        except WireError as exc:
+            raise self.error(
+                exc.message, status=exc.status, retryable=exc.status in self.lm.retry.retry_statuses
+            ) from None
+        return self.complete(parsed, response, raw_body=data)
+
+    def complete(
+        self,
+        parsed: LMResponse,
+        response: httpx.Response,
+        *,
+        raw_body: Any,
+        ttft_s: float | None = None,
+    ) -> LMResponse:
+        """Fill in what the wire format cannot know: provider, timing, attempts, metadata."""
+        lm = self.lm
+        parsed.provider = lm.provider
+        parsed.model = parsed.model or lm.model
+        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
+        parsed.latency_s = time.perf_counter() - self.started
+        parsed.ttft_s = ttft_s
+        parsed.attempts = self._attempts()
+        metadata = parsed.metadata
+        metadata["requested_model"] = lm.model
+        limits = _rate_limits(response.headers)
+        if limits:
+            metadata["rate_limits"] = limits
+        if self.wire_request is not None and self.wire_request.ignored:
+            metadata["ignored_params"] = list(self.wire_request.ignored)
+        if self.request.response_schema is not None:
+            metadata["structured_output"] = {"mode": self.mode, "fallbacks": list(self.fallbacks)}
+        if self.save_raw:
+            parsed.raw = self._raw(response, raw_body)
+        return parsed
+
+    def _raw(self, response: httpx.Response, body: Any) -> dict[str, Any]:
+        request = self.http_request
+        assert request is not None and self.wire_request is not None
+        return redact(
+            {
+                "request": {
+                    "method": request.method,
+                    "url": str(request.url),
+                    "headers": redact_headers(request.headers.multi_items()),
+                    "body": self.wire_request.body,
+                },
+                "response": {
+                    "status": response.status_code,
+                    "headers": redact_headers(response.headers.multi_items()),
+                    "body": body,
+                },
+            }
+        )
+
+
+class StreamReader:
+    """Feeds one open stream's events to the wire format's parser; builds the last chunk."""
+
+    def __init__(self, exchange: Exchange, response: httpx.Response) -> None:
+        self.exchange = exchange
+        self.response = response
+        self.parser = exchange.lm.wire.stream_parser()
+        self.events = 0
+        self.ttft_s: float | None = None
+        self.raw_events: list[Any] | None = [] if exchange.save_raw else None
+
+    def is_event_stream(self) -> bool:
+        """True for a stream of events; False when the server ignored ``stream`` and answered
+        with one JSON body. Any other content type is an error."""
+        content_type = self.response.headers.get("content-type", "").lower()
+        if "event-stream" in content_type or "ndjson" in content_type:
+            return True
+        if "json" in content_type:
+            return False
+        if self.exchange.lm.wire.stream_format == "ndjson" and not content_type:
+            return True
+        raise self.exchange.error(
+            f"expected a stream of events, got content-type {content_type!r}; "
+            "check that the base URL points at the API itself",
+            status=self.response.status_code,
+        )
+
+    def feed(self, event: str, data: str) -> list[StreamChunk]:
+        self.events += 1
+        if self.raw_events is not None:
+            self.raw_events.append({"event": event, "data": data} if event else data)
+        try:
+            chunks = self.parser.feed(event, data)
+        except WireError as exc:
+            raise self.exchange.error(
+                f"error inside the stream after {self.events - 1} events: {exc.message}",
+                status=exc.status,
+            ) from None
+        except ValueError:
+            raise self.exchange.error(f"malformed stream event {data[:200]!r}") from None
+        if chunks and self.ttft_s is None:
+            self.ttft_s = time.perf_counter() - self.exchange.started
+        return chunks
+
+    def cut(self, exc: httpx.TransportError) -> ProviderError:
+        """The error for a stream that broke after it started (never retried)."""
+        return error_for_transport(
+            provider=self.exchange.lm.provider,
+            exc=exc,
+            retryable=False,
+            attempts=self.exchange._attempts(),
+            note=f"the stream broke after {self.events} events; a started stream is not retried",
+        )
+
+    def finish(self) -> StreamChunk:
+        """The last chunk, carrying the assembled response."""
+        if not self.parser.finished:
+            raise ProviderConnectionError(
+                f"the stream ended after {self.events} events without its end marker or finish "
+                "reason; the answer is incomplete (a started stream is not retried)",
+                provider=self.exchange.lm.provider,
+                attempts=self.exchange._attempts(),
+            )
+        response = self.exchange.complete(
+            self.parser.result(), self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
+        )
+        return StreamChunk(response=response)
+
+    def whole_body(self) -> list[StreamChunk]:
+        """For a server that answered a stream request with one JSON body (already read)."""
+        response = self.exchange.parse_body(self.response)
+        response.ttft_s = response.latency_s
+        return [
+            StreamChunk(text=text, index=i) for i, text in enumerate(response.texts) if text
+        ] + [StreamChunk(response=response)]

@@ -1,0 +1,178 @@
+"""Turn HTTP error responses and transport failures into lmbench's error types.
+
+=====================================  =============================
+what happened                          raised
+=====================================  =============================
+401, 403 or no key configured          ``AuthenticationError``
+429                                    ``RateLimitError``
+408, timeouts, the deadline passing    ``ProviderTimeout``
+connection refused / reset / cut       ``ProviderConnectionError``
+anything else                          ``ProviderError``
+=====================================  =============================
+
+The message is the provider's own (read from the error body of any supported API, with
+every secret redacted), plus what to do about it when that is known.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import httpx
+
+from lmbench.errors import (
+    AuthenticationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+)
+from lmbench.lm.types import Attempt
+from lmbench.providers.secrets import redact
+
+__all__ = [
+    "error_for_status",
+    "error_for_transport",
+    "error_message",
+    "request_id_from",
+    "transport_failure",
+]
+
+_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-groq-id", "mistral-correlation-id")
+_MAX_MESSAGE = 600
+
+
+def request_id_from(headers: Mapping[str, str]) -> str | None:
+    """The provider's request id from response headers, if it sends one."""
+    for name in _REQUEST_ID_HEADERS:
+        value = headers.get(name)
+        if value:
+            return value
+    return None
+
+
+def _message_from_json(data: Any) -> str | None:
+    if isinstance(data, list) and data:
+        # Gemini wraps some errors in a one-element list.
+        return _message_from_json(data[0])
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    if isinstance(error, str):  # Ollama, llama.cpp
+        return error
+    if isinstance(error, dict):  # OpenAI and compatibles, Anthropic, Gemini, OpenRouter
+        message = str(error.get("message") or "").strip()
+        code = error.get("code") if isinstance(error.get("code"), str) else None
+        kind = code or error.get("type") or error.get("status")
+        if kind and str(kind) not in message:
+            message = f"{message} ({kind})" if message else str(kind)
+        metadata = error.get("metadata")
+        if isinstance(metadata, dict) and metadata.get("raw"):  # OpenRouter: upstream's words
+            message = f"{message}: {metadata['raw']}"
+        return message or None
+    if isinstance(data.get("message"), str):  # Cohere
+        return str(data["message"])
+    detail = data.get("detail")  # FastAPI-based servers
+    if isinstance(detail, str):
+        return detail
+    if isinstance(detail, list):
+        return "; ".join(
+            f"{'.'.join(map(str, d.get('loc', [])))}: {d.get('msg', '')}"
+            if isinstance(d, dict)
+            else str(d)
+            for d in detail
+        )
+    return None
+
+
+def error_message(body: str, fallback: str) -> str:
+    """The human message inside an error body, redacted; ``fallback`` when there is none."""
+    text = body.strip()
+    message: str | None = None
+    if text:
+        try:
+            message = _message_from_json(json.loads(text))
+        except ValueError:
+            message = text
+    message = (message or fallback).strip()
+    if len(message) > _MAX_MESSAGE:
+        message = message[:_MAX_MESSAGE] + "..."
+    return redact(message)
+
+
+def _hint(status: int, key_hint: str, model: str) -> str:
+    if status in (401, 403):
+        return f" Check the API key: {key_hint}."
+    if status == 404:
+        return f" Check the model name {model!r} and the base URL."
+    return ""
+
+
+def error_for_status(
+    *,
+    provider: str,
+    model: str,
+    response: httpx.Response,
+    retryable: bool,
+    key_hint: str,
+    attempts: list[Attempt],
+    note: str = "",
+) -> ProviderError:
+    """The error for an HTTP error response whose body has been read."""
+    status = response.status_code
+    body = redact(response.text)
+    message = error_message(body, response.reason_phrase or "error") + _hint(
+        status, key_hint, model
+    )
+    if note:
+        message = f"{message} [{note}]"
+    kind: type[ProviderError]
+    if status in (401, 403):
+        kind = AuthenticationError
+    elif status == 429:
+        kind = RateLimitError
+    elif status == 408:
+        kind = ProviderTimeout
+    else:
+        kind = ProviderError
+    return kind(
+        message,
+        provider=provider,
+        status=status,
+        retryable=retryable,
+        request_id=request_id_from(response.headers),
+        body=body,
+        attempts=attempts,
+    )
+
+
+def transport_failure(exc: httpx.TransportError) -> str:
+    """A short description of a transport failure, for attempts and messages."""
+    detail = redact(str(exc)) or type(exc).__name__
+    if isinstance(exc, httpx.TimeoutException):
+        return f"timeout ({type(exc).__name__}: {detail})"
+    return f"connection error ({type(exc).__name__}: {detail})"
+
+
+def error_for_transport(
+    *,
+    provider: str,
+    exc: httpx.TransportError,
+    retryable: bool,
+    attempts: list[Attempt],
+    note: str = "",
+) -> ProviderError:
+    """The error for a connection failure or timeout."""
+    message = transport_failure(exc)
+    if note:
+        message = f"{message} [{note}]"
+    kind: type[ProviderError]
+    if isinstance(exc, httpx.TimeoutException):
+        kind = ProviderTimeout
+    elif isinstance(exc, (httpx.NetworkError, httpx.RemoteProtocolError, httpx.ProxyError)):
+        kind = ProviderConnectionError
+    else:
+        kind = ProviderError
+    return kind(message, provider=provider, retryable=retryable, attempts=attempts)

@@ -1,0 +1,263 @@
+"""``RemoteLM``: a model behind an HTTP API, put together from three independent parts:
+
+- a ``Provider`` (base URL, key, auth header, default headers),
+- a wire format (request body, response and stream parsing),
+- ``Capabilities`` (what the model does natively).
+
+Calls go through the one retry loop (``transport``), sync on an ``httpx.Client`` and
+natively async on an ``httpx.AsyncClient`` (one per event loop, as httpx requires).
+Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout``, i.e.
+``LMBENCH_TIMEOUT`` or 600 s), ``connect_timeout`` 5 s; retries default to
+``settings.current().max_retries``. Both are read at each call when not given, so
+``with lmbench.settings.context(timeout=30):`` applies to the calls inside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping
+from typing import Any
+
+import httpx
+
+from lmbench.errors import ConfigError, ProviderError
+from lmbench.lm.base import BaseLM
+from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
+from lmbench.providers.capabilities import capabilities_for
+from lmbench.providers.exchange import Exchange, StreamReader
+from lmbench.providers.provider import Provider
+from lmbench.providers.retry import RetryPolicy
+from lmbench.providers.secrets import is_secret_name, register_secret
+from lmbench.providers.streams import aiter_events, iter_events
+from lmbench.providers.transport import CallState, asend, send
+from lmbench.providers.wire.base import WireFormat, WireRequest
+from lmbench.settings import current as current_settings
+
+__all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
+
+DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+class RemoteLM(BaseLM):
+    """An LM served over HTTP. Usually made by a registry factory, e.g.
+    ``resolve_lm("openai/gpt-4o-mini")``; build one directly for an unusual setup.
+
+    ``http_client`` / ``async_http_client`` let you bring your own httpx clients (proxies,
+    transports, connection limits); they are used as they are and not closed here.
+    """
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        provider: Provider,
+        wire: WireFormat,
+        capabilities: Capabilities | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+        max_retries: int | None = None,
+        retry: RetryPolicy | None = None,
+        deadline: float | None = None,
+        headers: Mapping[str, str] | None = None,
+        http_client: httpx.Client | httpx.AsyncClient | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        free: bool = False,
+    ) -> None:
+        if not model:
+            raise ConfigError(
+                f"no model name given for provider {provider.name!r}: use '{provider.name}/<model>'"
+            )
+        self.model = model
+        self.provider = provider.name
+        self.provider_config = provider
+        self.wire = wire
+        self.free = free
+        self._capabilities = capabilities or capabilities_for(provider.name, model)
+        self._timeout = timeout
+        self._connect_timeout = connect_timeout
+        policy = retry or RetryPolicy()
+        if max_retries is not None:
+            policy = policy.replace(max_retries=max_retries)
+        if deadline is not None:
+            policy = policy.replace(deadline=deadline)
+        self.retry = policy
+        extra_headers = dict(headers or {})
+        for name, value in extra_headers.items():
+            if is_secret_name(name):
+                register_secret(value)
+        self._headers = {
+            "accept": "application/json",
+            "content-type": "application/json",
+            **provider.headers,
+            **extra_headers,
+        }
+        if isinstance(http_client, httpx.AsyncClient):
+            http_client, async_http_client = None, async_http_client or http_client
+        self._client = http_client
+        self._owns_client = http_client is None
+        self._given_async_client = async_http_client
+        self._async_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, httpx.AsyncClient
+        ] = weakref.WeakKeyDictionary()
+        self._lock = threading.Lock()
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self._capabilities
+
+    @property
+    def base_url(self) -> str:
+        return self.provider_config.base_url
+
+    def __repr__(self) -> str:
+        return f"<RemoteLM {self.name} at {self.base_url}>"
+
+    def __copy__(self) -> RemoteLM:
+        return self
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> RemoteLM:
+        return self  # a handle on a service: copies share it (and its connections)
+
+    # -- configuration read at call time ---------------------------------------------------
+
+    def timeout(self) -> httpx.Timeout:
+        """The httpx timeouts of the next call."""
+        if isinstance(self._timeout, httpx.Timeout):
+            return self._timeout
+        read = self._timeout if self._timeout is not None else current_settings().timeout
+        return httpx.Timeout(read, connect=self._connect_timeout)
+
+    def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
+        max_retries = self.retry.max_retries
+        return CallState(
+            provider=self.provider,
+            model=self.model,
+            policy=self.retry,
+            max_retries=current_settings().max_retries if max_retries is None else max_retries,
+            timeout=self.timeout(),
+            key_hint=self.provider_config.key_hint,
+            attempts=list(attempts),
+            started_at=started_at,
+        )
+
+    def build_http_request(
+        self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
+    ) -> httpx.Request:
+        headers = {**self._headers, **self.provider_config.auth_headers()}
+        if stream and self.wire.stream_format == "sse":
+            headers["accept"] = "text/event-stream"
+        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return client.build_request(
+            "POST", self.base_url + wire_request.path, content=content, headers=headers
+        )
+
+    # -- clients -----------------------------------------------------------------------------
+
+    def _sync_client(self) -> httpx.Client:
+        if self._client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = httpx.Client()
+        return self._client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self._given_async_client is not None:
+            return self._given_async_client
+        loop = asyncio.get_running_loop()
+        client = self._async_clients.get(loop)
+        if client is None:
+            client = self._async_clients[loop] = httpx.AsyncClient()
+        return client
+
+    def close(self) -> None:
+        """Close the sync client made here (clients passed in are left open)."""
+        if self._owns_client and self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def aclose(self) -> None:
+        """Close this event loop's async client made here."""
+        client = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def __enter__(self) -> RemoteLM:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> RemoteLM:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- calls ---------------------------------------------------------------------------------
+
+    def _open(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
+        exchange = Exchange(self, request, stream=stream)
+        client = self._sync_client()
+        while True:
+            http_request, call = exchange.prepare(client)
+            try:
+                return exchange, send(client, http_request, call, stream=stream)
+            except ProviderError as exc:
+                if not exchange.fall_back(exc):
+                    raise
+
+    async def _aopen(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
+        exchange = Exchange(self, request, stream=stream)
+        client = self._async_client()
+        while True:
+            http_request, call = exchange.prepare(client)
+            try:
+                return exchange, await asend(client, http_request, call, stream=stream)
+            except ProviderError as exc:
+                if not exchange.fall_back(exc):
+                    raise
+
+    def generate(self, request: LMRequest) -> LMResponse:
+        exchange, response = self._open(request, stream=False)
+        return exchange.parse_body(response)
+
+    async def agenerate(self, request: LMRequest) -> LMResponse:
+        exchange, response = await self._aopen(request, stream=False)
+        return exchange.parse_body(response)
+
+    def stream(self, request: LMRequest) -> Iterator[StreamChunk]:
+        exchange, response = self._open(request, stream=True)
+        reader = StreamReader(exchange, response)
+        try:
+            if not reader.is_event_stream():
+                response.read()
+                yield from reader.whole_body()
+                return
+            for event, data in iter_events(response, self.wire.stream_format):
+                yield from reader.feed(event, data)
+        except httpx.TransportError as exc:
+            raise reader.cut(exc) from exc
+        finally:
+            response.close()
+        yield reader.finish()
+
+    async def astream(self, request: LMRequest) -> AsyncIterator[StreamChunk]:
+        exchange, response = await self._aopen(request, stream=True)
+        reader = StreamReader(exchange, response)
+        try:
+            if not reader.is_event_stream():
+                await response.aread()
+                for chunk in reader.whole_body():
+                    yield chunk
+                return
+            async for event, data in aiter_events(response, self.wire.stream_format):
+                for chunk in reader.feed(event, data):
+                    yield chunk
+        except httpx.TransportError as exc:
+            raise reader.cut(exc) from exc
+        finally:
+            await response.aclose()
+        yield reader.finish()

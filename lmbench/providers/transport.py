@@ -1,0 +1,202 @@
+"""The one retry loop every remote provider sends through (a sync and an async twin that
+share every decision; see ``lmbench.providers.retry`` for the contract).
+
+``send(client, request, call)`` returns the first successful response, its body read, or
+(``stream=True``) open for the caller to iterate; a stream is never retried once the caller
+has it. Every attempt is recorded as an ``Attempt`` in ``call.attempts``, and the error
+raised when the loop gives up carries the same list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from lmbench.lm.types import Attempt
+from lmbench.providers.http_errors import (
+    error_for_status,
+    error_for_transport,
+    transport_failure,
+)
+from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide_transport
+
+__all__ = ["CallState", "asend", "send"]
+
+logger = logging.getLogger("lmbench.providers")
+
+_RETRYABLE_TRANSPORT = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+    httpx.ProxyError,
+)
+
+
+@dataclass
+class CallState:
+    """One request across its attempts: the policy in force and what happened so far.
+
+    ``attempts`` may start with earlier requests' attempts of the same call (e.g. a
+    structured-output mode the server rejected); they are kept and numbered on, but do not
+    count against ``max_retries``.
+    """
+
+    provider: str
+    model: str
+    policy: RetryPolicy
+    max_retries: int
+    timeout: httpx.Timeout
+    key_hint: str
+    clock: Callable[[], float] = time.monotonic
+    attempts: list[Attempt] = field(default_factory=list)
+    #: When the whole call began (``clock()`` time); the deadline counts from here.
+    started_at: float | None = None
+    _started: float = field(init=False)
+    _first: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._started = self.clock() if self.started_at is None else self.started_at
+        self._first = len(self.attempts)
+
+    @property
+    def retries_done(self) -> int:
+        return len(self.attempts) - self._first
+
+    @property
+    def elapsed_s(self) -> float:
+        return self.clock() - self._started
+
+    def attempt_timeout(self) -> dict[str, float | None]:
+        """This attempt's httpx timeouts, shortened so that none outlasts the deadline."""
+        limits = self.timeout.as_dict()
+        deadline = self.policy.deadline
+        if deadline is None:
+            return limits
+        remaining = max(deadline - self.elapsed_s, 0.001)
+        return {k: remaining if v is None else min(v, remaining) for k, v in limits.items()}
+
+    def _record(self, *, status: int | None, error: str, decision: Decision) -> None:
+        number = len(self.attempts) + 1
+        self.attempts.append(Attempt(number, status, error, decision.wait_s, decision.reason))
+        log = logger.info if decision.retry else logger.debug
+        log("%s %s attempt %d: %s", self.provider, self.model, number, decision.reason)
+
+    def succeeded(self, response: httpx.Response) -> httpx.Response:
+        number = len(self.attempts) + 1
+        self.attempts.append(Attempt(number, response.status_code, None, 0.0, "ok"))
+        logger.debug(
+            "%s %s attempt %d: HTTP %d", self.provider, self.model, number, response.status_code
+        )
+        return response
+
+    def after_error_response(self, response: httpx.Response) -> float:
+        """The wait before the next attempt; raises the mapped error when giving up."""
+        headers = {k.lower(): v for k, v in response.headers.items()}
+        decision = decide_status(
+            self.policy,
+            status=response.status_code,
+            headers=headers,
+            body=response.text,
+            retries_done=self.retries_done,
+            max_retries=self.max_retries,
+            elapsed_s=self.elapsed_s,
+        )
+        self._record(
+            status=response.status_code, error=f"HTTP {response.status_code}", decision=decision
+        )
+        if decision.retry:
+            return decision.wait_s
+        raise error_for_status(
+            provider=self.provider,
+            model=self.model,
+            response=response,
+            retryable=decision.retryable,
+            key_hint=self.key_hint,
+            attempts=self.attempts,
+            note=self._note(decision),
+        )
+
+    def after_transport_error(self, exc: httpx.TransportError) -> float:
+        """The wait before the next attempt; raises the mapped error when giving up."""
+        what = transport_failure(exc)
+        retryable = isinstance(exc, _RETRYABLE_TRANSPORT)
+        if retryable:
+            decision = decide_transport(
+                self.policy,
+                what=what,
+                retries_done=self.retries_done,
+                max_retries=self.max_retries,
+                elapsed_s=self.elapsed_s,
+            )
+        else:
+            decision = Decision(False, 0.0, f"{what}; not retryable", False)
+        self._record(status=None, error=what, decision=decision)
+        if decision.retry:
+            return decision.wait_s
+        raise error_for_transport(
+            provider=self.provider,
+            exc=exc,
+            retryable=retryable,
+            attempts=self.attempts,
+            note=self._note(decision),
+        )
+
+    def _note(self, decision: Decision) -> str:
+        """Why the loop stopped, when that is more than "the error is final"."""
+        count = len(self.attempts) - self._first
+        if count == 1 and not decision.retryable:
+            return ""
+        return f"gave up after {count} attempt{'s' if count != 1 else ''}: {decision.reason}"
+
+
+def _is_error(response: httpx.Response) -> bool:
+    return response.status_code >= 400
+
+
+def send(
+    client: httpx.Client, request: httpx.Request, call: CallState, *, stream: bool = False
+) -> httpx.Response:
+    """Send ``request`` until it succeeds or the policy gives up (then raise)."""
+    while True:
+        request.extensions["timeout"] = call.attempt_timeout()
+        try:
+            response = client.send(request, stream=True)
+            if not stream or _is_error(response):
+                try:
+                    response.read()
+                finally:
+                    response.close()
+        except httpx.TransportError as exc:
+            wait = call.after_transport_error(exc)
+        else:
+            if not _is_error(response):
+                return call.succeeded(response)
+            wait = call.after_error_response(response)
+        time.sleep(wait)
+
+
+async def asend(
+    client: httpx.AsyncClient, request: httpx.Request, call: CallState, *, stream: bool = False
+) -> httpx.Response:
+    """The async twin of ``send``."""
+    while True:
+        request.extensions["timeout"] = call.attempt_timeout()
+        try:
+            response = await client.send(request, stream=True)
+            if not stream or _is_error(response):
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
+        except httpx.TransportError as exc:
+            wait = call.after_transport_error(exc)
+        else:
+            if not _is_error(response):
+                return call.succeeded(response)
+            wait = call.after_error_response(response)
+        await asyncio.sleep(wait)

@@ -1,0 +1,250 @@
+"""Anthropic Messages (``POST /v1/messages``).
+
+System messages go to the top-level ``system`` field; every other message becomes content
+blocks (text, image, document, ``tool_use``, ``tool_result``), and consecutive messages of one
+role are merged, as the API wants turns to alternate. ``max_tokens`` is required by the API:
+``default_max_tokens`` fills it when the request leaves it unset.
+
+Usage: ``input_tokens`` counts every input token, cache reads and writes included;
+``cached_tokens`` is the cache reads; the raw counts (cache writes too) are kept in
+``metadata["usage"]``. Thinking blocks go to ``metadata["reasoning"]``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from lmbench.lm.types import ContentPart, LMRequest, LMResponse, Message, StreamChunk, Usage
+from lmbench.providers.wire.base import (
+    Draft,
+    WireError,
+    WireRequest,
+    media_source,
+    merge_extra,
+    require_single_choice,
+    unsupported_part,
+)
+
+__all__ = ["DEFAULT_MAX_TOKENS", "AnthropicMessages"]
+
+DEFAULT_MAX_TOKENS = 4096
+
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "model_context_window_exceeded": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def _media_block(part: ContentPart, block_type: str) -> dict[str, Any]:
+    kind, value, media_type = media_source(part)
+    if kind == "url":
+        return {"type": block_type, "source": {"type": "url", "url": value}}
+    return {
+        "type": block_type,
+        "source": {"type": "base64", "media_type": media_type, "data": value},
+    }
+
+
+def _part(part: ContentPart) -> dict[str, Any]:
+    kind = part.get("type")
+    if kind == "text":
+        return {"type": "text", "text": part.get("text", "")}
+    if kind in ("image", "document"):
+        return _media_block(part, kind)
+    raise unsupported_part(part, "Anthropic Messages", "text, image, document")
+
+
+def _blocks(message: Message) -> list[dict[str, Any]]:
+    if message.role == "tool":
+        return [
+            {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.text}
+        ]
+    if isinstance(message.content, str):
+        blocks = [{"type": "text", "text": message.content}] if message.content else []
+    else:
+        blocks = [_part(p) for p in message.content]
+    for call in message.tool_calls:
+        blocks.append(
+            {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
+        )
+    return blocks
+
+
+def _messages(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str, Any]]]:
+    system = [m.text for m in messages if m.role == "system"]
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if message.role == "system":
+            continue
+        role = "assistant" if message.role == "assistant" else "user"
+        blocks = _blocks(message)
+        if out and out[-1]["role"] == role:
+            out[-1]["content"].extend(blocks)
+        else:
+            out.append({"role": role, "content": blocks})
+    return ("\n\n".join(system) if system else None), out
+
+
+def _tool_choice(choice: str) -> dict[str, Any]:
+    if choice in ("auto", "none"):
+        return {"type": choice}
+    if choice == "required":
+        return {"type": "any"}
+    return {"type": "tool", "name": choice}
+
+
+def _usage(data: dict[str, Any], previous: Usage) -> Usage:
+    """Usage from a ``usage`` object; counts it lacks keep their ``previous`` value."""
+    cache_read = data.get("cache_read_input_tokens")
+    cache_write = data.get("cache_creation_input_tokens")
+    fresh = data.get("input_tokens")
+    if fresh is None and cache_read is None and cache_write is None:
+        input_tokens, cached = previous.input_tokens, previous.cached_tokens
+    else:
+        input_tokens = (fresh or 0) + (cache_read or 0) + (cache_write or 0)
+        cached = cache_read or 0
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=data.get("output_tokens", previous.output_tokens) or 0,
+        cached_tokens=cached,
+        reasoning_tokens=previous.reasoning_tokens,
+    )
+
+
+def _note_usage(draft: Draft, usage: dict[str, Any] | None) -> None:
+    if usage:
+        draft.usage = _usage(usage, draft.usage)
+        draft.metadata["usage"] = {**draft.metadata.get("usage", {}), **usage}
+
+
+def _add_block(draft: Draft, index: int, block: dict[str, Any]) -> StreamChunk | None:
+    kind = block.get("type")
+    if kind == "text":
+        return draft.add_text(block.get("text"))
+    if kind == "thinking":
+        draft.add_reasoning(block.get("thinking"))
+    elif kind == "redacted_thinking":
+        draft.metadata["redacted_thinking_blocks"] = (
+            draft.metadata.get("redacted_thinking_blocks", 0) + 1
+        )
+    elif kind == "tool_use":
+        draft.start_call(
+            index,
+            name=block.get("name", ""),
+            id=block.get("id"),
+            arguments=block.get("input") or None,
+        )
+    return None
+
+
+class AnthropicMessages:
+    """The Messages API wire format."""
+
+    name = "anthropic-messages"
+    stream_format = "sse"
+    structured_modes = ("output_config",)
+
+    def __init__(self, *, default_max_tokens: int = DEFAULT_MAX_TOKENS) -> None:
+        self.default_max_tokens = default_max_tokens
+
+    def build(
+        self, request: LMRequest, model: str, *, stream: bool, structured_mode: str | None
+    ) -> WireRequest:
+        require_single_choice(request, "Anthropic Messages")
+        system, messages = _messages(request.messages)
+        body: dict[str, Any] = {
+            "model": model,
+            "max_tokens": request.max_tokens or self.default_max_tokens,
+            "messages": messages,
+            "stream": stream,
+        }
+        if system is not None:
+            body["system"] = system
+        if request.temperature is not None:
+            body["temperature"] = request.temperature
+        if request.stop:
+            body["stop_sequences"] = list(request.stop)
+        if request.tools:
+            body["tools"] = [
+                {"name": t.name, "description": t.description, "input_schema": t.parameters}
+                for t in request.tools
+            ]
+        if request.tool_choice:
+            body["tool_choice"] = _tool_choice(request.tool_choice)
+        if request.response_schema is not None and structured_mode is not None:
+            body["output_config"] = {
+                "format": {"type": "json_schema", "schema": request.response_schema}
+            }
+        ignored = ("seed",) if request.seed is not None else ()
+        return WireRequest("/v1/messages", merge_extra(body, request.extra), ignored)
+
+    def parse(self, data: Any) -> LMResponse:
+        if not isinstance(data, dict):
+            raise WireError(f"expected a JSON object, got {type(data).__name__}")
+        if data.get("type") == "error":
+            error = data.get("error") or {}
+            raise WireError(str(error.get("message") or error))
+        draft = Draft(_FINISH, model=data.get("model", ""), response_id=data.get("id"))
+        for index, block in enumerate(data.get("content") or []):
+            _add_block(draft, index, block)
+        draft.native_finish = data.get("stop_reason")
+        if data.get("stop_details"):
+            draft.metadata["stop_details"] = data["stop_details"]
+        _note_usage(draft, data.get("usage"))
+        return draft.build()
+
+    def stream_parser(self) -> AnthropicStream:
+        return AnthropicStream()
+
+
+class AnthropicStream:
+    """``message_start``, content block start/delta/stop, ``message_delta``, ``message_stop``."""
+
+    def __init__(self) -> None:
+        self.draft = Draft(_FINISH)
+        self._done = False
+
+    @property
+    def finished(self) -> bool:
+        return self._done or self.draft.native_finish is not None
+
+    def feed(self, event: str, data: str) -> list[StreamChunk]:
+        payload = json.loads(data)
+        kind = payload.get("type", event)
+        draft = self.draft
+        chunk: StreamChunk | None = None
+        if kind == "message_start":
+            message = payload.get("message") or {}
+            draft.model = message.get("model", "")
+            draft.response_id = message.get("id")
+            _note_usage(draft, message.get("usage"))
+        elif kind == "content_block_start":
+            chunk = _add_block(draft, payload.get("index", 0), payload.get("content_block") or {})
+        elif kind == "content_block_delta":
+            delta = payload.get("delta") or {}
+            if delta.get("type") == "text_delta":
+                chunk = draft.add_text(delta.get("text"))
+            elif delta.get("type") == "input_json_delta":
+                draft.extend_call(payload.get("index", 0), delta.get("partial_json"))
+            elif delta.get("type") == "thinking_delta":
+                draft.add_reasoning(delta.get("thinking"))
+        elif kind == "message_delta":
+            delta = payload.get("delta") or {}
+            draft.native_finish = delta.get("stop_reason") or draft.native_finish
+            if delta.get("stop_details"):
+                draft.metadata["stop_details"] = delta["stop_details"]
+            _note_usage(draft, payload.get("usage"))
+        elif kind == "message_stop":
+            self._done = True
+        elif kind == "error":
+            error = payload.get("error") or {}
+            raise WireError(f"{error.get('message') or error} ({error.get('type', 'error')})")
+        return [chunk] if chunk is not None else []
+
+    def result(self) -> LMResponse:
+        return self.draft.build()

@@ -1,0 +1,294 @@
+"""What every wire format provides, and the pieces they share.
+
+A wire format turns an ``LMRequest`` into an HTTP body for one API (``build``), and that
+API's answers back into an ``LMResponse`` (``parse`` for a whole body, ``stream_parser``
+for events). It knows nothing of base URLs, keys or retries (see ``provider`` and
+``transport``).
+
+``Draft`` collects a response piece by piece (texts per choice, reasoning, tool calls whose
+arguments may arrive in fragments, usage, finish reason) and builds the ``LMResponse``; both
+the whole-body parsers and the stream parsers fill one, so the two paths agree.
+
+``finish_reason`` uses one vocabulary across providers: ``stop``, ``length``, ``tool_calls``,
+``content_filter`` (the provider's own word is kept in ``metadata["native_finish_reason"]``
+when it differs).
+"""
+
+from __future__ import annotations
+
+import json
+import mimetypes
+import uuid
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from lmbench.errors import InputError
+from lmbench.lm.types import (
+    ContentPart,
+    LMRequest,
+    LMResponse,
+    Message,
+    StreamChunk,
+    ToolCall,
+    Usage,
+)
+from lmbench.providers.streams import StreamFormat
+
+__all__ = [
+    "Draft",
+    "StreamParser",
+    "WireError",
+    "WireFormat",
+    "WireRequest",
+    "as_data_url",
+    "dump_arguments",
+    "media_source",
+    "merge_extra",
+    "new_call_id",
+    "require_single_choice",
+    "tool_call_names",
+    "unsupported_part",
+]
+
+
+class WireError(Exception):
+    """An error the provider reported inside a successful HTTP response (body or stream)."""
+
+    def __init__(self, message: str, *, status: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+@dataclass(frozen=True)
+class WireRequest:
+    """The path (relative to the base URL, query included) and JSON body of one request.
+
+    ``ignored`` names request parameters this API has no field for (kept in metadata).
+    """
+
+    path: str
+    body: dict[str, Any]
+    ignored: tuple[str, ...] = ()
+
+
+class StreamParser(Protocol):
+    """Turns one stream's events into text chunks, then the assembled response."""
+
+    @property
+    def finished(self) -> bool:
+        """Whether the stream's end (end marker or finish reason) has been seen."""
+        ...
+
+    def feed(self, event: str, data: str) -> list[StreamChunk]: ...
+
+    def result(self) -> LMResponse: ...
+
+
+class WireFormat(Protocol):
+    """One API's request and response shapes."""
+
+    name: str
+    stream_format: StreamFormat
+    #: How to ask for structured output, in order of preference: when the server rejects
+    #: one, the next is tried (recorded in ``metadata["structured_output"]``).
+    structured_modes: tuple[str, ...]
+
+    def build(
+        self, request: LMRequest, model: str, *, stream: bool, structured_mode: str | None
+    ) -> WireRequest: ...
+
+    def parse(self, data: Any) -> LMResponse: ...
+
+    def stream_parser(self) -> StreamParser: ...
+
+
+def new_call_id() -> str:
+    """An id for a tool call the provider sent without one (so tool results can refer to it)."""
+    return f"call_{uuid.uuid4().hex[:24]}"
+
+
+def _parse_arguments(text: str) -> tuple[dict[str, Any], bool]:
+    """Tool-call arguments as a dict, and whether they had to be repaired (cut-off JSON)."""
+    if not text.strip():
+        return {}, False
+    try:
+        value = json.loads(text)
+    except ValueError:
+        import json_repair
+
+        value = json_repair.loads(text)
+        return (value if isinstance(value, dict) else {}), True
+    if isinstance(value, dict):
+        return value, False
+    return {}, True
+
+
+def dump_arguments(arguments: Mapping[str, Any]) -> str:
+    return json.dumps(dict(arguments), ensure_ascii=False, separators=(",", ":"))
+
+
+@dataclass
+class _DraftCall:
+    name: str
+    id: str | None
+    fragments: list[str] = field(default_factory=list)
+    arguments: dict[str, Any] | None = None
+    provider_data: dict[str, Any] | None = None
+
+
+@dataclass
+class Draft:
+    """A response being assembled; ``build`` turns it into an ``LMResponse``."""
+
+    finish_map: Mapping[str, str]
+    texts: dict[int, list[str]] = field(default_factory=dict)
+    reasoning: list[str] = field(default_factory=list)
+    calls: dict[Hashable, _DraftCall] = field(default_factory=dict)
+    usage: Usage = field(default_factory=Usage)
+    native_finish: str | None = None
+    model: str = ""
+    response_id: str | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    def add_text(self, text: str | None, index: int = 0) -> StreamChunk | None:
+        """Append text to choice ``index``; the chunk to stream, if there was any text."""
+        parts = self.texts.setdefault(index, [])
+        if not text:
+            return None
+        parts.append(text)
+        return StreamChunk(text=text, index=index)
+
+    def add_reasoning(self, text: str | None) -> None:
+        if text:
+            self.reasoning.append(text)
+
+    def start_call(
+        self,
+        key: Hashable,
+        *,
+        name: str,
+        id: str | None = None,
+        arguments: Mapping[str, Any] | str | None = None,
+        provider_data: dict[str, Any] | None = None,
+    ) -> None:
+        call = _DraftCall(name=name, id=id or None, provider_data=provider_data or None)
+        if isinstance(arguments, Mapping):
+            call.arguments = dict(arguments)
+        elif arguments:
+            call.fragments.append(arguments)
+        self.calls[key] = call
+
+    def extend_call(
+        self, key: Hashable, fragment: str | None, *, name: str | None = None, id: str | None = None
+    ) -> None:
+        """Add an arguments fragment (and late-arriving name/id) to a started call."""
+        call = self.calls.get(key)
+        if call is None:
+            self.start_call(key, name=name or "", id=id, arguments=fragment)
+            return
+        if name and not call.name:
+            call.name = name
+        if id and not call.id:
+            call.id = id
+        if fragment:
+            call.fragments.append(fragment)
+
+    def build(self) -> LMResponse:
+        tool_calls: list[ToolCall] = []
+        repaired: list[str] = []
+        for call in self.calls.values():
+            arguments = call.arguments
+            if arguments is None:
+                arguments, was_repaired = _parse_arguments("".join(call.fragments))
+                if was_repaired:
+                    repaired.append(call.name)
+            tool_calls.append(
+                ToolCall(call.name, arguments, call.id or new_call_id(), call.provider_data)
+            )
+        metadata = dict(self.metadata)
+        if repaired:
+            metadata["repaired_tool_arguments"] = repaired
+        if self.reasoning:
+            metadata["reasoning"] = "".join(self.reasoning)
+        if self.response_id:
+            metadata["response_id"] = self.response_id
+        finish = self._finish(bool(tool_calls))
+        if self.native_finish is not None and finish != self.native_finish:
+            metadata["native_finish_reason"] = self.native_finish
+        count = max(self.texts) + 1 if self.texts else 1
+        return LMResponse(
+            texts=["".join(self.texts.get(i, ())) for i in range(count)],
+            model=self.model,
+            tool_calls=tool_calls,
+            usage=self.usage,
+            finish_reason=finish,
+            metadata=metadata,
+        )
+
+    def _finish(self, has_tool_calls: bool) -> str | None:
+        if self.native_finish is None:
+            return None
+        finish = self.finish_map.get(self.native_finish, self.native_finish.lower())
+        if has_tool_calls and finish == "stop":
+            return "tool_calls"  # APIs without a tool-call finish reason
+        return finish
+
+
+def merge_extra(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:
+    """``LMRequest.extra`` over the built body; dict values merge one level deep."""
+    for key, value in extra.items():
+        current = body.get(key)
+        if isinstance(current, dict) and isinstance(value, Mapping):
+            body[key] = {**current, **value}
+        else:
+            body[key] = value
+    return body
+
+
+def require_single_choice(request: LMRequest, api: str) -> None:
+    if request.n != 1:
+        raise InputError(
+            f"n={request.n}: the {api} API returns one choice per request "
+            "(capabilities.multiple_choices is False); make n separate calls instead"
+        )
+
+
+def media_source(part: ContentPart) -> tuple[str, str, str]:
+    """``("url", url, media_type)`` or ``("base64", data, media_type)`` for a media part.
+
+    A ``data:`` URL counts as base64 data; the media type is guessed from the URL's
+    extension when the part does not give one.
+    """
+    url = part.get("url")
+    if url:
+        if url.startswith("data:") and ";base64," in url:
+            header, data = url[5:].split(";base64,", 1)
+            return "base64", data, header or part.get("media_type") or "application/octet-stream"
+        guessed = mimetypes.guess_type(url.split("?", 1)[0])[0]
+        return "url", url, part.get("media_type") or guessed or ""
+    data = part.get("data")
+    if not data:
+        raise InputError(
+            f"a {part.get('type')!r} content part needs 'url' or 'data': {sorted(part)}"
+        )
+    return "base64", data, part.get("media_type") or "application/octet-stream"
+
+
+def as_data_url(part: ContentPart) -> str:
+    """The part as a URL: its own, or a ``data:`` URL of its base64 data."""
+    kind, value, media_type = media_source(part)
+    return value if kind == "url" else f"data:{media_type};base64,{value}"
+
+
+def unsupported_part(part: ContentPart, api: str, supported: str) -> InputError:
+    return InputError(
+        f"content part of type {part.get('type')!r} is not supported by the {api} API "
+        f"(supported here: {supported}); convert it to text or use a provider that accepts it"
+    )
+
+
+def tool_call_names(messages: tuple[Message, ...]) -> dict[str, str]:
+    """Tool-call id -> function name, for APIs whose tool results name the function."""
+    return {c.id: c.name for m in messages for c in m.tool_calls if c.id}
