@@ -2,8 +2,8 @@
 
 On by default. ``lmbench.cache.stats()`` counts hits and misses per level in this process,
 ``lmbench.cache.clear()`` empties both levels. The disk level (``diskcache``, SQLite-backed,
-safe for many processes) lives in ``LMBENCH_CACHE_DIR`` or the user cache folder, read at
-first use; ``lmbench.cache.reset(directory)`` switches folders (tests use a temporary one).
+safe for many processes) lives in the ``responses`` folder of ``LMBENCH_CACHE_DIR`` (or of the
+user cache folder), read at first use; ``lmbench.cache.reset(directory)`` switches folders (tests use a temporary one).
 
 Values are stored as JSON text of the response (without ``raw``) and decoded on every hit,
 so each hit is a fresh copy: mutating a returned response never alters the cache.

@@ -4,7 +4,13 @@ The seam is ``lmbench.observe.calls``: every LM call goes through ``lm_call`` in
 ``module_call``, and is cached, budgeted, priced, recorded and traced there.
 """
 
-from lmbench.observe.budget import Budget, active_budgets, budget
+from lmbench.observe.budget import (
+    Budget,
+    active_budgets,
+    budget,
+    session_budget,
+    set_session_budget,
+)
 from lmbench.observe.callbacks import EVENTS, Callback, CallbackEvent, emit
 from lmbench.observe.calls import (
     LMCall,
@@ -61,5 +67,7 @@ __all__ = [
     "logger",
     "module_call",
     "price_of",
+    "session_budget",
     "set_price",
+    "set_session_budget",
 ]

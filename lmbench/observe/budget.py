@@ -85,23 +85,28 @@ class Budget:
 
 
 _active: ContextVar[tuple[Budget, ...]] = ContextVar("lmbench_budgets", default=())
+_session: Budget | None = None
 
 
 def active_budgets() -> tuple[Budget, ...]:
-    """The budgets in force here, outermost first (the session budget, if set, is outermost)."""
-    budgets = _active.get()
-    return budgets if _session is None else (_session, *budgets)
+    """The budgets in force here, outermost (the session budget) first."""
+    scoped = _active.get()
+    return scoped if _session is None else (_session, *scoped)
+
+
+def _checked(usd: float | None, tokens: int | None, where: str) -> Budget:
+    if usd is None and tokens is None:
+        raise ConfigError(f"{where} needs a limit: pass usd=... (dollars) and/or tokens=...")
+    for name, value in (("usd", usd), ("tokens", tokens)):
+        if value is not None and (not isinstance(value, (int, float)) or value < 0):
+            raise ConfigError(f"{where}: {name}={value!r} must be a number >= 0")
+    return Budget(usd=usd, tokens=tokens)
 
 
 @contextlib.contextmanager
 def budget(usd: float | None = None, tokens: int | None = None) -> Iterator[Budget]:
     """Limit spending in the block: ``with budget(usd=0.50, tokens=100_000) as b: ...``."""
-    if usd is None and tokens is None:
-        raise ConfigError("budget() needs a limit: pass usd=... (dollars) and/or tokens=...")
-    for name, value in (("usd", usd), ("tokens", tokens)):
-        if value is not None and (not isinstance(value, (int, float)) or value < 0):
-            raise ConfigError(f"budget({name}={value!r}) must be a number >= 0")
-    limit = Budget(usd=usd, tokens=tokens)
+    limit = _checked(usd, tokens, "budget()")
     token = _active.set((*_active.get(), limit))
     try:
         yield limit
@@ -109,25 +114,18 @@ def budget(usd: float | None = None, tokens: int | None = None) -> Iterator[Budg
         _active.reset(token)
 
 
-# -- session budget (``%lmbench budget 0.50``) --------------------------------------------------
-_session: Budget | None = None
+def set_session_budget(usd: float | None = None, tokens: int | None = None) -> Budget | None:
+    """A budget over every later call of this process (a notebook session), in every thread.
 
-
-def session_budget() -> Budget | None:
-    """The budget over every call of the process set by ``set_session_budget``, if any."""
+    Called without limits, it removes the session budget. Returns the new budget.
+    """
+    global _session
+    _session = (
+        None if usd is None and tokens is None else _checked(usd, tokens, "set_session_budget()")
+    )
     return _session
 
 
-def set_session_budget(usd: float | None = None, tokens: int | None = None) -> Budget | None:
-    """Limit every later call of the process, in every thread and task; no limits clears it.
-
-    For notebooks, where a ``with budget(...)`` block cannot span cells.
-    """
-    global _session
-    if usd is None and tokens is None:
-        _session = None
-        return None
-    with budget(usd=usd, tokens=tokens) as limit:  # checks the limits as budget() does
-        pass
-    _session = limit
-    return limit
+def session_budget() -> Budget | None:
+    """The session budget set by ``set_session_budget``, if any."""
+    return _session

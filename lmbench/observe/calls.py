@@ -6,9 +6,10 @@
 ``call.set_parse(...)`` attaches what the adapter made of the text. When the block ends the
 call is finished and recorded, failed or not.
 
-Around the LM itself, a call: looks in the response cache (and fills it), checks and charges
-the active budgets, prices the usage, writes a ``HistoryEntry`` to the history collector,
-tells the callbacks, and opens OpenTelemetry spans when the application traces.
+Around the LM itself, a call: plays a recorded response back or records one
+(``lmbench.replay``), looks in the response cache (and fills it), checks and charges the
+active budgets, prices the usage, writes a ``HistoryEntry`` to the history collector, tells
+the callbacks, and opens OpenTelemetry spans when the application traces.
 Everything is kept by reference; serialisation happens only when a collector writes to disk.
 """
 
@@ -293,7 +294,8 @@ def module_call(
     return ModuleCall(module, signature, callbacks=callbacks, inputs=inputs)
 
 
-CacheState = Literal["off", "miss", "memory", "disk"]
+#: Where a response came from: no cache, a cache miss, a cache level, or a replay recording.
+CacheState = Literal["off", "miss", "memory", "disk", "replay"]
 
 _REPLAY_CHUNK = 16
 
@@ -360,7 +362,7 @@ class LMCall:
         self.ended: float | None = None
         self._run_started: float | None = None
         self.response: LMResponse | None = None
-        self.cache_hit: Literal["memory", "disk"] | None = None
+        self.cache_hit: Literal["memory", "disk", "replay"] | None = None
         self.cache_key: str | None = None
         self.diagnostics: list[dict[str, Any]] = []
         self.fallback_from: str | None = None
@@ -440,8 +442,13 @@ class LMCall:
         return not self.request.temperature or self.rollout_id is not None
 
     def _lookup(self) -> LMResponse | None:
-        """Start the run; return a cached response (a fresh copy) if there is one."""
+        """Start the run; return a replayed or cached response (a fresh copy) if there is one."""
         self._run_started = time.perf_counter()
+        replayer = active_replayer()
+        if replayer is not None and replayer.mode == "play":
+            return self._served(
+                replayer.response(self.lm, self.request, rollout_id=self.rollout_id), "replay"
+            )
         if not self._cache_enabled():
             return None
         self.cache_key = cache_key(self.lm, self.request, rollout_id=self.rollout_id)
@@ -449,12 +456,24 @@ class LMCall:
         if found is None:
             return None
         response, level = found
-        self.cache_hit = level
+        self._record_replay(response)
+        return self._served(response, level)
+
+    def _served(
+        self, response: LMResponse, source: Literal["memory", "disk", "replay"]
+    ) -> LMResponse:
+        """Keep a response that cost nothing now, and what it saved."""
+        self.cache_hit = source
         self.response = response
         self.price = CACHE_HIT
         self.saved_usd = price_of(self.lm, response.usage, model=response.model).usd
-        self.latency_s = time.perf_counter() - self._run_started
+        self.latency_s = time.perf_counter() - (self._run_started or self.started)
         return response
+
+    def _record_replay(self, response: LMResponse) -> None:
+        replayer = active_replayer()
+        if replayer is not None and replayer.mode == "record":
+            replayer.save(self.lm, self.request, response, rollout_id=self.rollout_id)
 
     def _check_budgets(self) -> None:
         budgets = active_budgets()
@@ -474,6 +493,7 @@ class LMCall:
         self.price = price_of(self.lm, response.usage, model=response.model)
         if self.cache_key is not None:
             get_cache().put(self.cache_key, response)
+        self._record_replay(response)
         budgets = active_budgets()
         if budgets:
             exceeded: BudgetExceeded | None = None
@@ -494,9 +514,6 @@ class LMCall:
 
     # -- running -------------------------------------------------------------------------------
     def run(self) -> LMResponse:
-        played = self._played()
-        if played is not None:
-            return played
         cached = self._lookup()
         if cached is not None:
             return cached
@@ -506,10 +523,6 @@ class LMCall:
     def stream(self) -> Iterator[StreamChunk]:
         """Chunks as they come; the last one carries the response (a cache hit is replayed)."""
         self.streamed = True
-        played = self._played()
-        if played is not None:
-            yield from _replay(played)
-            return
         cached = self._lookup()
         if cached is not None:
             yield from _replay(cached)
@@ -522,9 +535,6 @@ class LMCall:
             yield chunk
 
     async def arun(self) -> LMResponse:
-        played = self._played()
-        if played is not None:
-            return played
         cached = self._lookup()
         if cached is not None:
             return cached
@@ -533,11 +543,6 @@ class LMCall:
 
     async def astream(self) -> AsyncIterator[StreamChunk]:
         self.streamed = True
-        played = self._played()
-        if played is not None:
-            for chunk in _replay(played):
-                yield chunk
-            return
         cached = self._lookup()
         if cached is not None:
             for chunk in _replay(cached):
@@ -549,22 +554,6 @@ class LMCall:
             if chunk.response is not None:
                 self._received(chunk.response)
             yield chunk
-
-    # -- record / replay (lmbench.lm.replay) --------------------------------------------------
-    def _played(self) -> LMResponse | None:
-        """In replay "play" mode, the recorded response (it raises ReplayMissError when there
-        is none, so no live call is ever made); otherwise None."""
-        replayer = active_replayer()
-        if replayer is None or replayer.mode != "play":
-            return None
-        self._run_started = time.perf_counter()
-        return self._received(replayer.response(self.lm, self.request, rollout_id=self.rollout_id))
-
-    def _save_recording(self) -> None:
-        """In replay "record" mode, append the response (fresh or cached) to the recording."""
-        replayer = active_replayer()
-        if replayer is not None and replayer.mode == "record" and self.response is not None:
-            replayer.save(self.lm, self.request, self.response, rollout_id=self.rollout_id)
 
     # -- parse result and end ------------------------------------------------------------------
     def set_parse(
@@ -602,7 +591,6 @@ class LMCall:
             self._dispatch(callbacks, "lm_end", response=self.response, entry=entry, error=error)
         if self._span is not None:
             otel.end_span(self._span, _span_end_attributes(entry), self.error)
-        self._save_recording()
 
     def _make_entry(self, error: BaseException | None) -> HistoryEntry:
         response = self.response

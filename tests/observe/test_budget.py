@@ -17,6 +17,8 @@ from lmbench.observe import (
     estimate_usage,
     lm_call,
     price_of,
+    session_budget,
+    set_session_budget,
 )
 
 
@@ -153,3 +155,23 @@ def test_budget_needs_a_valid_limit() -> None:
         pass
     with pytest.raises(ConfigError, match="usd=-1"), budget(usd=-1):
         pass
+
+
+def test_a_session_budget_covers_every_later_call_in_every_thread() -> None:
+    lm = ScriptedLM(["abcdefgh"] * 3)
+    session = set_session_budget(tokens=1000)
+    try:
+        assert session_budget() is session
+        thread = threading.Thread(target=_call, args=(lm, _request()))
+        thread.start()
+        thread.join()
+        with budget(tokens=1000) as inner:
+            assert active_budgets() == (session, inner)
+            _call(lm, _request())
+        assert session is not None and session.calls == 2
+        assert inner.calls == 1
+    finally:
+        set_session_budget()
+    assert session_budget() is None and active_budgets() == ()
+    with pytest.raises(ConfigError, match="set_session_budget"):
+        set_session_budget(tokens=-5)

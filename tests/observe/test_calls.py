@@ -6,12 +6,14 @@ import asyncio
 import json
 import logging
 import time
+from pathlib import Path
 
 import pytest
 
 from lmbench.errors import AdapterParseError, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import MemoryCollector, current_module_call, lm_call, module_call
+from lmbench.lm.replay import replay
+from lmbench.observe import MemoryCollector, budget, current_module_call, lm_call, module_call
 from lmbench.observe import entry as entry_module
 from lmbench.settings import context
 
@@ -242,3 +244,23 @@ def test_entries_serialise_lazily_and_round_trip(collector: MemoryCollector) -> 
     assert again.to_dict() == data
     assert again.request == entry.request
     assert again.response is not None and again.response.to_dict() == entry.response.to_dict()  # type: ignore[union-attr]
+
+
+def test_a_replayed_call_costs_nothing_and_says_so(
+    tmp_path: Path, collector: MemoryCollector
+) -> None:
+    class PaidLM(BaseLM):
+        provider, model = "openai", "gpt-4o-mini"
+
+        def generate(self, request: LMRequest) -> LMResponse:
+            return LMResponse(texts=["Paris"], model="gpt-4o-mini", usage=Usage(100, 10))
+
+    path = tmp_path / "calls.jsonl"
+    with replay.record(path), lm_call(PaidLM(), _request(), cache=False) as call:
+        call.run()
+    with replay.play(path), budget(tokens=1) as limit, lm_call(PaidLM(), _request()) as call:
+        assert call.run().text == "Paris"
+    recorded, played = collector.entries()
+    assert (played.cache, played.cost_usd, played.cache_key) == ("replay", 0.0, None)
+    assert played.saved_usd == recorded.cost_usd
+    assert limit.spent_tokens == 0
