@@ -106,7 +106,7 @@ class Playground:
         choices = list(dict.fromkeys([*named, *_default_models()]))
         self.model = widgets.Dropdown(options=choices, value=choices[0][1], description="model")
         self.adapter = widgets.Dropdown(
-            options=[DEFAULT_ADAPTER, *sorted(ADAPTERS)], value=adapter, description="adapter"
+            options=[DEFAULT_ADAPTER, *ADAPTERS], value=adapter, description="adapter"
         )
         self.stream = widgets.Checkbox(value=stream, description="stream", indent=False)
         self.run_button = widgets.Button(description="Run", button_style="primary", icon="play")

@@ -39,14 +39,8 @@ MAGIC = "%%predict"
 #: ``--module`` names -> factories ``(signature, **predict_options) -> module``.
 MODULES: dict[str, Callable[..., Any]] = {}
 
-#: ``--adapter`` names -> adapter class names in ``lmbench.adapters``.
-ADAPTERS: dict[str, str] = {
-    "chat": "ChatAdapter",
-    "json": "JSONAdapter",
-    "xml": "XMLAdapter",
-    "twostep": "TwoStepAdapter",
-    "fallback": "FallbackAdapter",
-}
+#: ``--adapter`` names (``lmbench.adapters.resolve_adapter`` builds them).
+ADAPTERS = ("chat", "json", "xml", "twostep", "fallback")
 
 
 def register_module(name: str, factory: Callable[..., Any]) -> None:
@@ -95,7 +89,11 @@ class _Parser(argparse.ArgumentParser):
         if message.startswith("unrecognized arguments:"):
             words = message.split(":", 1)[1].split()
             known = [o for action in self._actions for o in action.option_strings]
-            hints = [difflib.get_close_matches(w, known, n=1) for w in words if w.startswith("-")]
+            hints = [
+                difflib.get_close_matches(w, known, n=1, cutoff=0.7)
+                for w in words
+                if w.startswith("-")
+            ]
             hint = "; ".join(f"did you mean {h[0]}?" for h in hints if h)
             message = f"unknown option(s) {' '.join(words)}" + (f" ({hint})" if hint else "")
         raise CellError(f"{message}. See %%predict? for the options.", line=0)
@@ -105,7 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=MAGIC, add_help=False, allow_abbrev=False)
     parser.add_argument("signature", nargs="?", help='signature, e.g. "question -> answer: int"')
     parser.add_argument("-m", "--model", help="model name, e.g. openai/gpt-4o-mini")
-    parser.add_argument("-a", "--adapter", choices=sorted(ADAPTERS), help="prompt format")
+    parser.add_argument("-a", "--adapter", choices=ADAPTERS, help="prompt format")
     parser.add_argument("--module", default="predict", help="predict, cot, or a registered name")
     parser.add_argument("-n", type=int, help="number of completions")
     parser.add_argument("-t", "--temperature", type=float)

@@ -18,6 +18,7 @@ _HEADERS = [
     "time",
     "kind",
     "model / module",
+    "prompt",
     "tokens in/out",
     "cost",
     "latency",
@@ -25,16 +26,30 @@ _HEADERS = [
     "adapter",
     "status",
 ]
+_PREVIEW_CHARS = 60
 
 
 def _clock(timestamp: float) -> str:
     return datetime.datetime.fromtimestamp(timestamp).strftime("%H:%M:%S")
 
 
+def _what(entry: HistoryEntry) -> str:
+    """``provider/model`` of an LM call, the module of a module call."""
+    if entry.kind == "lm":
+        return f"{entry.provider}/{entry.model}"
+    return entry.module or "?"
+
+
+def _preview(entry: HistoryEntry) -> str:
+    """The start of the last message, on one line."""
+    text = " ".join(entry.messages[-1].text.split()) if entry.messages else ""
+    return text if len(text) <= _PREVIEW_CHARS else text[: _PREVIEW_CHARS - 1] + "…"
+
+
 def entry_title(entry: HistoryEntry) -> str:
     """One line naming the call: kind, model or module, time, id."""
-    what = entry.model if entry.kind == "lm" else entry.module
-    return f"{entry.kind} call · {what or '?'} · {_clock(entry.timestamp)} · {entry.call_id}"
+    what = _what(entry)
+    return f"{entry.kind} call · {what} · {_clock(entry.timestamp)} · {entry.call_id}"
 
 
 def _status(entry: HistoryEntry) -> str:
@@ -46,11 +61,11 @@ def _status(entry: HistoryEntry) -> str:
 
 
 def _row(entry: HistoryEntry) -> list[str]:
-    what = entry.model if entry.kind == "lm" else entry.module
     return [
         esc(_clock(entry.timestamp)),
         esc(entry.kind),
-        esc(what or ""),
+        esc(_what(entry)),
+        esc(_preview(entry)),
         esc(f"{entry.usage.input_tokens}/{entry.usage.output_tokens}"),
         esc(format_cost(entry.cost_usd)),
         esc(f"{entry.latency_s:.3f} s"),
@@ -73,9 +88,8 @@ def entries_text(entries: Sequence[HistoryEntry]) -> str:
         return "History: no calls recorded yet"
     lines = [f"History ({len(entries)} calls)"]
     for e in entries:
-        what = e.model if e.kind == "lm" else e.module
         lines.append(
-            f"  {_clock(e.timestamp)} {e.kind:<6} {what or '?':<28} "
+            f"  {_clock(e.timestamp)} {e.kind:<6} {_what(e):<28} "
             f"{e.usage.input_tokens:>6}/{e.usage.output_tokens:<6} {format_cost(e.cost_usd):>10} "
             f"{e.latency_s:7.3f}s cache={e.cache}{' ERROR' if e.error else ''}"
         )
@@ -85,7 +99,7 @@ def entries_text(entries: Sequence[HistoryEntry]) -> str:
 def entry_html(entry: HistoryEntry) -> str:
     pairs = [
         ("kind", esc(entry.kind)),
-        ("model", esc(entry.model or "")),
+        ("model", esc(f"{entry.provider}/{entry.model}" if entry.model else "")),
         ("module", esc(entry.module or "")),
         ("signature", esc(entry.signature or "")),
         ("tokens", esc(f"{entry.usage.input_tokens} in / {entry.usage.output_tokens} out")),

@@ -10,12 +10,11 @@ from lmbench.notebook.html import badge, box, esc, kv_table, table
 from lmbench.notebook.render_prediction import format_cost
 
 __all__ = [
-    "KEYLESS_PROVIDERS",
     "Panel",
     "cache_panel",
     "config_panel",
     "cost_panel",
-    "key_variable",
+    "key_state",
     "message_panel",
     "models_panel",
 ]
@@ -94,17 +93,22 @@ def _budget_text(limit: Any) -> str:
     return ", ".join(parts) + f" ({limit.calls} calls)"
 
 
-#: Providers that run locally or need no key.
-KEYLESS_PROVIDERS = frozenset(
-    {"local", "scripted", "ollama", "vllm", "lmstudio", "llamacpp", "openai-compatible"}
-)
+def key_state(provider: str) -> tuple[str, str]:
+    """(what the notebook shows about ``provider``'s API key, badge kind): which variable is
+    set, never its value."""
+    from lmbench.providers.catalog import SERVICES
 
-
-def key_variable(provider: str) -> str | None:
-    """The environment variable holding ``provider``'s API key (None for keyless providers)."""
-    if provider in KEYLESS_PROVIDERS:
-        return None
-    return provider.upper().replace("-", "_") + "_API_KEY"
+    service = SERVICES.get(provider)
+    if service is None:
+        return (
+            "no key needed" if provider in ("local", "scripted") else "registered provider"
+        ), "ok"
+    present = [name for name in service.key_env if os.environ.get(name, "").strip()]
+    if present:
+        return f"{present[0]} set", "ok"
+    if not service.key_required:
+        return f"no key needed ({' / '.join(service.key_env)} optional)", "ok"
+    return f"{' or '.join(service.key_env)} not set", "warn"
 
 
 def models_panel() -> Panel:
@@ -113,13 +117,7 @@ def models_panel() -> Panel:
     rows_html = []
     rows_text = []
     for provider in known_providers():
-        variable = key_variable(provider)
-        if variable is None:
-            state, kind = "no key needed", "ok"
-        elif os.environ.get(variable, "").strip():
-            state, kind = f"{variable} set", "ok"
-        else:
-            state, kind = f"{variable} not set", "warn"
+        state, kind = key_state(provider)
         rows_html.append([f"<code>{esc(provider)}/…</code>", badge(state, kind)])
         rows_text.append(f"  {provider + '/...':<24} {state}")
     note = f"default model: {DEFAULT_MODEL}"

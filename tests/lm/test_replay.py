@@ -70,7 +70,9 @@ def _run(lm: BaseLM, request: LMRequest) -> LMResponse:
         return call.run()
 
 
-def test_record_then_play_serves_the_same_response_without_calling_the_model(tmp_path: Path) -> None:
+def test_record_then_play_serves_the_same_response_without_calling_the_model(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "calls.jsonl"
     paid = PaidLM("Paris")
     with replay.record(path):
@@ -98,13 +100,18 @@ def test_a_recording_holds_no_key_and_no_raw_provider_data(tmp_path: Path) -> No
     assert item["response"]["metadata"]["system_fingerprint"] == "fp_1"
 
 
-def test_play_miss_raises_naming_the_model_and_the_request(tmp_path: Path, _isolated: MemoryCollector) -> None:
+def test_play_miss_raises_naming_the_model_and_the_request(
+    tmp_path: Path, _isolated: MemoryCollector
+) -> None:
     path = tmp_path / "calls.jsonl"
     with replay.record(path):
         _run(PaidLM("Paris"), _request("Capital of France?"))
     replay.play(path)
     with pytest.raises(ReplayMissError) as caught:
-        _run(UnreachableLM(), _request("Capital of Italy? Answer with one word only, and nothing else at all"))
+        _run(
+            UnreachableLM(),
+            _request("Capital of Italy? Answer with one word only, and nothing else at all"),
+        )
     message = str(caught.value)
     assert "openai/gpt-4o-mini" in message
     assert "'Capital of Italy? Answer with one word only, and nothing else at all'" not in message

@@ -1,0 +1,87 @@
+"""A real IPython shell with ``%load_ext lmbench``, a scripted model, and clean history/cache."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmbench.lm import ScriptedLM
+from lmbench.lm.cache import reset_cache
+from lmbench.lm.replay import replay
+from lmbench.observe import MemoryCollector
+from lmbench.observe.budget import set_session_budget
+from lmbench.settings import configure
+
+
+def chat_answer(**fields: Any) -> str:
+    """An answer in ChatAdapter's marker format."""
+    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
+    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
+
+
+@dataclass
+class CellRun:
+    """What running one cell produced."""
+
+    result: Any
+    error: BaseException | None
+    outputs: list[Any]
+    stdout: str
+    stderr: str
+
+    def html(self) -> str:
+        """Every HTML output of the cell, joined."""
+        return "\n".join(o.data.get("text/html", "") for o in self.outputs)
+
+    def text(self) -> str:
+        return "\n".join(o.data.get("text/plain", "") for o in self.outputs) + self.stdout
+
+
+@pytest.fixture(autouse=True)
+def memory_history(tmp_path: Path) -> Iterator[MemoryCollector]:
+    memory = MemoryCollector()
+    configure(history=memory)
+    cache = reset_cache(tmp_path / "cache")
+    yield memory
+    cache.close()
+    replay.off()
+    set_session_budget()
+
+
+@pytest.fixture
+def lm() -> ScriptedLM:
+    """The configured model: answers ``answer: 4`` to anything unless a test scripts it."""
+    scripted = ScriptedLM([], default=chat_answer(answer=4), model="notebook")
+    configure(lm=scripted)
+    return scripted
+
+
+@pytest.fixture
+def shell() -> Iterator[Any]:
+    from IPython.core.interactiveshell import InteractiveShell
+
+    ip = InteractiveShell.instance()
+    ip.run_line_magic("load_ext", "lmbench")
+    yield ip
+    ip.run_line_magic("unload_ext", "lmbench")
+    ip.reset(new_session=False)
+
+
+def run_cell(ip: Any, source: str) -> CellRun:
+    from IPython.utils.capture import capture_output
+
+    with capture_output() as captured:
+        outcome = ip.run_cell(source, store_history=True)
+    return CellRun(
+        outcome.result, outcome.error_in_exec, captured.outputs, captured.stdout, captured.stderr
+    )
+
+
+def html_of(ip: Any, value: Any) -> str:
+    """The HTML the notebook would show for ``value``."""
+    data, _metadata = ip.display_formatter.format(value)
+    return data.get("text/html", "")
