@@ -34,6 +34,13 @@ _EXPORTS: dict[str, str] = {
     "Predict": "lmbench.modules",
     "ChainOfThought": "lmbench.modules",
     "typed": "lmbench.modules",
+    "ReAct": "lmbench.modules",
+    "BestOfN": "lmbench.modules",
+    "Refine": "lmbench.modules",
+    "Parallel": "lmbench.modules",
+    "parallel_map": "lmbench.modules",
+    "MultiChainComparison": "lmbench.modules",
+    "Tool": "lmbench.tools",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
@@ -62,6 +69,8 @@ _EXPORTS: dict[str, str] = {
     "AdapterParseError": "lmbench.errors",
     "ProviderError": "lmbench.errors",
     "BudgetExceeded": "lmbench.errors",
+    "RunsFailed": "lmbench.errors",
+    "ToolError": "lmbench.errors",
 }
 
 __all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
@@ -108,13 +117,27 @@ if TYPE_CHECKING:
         InputError,
         LMBenchError,
         ProviderError,
+        RunsFailed,
         SignatureError,
+        ToolError,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.replay import replay
-    from lmbench.modules import ChainOfThought, Module, Predict, typed
+    from lmbench.modules import (
+        BestOfN,
+        ChainOfThought,
+        Module,
+        MultiChainComparison,
+        Parallel,
+        Predict,
+        ReAct,
+        Refine,
+        parallel_map,
+        typed,
+    )
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.primitives import Example, History, Prediction
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
+    from lmbench.tools import Tool
     from lmbench.types import Audio, Document, Image

@@ -14,6 +14,7 @@ Hierarchy::
     │   └── ProviderConnectionError connection refused/reset
     ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
     ├── ReplayMissError             replay "play" mode has no recording for a request
+    ├── RunsFailed                  every attempt of BestOfN/Refine, or too many Parallel items, failed
     └── ToolError                   a tool raised or was called with bad arguments
 
 Messages name the field or setting, the value, and the fix.
@@ -35,6 +36,7 @@ __all__ = [
     "ProviderTimeout",
     "RateLimitError",
     "ReplayMissError",
+    "RunsFailed",
     "SignatureError",
     "ToolError",
 ]
@@ -160,5 +162,34 @@ class ReplayMissError(LMBenchError):
     """Replay is in play mode and no recording matches the request."""
 
 
+class RunsFailed(LMBenchError):
+    """Several runs of a module failed: every attempt of ``BestOfN``/``Refine``, or more items
+    of a ``Parallel`` batch than ``max_errors`` allows.
+
+    ``errors`` holds every failure in order; the last one is also the ``__cause__``.
+    """
+
+    def __init__(self, message: str, *, errors: list[BaseException]) -> None:
+        self.errors = list(errors)
+        super().__init__(message)
+
+
 class ToolError(LMBenchError):
-    """A tool failed or received bad arguments."""
+    """A tool failed or received bad arguments.
+
+    ``tool`` names the tool; ``argument`` and ``value`` the first bad argument, when that
+    was the problem.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        tool: str | None = None,
+        argument: str | None = None,
+        value: Any = None,
+    ) -> None:
+        self.tool = tool
+        self.argument = argument
+        self.value = value
+        super().__init__(message)

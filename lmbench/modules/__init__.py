@@ -1,8 +1,29 @@
 """Modules: programs that call LMs through adapters."""
 
 from lmbench.modules.base import Module
+from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.multi_chain import MultiChainComparison
+from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
+from lmbench.modules.react import ReAct, ReActStep
+from lmbench.modules.refine import Refine
 from lmbench.modules.typed import TypedProgram, typed
 
-__all__ = ["ChainOfThought", "Module", "Predict", "TypedProgram", "typed"]
+__all__ = [
+    "BestOfN",
+    "ChainOfThought",
+    "ItemError",
+    "Module",
+    "MultiChainComparison",
+    "Parallel",
+    "ParallelResults",
+    "Predict",
+    "ReAct",
+    "ReActStep",
+    "Refine",
+    "Rollout",
+    "TypedProgram",
+    "parallel_map",
+    "typed",
+]
