@@ -72,14 +72,7 @@ def build_program(
             "(add one with lmbench.notebook.register_module)",
             line=0,
         )
-    adapter_object = None
-    if adapter is not None:
-        import lmbench.adapters
-
-        adapter_object = getattr(lmbench.adapters, ADAPTERS[adapter])()
-    return factory(
-        signature, lm=model, adapter=adapter_object, demos=demos, config=dict(config or {})
-    )
+    return factory(signature, lm=model, adapter=adapter, demos=demos, config=dict(config or {}))
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,7 +88,8 @@ class _Parser(argparse.ArgumentParser):
                 if w.startswith("-")
             ]
             hint = "; ".join(f"did you mean {h[0]}?" for h in hints if h)
-            message = f"unknown option(s) {' '.join(words)}" + (f" ({hint})" if hint else "")
+            options = [w for w in words if w.startswith("-")] or words
+            message = f"unknown option(s) {' '.join(options)}" + (f" ({hint})" if hint else "")
         raise CellError(f"{message}. See %%predict? for the options.", line=0)
 
 
@@ -177,7 +171,10 @@ class PredictCell:
             words = shlex.split(line)
         except ValueError as exc:
             raise CellError(f"cannot read the options: {exc}", line=0, source=line) from None
-        options = build_parser().parse_args(words)
+        try:
+            options = build_parser().parse_args(words)
+        except CellError as exc:
+            raise CellError(exc.message, line=0, source=line) from None
         cls._check_modes(options)
         signature = cls._signature(options, namespace, line)
         values = parse_cell(body, namespace)

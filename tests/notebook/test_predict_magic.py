@@ -1,0 +1,361 @@
+"""``%%predict`` in a real IPython shell: every option, and every mistake reported clearly."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from lmbench.lm import LMRequest, ScriptedLM
+from lmbench.primitives import Prediction
+from lmbench.settings import configure
+
+from .conftest import chat_answer, html_of, run_cell
+
+
+def _only_prediction(run: Any) -> Prediction:
+    assert run.error is None, run.error
+    assert isinstance(run.result, Prediction)
+    return run.result
+
+
+def test_runs_the_signature_on_the_cell_inputs(shell: Any, lm: ScriptedLM) -> None:
+    run = run_cell(
+        shell, '%%predict "question -> answer: int"\nquestion: How many legs has a dog?\n'
+    )
+    prediction = _only_prediction(run)
+    assert prediction.answer == 4
+    assert "How many legs has a dog?" in lm.last_prompt
+    html = html_of(shell, prediction)
+    assert "<h4>Prediction · question -&gt; answer: int" in html
+    assert "scripted/notebook" in html
+
+
+def test_interpolation_blocks_and_objects(shell: Any, lm: ScriptedLM) -> None:
+    shell.user_ns.update(
+        animal="spider", passages=["Spiders have eight legs.", "Insects have six."]
+    )
+    cell = (
+        '%%predict "question, context: list[str], note -> answer: int"\n'
+        "question: How many legs has a {animal}?\n"
+        "context: $passages\n"
+        "note: |\n"
+        "    first line\n"
+        "    second line\n"
+    )
+    _only_prediction(run_cell(shell, cell))
+    prompt = lm.last_prompt
+    assert "How many legs has a spider?" in prompt
+    assert "Spiders have eight legs." in prompt and "Insects have six." in prompt
+    assert "first line\nsecond line" in prompt
+
+
+def test_model_option_resolves_a_scripted_model_name(shell: Any) -> None:
+    run = run_cell(shell, '%%predict "question -> answer" -m scripted/echo\nquestion: hello\n')
+    prediction = _only_prediction(run)
+    assert prediction.lm_calls[0].lm.name == "scripted/echo"
+
+
+def test_out_stores_the_prediction_and_displays_it(shell: Any, lm: ScriptedLM) -> None:
+    run = run_cell(shell, '%%predict "question -> answer: int" --out pred\nquestion: q\n')
+    assert run.error is None and run.result is None
+    assert shell.user_ns["pred"].answer == 4
+    assert "Prediction" in run.html()
+
+
+def test_prompt_renders_without_calling_the_model(shell: Any, lm: ScriptedLM) -> None:
+    run = run_cell(shell, '%%predict "question -> answer: int" --prompt\nquestion: What is 2+2?\n')
+    assert run.error is None
+    assert lm.requests == []
+    html = html_of(shell, run.result)
+    assert "not sent" in html and "What is 2+2?" in html and "[[ ## answer ## ]]" in html
+
+
+def test_n_asks_for_several_completions(shell: Any, lm: ScriptedLM) -> None:
+    prediction = _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int" -n 3\nquestion: q\n')
+    )
+    assert lm.requests[-1].n == 3
+    assert len(prediction.completions) == 3
+
+
+def test_temperature_and_no_cache_reach_the_request(shell: Any, lm: ScriptedLM) -> None:
+    lm.cacheable = True
+    _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int" -t 0.7 --no-cache\nquestion: q\n')
+    )
+    request: LMRequest = lm.requests[-1]
+    assert request.temperature == 0.7
+    prediction = _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int"\nquestion: q\n')
+    )
+    assert prediction.lm_calls[0].cache_state == "miss"
+    again = _only_prediction(run_cell(shell, '%%predict "question -> answer: int"\nquestion: q\n'))
+    assert again.lm_calls[0].cache_state == "memory"
+    fresh = _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int" --no-cache\nquestion: q\n')
+    )
+    assert fresh.lm_calls[0].cache_state == "off"
+
+
+def test_demos_from_a_variable_go_into_the_prompt(shell: Any, lm: ScriptedLM) -> None:
+    import lmbench
+
+    shell.user_ns["shots"] = [lmbench.Example(question="Legs of a cat?", answer=4)]
+    _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int" --demos shots\nquestion: q\n')
+    )
+    assert "Legs of a cat?" in lm.last_prompt
+
+
+def test_signature_from_a_variable(shell: Any, lm: ScriptedLM) -> None:
+    shell.run_cell(
+        "import lmbench\n"
+        "class Legs(lmbench.Signature):\n"
+        "    '''Count the legs of the animal.'''\n"
+        "    animal: str = lmbench.InputField()\n"
+        "    answer: int = lmbench.OutputField()\n"
+    )
+    prediction = _only_prediction(run_cell(shell, "%%predict --signature Legs\nanimal: dog\n"))
+    assert prediction.answer == 4
+    assert "Count the legs of the animal." in lm.last_prompt
+
+
+def test_signature_strings_may_name_notebook_types(shell: Any) -> None:
+    shell.run_cell("import enum\nclass Mood(enum.Enum):\n    up = 'up'\n    down = 'down'\n")
+    configure(lm=ScriptedLM([chat_answer(mood="down")]))
+    prediction = _only_prediction(
+        run_cell(shell, '%%predict "text -> mood: Mood"\ntext: rainy day\n')
+    )
+    assert prediction.mood.value == "down"
+
+
+def test_module_cot_adds_reasoning(shell: Any) -> None:
+    configure(lm=ScriptedLM([chat_answer(reasoning="Dogs walk on four legs.", answer=4)]))
+    prediction = _only_prediction(
+        run_cell(shell, '%%predict "question -> answer: int" --module cot\nquestion: q\n')
+    )
+    assert prediction.reasoning == "Dogs walk on four legs." and prediction.answer == 4
+
+
+def test_registered_modules_are_available(shell: Any, lm: ScriptedLM) -> None:
+    from lmbench.modules import Predict
+    from lmbench.notebook import register_module
+    from lmbench.notebook.predict_magic import MODULES
+
+    class Shouting(Predict):
+        pass
+
+    register_module("shout", Shouting)
+    try:
+        prediction = _only_prediction(
+            run_cell(shell, '%%predict "question -> answer: int" --module shout\nquestion: q\n')
+        )
+        assert prediction.call.module == "Shouting"
+    finally:
+        MODULES.pop("shout")
+
+
+@pytest.mark.parametrize(
+    ("name", "adapter"), [("json", "JSONAdapter"), ("xml", "XMLAdapter"), ("chat", "ChatAdapter")]
+)
+def test_adapter_option(shell: Any, name: str, adapter: str) -> None:
+    answers = {
+        "json": json.dumps({"answer": 4}),
+        "xml": "<answer>4</answer>",
+        "chat": chat_answer(answer=4),
+    }
+    configure(lm=ScriptedLM([answers[name]]))
+    prediction = _only_prediction(
+        run_cell(shell, f'%%predict "question -> answer: int" -a {name}\nquestion: q\n')
+    )
+    assert prediction.answer == 4 and prediction.adapter == adapter
+
+
+def test_stream_updates_a_display_and_stores_the_prediction(shell: Any) -> None:
+    configure(lm=ScriptedLM([chat_answer(answer="The answer is a long sentence about legs.")]))
+    run = run_cell(shell, '%%predict "question -> answer" --stream --out streamed\nquestion: q\n')
+    assert run.error is None and run.result is None
+    assert shell.user_ns["streamed"].answer == "The answer is a long sentence about legs."
+    transient_ids = {
+        o.transient.get("display_id") for o in run.outputs if getattr(o, "transient", None)
+    }
+    assert len(transient_ids) == 1  # one display, updated in place
+    htmls = [o.data.get("text/html", "") for o in run.outputs]
+    assert any("Streaming" in h for h in htmls)
+    assert "Prediction" in htmls[-1] and "long sentence about legs" in htmls[-1]
+    assert len(htmls) >= 3  # the empty view, at least one partial update, the prediction
+
+
+def test_over_runs_every_row_and_keeps_failures_in_their_row(shell: Any) -> None:
+    def answer(request: LMRequest) -> str:
+        text = request.messages[-1].text
+        if "unicorn" in text:
+            return "no markers at all"
+        return chat_answer(answer=8 if "spider" in text else 4)
+
+    configure(lm=ScriptedLM(answer))
+    shell.user_ns["animals"] = pd.DataFrame(
+        {
+            "question": ["legs of a spider?", "legs of a unicorn?", "legs of a dog?"],
+            "extra": [1, 2, 3],
+        }
+    )
+    run = run_cell(
+        shell, '%%predict "question, style -> answer: int" --over animals\nstyle: terse\n'
+    )
+    assert run.error is None
+    frame = run.result
+    assert list(frame.columns) == [
+        "question",
+        "answer",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
+        "latency_s",
+        "error",
+    ]
+    assert frame["answer"].tolist()[0] == 8 and frame["answer"].tolist()[2] == 4
+    assert frame["error"].iloc[1].startswith("AdapterParseError")
+    assert pd.isna(frame["error"].iloc[0]) and frame["input_tokens"].iloc[0] > 0
+    assert "magic over animals" in run.stderr or "animals" in run.stderr  # the progress bar
+
+
+def test_compare_runs_each_model_side_by_side(shell: Any) -> None:
+    from lmbench.lm import register_provider
+
+    register_provider(
+        "fixed",
+        lambda model, **kw: ScriptedLM([], default=chat_answer(answer=len(model)), model=model),
+    )
+    run = run_cell(
+        shell,
+        '%%predict "question -> answer: int" --compare fixed/ab,fixed/abcd,nowhere/x\nquestion: q\n',
+    )
+    assert run.error is None
+    comparison = run.result
+    assert {m: p.answer for m, p in comparison.predictions.items()} == {
+        "fixed/ab": 2,
+        "fixed/abcd": 4,
+    }
+    failed = comparison.runs[2]
+    assert failed.model == "nowhere/x" and "unknown provider 'nowhere'" in failed.error
+    html = html_of(shell, comparison)
+    assert "<th>fixed/ab</th><th>fixed/abcd</th><th>nowhere/x</th>" in html
+    assert "cost" in html and "latency" in html
+    frame = comparison.frame()
+    assert frame.loc["fixed/abcd", "answer"] == 4
+
+
+ERRORS = [
+    (
+        '%%predict "question -> answer" --tempreature 0.5\nquestion: q',
+        "unknown option(s) --tempreature (did you mean --temperature?)",
+        "magic line",
+    ),
+    (
+        '%%predict "question -> answer" -a yaml\nquestion: q',
+        "argument -a/--adapter: invalid choice: 'yaml'",
+        None,
+    ),
+    (
+        '%%predict "question -> answer" -n many\nquestion: q',
+        "argument -n: invalid int value: 'many'",
+        None,
+    ),
+    ('%%predict "question -> answer\nquestion: q', "cannot read the options", "magic line"),
+    ("%%predict\nquestion: q", "missing signature", "magic line"),
+    ('%%predict "question answer"\nquestion: q', "exactly one '->'", "magic line"),
+    ('%%predict "question -> answer: Nope"\nquestion: q', "unknown type 'Nope'", "magic line"),
+    (
+        '%%predict "question -> answer"\nquestion: q\ncolour: red',
+        "unknown field 'colour'",
+        "line 2",
+    ),
+    (
+        '%%predict "question, n: int -> answer"\nquestion: q\nn: lots',
+        "field 'n' expects int, got 'lots'",
+        "line 2",
+    ),
+    (
+        '%%predict "question -> answer"\nquestion: {undefined_thing}',
+        "unknown variable 'undefined_thing'",
+        "line 1",
+    ),
+    (
+        '%%predict "question, n: int -> answer"\nquestion: q',
+        "missing input(s) ['n']: add a line 'n: ...'",
+        None,
+    ),
+    (
+        '%%predict "question -> answer" --module tree\nquestion: q',
+        "--module tree: unknown module",
+        None,
+    ),
+    ("%%predict --signature nothing_here\nquestion: q", "no variable named 'nothing_here'", None),
+    ("%%predict --signature some_number\nquestion: q", "int is not a Signature", None),
+    ('%%predict "q -> a" --signature some_number\nq: x', "not both", None),
+    (
+        '%%predict "question -> answer" --demos some_number\nquestion: q',
+        "expected a list of Examples",
+        None,
+    ),
+    (
+        '%%predict "question -> answer" --over some_number\nquestion: q',
+        "int is not a DataFrame",
+        None,
+    ),
+    ('%%predict "question, n -> answer" --over frame\nquestion: q', "missing input(s) ['n']", None),
+    (
+        '%%predict "question -> answer" --stream --prompt\nquestion: q',
+        "--stream and --prompt cannot be used together",
+        None,
+    ),
+    ('%%predict "question -> answer" --compare a/b\nquestion: q', "at least two models", None),
+    ('%%predict "question -> answer" --compare a/b,c/d -m x/y\nquestion: q', "leave out -m", None),
+]
+
+
+@pytest.mark.parametrize(("cell", "message", "where"), ERRORS)
+def test_mistakes_show_a_short_message_not_a_traceback(
+    shell: Any, lm: ScriptedLM, cell: str, message: str, where: str | None
+) -> None:
+    shell.user_ns.update(some_number=3, frame=pd.DataFrame({"question": ["a"]}))
+    run = run_cell(shell, cell)
+    assert run.error is not None  # the cell fails (Run All stops) ...
+    html = run.html()
+    assert "%%predict: error" in html and "not run" in html
+    import html as html_module
+
+    assert html_module.escape(message, quote=True) in html
+    if where is not None:
+        assert f"{where}: </span><mark>" in html
+    assert "Traceback" not in run.stdout + run.stderr  # ... with one line instead of a stack
+    assert lm.requests == []
+
+
+def test_parse_failures_show_the_raw_text_with_the_problem_marked(shell: Any) -> None:
+    configure(lm=ScriptedLM([], default="[[ ## answer ## ]]\nfour\n\n[[ ## completed ## ]]"))
+    run = run_cell(shell, '%%predict "question -> answer: int" -a chat\nquestion: q\n')
+    from lmbench.notebook.problems import CellProblem
+
+    assert isinstance(run.error, CellProblem)
+    html = run.html()
+    assert "Parse error" in html and "ChatAdapter" in html and "four" in html
+    assert "Traceback" not in run.stdout
+
+
+def test_provider_failures_are_reported_briefly(shell: Any) -> None:
+    run = run_cell(shell, '%%predict "question -> answer" -m nowhere/x\nquestion: q\n')
+    assert run.error is not None
+    assert "ConfigError: unknown provider &#x27;nowhere&#x27;" in run.html()
+
+
+def test_help_lists_the_options(shell: Any) -> None:
+    from lmbench.notebook import predict_magic
+
+    magic = shell.find_cell_magic("predict")
+    assert magic.__doc__ == predict_magic.__doc__
+    assert "--compare" in magic.__doc__ and "--over" in magic.__doc__
