@@ -68,6 +68,8 @@ class AdapterParseError(LMBenchError, ValueError):
     Attributes name everything needed to see what went wrong: the adapter, the field
     (``None`` when the whole structure failed), the expected type, the raw text, and the
     fields parsed before the failure (``parsed``), so nothing already done is lost.
+    ``span`` is the (start, end) of the failing region in ``raw`` where known; ``usage`` holds
+    the tokens of the LM call whose text failed (set by the adapter that made the call).
     """
 
     def __init__(
@@ -87,6 +89,7 @@ class AdapterParseError(LMBenchError, ValueError):
         self.raw = raw
         self.parsed = dict(parsed or {})
         self.span = span
+        self.usage: Any = None
         self.reason = message
         parts = [f"{adapter} could not parse"]
         if field:

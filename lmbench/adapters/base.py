@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,6 +91,10 @@ class FieldDelta:
 # LM parameters an adapter passes through from a module's config to the request.
 _REQUEST_PARAMS = ("temperature", "max_tokens", "n", "stop", "seed", "tools", "tool_choice")
 
+# Set by FallbackAdapter while a later adapter runs: the adapter it fell back from, which the
+# LM call records (``LMCall.set_parse(fallback_from=...)``).
+fallback_from: ContextVar[str | None] = ContextVar("lmbench_fallback_from", default=None)
+
 
 class Adapter(ABC):
     """Base of all adapters."""
@@ -125,7 +130,7 @@ class Adapter(ABC):
         """The exact prompt as readable text, without calling any LM."""
         parts = []
         for message in self.format(signature, inputs, demos):
-            parts.append(f"--- {message.role} ---\n{message.text}")
+            parts.append(f"--- {message.role} ---\n{_readable(message)}")
         return "\n\n".join(parts)
 
     def build_request(
@@ -138,6 +143,10 @@ class Adapter(ABC):
         if "stop" in params:
             params["stop"] = tuple(params["stop"])
         return LMRequest(messages=tuple(messages), **params)
+
+    def uses_structured_output(self, lm: LM) -> bool:
+        """Whether this adapter's requests to ``lm`` carry a ``response_schema``."""
+        return False
 
     def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
         """Best-effort text of each output field in an incomplete answer (for streaming)."""
@@ -156,9 +165,19 @@ class Adapter(ABC):
                 completions.append(result.values)
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:
-            call.set_parse(adapter=self.name, diagnostics=[r.to_dict() for r in repairs], error=exc)
+            exc.usage = response.usage
+            call.set_parse(
+                adapter=self.name,
+                diagnostics=[r.to_dict() for r in repairs],
+                error=exc,
+                fallback_from=fallback_from.get(),
+            )
             raise
-        call.set_parse(adapter=self.name, diagnostics=[r.to_dict() for r in repairs])
+        call.set_parse(
+            adapter=self.name,
+            diagnostics=[r.to_dict() for r in repairs],
+            fallback_from=fallback_from.get(),
+        )
         attempt = AdapterAttempt(self.name, None, response.usage, repairs)
         return AdapterResult(completions, self.name, repairs, [attempt])
 
@@ -238,6 +257,22 @@ class Adapter(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _readable(message: Message) -> str:
+    """A message's text, with each media part shown as a short placeholder."""
+    if isinstance(message.content, str):
+        return message.content
+    pieces = []
+    for part in message.content:
+        if part.get("type") == "text":
+            pieces.append(part.get("text", ""))
+        elif part.get("url"):
+            pieces.append(f"[{part.get('type')}: {part['url']}]")
+        else:
+            size = len(part.get("data") or "") * 3 // 4
+            pieces.append(f"[{part.get('type')}: {part.get('media_type')}, {size} bytes]")
+    return "".join(pieces)
 
 
 def _deltas(

@@ -1,0 +1,162 @@
+"""From the raw value found for each output field to a ``ParseResult`` (or one clear error).
+
+Adapters find each field's raw value (text after a marker, inside a tag, under a JSON key);
+``assemble_outputs`` coerces them in field order, fills in missing optional fields, and on
+failure raises ``AdapterParseError`` with the first failing field, its span and everything
+parsed already. ``match_keys`` maps the keys of a JSON object to output fields.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from lmbench.adapters.base import ParseResult, Repair
+from lmbench.adapters.coercion import coerce_value, normalize_name
+from lmbench.adapters.plan import SignaturePlan
+from lmbench.adapters.scalars import CoercionError
+from lmbench.errors import AdapterParseError
+
+__all__ = ["Found", "assemble_outputs", "log_repairs", "match_keys"]
+
+_log = logging.getLogger("lmbench.adapters")
+
+
+class Found(NamedTuple):
+    """The raw value found for a field, and where it sits in the model's text (if known)."""
+
+    value: Any
+    span: tuple[int, int] | None = None
+
+
+def assemble_outputs(
+    adapter: str,
+    plan: SignaturePlan,
+    found: Mapping[str, Found],
+    raw: str,
+    repairs: list[Repair],
+    missing: str,
+) -> ParseResult:
+    """Coerce every output field; ``missing`` is the reason given for an absent field
+    (``{name}`` is filled in)."""
+    values: dict[str, Any] = {}
+    failure: tuple[str, str, tuple[int, int] | None] | None = None
+    for out in plan.outputs:
+        item = found.get(out.name)
+        if item is None:
+            if out.spec.has_default:
+                values[out.name] = out.spec.default
+                repairs.append(
+                    Repair("missing_default", out.name, "absent; used the field's default")
+                )
+            elif out.optional:
+                values[out.name] = None
+                repairs.append(Repair("missing_optional", out.name, "absent; set to None"))
+            elif failure is None:
+                failure = (out.name, missing.format(name=out.name), None)
+            continue
+        try:
+            value, fixes = coerce_value(item.value, out.type, out.name, out.spec.constraints)
+        except CoercionError as exc:
+            if failure is None:
+                failure = (out.name, exc.reason, item.span)
+            continue
+        values[out.name] = value
+        if fixes:
+            repairs.extend(fixes)
+    if failure is not None:
+        name, reason, span = failure
+        expected = next(o.expected for o in plan.outputs if o.name == name)
+        raise AdapterParseError(
+            reason,
+            adapter=adapter,
+            field=name,
+            expected=expected,
+            raw=raw,
+            parsed=values,
+            span=span,
+        )
+    if repairs:
+        log_repairs(adapter, repairs)
+    return ParseResult(values, repairs)
+
+
+def log_repairs(adapter: str, repairs: list[Repair]) -> None:
+    """Log each repair on ``lmbench.adapters``: at INFO with ``debug_parse`` on (the setting or
+    ``LMBENCH_DEBUG_PARSE``), at DEBUG otherwise."""
+    from lmbench.settings import current
+
+    level = logging.INFO if current().debug_parse else logging.DEBUG
+    if not _log.isEnabledFor(level):
+        return
+    for repair in repairs:
+        _log.log(
+            level,
+            "%s repaired field %s: %s (%s)",
+            adapter,
+            repair.field,
+            repair.rule,
+            repair.detail,
+        )
+
+
+def match_keys(
+    plan: SignaturePlan, obj: Mapping[str, Any], raw: str, repairs: list[Repair]
+) -> dict[str, Found]:
+    """The output fields among a JSON object's keys (matched loosely), with their spans in ``raw``."""
+    names = plan.output_names
+    if not any(key in names or normalize_name(str(key)) in plan.output_by_norm for key in obj):
+        wrapped = _unwrap(plan, obj)
+        if wrapped is not None:
+            key, obj = wrapped
+            repairs.append(Repair("unwrapped_object", None, f"read the fields inside key {key!r}"))
+    found: dict[str, Found] = {}
+    ignored = []
+    for key, value in obj.items():
+        name = key if key in names else plan.output_by_norm.get(normalize_name(str(key)))
+        if name is None:
+            ignored.append(key)
+            continue
+        if name in found:
+            repairs.append(
+                Repair("duplicate_field", name, f"kept the first value; ignored key {key!r}")
+            )
+            continue
+        if name != key:
+            repairs.append(Repair("key_case", name, f"key {key!r} read as {name!r}"))
+        found[name] = Found(value, _value_span(raw, str(key)))
+    if ignored:
+        repairs.append(
+            Repair("ignored_keys", None, f"ignored keys that are not output fields: {ignored}")
+        )
+    return found
+
+
+def _unwrap(plan: SignaturePlan, obj: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    """``{"output": {"answer": ...}}``: the one nested object holding the output fields."""
+    if len(obj) != 1:
+        return None
+    ((key, inner),) = obj.items()
+    if isinstance(inner, dict) and any(
+        normalize_name(str(k)) in plan.output_by_norm for k in inner
+    ):
+        return key, inner
+    return None
+
+
+def _value_span(raw: str, key: str) -> tuple[int, int] | None:
+    """Where the value of ``"key":`` is in the raw JSON text (None if it cannot be found)."""
+    quoted = json.dumps(key, ensure_ascii=False)
+    position = raw.find(quoted)
+    if position < 0:
+        return None
+    start = position + len(quoted)
+    while start < len(raw) and raw[start] in " \t\r\n:":
+        start += 1
+    try:
+        _, end = json.JSONDecoder().raw_decode(raw, start)
+    except ValueError:
+        end = len(raw)
+    return start, end

@@ -1,0 +1,277 @@
+"""``FallbackAdapter``: try adapters in order until one parses the answer, and say so.
+
+Each adapter makes its own LM call. An adapter is left behind when its answer cannot be
+parsed (``AdapterParseError``) or when the provider rejects its structured-output request
+(HTTP 400/422 to a request with a response schema). Every try is kept in
+``AdapterResult.attempts`` (adapter, error, tokens), the LM call of a later adapter records
+which adapter it fell back from, and each fallback is logged as a warning on the
+``lmbench`` logger. ``FallbackAdapter(..., enabled=False)`` uses the first adapter only.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from typing import Any
+
+from lmbench.adapters.base import (
+    Adapter,
+    AdapterAttempt,
+    AdapterResult,
+    FieldDelta,
+    ParseResult,
+    Repair,
+    fallback_from,
+)
+from lmbench.adapters.chat import ChatAdapter
+from lmbench.adapters.json_adapter import JSONAdapter
+from lmbench.errors import AdapterParseError, ConfigError, ProviderError
+from lmbench.lm.base import LM
+from lmbench.lm.types import LMRequest, Message, Usage
+from lmbench.signatures.signature import Signature
+
+__all__ = ["FallbackAdapter"]
+
+_log = logging.getLogger("lmbench")
+
+# Statuses with which providers turn down a request they cannot serve as asked (a schema
+# they do not support), as opposed to failures worth retrying.
+_REJECTED = frozenset({400, 422})
+
+
+def _describe(exc: BaseException) -> str:
+    first_line = str(exc).splitlines()[0] if str(exc) else ""
+    return f"{type(exc).__name__}: {first_line}"
+
+
+class FallbackAdapter(Adapter):
+    """Adapters tried in order (default: ``ChatAdapter`` then ``JSONAdapter``)."""
+
+    name = "FallbackAdapter"
+
+    def __init__(self, adapters: Sequence[Adapter] | None = None, *, enabled: bool = True) -> None:
+        chain = list(adapters) if adapters is not None else [ChatAdapter(), JSONAdapter()]
+        if not chain:
+            raise ConfigError(
+                "FallbackAdapter needs at least one adapter, e.g. [ChatAdapter(), JSONAdapter()]"
+            )
+        self.adapters = chain
+        self.enabled = enabled
+
+    @property
+    def chain(self) -> list[Adapter]:
+        """The adapters that will be tried: all of them, or only the first when disabled."""
+        return self.adapters if self.enabled else self.adapters[:1]
+
+    # -- without an LM: the first adapter's prompt; parsing tries each in turn ----------------------
+
+    def format(
+        self,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+    ) -> list[Message]:
+        return self.adapters[0].format(signature, inputs, demos)
+
+    def render(
+        self,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+    ) -> str:
+        return self.adapters[0].render(signature, inputs, demos)
+
+    def build_request(
+        self, lm: LM, signature: Signature, messages: list[Message], config: Mapping[str, Any]
+    ) -> LMRequest:
+        return self.adapters[0].build_request(lm, signature, messages, config)
+
+    def uses_structured_output(self, lm: LM) -> bool:
+        return self.adapters[0].uses_structured_output(lm)
+
+    def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
+        return self.adapters[0].partial_fields(signature, text)
+
+    def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
+        failures: list[str] = []
+        last: AdapterParseError | None = None
+        for adapter in self.chain:
+            try:
+                result = adapter.parse_with_repairs(signature, text)
+            except AdapterParseError as exc:
+                failures.append(_describe(exc))
+                last = exc
+                continue
+            if failures:
+                detail = f"parsed by {adapter.name} after: " + "; ".join(failures)
+                result.repairs.insert(0, Repair("fallback_parse", None, detail))
+            return result
+        assert last is not None
+        raise self._exhausted(failures, last)
+
+    # -- with an LM: one call per adapter tried -----------------------------------------------
+
+    def _give_up(
+        self,
+        chain: list[Adapter],
+        position: int,
+        lm: LM,
+        exc: Exception,
+        attempts: list[AdapterAttempt],
+    ) -> bool:
+        """Record a failed try; True when the error is one to raise rather than fall back from."""
+        adapter = chain[position]
+        if isinstance(exc, ProviderError):
+            if not (exc.status in _REJECTED and adapter.uses_structured_output(lm)):
+                return True
+            usage = Usage()
+        else:
+            usage = getattr(exc, "usage", None) or Usage()
+        attempts.append(AdapterAttempt(adapter.name, _describe(exc), usage))
+        if position + 1 < len(chain):
+            _log.warning(
+                "%s failed (%s); falling back to %s",
+                adapter.name,
+                _describe(exc),
+                chain[position + 1].name,
+            )
+        return False
+
+    @staticmethod
+    def _merge(result: AdapterResult, attempts: list[AdapterAttempt]) -> AdapterResult:
+        result.attempts = [*attempts, *result.attempts]
+        return result
+
+    def _exhausted(self, failures: list[str], last: AdapterParseError) -> AdapterParseError:
+        error = AdapterParseError(
+            "no adapter could parse the answer: " + "; ".join(failures),
+            adapter=self.name,
+            field=last.field,
+            expected=last.expected,
+            raw=last.raw,
+            parsed=last.parsed,
+            span=last.span,
+        )
+        error.usage = last.usage
+        return error
+
+    def _final_error(self, attempts: list[AdapterAttempt], last: Exception) -> Exception:
+        if isinstance(last, AdapterParseError):
+            return self._exhausted([f"{a.adapter}: {a.error}" for a in attempts], last)
+        return last
+
+    def run(
+        self,
+        lm: LM,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> AdapterResult:
+        attempts: list[AdapterAttempt] = []
+        last: Exception | None = None
+        outer = fallback_from.get()  # restored by value: a stream may resume in another context
+        chain = self.chain
+        for position, adapter in enumerate(chain):
+            try:
+                fallback_from.set(attempts[-1].adapter if attempts else outer)
+                return self._merge(adapter.run(lm, signature, inputs, demos, config), attempts)
+            except (AdapterParseError, ProviderError) as exc:
+                if self._give_up(chain, position, lm, exc, attempts):
+                    raise
+                last = exc
+            finally:
+                fallback_from.set(outer)
+        assert last is not None
+        raise self._final_error(attempts, last) from last
+
+    async def arun(
+        self,
+        lm: LM,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> AdapterResult:
+        attempts: list[AdapterAttempt] = []
+        last: Exception | None = None
+        outer = fallback_from.get()  # restored by value: a stream may resume in another context
+        chain = self.chain
+        for position, adapter in enumerate(chain):
+            try:
+                fallback_from.set(attempts[-1].adapter if attempts else outer)
+                return self._merge(
+                    await adapter.arun(lm, signature, inputs, demos, config), attempts
+                )
+            except (AdapterParseError, ProviderError) as exc:
+                if self._give_up(chain, position, lm, exc, attempts):
+                    raise
+                last = exc
+            finally:
+                fallback_from.set(outer)
+        assert last is not None
+        raise self._final_error(attempts, last) from last
+
+    def stream(
+        self,
+        lm: LM,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> Iterator[FieldDelta | AdapterResult]:
+        """Stream with each adapter in turn; deltas of a failed try may precede the next one's."""
+        attempts: list[AdapterAttempt] = []
+        last: Exception | None = None
+        outer = fallback_from.get()  # restored by value: a stream may resume in another context
+        chain = self.chain
+        for position, adapter in enumerate(chain):
+            try:
+                fallback_from.set(attempts[-1].adapter if attempts else outer)
+                for event in adapter.stream(lm, signature, inputs, demos, config):
+                    yield (
+                        self._merge(event, attempts) if isinstance(event, AdapterResult) else event
+                    )
+                return
+            except (AdapterParseError, ProviderError) as exc:
+                if self._give_up(chain, position, lm, exc, attempts):
+                    raise
+                last = exc
+            finally:
+                fallback_from.set(outer)
+        assert last is not None
+        raise self._final_error(attempts, last) from last
+
+    async def astream(
+        self,
+        lm: LM,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]] = (),
+        config: Mapping[str, Any] | None = None,
+    ) -> AsyncIterator[FieldDelta | AdapterResult]:
+        attempts: list[AdapterAttempt] = []
+        last: Exception | None = None
+        outer = fallback_from.get()  # restored by value: a stream may resume in another context
+        chain = self.chain
+        for position, adapter in enumerate(chain):
+            try:
+                fallback_from.set(attempts[-1].adapter if attempts else outer)
+                async for event in adapter.astream(lm, signature, inputs, demos, config):
+                    yield (
+                        self._merge(event, attempts) if isinstance(event, AdapterResult) else event
+                    )
+                return
+            except (AdapterParseError, ProviderError) as exc:
+                if self._give_up(chain, position, lm, exc, attempts):
+                    raise
+                last = exc
+            finally:
+                fallback_from.set(outer)
+        assert last is not None
+        raise self._final_error(attempts, last) from last
+
+    def __repr__(self) -> str:
+        names = ", ".join(repr(a) for a in self.adapters)
+        disabled = ", enabled=False" if not self.enabled else ""
+        return f"FallbackAdapter([{names}]{disabled})"

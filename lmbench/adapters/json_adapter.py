@@ -1,0 +1,132 @@
+"""``JSONAdapter``: the answer is one JSON object of the output fields.
+
+With an LM whose capabilities include ``structured_output``, the request carries the output
+JSON schema (``LMRequest.response_schema``) so the provider constrains decoding; otherwise
+the prompt asks for the object. Either way the reply is parsed tolerantly: fences, prose
+around the object, Python literals and broken JSON are repaired and reported.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from lmbench.adapters.assemble import Found, assemble_outputs, match_keys
+from lmbench.adapters.base import ParseResult, Repair
+from lmbench.adapters.hints import value_hint
+from lmbench.adapters.jsontext import load_json, partial_json
+from lmbench.adapters.markers import marker
+from lmbench.adapters.plan import SignaturePlan, signature_plan
+from lmbench.adapters.scalars import CoercionError
+from lmbench.adapters.turns import TurnAdapter
+from lmbench.adapters.values import to_jsonable
+from lmbench.errors import AdapterParseError
+from lmbench.lm.base import LM
+from lmbench.lm.types import LMRequest, Message
+from lmbench.signatures.signature import Signature
+
+__all__ = ["JSONAdapter"]
+
+_SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def schema_name(signature: Signature) -> str:
+    """A name for the response schema that providers accept (letters, digits, ``_``, ``-``)."""
+    return _SCHEMA_NAME.sub("_", signature.name)[:64] or "output"
+
+
+class JSONAdapter(TurnAdapter):
+    """Inputs under ``[[ ## name ## ]]`` markers; the answer a JSON object of the outputs.
+
+    ``structured_output=False`` never sends a response schema, even to LMs that take one.
+    """
+
+    name = "JSONAdapter"
+    text_hint = "a string"
+
+    def __init__(self, *, structured_output: bool = True) -> None:
+        self.structured_output = structured_output
+
+    def input_wrapper(self, name: str) -> tuple[str, str]:
+        return f"{marker(name)}\n", ""
+
+    def format_outputs(self, plan: SignaturePlan, values: Mapping[str, Any]) -> str:
+        return json.dumps(to_jsonable(dict(values)), ensure_ascii=False, indent=2)
+
+    def layout(self, plan: SignaturePlan) -> str:
+        inputs = "\n\n".join(f"{marker(s.name)}\n{{{s.name}}}" for s in plan.inputs)
+        keys = ",\n".join(f'  "{o.name}": {{{o.name}}}' for o in plan.outputs)
+        text = ""
+        if inputs:
+            text = f"Inputs come marked like {marker('name')}, each value below its marker:\n\n{inputs}\n\n"
+        return text + f"Answer with a single JSON object and nothing else:\n\n{{\n{keys}\n}}"
+
+    def reminder(self, plan: SignaturePlan) -> str:
+        keys = ", ".join(f"`{o.name}` ({value_hint(o.spec, self.text_hint)})" for o in plan.outputs)
+        return f"Respond with a JSON object with the keys {keys}."
+
+    def uses_structured_output(self, lm: LM) -> bool:
+        return self.structured_output and lm.capabilities.structured_output
+
+    def build_request(
+        self, lm: LM, signature: Signature, messages: list[Message], config: Mapping[str, Any]
+    ) -> LMRequest:
+        request = super().build_request(lm, signature, messages, config)
+        if not self.uses_structured_output(lm):
+            return request
+        return request.replace(
+            response_schema=signature.output_schema(), response_schema_name=schema_name(signature)
+        )
+
+    def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
+        plan = signature_plan(signature)
+        repairs: list[Repair] = []
+        try:
+            obj, fixes = load_json(text, "object")
+        except CoercionError as exc:
+            raise self._structure_error(plan, text, exc.reason) from None
+        repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
+        if isinstance(obj, dict):
+            found = match_keys(plan, obj, text, repairs)
+        elif len(plan.outputs) == 1:
+            only = plan.outputs[0].name
+            repairs.append(
+                Repair("bare_value", only, "the answer is the value itself, not an object")
+            )
+            found = {only: Found(obj, (0, len(text)))}
+        else:
+            raise self._structure_error(
+                plan, text, f"the answer is a JSON {type(obj).__name__}, not an object"
+            )
+        return assemble_outputs(
+            self.name, plan, found, text, repairs, "the JSON object has no key '{name}'"
+        )
+
+    def _structure_error(self, plan: SignaturePlan, text: str, reason: str) -> AdapterParseError:
+        keys = ", ".join(o.name for o in plan.outputs)
+        return AdapterParseError(
+            reason,
+            adapter=self.name,
+            expected=f"a JSON object with the keys {keys}",
+            raw=text,
+            span=(0, len(text)),
+        )
+
+    def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
+        obj = partial_json(text)
+        if not isinstance(obj, dict):
+            return {}
+        plan = signature_plan(signature)
+        out = {}
+        for field in plan.outputs:
+            if field.name in obj:
+                value = obj[field.name]
+                out[field.name] = (
+                    value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+                )
+        return out
+
+    def __repr__(self) -> str:
+        return "JSONAdapter()" if self.structured_output else "JSONAdapter(structured_output=False)"

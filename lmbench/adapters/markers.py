@@ -1,0 +1,256 @@
+"""Finding ``[[ ## field ## ]]`` markers in a model's answer, as written or written loosely.
+
+Canonical markers are ``[[ ## name ## ]]``. Variants accepted, each reported as a repair:
+missing or single brackets, missing spaces, two or three hashes, other case or spaces in the
+name (``[[ ## Final Answer ## ]]``), indentation, a marker not on its own line. When an output
+field has no marker at all, headings are tried for it: ``answer:``, ``**Answer:**``,
+``### Answer``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from lmbench.adapters.assemble import Found
+from lmbench.adapters.base import Repair
+from lmbench.adapters.coercion import normalize_name
+from lmbench.adapters.plan import SignaturePlan
+from lmbench.adapters.scalars import short
+
+__all__ = ["COMPLETED", "Scan", "marker", "partial_sections", "scan"]
+
+COMPLETED = "completed"
+
+_CANONICAL = re.compile(r"\[\[ ## (\w+) ## \]\]")
+# Starts at the hashes (a literal the regex engine can search for fast); opening brackets
+# before them are found by looking back.
+_MARKER = re.compile(r"#{2,3}[ \t]*([A-Za-z_][\w \-]{0,63}?)[ \t]*#{2,3}(?:[ \t]*\]{1,2})?")
+_OUTER_FENCE = re.compile(r"\A\s*```[\w+-]*[ \t]*\r?\n")
+# A marker cut off by the end of a stream: "[[", "[[ ## ans", "[[ ## answer ## ]".
+_PARTIAL_MARKER = re.compile(
+    r"\[\[?(?:[ \t]*#{1,3}(?:[ \t]*[\w \-]*(?:#{1,3}[ \t]*\]?)?)?)?[ \t]*\Z"
+)
+
+
+def marker(name: str) -> str:
+    return f"[[ ## {name} ## ]]"
+
+
+class _Boundary(NamedTuple):
+    start: int
+    end: int
+    field: str | None  # an output field, an input field, COMPLETED, or None (unknown)
+    kind: str  # "output", "input", "completed", "unknown"
+
+
+class Scan:
+    """Output fields found in an answer, and the repairs made finding them."""
+
+    __slots__ = ("found", "repairs")
+
+    def __init__(self) -> None:
+        self.found: dict[str, Found] = {}
+        self.repairs: list[Repair] = []
+
+
+def _heading_pattern(plan: SignaturePlan) -> re.Pattern[str]:
+    """``answer:``, ``**Answer:**``, ``**Answer**``, ``### Answer`` at the start of a line."""
+
+    def build() -> re.Pattern[str]:
+        names = "|".join(
+            r"[ _\-]?".join(re.escape(part) for part in o.name.split("_")) for o in plan.outputs
+        )
+        return re.compile(
+            rf"^[ \t]*(?:"
+            rf"\#{{1,6}}[ \t]*(?:\*\*)?(?P<h>{names})(?:\*\*)?[ \t]*:?[ \t]*$"
+            rf"|(?:\*\*|__)?(?P<c>{names})(?:\*\*|__)?[ \t]*:(?:[ \t]*(?:\*\*|__))?[ \t]*"
+            rf"|(?:\*\*|__)(?P<b>{names})(?:\*\*|__)[ \t]*$)",
+            re.IGNORECASE | re.MULTILINE,
+        )
+
+    return plan.memo("chat-headings", build)
+
+
+def _body_range(text: str, repairs: list[Repair]) -> tuple[int, int]:
+    """The answer without a ``` fence wrapped around all of it."""
+    fence = _OUTER_FENCE.match(text)
+    if fence is None:
+        return 0, len(text)
+    closing = text.rfind("```")
+    end = closing if closing >= fence.end() else len(text)
+    repairs.append(Repair("code_fence", None, "removed the ``` fence around the whole answer"))
+    return fence.end(), end
+
+
+def _markers(
+    plan: SignaturePlan, text: str, start: int, end: int, repairs: list[Repair] | None
+) -> list[_Boundary]:
+    """Every field marker between ``start`` and ``end``, canonical or loosely written."""
+    canonical = list(_CANONICAL.finditer(text, start, end))
+    if text.count("#", start, end) == 4 * len(canonical):  # no other hashes: no variants
+        found = [(m.start(), m.end(), m.group(1), True) for m in canonical]
+    else:
+        found = [_located(text, m, start) for m in _MARKER.finditer(text, start, end)]
+    boundaries = []
+    for begin, stop, written_name, bracketed in found:
+        key = "" if written_name in plan.output_names else normalize_name(written_name)
+        if not key:
+            name, kind = written_name, "output"
+        elif key in plan.output_by_norm:
+            name, kind = plan.output_by_norm[key], "output"
+        elif key == COMPLETED:
+            name, kind = COMPLETED, "completed"
+        elif key in plan.input_by_norm:
+            name, kind = plan.input_by_norm[key], "input"
+        elif bracketed:
+            name, kind = None, "unknown"
+        else:
+            continue  # "## words ##" in prose that names no field
+        boundaries.append(_Boundary(begin, stop, name, kind))
+        if repairs is not None:
+            _marker_repairs(text, begin, stop, name, repairs)
+    return boundaries
+
+
+def _located(text: str, match: re.Match[str], floor: int) -> tuple[int, int, str, bool]:
+    """A loose marker's span including any opening brackets, its name, and if it is bracketed."""
+    begin = match.start()
+    while begin > floor and text[begin - 1] in " \t":
+        begin -= 1
+    brackets = 0
+    while brackets < 2 and begin > floor and text[begin - 1] == "[":
+        begin -= 1
+        brackets += 1
+    if not brackets:
+        begin = match.start()
+    return begin, match.end(), match.group(1), bool(brackets)
+
+
+def _marker_repairs(
+    text: str, begin: int, stop: int, name: str | None, repairs: list[Repair]
+) -> None:
+    written = text[begin:stop]
+    field_name = name if name not in (None, COMPLETED) else None
+    if name is None or written != marker(name):
+        expected = marker(name) if name else "a field marker"
+        repairs.append(Repair("marker_variant", field_name, f"read {short(written)} as {expected}"))
+    if begin == 0 or text[begin - 1] == "\n":
+        return
+    lead = text[text.rfind("\n", 0, begin) + 1 : begin]
+    if lead.strip():
+        repairs.append(
+            Repair("inline_marker", field_name, f"{short(written)} does not start its line")
+        )
+    else:
+        repairs.append(Repair("indented_marker", field_name, f"{short(written)} is indented"))
+
+
+def _headings(
+    plan: SignaturePlan, text: str, start: int, end: int, missing: set[str], repairs: list[Repair]
+) -> list[_Boundary]:
+    boundaries = []
+    for match in _heading_pattern(plan).finditer(text, start, end):
+        written = match.group("h") or match.group("c") or match.group("b")
+        name = plan.output_by_norm.get(normalize_name(written))
+        if name is None or name not in missing:
+            continue
+        missing.discard(name)
+        boundaries.append(_Boundary(match.start(), match.end(), name, "output"))
+        heading = match.group().strip()
+        repairs.append(
+            Repair("heading_marker", name, f"read the heading {short(heading)} as {marker(name)}")
+        )
+    return boundaries
+
+
+def scan(plan: SignaturePlan, text: str) -> Scan:
+    """The text of each output field in a complete answer."""
+    result = Scan()
+    repairs = result.repairs
+    start, end = _body_range(text, repairs)
+    boundaries = _markers(plan, text, start, end, repairs)
+    missing = set(plan.output_names.difference(b.field for b in boundaries))
+    if missing:
+        boundaries += _headings(plan, text, start, end, missing, repairs)
+        boundaries.sort(key=lambda b: b.start)
+    if not boundaries:
+        return result
+    lead = text[start : boundaries[0].start].strip()
+    if lead:
+        repairs.append(
+            Repair("leading_text", None, f"ignored text before the first field: {short(lead)}")
+        )
+    completed = False
+    for index, boundary in enumerate(boundaries):
+        stop = boundaries[index + 1].start if index + 1 < len(boundaries) else end
+        if boundary.kind == "completed":
+            if not completed and text[boundary.end : stop].strip():
+                tail = text[boundary.end : stop].strip()
+                repairs.append(
+                    Repair(
+                        "trailing_text",
+                        None,
+                        f"ignored text after {marker(COMPLETED)}: {short(tail)}",
+                    )
+                )
+            completed = True
+        elif boundary.kind == "input":
+            repairs.append(
+                Repair(
+                    "echoed_input", boundary.field, "ignored an input field repeated in the answer"
+                )
+            )
+        elif boundary.kind == "unknown":
+            repairs.append(
+                Repair(
+                    "unknown_marker",
+                    None,
+                    f"ignored the section {short(text[boundary.start : boundary.end])}",
+                )
+            )
+        elif completed:
+            repairs.append(
+                Repair(
+                    "trailing_text", boundary.field, f"ignored a field after {marker(COMPLETED)}"
+                )
+            )
+        elif boundary.field in result.found:
+            repairs.append(
+                Repair("duplicate_field", boundary.field, "kept the first of several values")
+            )
+        else:
+            assert boundary.field is not None
+            result.found[boundary.field] = Found(*_value(text, boundary.end, stop))
+    if not completed and result.found:
+        repairs.append(
+            Repair("missing_completed", None, f"no {marker(COMPLETED)} marker at the end")
+        )
+    return result
+
+
+def _value(text: str, start: int, stop: int) -> tuple[str, tuple[int, int]]:
+    """A section's value, stripped, with its span in the full text."""
+    raw = text[start:stop]
+    stripped = raw.strip()
+    if not stripped:
+        return "", (start, start)
+    offset = start + raw.index(stripped[0])
+    return stripped, (offset, offset + len(stripped))
+
+
+def partial_sections(plan: SignaturePlan, text: str) -> dict[str, str]:
+    """The text of each output field so far in an answer still being streamed."""
+    boundaries = _markers(plan, text, 0, len(text), None)
+    sections: dict[str, str] = {}
+    for index, boundary in enumerate(boundaries):
+        if boundary.kind == "completed":
+            break
+        if boundary.kind != "output" or boundary.field in sections:
+            continue
+        last = index + 1 == len(boundaries)
+        value = text[boundary.end : len(text) if last else boundaries[index + 1].start]
+        if last:
+            value = _PARTIAL_MARKER.sub("", value)
+        sections[boundary.field] = value.strip()  # type: ignore[index]
+    return sections

@@ -1,0 +1,57 @@
+"""Choosing an adapter: by name (``"chat"``, ``"json"``...), or the default for an LM."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lmbench.adapters.base import Adapter
+from lmbench.adapters.chat import ChatAdapter
+from lmbench.adapters.fallback import FallbackAdapter
+from lmbench.adapters.json_adapter import JSONAdapter
+from lmbench.adapters.two_step import TwoStepAdapter
+from lmbench.adapters.xml_adapter import XMLAdapter
+from lmbench.errors import ConfigError
+from lmbench.lm.base import LM
+
+__all__ = ["default_adapter", "resolve_adapter"]
+
+_BY_NAME: dict[str, Callable[[], Adapter]] = {
+    "chat": ChatAdapter,
+    "json": JSONAdapter,
+    "xml": XMLAdapter,
+    "twostep": TwoStepAdapter,
+    "fallback": FallbackAdapter,
+}
+
+
+def default_adapter(lm: LM) -> Adapter:
+    """``JSONAdapter()`` for LMs that prefer structured output (small local models), else
+    ``FallbackAdapter([ChatAdapter(), JSONAdapter()])``."""
+    if lm.capabilities.prefers_structured_output:
+        return JSONAdapter()
+    return FallbackAdapter([ChatAdapter(), JSONAdapter()])
+
+
+def resolve_adapter(name_or_obj: Adapter | type[Adapter] | str) -> Adapter:
+    """An adapter from an instance (returned as is), an Adapter class, or a name.
+
+    Names: ``chat``, ``json``, ``xml``, ``twostep``, ``fallback``; case, ``-``/``_`` and an
+    ``Adapter`` suffix are ignored (``"ChatAdapter"``, ``"two-step"``).
+    """
+    if isinstance(name_or_obj, Adapter):
+        return name_or_obj
+    if isinstance(name_or_obj, type) and issubclass(name_or_obj, Adapter):
+        return name_or_obj()
+    if isinstance(name_or_obj, str):
+        key = name_or_obj.strip().lower().replace("-", "").replace("_", "").replace(" ", "")
+        key = key.removesuffix("adapter")
+        factory = _BY_NAME.get(key)
+        if factory is not None:
+            return factory()
+        raise ConfigError(
+            f"unknown adapter {name_or_obj!r}; use one of {', '.join(_BY_NAME)} or an Adapter instance"
+        )
+    raise ConfigError(
+        f"adapter={name_or_obj!r} is not an adapter; pass an Adapter instance or one of the names "
+        + ", ".join(_BY_NAME)
+    )

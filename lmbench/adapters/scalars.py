@@ -1,0 +1,287 @@
+"""Readers that turn a model's text into one scalar value: numbers, booleans, dates and times.
+
+Each reader returns the value and the repairs it applied as ``(rule, detail)`` pairs, or
+raises ``CoercionError`` whose ``reason`` says what was wrong with the text. They are the
+text-level half of ``lmbench.adapters.coercion``; nothing else should call them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal, InvalidOperation
+
+__all__ = [
+    "CoercionError",
+    "Fix",
+    "read_bool",
+    "read_date",
+    "read_datetime",
+    "read_number",
+    "read_time",
+    "short",
+    "strip_markup",
+]
+
+Fix = tuple[str, str]  # (rule, detail)
+
+
+class CoercionError(ValueError):
+    """A value could not be read as the expected type; ``reason`` says why."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+def short(text: str, limit: int = 60) -> str:
+    """``repr`` of a value, cut to ``limit`` characters, for repair details and reasons."""
+    shown = repr(text)
+    return shown if len(shown) <= limit else shown[: limit - 4] + "...'"
+
+
+# Pairs that models wrap around a short value: markdown emphasis, code, quotes.
+_WRAPPERS = (("**", "**"), ("__", "__"), ("*", "*"), ("`", "`"), ('"', '"'), ("'", "'"))
+_WRAPPERS += (("\u201c", "\u201d"), ("\u00ab", "\u00bb"))
+
+
+def strip_markup(text: str) -> str:
+    """Remove markdown emphasis, backticks, quotes and a final full stop around a short value."""
+    value = text.strip()
+    while True:
+        before = value
+        for opening, closing in _WRAPPERS:
+            if (
+                len(value) > len(opening) + len(closing)
+                and value.startswith(opening)
+                and value.endswith(closing)
+            ):
+                value = value[len(opening) : -len(closing)].strip()
+        if value.endswith((".", "!")) and not value.endswith(".."):
+            value = value[:-1].rstrip()
+        if value == before:
+            return value
+
+
+def _markup_fix(text: str, cleaned: str) -> list[Fix]:
+    original = text.strip()
+    return (
+        [] if cleaned == original else [("strip_markup", f"{short(original)} -> {short(cleaned)}")]
+    )
+
+
+# -- numbers -------------------------------------------------------------------------------------
+
+_NUMBER = re.compile(
+    r"(?<![\w.])[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+)
+# "8/10", "8 out of 10": the first number is the answer, the second its scale.
+_SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
+_WHOLE = re.compile(r"[-+]?\d+")
+
+
+def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
+    """The one number in ``text`` as ``target`` (int, float or Decimal)."""
+    cleaned = strip_markup(text)
+    fixes = _markup_fix(text, cleaned)
+    matches = list(_NUMBER.finditer(cleaned))
+    if not matches:
+        raise CoercionError(f"{short(text)} contains no number")
+    chosen = matches[0]
+    if len(matches) > 1:
+        between = cleaned[matches[0].end() : matches[1].start()]
+        same = len({m.group().replace(",", "") for m in matches}) == 1
+        if not (same or (len(matches) == 2 and _SCALE.fullmatch(between))):
+            found = ", ".join(m.group() for m in matches[:5])
+            raise CoercionError(f"{short(text)} holds several numbers ({found}); expected one")
+    token = chosen.group()
+    if "," in token:
+        fixes.append(("thousands_separator", f"{token!r} -> {token.replace(',', '')!r}"))
+        token = token.replace(",", "")
+    if chosen.span() != (0, len(cleaned)):
+        fixes.append(("number_in_prose", f"read {token} from {short(cleaned)}"))
+    return _convert_number(token, target, fixes), fixes
+
+
+def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float | Decimal:
+    if target is int:
+        if _WHOLE.fullmatch(token):
+            return int(token)
+        number = float(token)
+        if not number.is_integer():
+            raise CoercionError(f"{token} is not a whole number")
+        fixes.append(("whole_float", f"{token} -> {int(number)}"))
+        return int(number)
+    if target is Decimal:
+        try:
+            return Decimal(token)
+        except InvalidOperation:
+            raise CoercionError(f"{token!r} is not a decimal number") from None
+    return float(token)
+
+
+# -- booleans ------------------------------------------------------------------------------------
+
+_TRUE = frozenset({"yes", "y", "t", "1", "on", "correct", "right"})
+_FALSE = frozenset({"no", "n", "f", "0", "off", "incorrect", "wrong"})
+_FIRST_WORD = re.compile(r"[a-z0-9]+")
+
+
+def read_bool(text: str) -> tuple[bool, list[Fix]]:
+    """``true``/``false`` in any case, or yes/no-like words, alone or opening a phrase."""
+    cleaned = strip_markup(text)
+    fixes = _markup_fix(text, cleaned)
+    lowered = cleaned.casefold()
+    if lowered in ("true", "false"):
+        return lowered == "true", fixes
+    if lowered in _TRUE or lowered in _FALSE:
+        fixes.append(("bool_word", f"{short(cleaned)} -> {lowered in _TRUE}"))
+        return lowered in _TRUE, fixes
+    first = _FIRST_WORD.match(lowered)
+    word = first.group() if first else ""
+    if word in ("true", "false") or word in _TRUE or word in _FALSE:
+        value = word == "true" or word in _TRUE
+        fixes.append(("bool_in_prose", f"read {value} from {short(cleaned)}"))
+        return value, fixes
+    raise CoercionError(f"{short(text)} is not true/false (or yes/no)")
+
+
+# -- dates and times -----------------------------------------------------------------------------
+
+_DATE_FORMATS = (
+    "%Y/%m/%d",
+    "%Y.%m.%d",
+    "%B %d, %Y",
+    "%B %d %Y",
+    "%b %d, %Y",
+    "%b %d %Y",
+    "%d %B %Y",
+    "%d %B, %Y",
+    "%d %b %Y",
+    "%m/%d/%Y",
+    "%d/%m/%Y",
+    "%d.%m.%Y",
+    "%d-%m-%Y",
+)
+_TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p", "%I %p", "%I:%M%p", "%I%p")
+_ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
+_WEEKDAY = re.compile(
+    r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
+)  # "Tuesday, March 5, 2024"
+_DATE_IN_TEXT = re.compile(
+    r"\d{4}-\d{1,2}-\d{1,2}"
+    r"|[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
+    r"|\d{1,2}(?:st|nd|rd|th)? [A-Z][a-z]{2,8}\.?,? \d{4}"
+    r"|\d{1,2}/\d{1,2}/\d{4}"
+)
+
+
+def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
+    simplified = _WEEKDAY.sub("", _ORDINAL.sub("", text)).replace(".,", ",")
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(simplified, fmt).date()
+        except ValueError:
+            continue
+        detail = f"read {short(text)} as {fmt}"
+        if fmt == "%m/%d/%Y" and parsed.day <= 12:
+            detail += " (ambiguous: month first)"
+        return parsed, detail
+    return None
+
+
+def read_date(text: str) -> tuple[dt.date, list[Fix]]:
+    """An ISO date, a date in a common written format, or one date inside a phrase."""
+    cleaned = strip_markup(text)
+    fixes = _markup_fix(text, cleaned)
+    try:
+        return dt.date.fromisoformat(cleaned), fixes
+    except ValueError:
+        pass
+    try:
+        moment = dt.datetime.fromisoformat(cleaned)
+    except ValueError:
+        pass
+    else:
+        fixes.append(("datetime_to_date", f"kept the date of {short(cleaned)}"))
+        return moment.date(), fixes
+    found = _parse_date_formats(cleaned)
+    if found is not None:
+        fixes.append(("date_format", found[1]))
+        return found[0], fixes
+    dates = set()
+    for match in _DATE_IN_TEXT.finditer(cleaned):
+        try:
+            dates.add(dt.date.fromisoformat(match.group()))
+        except ValueError:
+            parsed = _parse_date_formats(match.group())
+            if parsed is not None:
+                dates.add(parsed[0])
+    if len(dates) == 1:
+        (only,) = dates
+        fixes.append(("date_in_prose", f"read {only.isoformat()} from {short(cleaned)}"))
+        return only, fixes
+    if dates:
+        shown = ", ".join(sorted(d.isoformat() for d in dates))
+        raise CoercionError(f"{short(text)} holds several dates ({shown}); expected one")
+    raise CoercionError(f"{short(text)} is not a date; expected YYYY-MM-DD")
+
+
+def read_time(text: str) -> tuple[dt.time, list[Fix]]:
+    """An ISO time (HH:MM[:SS]) or a 12-hour time such as ``3:30 PM``."""
+    cleaned = strip_markup(text)
+    fixes = _markup_fix(text, cleaned)
+    try:
+        return dt.time.fromisoformat(cleaned), fixes
+    except ValueError:
+        pass
+    normalized = cleaned.upper().replace(".", "")
+    for fmt in _TIME_FORMATS:
+        try:
+            parsed = dt.datetime.strptime(normalized, fmt).time()
+        except ValueError:
+            continue
+        fixes.append(("time_format", f"read {short(cleaned)} as {fmt}"))
+        return parsed, fixes
+    raise CoercionError(f"{short(text)} is not a time; expected HH:MM:SS")
+
+
+def read_datetime(text: str) -> tuple[dt.datetime, list[Fix]]:
+    """An ISO 8601 date and time, a written date with a time, or a date alone (at midnight)."""
+    cleaned = strip_markup(text)
+    fixes = _markup_fix(text, cleaned)
+    try:
+        return dt.datetime.fromisoformat(cleaned), fixes
+    except ValueError:
+        pass
+    words = cleaned.replace(" at ", " ").split()
+    for cut in range(len(words) - 1, 0, -1):  # "March 5, 2024 2:30 PM": date words, time words
+        day = _try_date(" ".join(words[:cut]))
+        clock = _try_time(" ".join(words[cut:])) if day is not None else None
+        if day is not None and clock is not None:
+            fixes.append(("datetime_format", f"read {short(cleaned)} as a date and a time"))
+            return dt.datetime.combine(day, clock), fixes
+    try:
+        day, date_fixes = read_date(cleaned)
+    except CoercionError:
+        raise CoercionError(
+            f"{short(text)} is not a date and time; expected ISO 8601 like 2024-01-31T09:30:00"
+        ) from None
+    fixes.extend(date_fixes)
+    fixes.append(("date_only", f"no time in {short(cleaned)}; read as midnight"))
+    return dt.datetime.combine(day, dt.time()), fixes
+
+
+def _try_date(text: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        found = _parse_date_formats(text)
+        return found[0] if found else None
+
+
+def _try_time(text: str) -> dt.time | None:
+    try:
+        return read_time(text)[0]
+    except CoercionError:
+        return None
