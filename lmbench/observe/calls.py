@@ -131,21 +131,23 @@ class ModuleCall:
         self._token: Token[ModuleCall | None] | None = None
         self._span: Any = None
         self._history: Any = None
+        self._watchers: tuple[Any, ...] = ()
         if parent is not None:
             parent.children.append(self)
 
     # -- the with block -------------------------------------------------------------------
     def __enter__(self) -> ModuleCall:
         self._token = _current.set(self)
-        self._history = _settings.current().history
+        settings = _settings.current()
+        self._history = settings.history
+        self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
         self._span = otel.start_span(
             f"lmbench.module {self.module}",
             self.parent._span if self.parent is not None else None,
             {"lmbench.module": self.module, "lmbench.signature": self.signature},
         )
-        callbacks = active_callbacks()
-        if callbacks:
-            self._dispatch(callbacks, "module_start", inputs=self.inputs)
+        if self._watchers:
+            self._dispatch(self._watchers, "module_start", inputs=self.inputs)
         return self
 
     def __exit__(
@@ -157,14 +159,13 @@ class ModuleCall:
         self.ended = time.perf_counter()
         if exc is not None:
             self.error = _describe(exc)
-        callbacks = active_callbacks()
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
         entry = self.entry = self._make_entry()
         _record(entry, self._history)
-        if callbacks:
-            self._dispatch(callbacks, "module_end", outputs=self.outputs, error=exc)
+        if self._watchers:
+            self._dispatch(self._watchers, "module_end", outputs=self.outputs, error=exc)
         if self._span is not None:
             otel.end_span(
                 self._span,
@@ -315,6 +316,7 @@ class LMCall:
         "_run_started",
         "_settings",
         "_span",
+        "_watchers",
         "adapter",
         "cache",
         "cache_hit",
@@ -374,8 +376,11 @@ class LMCall:
         self.streamed = False
         self.entry: HistoryEntry | None = None
         self._span: Any = None
-        if self.parent is not None:
-            self.parent.children.append(self)
+        configured = tuple(settings.callbacks)
+        parent = self.parent
+        self._watchers = merge_callbacks(configured, parent.callbacks) if parent else configured
+        if parent is not None:
+            parent.children.append(self)
 
     # -- the with block -------------------------------------------------------------------
     def __enter__(self) -> LMCall:
@@ -392,9 +397,8 @@ class LMCall:
                 "gen_ai.request.max_tokens": request.max_tokens,
             },
         )
-        callbacks = self._callbacks()
-        if callbacks:
-            self._dispatch(callbacks, "lm_start", lm=self.lm, request=request)
+        if self._watchers:
+            self._dispatch(self._watchers, "lm_start", lm=self.lm, request=request)
         return self
 
     def __exit__(
@@ -405,11 +409,6 @@ class LMCall:
     ) -> Literal[False]:
         self.finish(exc)
         return False
-
-    def _callbacks(self) -> tuple[Any, ...]:
-        configured = tuple(self._settings.callbacks)
-        parent = self.parent
-        return merge_callbacks(configured, parent.callbacks) if parent is not None else configured
 
     def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
         dispatch(
@@ -586,9 +585,10 @@ class LMCall:
             self.latency_s = self.ended - self._run_started
         entry = self.entry = self._make_entry(error)
         _record(entry, self._settings.history)
-        callbacks = self._callbacks()
-        if callbacks:
-            self._dispatch(callbacks, "lm_end", response=self.response, entry=entry, error=error)
+        if self._watchers:
+            self._dispatch(
+                self._watchers, "lm_end", response=self.response, entry=entry, error=error
+            )
         if self._span is not None:
             otel.end_span(self._span, _span_end_attributes(entry), self.error)
 

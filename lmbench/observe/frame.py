@@ -14,7 +14,7 @@ from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["COLUMNS", "entries_frame"]
 
-_PLAIN = (
+_TEXT = (
     "call_id",
     "parent_id",
     "root_id",
@@ -25,24 +25,22 @@ _PLAIN = (
     "provider",
     "model",
     "response_model",
-    "cost_usd",
-    "cost_known",
-    "saved_usd",
-    "latency_s",
-    "ttft_s",
-    "stream",
     "cache",
     "cache_key",
     "adapter",
     "fallback_from",
     "error",
 )
+_FLOAT = ("cost_usd", "saved_usd", "latency_s", "ttft_s")  # None becomes NaN
+_BOOL = ("cost_known", "stream")
 _USAGE = ("input_tokens", "output_tokens", "cached_tokens", "reasoning_tokens")
 
 #: Every column of ``entries_frame``, in order.
 COLUMNS = (
     "timestamp",
-    *_PLAIN,
+    *_TEXT,
+    *_FLOAT,
+    *_BOOL,
     *_USAGE,
     "total_tokens",
     "attempts",
@@ -51,6 +49,16 @@ COLUMNS = (
     "finish_reason",
     "text",
 )
+
+
+def _table(items: Sequence[Any], names: tuple[str, ...], dtype: Any) -> Any:
+    """A 2-D array, one column per attribute in ``names``: one C-level getter per item."""
+    import numpy as np
+
+    table = np.empty((len(items), len(names)), dtype=dtype)
+    if items:
+        table[:] = list(map(attrgetter(*names), items))
+    return table
 
 
 def _pandas() -> Any:
@@ -68,24 +76,31 @@ def _pandas() -> Any:
 def entries_frame(entries: Sequence[HistoryEntry]) -> Any:
     """A DataFrame with the ``COLUMNS`` above; ``timestamp`` is a UTC datetime."""
     pd = _pandas()
+    import numpy as np
+
+    count = len(entries)
+    stamps = np.fromiter((e.timestamp for e in entries), dtype=np.float64, count=count)
     columns: dict[str, Any] = {
-        "timestamp": pd.to_datetime([e.timestamp for e in entries], unit="s", utc=True)
+        "timestamp": pd.to_datetime((stamps * 1e6).astype(np.int64), unit="us", utc=True)
     }
-    for name in _PLAIN:
-        getter = attrgetter(name)
-        columns[name] = [getter(e) for e in entries]
-    usages = [e.usage for e in entries]
-    for name in _USAGE:
-        getter = attrgetter(name)
-        columns[name] = [getter(u) for u in usages]
-    columns["total_tokens"] = [u.input_tokens + u.output_tokens for u in usages]
-    columns["attempts"] = [len(e.attempts) for e in entries]
+    for dtype, names, items in (
+        (object, _TEXT, entries),
+        (np.float64, _FLOAT, entries),
+        (bool, _BOOL, entries),
+        (np.int64, _USAGE, [e.usage for e in entries]),
+    ):
+        table = _table(items, names, dtype)
+        for index, name in enumerate(names):
+            columns[name] = table[:, index]
+    columns["total_tokens"] = columns["input_tokens"] + columns["output_tokens"]
+    columns["attempts"] = np.fromiter(
+        (len(e.attempts) for e in entries), dtype=np.int64, count=count
+    )
     columns["diagnostics"] = [e.diagnostics for e in entries]
-    columns["n_diagnostics"] = [len(e.diagnostics) for e in entries]
+    columns["n_diagnostics"] = np.fromiter(
+        (len(e.diagnostics) for e in entries), dtype=np.int64, count=count
+    )
     responses = [e.response for e in entries]
     columns["finish_reason"] = [r.finish_reason if r is not None else None for r in responses]
     columns["text"] = [r.texts[0] if r is not None and r.texts else None for r in responses]
-    frame = pd.DataFrame(columns)
-    for name in ("cost_usd", "saved_usd", "ttft_s"):
-        frame[name] = frame[name].astype("float64")
-    return frame
+    return pd.DataFrame(columns, copy=False)
