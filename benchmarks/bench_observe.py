@@ -47,15 +47,19 @@ def trivial_parse(text: str) -> str:
 
 
 def seam_call(lm: ScriptedLM, cache: bool | None) -> str:
-    with module_call("Predict", signature="question -> answer"):
-        with lm_call(lm, REQUEST, adapter="ChatAdapter", cache=cache) as call:
-            answer = trivial_parse(call.run().text)
-            call.set_parse(adapter="ChatAdapter", diagnostics=[])
+    with (
+        module_call("Predict", signature="question -> answer"),
+        lm_call(lm, REQUEST, adapter="ChatAdapter", cache=cache) as call,
+    ):
+        answer = trivial_parse(call.run().text)
+        call.set_parse(adapter="ChatAdapter", diagnostics=[])
     return answer
 
 
 def report(name: str, value: float, target: float | None, unit: str = "us") -> None:
-    verdict = "" if target is None else ("  ok" if value < target else f"  OVER target {target:g} {unit}")
+    verdict = (
+        "" if target is None else ("  ok" if value < target else f"  OVER target {target:g} {unit}")
+    )
     print(f"{name:<52} {value:10.1f} {unit}{verdict}")
 
 
@@ -99,7 +103,11 @@ def main() -> None:
         cached = Predict("question -> answer", lm=cached_lm)
         predict_bare = per_call_us(lambda: plain(question="What is 2+2?"), 5_000)
         report("Predict call, scripted LM, cache off (total)", predict_bare, 60 + bare)
-        report("Predict call, memory cache hit (total)", per_call_us(lambda: cached(question="What is 2+2?"), 5_000), 50)
+        report(
+            "Predict call, memory cache hit (total)",
+            per_call_us(lambda: cached(question="What is 2+2?"), 5_000),
+            50,
+        )
 
     big = MemoryCollector(maxlen=100_000)
     configure(history=big)
@@ -111,7 +119,12 @@ def main() -> None:
         start = time.perf_counter()
         frame = History(big).frame()
         timings.append(time.perf_counter() - start)
-    report(f"history.frame() over {len(frame):,} entries", statistics.median(timings) * 1000, 1000, "ms")
+    report(
+        f"history.frame() over {len(frame):,} entries",
+        statistics.median(timings) * 1000,
+        1000,
+        "ms",
+    )
 
 
 if __name__ == "__main__":
