@@ -42,7 +42,7 @@ def input_widget(spec: Any) -> Any:
 
     annotation = _unwrap_optional(spec.annotation)
     label = f"{spec.name}: {spec.type_name}"
-    common: dict[str, Any] = {"description": spec.name, "description_tooltip": spec.desc or label}
+    common: dict[str, Any] = {"description": spec.name, "tooltip": spec.desc or label}
     style = {"description_width": "initial"}
     default = spec.default if spec.has_default else None
     if typing.get_origin(annotation) is typing.Literal:

@@ -1,0 +1,164 @@
+"""``%lmbench``: config, models, history, last, cost, cache, budget, replay, and mistakes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lmbench.errors import ReplayMissError
+from lmbench.lm import ScriptedLM
+from lmbench.lm.replay import replay
+from lmbench.observe.budget import session_budget
+from lmbench.settings import configure
+
+from .conftest import chat_answer, html_of, run_cell
+
+ASK = '%%predict "question -> answer: int"\nquestion: {q}\n'
+
+
+def _ask(shell: Any, question: str = "q") -> Any:
+    run = run_cell(shell, ASK.format(q=question))
+    assert run.error is None, run.error
+    return run.result
+
+
+def test_config_shows_model_adapter_cache_history_replay_and_budget(
+    shell: Any, lm: ScriptedLM
+) -> None:
+    run = run_cell(shell, "%lmbench config")
+    html = html_of(shell, run.result)
+    assert "scripted/notebook (configured)" in html
+    assert "default (per model)" in html
+    assert "on, folder" in html
+    assert "MemoryCollector" in html
+    assert "<td>off</td>" in html  # replay
+    assert "<td>none</td>" in html  # session budget
+
+
+def test_models_tell_which_keys_are_set_but_never_the_key(
+    shell: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    secret = "sk-ant-secret-value-123456"
+    monkeypatch.setenv("ANTHROPIC_API_KEY", secret)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    run = run_cell(shell, "%lmbench models")
+    html = html_of(shell, run.result)
+    text = "".join(html_of(shell, run.result)) + repr(run.result.text)
+    assert "ANTHROPIC_API_KEY set" in html
+    assert "OPENAI_API_KEY not set" in html
+    assert "local/…" in html and "no key needed" in html
+    assert secret not in text
+
+
+def test_history_shows_the_last_calls(shell: Any, lm: ScriptedLM) -> None:
+    for question in ("first", "second", "third"):
+        _ask(shell, question)
+    html = html_of(shell, run_cell(shell, "%lmbench history 2").result)
+    assert "History (last 2 of 3)" in html
+    assert "## question ## ]] second" in html and "## question ## ]] third" in html
+    assert "## question ## ]] first" not in html
+    default = html_of(shell, run_cell(shell, "%lmbench history").result)
+    assert "## question ## ]] first" in default
+
+
+def test_history_browse_returns_the_browser(shell: Any, lm: ScriptedLM) -> None:
+    from lmbench.notebook.history_browser import HistoryBrowser
+
+    _ask(shell)
+    browser = run_cell(shell, "%lmbench history --browse").result
+    assert isinstance(browser, HistoryBrowser) and len(browser.entries) == 1
+
+
+def test_last_shows_the_last_prediction_expanded(shell: Any, lm: ScriptedLM) -> None:
+    empty = html_of(shell, run_cell(shell, "%lmbench last").result)
+    assert "no prediction yet" in empty or "Prediction" in empty
+    _ask(shell, "which one?")
+    html = html_of(shell, run_cell(shell, "%lmbench last").result)
+    assert "<details open><summary>Prompt" in html and "which one?" in html
+
+
+def test_last_remembers_a_prediction_from_plain_code(shell: Any, lm: ScriptedLM) -> None:
+    shell.run_cell(
+        "import lmbench\nlmbench.Predict('question -> answer: int')(question='from code')"
+    )
+    html = html_of(shell, run_cell(shell, "%lmbench last").result)
+    assert "from code" in html
+
+
+def test_cost_rolls_up_by_model_and_module(shell: Any, lm: ScriptedLM) -> None:
+    _ask(shell)
+    run = run_cell(shell, "%lmbench cost")
+    html = html_of(shell, run.result)
+    assert "by model" in html and "scripted/notebook" in html
+    assert "by module" in html and "Predict" in html
+    assert "1 (0 from cache)" in html
+
+
+def test_cache_stats_and_clear(shell: Any, lm: ScriptedLM) -> None:
+    lm.cacheable = True
+    _ask(shell)
+    _ask(shell)
+    html = html_of(shell, run_cell(shell, "%lmbench cache stats").result)
+    assert "1 (1 memory, 0 disk)" in html
+    cleared = html_of(shell, run_cell(shell, "%lmbench cache clear").result)
+    assert "cache cleared" in cleared
+    assert _ask(shell).lm_calls[0].cache_state == "miss"
+
+
+def test_budget_sets_a_session_limit_that_stops_calls(shell: Any, lm: ScriptedLM) -> None:
+    run = run_cell(shell, "%lmbench budget 0.50 --tokens 150")
+    assert "session budget set: $0.5 and 150 tokens" in html_of(shell, run.result)
+    limit = session_budget()
+    assert limit is not None and limit.usd == 0.5 and limit.tokens == 150
+    _ask(shell)  # about 130 tokens
+    over = run_cell(shell, ASK.format(q="again"))
+    assert over.error is not None and "BudgetExceeded" in over.html()
+    config = html_of(shell, run_cell(shell, "%lmbench config").result)
+    assert "of 150 tokens" in config
+    run_cell(shell, "%lmbench budget off")
+    assert session_budget() is None
+    _ask(shell)
+
+
+def test_replay_record_play_off(shell: Any, tmp_path: Path) -> None:
+    path = tmp_path / "notebook.jsonl"
+    configure(lm=ScriptedLM([chat_answer(answer=8)], model="paid"))
+    assert "recording every LM response" in html_of(
+        shell, run_cell(shell, f"%lmbench replay record {path}").result
+    )
+    assert _ask(shell, "legs of a spider?").answer == 8
+    run_cell(shell, "%lmbench replay off")
+    configure(lm=ScriptedLM([], model="paid"))  # no answers left: a live call would fail
+    played = html_of(shell, run_cell(shell, f"%lmbench replay play {path}").result)
+    assert "(1 responses in the file)" in played
+    assert _ask(shell, "legs of a spider?").answer == 8
+    miss = run_cell(shell, ASK.format(q="legs of an ant?"))
+    assert "ReplayMissError" in miss.html() and "legs of an ant?" in miss.html()
+    assert isinstance(
+        miss.error.__cause__ or miss.error.__context__, ReplayMissError
+    ) or "ReplayMissError" in str(miss.error)
+    run_cell(shell, "%lmbench replay off")
+    assert replay.mode == "off"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("%lmbench", "unknown command; commands: config, models"),
+        ("%lmbench bogus", "unknown command &#x27;bogus&#x27;"),
+        ("%lmbench history many", "usage: %lmbench history [n] [--browse]"),
+        ("%lmbench cache flush", "usage: %lmbench cache stats|clear"),
+        ("%lmbench budget lots", "budget &#x27;lots&#x27; is not a number"),
+        ("%lmbench budget", "usage: %lmbench budget"),
+        ("%lmbench replay play", "usage: %lmbench replay record PATH | play PATH | off"),
+        ("%lmbench replay play /nonexistent/x.jsonl", "record one first"),
+    ],
+)
+def test_mistakes_are_short_messages(shell: Any, line: str, message: str) -> None:
+    run = run_cell(shell, line)
+    assert run.error is not None
+    assert "%lmbench: error" in run.html()
+    assert message in run.html()
+    assert "Traceback" not in run.stdout
