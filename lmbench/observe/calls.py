@@ -25,6 +25,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 from lmbench import settings as _settings
+from lmbench.display import RichDisplay
 from lmbench.errors import BudgetExceeded, ProviderError
 from lmbench.lm.base import LM
 from lmbench.lm.cache import get_cache
@@ -49,18 +50,18 @@ __all__ = [
     "module_call",
 ]
 
-_id_prefix = secrets.token_hex(4)
+_id_prefix = secrets.token_hex(6)
 _id_counter = itertools.count()
 
 
 def _new_id() -> str:
-    """16 hex digits: a random per-process prefix and a counter (cheaper than uuid4)."""
+    """20 hex digits: a random per-process prefix and a counter (cheaper than uuid4)."""
     return f"{_id_prefix}{next(_id_counter):08x}"
 
 
 def _reset_ids_after_fork() -> None:
     global _id_prefix, _id_counter
-    _id_prefix = secrets.token_hex(4)
+    _id_prefix = secrets.token_hex(6)
     _id_counter = itertools.count()
 
 
@@ -95,7 +96,7 @@ def active_callbacks() -> tuple[Any, ...]:
     return merge_callbacks(configured, node.callbacks) if node is not None else configured
 
 
-class ModuleCall:
+class ModuleCall(RichDisplay):
     """A node of the call tree: one module call, with its child module and LM calls.
 
     Used as ``with module_call(...) as mc``. After the block: ``mc.usage`` and ``mc.cost``
