@@ -67,7 +67,9 @@ def main() -> None:
     for label, adapter, signature, inputs, answer in cases:
         fmt = per_call_us(lambda a=adapter, s=signature, i=inputs: a.format(s, i))
         parse = per_call_us(lambda a=adapter, s=signature, t=answer: a.parse(s, t))
-        print(f"{label:32s} format {fmt:6.1f} us   parse {parse:6.1f} us   total {fmt + parse:6.1f} us")
+        print(
+            f"{label:32s} format {fmt:6.1f} us   parse {parse:6.1f} us   total {fmt + parse:6.1f} us"
+        )
 
 
 if __name__ == "__main__":

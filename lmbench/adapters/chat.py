@@ -49,7 +49,7 @@ class ChatAdapter(TurnAdapter):
     def reminder(self, plan: SignaturePlan) -> str:
         steps = []
         for out in plan.outputs:
-            hint = value_hint(out.spec)
+            hint = value_hint(out.spec, brief=True)
             steps.append(f"`{marker(out.name)}`" + (f" ({hint})" if hint else ""))
         steps.append(f"`{marker(COMPLETED)}`")
         return "Respond with " + ", then ".join(steps) + "."

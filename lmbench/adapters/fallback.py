@@ -99,7 +99,7 @@ class FallbackAdapter(Adapter):
             try:
                 result = adapter.parse_with_repairs(signature, text)
             except AdapterParseError as exc:
-                failures.append(_describe(exc))
+                failures.append(f"{adapter.name}: {_describe(exc)}")
                 last = exc
                 continue
             if failures:

@@ -43,7 +43,7 @@ def _choices(plan: TypePlan) -> str:
     return ", ".join(labels[0] for _, labels in plan.choices)
 
 
-def _plan_hint(plan: TypePlan, text_hint: str) -> str:
+def _plan_hint(plan: TypePlan, text_hint: str, brief: bool) -> str:
     kind = plan.kind
     if kind == STR:
         return text_hint
@@ -54,10 +54,10 @@ def _plan_hint(plan: TypePlan, text_hint: str) -> str:
     if kind in _SCALAR_HINTS:
         return _SCALAR_HINTS[kind]
     if kind == ANNOTATED and plan.inner is not None:
-        return _plan_hint(plan.inner, text_hint)
+        return _plan_hint(plan.inner, text_hint, brief)
     if kind == OPTIONAL and plan.inner is not None:
-        inner = _plan_hint(plan.inner, text_hint)
-        return f"{inner}, or null" if inner else "or null when there is none"
+        inner = _plan_hint(plan.inner, text_hint, brief) or "any text"
+        return f"{inner}, or null if there is none"
     if kind == SEQUENCE and plan.inner is not None and _is_simple(plan.inner):
         item = plan.inner
         if item.kind in _ITEM_NAMES:
@@ -66,7 +66,9 @@ def _plan_hint(plan: TypePlan, text_hint: str) -> str:
             return (
                 "a JSON array of integers" if item.annotation is int else "a JSON array of numbers"
             )
-        return f"a JSON array; each item {_plan_hint(item, 'a string')}"
+        return f"a JSON array; each item {_plan_hint(item, 'a string', brief)}"
+    if brief:
+        return "JSON matching the schema given above"
     return "JSON matching the schema " + _schema_text(plan.annotation)
 
 
@@ -92,13 +94,14 @@ def _schema(annotation: Any) -> str:
     return json.dumps(TypeAdapter(annotation).json_schema(), ensure_ascii=False)
 
 
-def value_hint(spec: FieldSpec, text_hint: str = "") -> str:
+def value_hint(spec: FieldSpec, text_hint: str = "", *, brief: bool = False) -> str:
     """What form an output value must take, e.g. ``an integer, >= 0, <= 10``.
 
     ``text_hint`` is the hint for plain text fields (empty in marker formats, where any text
-    goes; ``a string`` in JSON).
+    goes; ``a string`` in JSON). ``brief`` refers to the field list for JSON schemas instead
+    of repeating them (for the reminder closing the user's turn).
     """
-    hint = _plan_hint(plan_for(spec.annotation), text_hint)
+    hint = _plan_hint(plan_for(spec.annotation), text_hint, brief)
     constraints = describe_constraints(spec.constraints)
     if constraints:
         return f"{hint}, {constraints}" if hint else constraints

@@ -64,7 +64,9 @@ class JSONAdapter(TurnAdapter):
         return text + f"Answer with a single JSON object and nothing else:\n\n{{\n{keys}\n}}"
 
     def reminder(self, plan: SignaturePlan) -> str:
-        keys = ", ".join(f"`{o.name}` ({value_hint(o.spec, self.text_hint)})" for o in plan.outputs)
+        keys = ", ".join(
+            f"`{o.name}` ({value_hint(o.spec, self.text_hint, brief=True)})" for o in plan.outputs
+        )
         return f"Respond with a JSON object with the keys {keys}."
 
     def uses_structured_output(self, lm: LM) -> bool:

@@ -252,5 +252,6 @@ def partial_sections(plan: SignaturePlan, text: str) -> dict[str, str]:
         value = text[boundary.end : len(text) if last else boundaries[index + 1].start]
         if last:
             value = _PARTIAL_MARKER.sub("", value)
-        sections[boundary.field] = value.strip()  # type: ignore[index]
+        if value.strip():  # a marker at the very end may still be growing
+            sections[boundary.field] = value.strip()  # type: ignore[index]
     return sections

@@ -168,6 +168,7 @@ _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(
     r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
 )  # "Tuesday, March 5, 2024"
+_ISO_DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 _DATE_IN_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}"
     r"|[A-Z][a-z]{2,8}\.? \d{1,2}(?:st|nd|rd|th)?,? \d{4}"
@@ -251,9 +252,13 @@ def read_datetime(text: str) -> tuple[dt.datetime, list[Fix]]:
     cleaned = strip_markup(text)
     fixes = _markup_fix(text, cleaned)
     try:
-        return dt.datetime.fromisoformat(cleaned), fixes
+        moment = dt.datetime.fromisoformat(cleaned)
     except ValueError:
         pass
+    else:
+        if _ISO_DATE_ONLY.fullmatch(cleaned):
+            fixes.append(("date_only", f"no time in {short(cleaned)}; read as midnight"))
+        return moment, fixes
     words = cleaned.replace(" at ", " ").split()
     for cut in range(len(words) - 1, 0, -1):  # "March 5, 2024 2:30 PM": date words, time words
         day = _try_date(" ".join(words[:cut]))

@@ -106,9 +106,9 @@ class XMLAdapter(TurnAdapter):
     def reminder(self, plan: SignaturePlan) -> str:
         steps = []
         for out in plan.outputs:
-            hint = value_hint(out.spec)
-            steps.append(f"`<{out.name}>`" + (f" ({hint})" if hint else ""))
-        return "Respond with " + ", then ".join(steps) + ", each closed by its end tag."
+            hint = value_hint(out.spec, brief=True)
+            steps.append(f"`<{out.name}>...</{out.name}>`" + (f" ({hint})" if hint else ""))
+        return "Respond with " + ", then ".join(steps) + "."
 
     def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
         plan = signature_plan(signature)
