@@ -71,7 +71,8 @@ def test_rotation_under_concurrent_writers_loses_nothing(tmp_path: Path) -> None
     files = sorted(tmp_path.glob("rotated.jsonl*"))
     assert len([f for f in files if not f.name.endswith(".lock")]) > 3  # it did rotate
     collector = JSONLCollector(path, backups=1000)
-    assert all(f.stat().st_size < 20000 + 2000 for f in collector.files())
+    # a writer in the other process may append one more line to a file just rotated
+    assert all(f.stat().st_size < 20000 + 5000 for f in collector.files())
     prompts = _lm_prompts(collector.entries())
     assert sorted(prompts) == sorted(_expected_prompts())
     assert sorted(_lm_prompts(load_history(path).entries())) == sorted(prompts)
