@@ -35,10 +35,22 @@ __all__ = ["MultiChainComparison"]
 
 
 class MultiChainComparison(Module):
-    """Makes (or takes) M attempts and asks the model to compare them; see the module docstring."""
+    """Makes (or takes) M attempts and asks the model to compare them; see the module docstring.
 
-    def __init__(self, signature: Signature | str, M: int = 3, **predict_kwargs: Any) -> None:
+    Keywords other than ``callbacks`` (``lm``, ``adapter``, ``config``...) go to the inner
+    predictors.
+    """
+
+    def __init__(
+        self,
+        signature: Signature | str,
+        M: int = 3,
+        *,
+        callbacks: Sequence[Any] = (),
+        **predict_kwargs: Any,
+    ) -> None:
         self.signature = ensure_signature(signature)
+        self.callbacks = tuple(callbacks)  # cover the attempts and the comparison
         if not isinstance(M, int) or M < 1:
             raise ConfigError(f"M={M!r}: MultiChainComparison needs at least one attempt")
         self.M = M

@@ -70,7 +70,8 @@ class ReActStep:
 class ReAct(Module):
     """A tool-using loop over a signature; see the module docstring.
 
-    ``tools`` are ``Tool`` objects or plain functions (wrapped with ``Tool``). The prediction
+    ``tools`` are ``Tool`` objects or plain functions (wrapped with ``Tool``); other keywords
+    (``lm``, ``adapter``, ``config``...) go to the inner predictors. The prediction
     has the signature's outputs (and the extraction's ``reasoning``), ``trajectory`` (the list
     of ``ReActStep``) and ``finished`` (False when ``max_iters`` ended the loop).
     """
@@ -81,6 +82,7 @@ class ReAct(Module):
         tools: Sequence[Tool | Callable[..., Any]],
         *,
         max_iters: int = 5,
+        callbacks: Sequence[Any] = (),
         **predict_kwargs: Any,
     ) -> None:
         self.signature = ensure_signature(signature)
@@ -92,6 +94,7 @@ class ReAct(Module):
         if max_iters < 1:
             raise ConfigError(f"max_iters={max_iters!r}: ReAct needs at least one step")
         self.max_iters = max_iters
+        self.callbacks = tuple(callbacks)  # cover the steps, the tools and the extraction
         self.tools = _tool_table(tools)
         self.react = Predict(self._step_signature(), **predict_kwargs)
         self.extract = ChainOfThought(self._extract_signature(), **predict_kwargs)

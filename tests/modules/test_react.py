@@ -139,12 +139,16 @@ def test_every_step_and_the_extraction_are_in_the_call_tree() -> None:
     assert pred.usage.input_tokens > 0
 
 
-class _ToolEvents(Callback):
+class _Events(Callback):
     def __init__(self) -> None:
-        self.events: list[CallbackEvent] = []
+        self.tools: list[CallbackEvent] = []
+        self.lm_calls = 0
 
     def on_tool_end(self, event: CallbackEvent) -> None:
-        self.events.append(event)
+        self.tools.append(event)
+
+    def on_lm_end(self, event: CallbackEvent) -> None:
+        self.lm_calls += 1
 
 
 def test_tool_calls_are_attributed_to_the_react_call() -> None:
@@ -155,11 +159,25 @@ def test_tool_calls_are_attributed_to_the_react_call() -> None:
             answer(reasoning="9.", answer="9"),
         ]
     )
-    recorder = _ToolEvents()
+    recorder = _Events()
     with context(callbacks=(recorder,)):
         pred = agent(question="How warm is Oslo?")
-    [event] = recorder.events
+    [event] = recorder.tools
     assert (event.tool, event.result, event.call_id) == ("temperature", 9, pred.call.call_id)
+
+
+def test_callbacks_given_to_react_see_every_step_and_tool() -> None:
+    recorder = _Events()
+    lm = ScriptedLM(
+        [
+            step("Look.", "temperature", {"city": "Paris"}),
+            step("Done.", "finish", {}),
+            answer(reasoning="21.", answer="21"),
+        ]
+    )
+    agent = ReAct("question -> answer: int", tools=[temperature], lm=lm, callbacks=[recorder])
+    agent(question="How warm is Paris?")
+    assert ([e.tool for e in recorder.tools], recorder.lm_calls) == (["temperature"], 3)
 
 
 def test_tools_may_be_tool_objects_with_their_own_names() -> None:
@@ -218,3 +236,22 @@ def test_its_predictors_are_discoverable() -> None:
     agent, _ = make_agent([])
     assert [name for name, _ in agent.named_predictors()] == ["react", "extract"]
     assert repr(agent) == "ReAct(question -> answer: int, tools=['temperature'], max_iters=5)"
+
+
+def test_works_with_the_json_adapter() -> None:
+    lm = ScriptedLM(
+        [
+            json.dumps(
+                {
+                    "next_thought": "Look.",
+                    "next_tool_name": "temperature",
+                    "next_tool_args": {"city": "Oslo"},
+                }
+            ),
+            json.dumps({"next_thought": "Done.", "next_tool_name": "finish", "next_tool_args": {}}),
+            json.dumps({"reasoning": "Oslo is at 9.", "answer": 9}),
+        ]
+    )
+    agent = ReAct("question -> answer: int", tools=[temperature], lm=lm, adapter="json")
+    pred = agent(question="How warm is Oslo?")
+    assert (pred.answer, pred.trajectory[0].observation, pred.adapter) == (9, "9", "JSONAdapter")
