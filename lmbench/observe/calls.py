@@ -451,7 +451,11 @@ class LMCall:
             )
         if not self._cache_enabled():
             return None
-        self.cache_key = cache_key(self.lm, self.request, rollout_id=self.rollout_id)
+        try:
+            self.cache_key = cache_key(self.lm, self.request, rollout_id=self.rollout_id)
+        except TypeError as exc:
+            warn(f"call to {self.lm.name} not cached: {exc}")
+            return None
         found = get_cache().get(self.cache_key)
         if found is None:
             return None

@@ -282,3 +282,13 @@ def test_an_unusable_cache_folder_warns_and_caches_in_memory(tmp_path: Path) -> 
     with pytest.warns(RuntimeWarning, match="cannot open the disk cache"):
         _run(lm, _request())
     assert _run(lm, _request())[1] == "memory"
+
+
+def test_a_request_that_cannot_be_keyed_runs_uncached_with_a_warning() -> None:
+    lm = CountingLM()
+    request = _request("q", extra={"callback": object()})
+    with pytest.warns(
+        RuntimeWarning, match="not cached: cannot build a cache key from a value of type object"
+    ):
+        response, state = _run(lm, request)
+    assert (response.text, state) == ("answer 1 to q", "off")
