@@ -71,6 +71,7 @@ class FaultServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
     server: _Server
 
     def do_POST(self) -> None:
