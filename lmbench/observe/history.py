@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from lmbench.display import RichDisplay
 from lmbench.errors import ConfigError
 from lmbench.lm.types import Usage
 from lmbench.observe.collectors import Collector, MemoryCollector, resolve_collector
@@ -63,10 +64,10 @@ class CostReport:
 
     def __str__(self) -> str:
         total = f"${self.total_usd:.6f}" + (
-            "" if self.known else f" + {self.unpriced_calls} unpriced calls"
+            "" if self.known else f" + {_plural(self.unpriced_calls, 'unpriced call')}"
         )
         lines = [
-            f"{self.calls} calls ({self.cache_hits} from cache, saved ${self.saved_usd:.6f}) · "
+            f"{_plural(self.calls, 'call')} ({self.cache_hits} from cache, saved ${self.saved_usd:.6f}) · "
             f"{self.usage.input_tokens} in / {self.usage.output_tokens} out tokens · total {total}"
         ]
         for title, groups in (
@@ -81,6 +82,10 @@ class CostReport:
                     for name, usd in sorted(groups.items(), key=lambda kv: -(kv[1] or 0))
                 )
         return "\n".join(lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _add(groups: dict[str, float | None], key: str, usd: float | None) -> None:
@@ -111,7 +116,7 @@ def cost_report(entries: list[HistoryEntry]) -> CostReport:
     return report
 
 
-class History:
+class History(RichDisplay):
     """A view over a collector: the one in force (``history``), or a fixed one."""
 
     def __init__(self, collector: Collector | None = None) -> None:

@@ -115,12 +115,14 @@ def render_entry(entry: HistoryEntry, position: str = "call") -> str:
 
 
 def _diagnostic(diagnostic: dict[str, Any]) -> str:
-    message = diagnostic.get("message")
-    rest = {k: v for k, v in diagnostic.items() if k != "message"}
-    details = ", ".join(f"{k}={v!r}" for k, v in rest.items())
-    if message:
-        return f"{message}" + (f" ({details})" if details else "")
-    return details
+    """``rule [field]: what happened``, then any other keys."""
+    known = ("rule", "field", "message", "detail")
+    head = str(diagnostic.get("rule") or "repair")
+    if diagnostic.get("field"):
+        head += f" [{diagnostic['field']}]"
+    text = diagnostic.get("message") or diagnostic.get("detail")
+    rest = ", ".join(f"{k}={v!r}" for k, v in diagnostic.items() if k not in known)
+    return head + (f": {text}" if text else "") + (f" ({rest})" if rest else "")
 
 
 def render_entries(entries: Sequence[HistoryEntry], *, total: int | None = None) -> str:

@@ -115,7 +115,7 @@ def test_inspect_prints_the_calls_readably() -> None:
     assert "2 attempts" in text
     assert "[system]\nBe brief.\n\n[user]\nCapital of France?" in text
     assert "[response]\nParis" in text
-    assert "[repairs] 1 by ChatAdapter:\n  - added the completed marker" in text
+    assert "[repairs] 1 by ChatAdapter:\n  - repair: added the completed marker" in text
     assert "[retry] attempt 1: 429 rate limited -> waited 1.50 s (retry-after)" in text
     assert "[error] ProviderError: anthropic HTTP 400: bad request" in text
     last_only = io.StringIO()
@@ -150,7 +150,8 @@ def test_cost_rolls_up_per_model_module_and_session() -> None:
     assert report.by_module == {"Predict": None, "Summarize": 0.0}
     (session,) = report.by_session
     assert report.by_session[session] is None
-    assert "1 unpriced calls" in str(report)
+    assert str(report).startswith("4 calls (0 from cache, saved $0.000000)")
+    assert "+ 1 unpriced call\n" in str(report)
 
 
 def test_frame_has_one_row_a_call_with_flat_columns() -> None:
@@ -203,3 +204,19 @@ def test_clear_and_a_fixed_history() -> None:
     memory = MemoryCollector()
     fixed = History(memory)
     assert len(fixed) == 0 and "0 LM calls" in repr(fixed)
+
+
+def test_inspect_shows_rule_shaped_repairs() -> None:
+    with lm_call(ScriptedLM(["4"]), _request("2+2?"), adapter="ChatAdapter") as call:
+        call.run()
+        call.set_parse(
+            adapter="ChatAdapter",
+            diagnostics=[
+                {"rule": "missing_completed", "field": None, "detail": "no completed marker"},
+                {"rule": "coerced", "field": "answer", "detail": "'4.0' -> 4", "span": [0, 3]},
+            ],
+        )
+    out = io.StringIO()
+    history.inspect(file=out)
+    assert "  - missing_completed: no completed marker\n" in out.getvalue()
+    assert "  - coerced [answer]: '4.0' -> 4 (span=[0, 3])\n" in out.getvalue()
