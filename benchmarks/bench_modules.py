@@ -79,7 +79,9 @@ class SlowLM(BaseLM):
         return LMResponse(texts=[ANSWER], model=self.model, provider=self.provider)
 
 
-def parallel_speedup(items: int = 32, threads: int = 8, delay_s: float = 0.05) -> tuple[float, float]:
+def parallel_speedup(
+    items: int = 32, threads: int = 8, delay_s: float = 0.05
+) -> tuple[float, float]:
     qa = lmbench.Predict("question -> answer", lm=SlowLM(delay_s))
     inputs = [{"question": f"q{i}"} for i in range(items)]
     start = time.perf_counter()
