@@ -19,7 +19,7 @@ from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import CoercionError
 from lmbench.errors import AdapterParseError
 
-__all__ = ["Found", "assemble_outputs", "log_repairs", "match_keys"]
+__all__ = ["Found", "assemble_outputs", "has_output_keys", "log_repairs", "match_keys"]
 
 _log = logging.getLogger("lmbench.adapters")
 
@@ -102,12 +102,18 @@ def log_repairs(adapter: str, repairs: list[Repair]) -> None:
         )
 
 
+def has_output_keys(plan: SignaturePlan, obj: Mapping[str, Any]) -> bool:
+    """Whether any key of ``obj`` names an output field (loosely)."""
+    names = plan.output_names
+    return any(key in names or normalize_name(str(key)) in plan.output_by_norm for key in obj)
+
+
 def match_keys(
     plan: SignaturePlan, obj: Mapping[str, Any], raw: str, repairs: list[Repair]
 ) -> dict[str, Found]:
     """The output fields among a JSON object's keys (matched loosely), with their spans in ``raw``."""
     names = plan.output_names
-    if not any(key in names or normalize_name(str(key)) in plan.output_by_norm for key in obj):
+    if not has_output_keys(plan, obj):
         wrapped = _unwrap(plan, obj)
         if wrapped is not None:
             key, obj = wrapped

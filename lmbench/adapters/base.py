@@ -230,7 +230,7 @@ class Adapter(ABC):
                 text += chunk.text
                 yield from _deltas(self.partial_fields(signature, text), seen)
             result = self._parse_call(call, signature)
-        yield from _deltas({k: str(v) for k, v in result.completions[0].items()}, seen, final=True)
+        yield from _final_deltas(result, seen)
         yield result
 
     async def astream(
@@ -253,10 +253,19 @@ class Adapter(ABC):
                 for delta in _deltas(self.partial_fields(signature, text), seen):
                     yield delta
             result = self._parse_call(call, signature)
+        for delta in _final_deltas(result, seen):
+            yield delta
         yield result
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+def _final_deltas(result: AdapterResult, seen: dict[str, str]) -> Iterator[FieldDelta]:
+    """Deltas that bring each field of the first completion to its parsed value, as prompt text."""
+    from lmbench.adapters.values import format_value
+
+    return _deltas({k: format_value(v) for k, v in result.completions[0].items()}, seen, final=True)
 
 
 def _readable(message: Message) -> str:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import functools
+import operator
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field, TypeAdapter, ValidationError
@@ -35,8 +37,24 @@ def _validator(annotation: Any, constraints: Constraints) -> TypeAdapter[Any]:
     return TypeAdapter(Annotated[annotation, Field(**dict(constraints))])
 
 
+# Bounds on a plain number are compared directly, sparing a pydantic validation per value.
+_BOUNDS: dict[str, Callable[[Any, Any], bool]] = {
+    "ge": operator.ge,
+    "gt": operator.gt,
+    "le": operator.le,
+    "lt": operator.lt,
+}
+
+
 def check_constraints(value: Any, annotation: Any, constraints: Constraints) -> Any:
     """``value`` if it meets the constraints; ``CoercionError`` naming the broken one if not."""
+    if type(value) in (int, float) and all(key in _BOUNDS for key, _ in constraints):
+        for key, bound in constraints:
+            if not _BOUNDS[key](value, bound):
+                raise CoercionError(
+                    f"{value!r} breaks the constraint {_PHRASES[key].format(bound)}"
+                )
+        return value
     try:
         validator = _validator(annotation, constraints)
     except TypeError:  # an unhashable annotation: build without the cache
@@ -46,5 +64,5 @@ def check_constraints(value: Any, annotation: Any, constraints: Constraints) -> 
     except ValidationError as exc:
         message = exc.errors()[0]["msg"]
         raise CoercionError(
-            f"{short(str(value))} breaks a constraint ({describe_constraints(constraints)}): {message}"
+            f"{short(str(value))} breaks the constraints {describe_constraints(constraints)}: {message}"
         ) from None

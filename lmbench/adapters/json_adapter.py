@@ -13,8 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from lmbench.adapters.assemble import Found, assemble_outputs, match_keys
+from lmbench.adapters.assemble import Found, assemble_outputs, has_output_keys, match_keys
 from lmbench.adapters.base import ParseResult, Repair
+from lmbench.adapters.coercion import MAPPING, MODEL
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json, partial_json
 from lmbench.adapters.markers import marker
@@ -35,6 +36,13 @@ _SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
 def schema_name(signature: Signature) -> str:
     """A name for the response schema that providers accept (letters, digits, ``_``, ``-``)."""
     return _SCHEMA_NAME.sub("_", signature.name)[:64] or "output"
+
+
+def _is_the_value(plan: SignaturePlan, obj: dict[str, Any]) -> bool:
+    """A lone object/model output answered with its own fields rather than under its name."""
+    if len(plan.outputs) != 1 or plan.outputs[0].type.kind not in (MODEL, MAPPING):
+        return False
+    return not has_output_keys(plan, obj)
 
 
 class JSONAdapter(TurnAdapter):
@@ -90,7 +98,7 @@ class JSONAdapter(TurnAdapter):
         except CoercionError as exc:
             raise self._structure_error(plan, text, exc.reason) from None
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
-        if isinstance(obj, dict):
+        if isinstance(obj, dict) and not _is_the_value(plan, obj):
             found = match_keys(plan, obj, text, repairs)
         elif len(plan.outputs) == 1:
             only = plan.outputs[0].name

@@ -87,30 +87,42 @@ def _markers(
     plan: SignaturePlan, text: str, start: int, end: int, repairs: list[Repair] | None
 ) -> list[_Boundary]:
     """Every field marker between ``start`` and ``end``, canonical or loosely written."""
-    canonical = list(_CANONICAL.finditer(text, start, end))
-    if text.count("#", start, end) == 4 * len(canonical):  # no other hashes: no variants
-        found = [(m.start(), m.end(), m.group(1), True) for m in canonical]
-    else:
+    found = [(*m.span(), m.group(1), True) for m in _CANONICAL.finditer(text, start, end)]
+    canonical = text.count("#", start, end) == 4 * len(found)  # no other hashes: no variants
+    if not canonical:
         found = [_located(text, m, start) for m in _MARKER.finditer(text, start, end)]
     boundaries = []
+    known = plan.memo("chat-names", dict)
     for begin, stop, written_name, bracketed in found:
-        key = "" if written_name in plan.output_names else normalize_name(written_name)
-        if not key:
-            name, kind = written_name, "output"
-        elif key in plan.output_by_norm:
-            name, kind = plan.output_by_norm[key], "output"
-        elif key == COMPLETED:
-            name, kind = COMPLETED, "completed"
-        elif key in plan.input_by_norm:
-            name, kind = plan.input_by_norm[key], "input"
-        elif bracketed:
-            name, kind = None, "unknown"
-        else:
+        classified = known.get(written_name)
+        if classified is None:
+            classified = _classify(plan, written_name)
+            if len(known) < _NAMES_KEPT:
+                known[written_name] = classified
+        name, kind = classified
+        if kind == "unknown" and not bracketed:
             continue  # "## words ##" in prose that names no field
         boundaries.append(_Boundary(begin, stop, name, kind))
-        if repairs is not None:
+        written_as_is = canonical and name == written_name
+        if repairs is not None and not (written_as_is and (begin == 0 or text[begin - 1] == "\n")):
             _marker_repairs(text, begin, stop, name, repairs)
     return boundaries
+
+
+# Names as written in markers, classified once per signature (bounded: answers are untrusted).
+_NAMES_KEPT = 64
+
+
+def _classify(plan: SignaturePlan, written: str) -> tuple[str | None, str]:
+    """The field a marker's name refers to, and its kind: output, completed, input or unknown."""
+    key = normalize_name(written)
+    if key in plan.output_by_norm:
+        return plan.output_by_norm[key], "output"
+    if key == COMPLETED:
+        return COMPLETED, "completed"
+    if key in plan.input_by_norm:
+        return plan.input_by_norm[key], "input"
+    return None, "unknown"
 
 
 def _located(text: str, match: re.Match[str], floor: int) -> tuple[int, int, str, bool]:

@@ -19,7 +19,7 @@ from lmbench.adapters.base import (
     FieldDelta,
     ParseResult,
     Repair,
-    _deltas,
+    _final_deltas,
     fallback_from,
 )
 from lmbench.adapters.json_adapter import JSONAdapter
@@ -224,9 +224,7 @@ class TwoStepAdapter(TurnAdapter):
     ) -> Iterator[FieldDelta | AdapterResult]:
         """Fields are known only after extraction: they arrive whole, then the result."""
         result = self.run(lm, signature, inputs, demos, config)
-        yield from _deltas(
-            {k: format_value(v) for k, v in result.completions[0].items()}, {}, final=True
-        )
+        yield from _final_deltas(result, {})
         yield result
 
     async def astream(
@@ -238,9 +236,7 @@ class TwoStepAdapter(TurnAdapter):
         config: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[FieldDelta | AdapterResult]:
         result = await self.arun(lm, signature, inputs, demos, config)
-        for delta in _deltas(
-            {k: format_value(v) for k, v in result.completions[0].items()}, {}, final=True
-        ):
+        for delta in _final_deltas(result, {}):
             yield delta
         yield result
 

@@ -323,7 +323,7 @@ def test_a_value_breaking_a_constraint_is_an_error() -> None:
     with pytest.raises(AdapterParseError) as info:
         ChatAdapter().parse(Review, WELL_FORMED.replace("\n7\n", "\n11\n"))
     assert info.value.field == "score"
-    assert "less than or equal to 10" in info.value.reason
+    assert info.value.reason == "11 breaks the constraint <= 10"
 
 
 def test_prose_without_markers_is_an_error_not_a_guess() -> None:
@@ -426,3 +426,29 @@ def test_dates_and_lists_in_marked_sections() -> None:
     result = ChatAdapter().parse_with_repairs(signature, answer)
     assert result.values == {"when": dt.date(2024, 3, 5), "items": ["a", "b"]}
     assert [r.rule for r in result.repairs] == ["date_format", "bullet_list"]
+
+
+async def test_astream_yields_the_same_events_as_stream() -> None:
+    signature = Signature("question -> reasoning, answer: int")
+    answer = "[[ ## reasoning ## ]]\nTwo and two.\n\n[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"
+    sync_events = list(
+        ChatAdapter().stream(ScriptedLM([answer], chunk_size=5), signature, {"question": "?"})
+    )
+    async_events = [
+        event
+        async for event in ChatAdapter().astream(
+            ScriptedLM([answer], chunk_size=5), signature, {"question": "?"}
+        )
+    ]
+    assert async_events[:-1] == sync_events[:-1]
+    assert async_events[-1].completions == sync_events[-1].completions
+
+
+def test_a_parsed_value_that_differs_from_its_text_arrives_whole_at_the_end() -> None:
+    signature = Signature("question -> ok: bool")
+    events = list(
+        ChatAdapter().stream(ScriptedLM(["[[ ## ok ## ]]\nYes"]), signature, {"question": "?"})
+    )
+    deltas = [e for e in events if isinstance(e, FieldDelta)]
+    assert [d.value_so_far for d in deltas] == ["Y", "Yes", "true"]  # chunks of 8 characters
+    assert events[-1].completions == [{"ok": True}]

@@ -230,7 +230,7 @@ def test_constraints_of_a_field_spec_are_checked() -> None:
         coerce("11", int, spec)
     assert info.value.field == "score"
     assert info.value.expected == "int (>= 0, <= 10)"
-    assert "less than or equal to 10" in info.value.reason
+    assert info.value.reason == "11 breaks the constraint <= 10"
     assert info.value.raw == "11"
 
 
@@ -254,3 +254,14 @@ def test_unhashable_annotations_are_coerced_without_the_cache() -> None:
 def test_typing_optional_and_union_work_like_their_pipe_forms() -> None:
     assert coerce("N/A", Optional[int])[0] is None  # noqa: UP045
     assert coerce("forty", Union[int, str])[0] == "forty"  # noqa: UP007
+
+
+def test_other_constraints_are_checked_by_pydantic() -> None:
+    spec = FieldSpec("code", "output", str, constraints=(("pattern", r"^[A-Z]{3}$"),))
+    assert coerce("ABC", str, spec)[0] == "ABC"
+    with pytest.raises(AdapterParseError) as info:
+        coerce("abcd", str, spec)
+    assert info.value.reason == (
+        "'abcd' breaks the constraints matching the pattern '^[A-Z]{3}$': "
+        "String should match pattern '^[A-Z]{3}$'"
+    )

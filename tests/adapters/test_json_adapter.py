@@ -173,6 +173,18 @@ def test_a_bare_json_value_is_accepted_for_a_single_field() -> None:
     assert [r.rule for r in result.repairs] == ["bare_value"]
 
 
+def test_a_lone_object_output_answered_with_its_own_fields_is_accepted() -> None:
+    signature = Signature("dish -> ingredient: Ingredient", types={"Ingredient": Ingredient})
+    result = JSONAdapter().parse_with_repairs(signature, '{"name": "salt", "grams": 5}')
+    assert result.values == {"ingredient": Ingredient(name="salt", grams=5)}
+    assert [r.rule for r in result.repairs] == ["bare_value"]
+    wrapped = JSONAdapter().parse_with_repairs(
+        signature, '{"ingredient": {"name": "salt", "grams": 5}}'
+    )
+    assert wrapped.values == result.values
+    assert wrapped.repairs == []
+
+
 def test_a_missing_key_is_reported_for_its_field() -> None:
     with pytest.raises(AdapterParseError) as info:
         JSONAdapter().parse(SMALL, '{"answer": "x"}')
