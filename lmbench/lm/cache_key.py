@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+from dataclasses import fields
 from typing import Any
 
 from lmbench.lm.base import LM
@@ -21,6 +22,8 @@ __all__ = ["KEY_VERSION", "cache_key", "canonical_request"]
 
 #: Bumped when the shape of the keyed data changes, so old entries are never misread.
 KEY_VERSION = 1
+
+_PARAM_NAMES = tuple(f.name for f in fields(LMRequest) if f.name != "messages")
 
 
 def _canonical_value(value: Any) -> Any:
@@ -43,11 +46,11 @@ def _canonical_value(value: Any) -> Any:
 
 def canonical_request(lm_name: str, request: LMRequest, rollout_id: Any = None) -> str:
     """The canonical JSON text that ``cache_key`` hashes (useful to see why two keys differ)."""
-    params = request.params()
-    for name in ("temperature", "top_p"):
-        value = params.get(name)
-        if isinstance(value, float) and value.is_integer():
-            params[name] = int(value)
+    # Messages, tools and tuples are turned into JSON by the encoder (``to_dict``, arrays).
+    params = {name: getattr(request, name) for name in _PARAM_NAMES}
+    temperature = params["temperature"]
+    if isinstance(temperature, float) and temperature.is_integer():
+        params["temperature"] = int(temperature)
     if params["extra"]:
         from lmbench.observe.redaction import redact
 
@@ -55,7 +58,7 @@ def canonical_request(lm_name: str, request: LMRequest, rollout_id: Any = None) 
     payload = {
         "v": KEY_VERSION,
         "lm": lm_name,
-        "messages": [m.to_dict() for m in request.messages],
+        "messages": request.messages,
         "params": params,
         "rollout_id": rollout_id,
     }
