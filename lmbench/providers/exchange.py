@@ -211,7 +211,8 @@ class StreamReader:
     def feed(self, event: str, data: str) -> list[StreamChunk]:
         self.events += 1
         if self.raw_events is not None:
-            self.raw_events.append({"event": event, "data": data} if event else data)
+            named = event and event != "message"  # "message" is the SSE default name
+            self.raw_events.append({"event": event, "data": data} if named else data)
         try:
             chunks = self.parser.feed(event, data)
         except WireError as exc:

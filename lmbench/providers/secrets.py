@@ -15,11 +15,15 @@ of dicts/lists/tuples:
 
 and the whole value of any mapping entry whose key names a credential (``authorization``,
 ``x-api-key``, ``api_key``, ...). ``redact_headers`` does the same for HTTP headers.
+
+``redact_http_logs()`` adds a filter to the httpx/httpcore loggers, whose DEBUG records
+quote raw response headers, so that nothing they log carries a key either.
 """
 
 from __future__ import annotations
 
 import hmac
+import logging
 import os
 import re
 import threading
@@ -28,7 +32,15 @@ from typing import Any, NoReturn
 
 from lmbench.errors import ConfigError
 
-__all__ = ["REDACTED", "Secret", "is_secret_name", "redact", "redact_headers", "register_secret"]
+__all__ = [
+    "REDACTED",
+    "Secret",
+    "is_secret_name",
+    "redact",
+    "redact_headers",
+    "redact_http_logs",
+    "register_secret",
+]
 
 REDACTED = "[redacted]"
 
@@ -180,3 +192,32 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     for name, value in pairs:
         out[name] = REDACTED if is_secret_name(name) else _redact_text(value, secrets)
     return out
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites a record's message without secrets (records exist only at enabled levels)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, None
+        return True
+
+
+_HTTP_LOGGERS = (
+    "httpx",
+    "httpcore.connection",
+    "httpcore.http11",
+    "httpcore.http2",
+    "httpcore.proxy",
+)
+_log_filter = _RedactingFilter()
+
+
+def redact_http_logs() -> None:
+    """Scrub secrets from what the HTTP libraries log. Safe to call more than once."""
+    for name in _HTTP_LOGGERS:
+        logger = logging.getLogger(name)
+        if _log_filter not in logger.filters:
+            logger.addFilter(_log_filter)

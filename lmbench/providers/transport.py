@@ -24,10 +24,12 @@ from lmbench.providers.http_errors import (
     transport_failure,
 )
 from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide_transport
+from lmbench.providers.secrets import redact_http_logs
 
 __all__ = ["CallState", "asend", "send"]
 
 logger = logging.getLogger("lmbench.providers")
+redact_http_logs()
 
 _RETRYABLE_TRANSPORT = (
     httpx.TimeoutException,

@@ -1,0 +1,149 @@
+"""Error bodies of every API turned into lmbench's error types, with the provider's words."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from lmbench.errors import (
+    AuthenticationError,
+    ProviderConnectionError,
+    ProviderError,
+    ProviderTimeout,
+    RateLimitError,
+)
+from lmbench.providers.http_errors import (
+    error_for_status,
+    error_for_transport,
+    error_message,
+    request_id_from,
+)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (
+            {
+                "error": {
+                    "message": "Incorrect API key provided",
+                    "type": "invalid_request_error",
+                    "code": "invalid_api_key",
+                }
+            },
+            "Incorrect API key provided (invalid_api_key)",
+        ),
+        (
+            {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}},
+            "Overloaded (overloaded_error)",
+        ),
+        (
+            {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID_ARGUMENT"}},
+            "API key not valid. (INVALID_ARGUMENT)",
+        ),
+        (
+            [
+                {
+                    "error": {
+                        "code": 429,
+                        "message": "Resource exhausted",
+                        "status": "RESOURCE_EXHAUSTED",
+                    }
+                }
+            ],
+            "Resource exhausted (RESOURCE_EXHAUSTED)",
+        ),
+        (
+            {
+                "error": {
+                    "code": 429,
+                    "message": "Provider returned error",
+                    "metadata": {"raw": "upstream busy"},
+                }
+            },
+            "Provider returned error: upstream busy",
+        ),
+        ({"error": "model 'x' not found"}, "model 'x' not found"),
+        (
+            {"id": "abc", "message": "invalid request: model not found"},
+            "invalid request: model not found",
+        ),
+        (
+            {"detail": [{"loc": ["body", "response_format", "type"], "msg": "unexpected value"}]},
+            "body.response_format.type: unexpected value",
+        ),
+    ],
+)
+def test_messages_from_each_error_shape(body: Any, expected: str) -> None:
+    assert error_message(json.dumps(body), "fallback") == expected
+
+
+def test_plain_text_and_empty_bodies() -> None:
+    assert error_message("upstream connect error", "Bad Gateway") == "upstream connect error"
+    assert error_message("", "Bad Gateway") == "Bad Gateway"
+    assert error_message("x" * 2000, "f").endswith("...")
+
+
+def _response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> httpx.Response:
+    return httpx.Response(
+        status,
+        json=body,
+        headers=headers,
+        request=httpx.Request("POST", "https://api.example.com/v1"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (401, AuthenticationError),
+        (403, AuthenticationError),
+        (429, RateLimitError),
+        (408, ProviderTimeout),
+        (500, ProviderError),
+    ],
+)
+def test_status_mapping(status: int, kind: type[ProviderError]) -> None:
+    response = _response(status, {"error": {"message": "nope"}}, {"x-request-id": "req_123"})
+    error = error_for_status(
+        provider="openai",
+        model="gpt-x",
+        response=response,
+        retryable=False,
+        key_hint="set OPENAI_API_KEY",
+        attempts=[],
+    )
+    assert type(error) is kind
+    assert (error.status, error.provider, error.request_id) == (status, "openai", "req_123")
+    assert str(error).startswith(f"openai HTTP {status}: nope")
+    if kind is AuthenticationError:
+        assert "Check the API key: set OPENAI_API_KEY." in error.message
+
+
+def test_transport_mapping() -> None:
+    timeout = error_for_transport(
+        provider="p", exc=httpx.ReadTimeout("timed out"), retryable=True, attempts=[]
+    )
+    assert (
+        isinstance(timeout, ProviderTimeout)
+        and timeout.message == "timeout (ReadTimeout: timed out)"
+    )
+    refused = error_for_transport(
+        provider="p", exc=httpx.ConnectError("refused"), retryable=True, attempts=[]
+    )
+    assert isinstance(refused, ProviderConnectionError) and refused.status is None
+    odd = error_for_transport(
+        provider="p", exc=httpx.UnsupportedProtocol("ftp"), retryable=False, attempts=[]
+    )
+    assert type(odd) is ProviderError and not odd.retryable
+
+
+def test_request_id_headers() -> None:
+    assert request_id_from({"request-id": "req_a"}) == "req_a"
+    assert request_id_from({"mistral-correlation-id": "m-1"}) == "m-1"
+    assert request_id_from({}) is None

@@ -1,0 +1,76 @@
+"""RemoteLM: the LM protocol, clients per event loop, concurrency, copies, capabilities."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+from concurrent.futures import ThreadPoolExecutor
+
+from provider_faults import FaultServer, chat_body, respond
+
+from lmbench.lm.base import LM
+from lmbench.lm.registry import resolve_lm
+from lmbench.lm.types import Capabilities, LMRequest, Message
+from lmbench.providers.remote import RemoteLM
+
+REQUEST = LMRequest((Message("user", "hi"),))
+
+
+def _lm(server: FaultServer) -> RemoteLM:
+    server.default = respond(200, chat_body("pong"))
+    lm = resolve_lm("openai-compatible/m", base_url=f"{server.url}/v1")
+    assert isinstance(lm, RemoteLM)
+    return lm
+
+
+def test_implements_the_lm_protocol(server: FaultServer) -> None:
+    lm = _lm(server)
+    assert isinstance(lm, LM)
+    assert lm.name == "openai-compatible/m" and lm.provider == "openai-compatible"
+
+
+def test_async_calls_work_across_event_loops(server: FaultServer) -> None:
+    lm = _lm(server)
+
+    async def call() -> str:
+        return (await lm.agenerate(REQUEST)).text
+
+    assert asyncio.run(call()) == "pong"
+    assert asyncio.run(call()) == "pong"  # a new loop gets its own client
+    assert server.count == 2
+
+
+async def test_concurrent_async_calls(server: FaultServer) -> None:
+    lm = _lm(server)
+    texts = await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(6)))
+    assert [r.text for r in texts] == ["pong"] * 6 and server.count == 6
+    await lm.aclose()
+
+
+def test_concurrent_threads_share_one_client(server: FaultServer) -> None:
+    lm = _lm(server)
+    with ThreadPoolExecutor(4) as pool:
+        texts = list(pool.map(lambda _: lm.generate(REQUEST).text, range(8)))
+    assert texts == ["pong"] * 8 and server.count == 8
+    lm.close()
+    assert lm.generate(REQUEST).text == "pong"  # a closed LM opens a new client when used again
+    lm.close()
+
+
+def test_copies_share_the_lm(server: FaultServer) -> None:
+    lm = _lm(server)
+    assert copy.deepcopy(lm) is lm and copy.copy(lm) is lm
+
+
+def test_capabilities_can_be_overridden() -> None:
+    default = resolve_lm("deepseek/deepseek-chat")
+    assert not default.capabilities.structured_output
+    custom = resolve_lm("deepseek/deepseek-chat", capabilities=Capabilities(structured_output=True))
+    assert custom.capabilities.structured_output
+
+
+def test_context_managers_close_the_client(server: FaultServer) -> None:
+    with _lm(server) as lm:
+        lm.generate(REQUEST)
+        client = lm._client
+    assert client is not None and client.is_closed
