@@ -36,7 +36,7 @@ from lmbench.observe import entry as _entry
 from lmbench.observe import otel
 from lmbench.observe.budget import active_budgets
 from lmbench.observe.callbacks import dispatch, merge_callbacks
-from lmbench.observe.collectors import resolve_collector
+from lmbench.observe.collectors import Collector, resolve_collector
 from lmbench.observe.cost import CACHE_HIT, FREE, Price, estimate_usage, price_of
 from lmbench.observe.entry import HistoryEntry
 from lmbench.observe.logs import log_parse_diagnostics, warn
@@ -73,10 +73,10 @@ def _describe(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-def _record(entry: HistoryEntry, history_setting: Any) -> None:
+def _record(entry: HistoryEntry, collector: Collector) -> None:
     """Hand ``entry`` to the collector; a failing collector is reported, never raised."""
     try:
-        resolve_collector(history_setting).add(entry)
+        collector.add(entry)
     except Exception as exc:
         warn(f"history entry {entry.call_id} was not recorded: {_describe(exc)}")
 
@@ -131,7 +131,7 @@ class ModuleCall(RichDisplay):
         self.entry: HistoryEntry | None = None
         self._token: Token[ModuleCall | None] | None = None
         self._span: Any = None
-        self._history: Any = None
+        self._collector: Collector | None = None
         self._watchers: tuple[Any, ...] = ()
         if parent is not None:
             parent.children.append(self)
@@ -140,7 +140,7 @@ class ModuleCall(RichDisplay):
     def __enter__(self) -> ModuleCall:
         self._token = _current.set(self)
         settings = _settings.current()
-        self._history = settings.history
+        self._collector = resolve_collector(settings.history)  # a bad setting fails here
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
         self._span = otel.start_span(
             f"lmbench.module {self.module}",
@@ -164,7 +164,8 @@ class ModuleCall(RichDisplay):
             _current.reset(self._token)
             self._token = None
         entry = self.entry = self._make_entry()
-        _record(entry, self._history)
+        if self._collector is not None:
+            _record(entry, self._collector)
         if self._watchers:
             self._dispatch(self._watchers, "module_end", outputs=self.outputs, error=exc)
         if self._span is not None:
@@ -314,6 +315,7 @@ class LMCall:
     """One LM call: runs it (through cache and budgets) and holds what happened."""
 
     __slots__ = (
+        "_collector",
         "_run_started",
         "_settings",
         "_span",
@@ -353,6 +355,7 @@ class LMCall:
     ) -> None:
         settings = _settings.current()
         self._settings = settings
+        self._collector = resolve_collector(settings.history)  # a bad setting fails here
         self.lm = lm
         self.request = request
         self.adapter = adapter
@@ -589,7 +592,7 @@ class LMCall:
         if self.response is None and self._run_started is not None:
             self.latency_s = self.ended - self._run_started
         entry = self.entry = self._make_entry(error)
-        _record(entry, self._settings.history)
+        _record(entry, self._collector)
         if self._watchers:
             self._dispatch(
                 self._watchers, "lm_end", response=self.response, entry=entry, error=error

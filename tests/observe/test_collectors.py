@@ -115,3 +115,14 @@ def test_a_bad_lmbench_history_fails_naming_the_variable(tmp_path: Path) -> None
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True)
     assert out.returncode != 0
     assert "ConfigError: LMBENCH_HISTORY='postgres://x' is not a history backend" in out.stderr
+
+
+def test_a_bad_history_setting_fails_before_the_call() -> None:
+    lm = ScriptedLM(["never"])
+    with (
+        context(history="memroy"),
+        pytest.raises(ConfigError, match="history='memroy'"),
+        lm_call(lm, LMRequest(messages=(Message("user", "q"),))) as call,
+    ):
+        call.run()
+    assert lm.requests == []
