@@ -381,6 +381,10 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     cleaned = strip_markup(value)
     key = normalize_name(cleaned)
     for choice, labels in plan.choices:
+        if cleaned == labels[0]:
+            if value.strip() != cleaned:
+                rec.add("strip_markup", path, f"{short(value.strip())} -> {short(cleaned)}")
+            return choice
         for position, label in enumerate(labels):
             if normalize_name(label) == key:
                 rule = "enum_name" if position == 1 else "value_case"

@@ -79,7 +79,8 @@ CASES: list[tuple[Any, Any, Any, list[str]]] = [
     # Literal and Enum values
     ("Positive", Literal["positive", "negative"], "positive", ["value_case"]),
     ("  NEGATIVE ", Sentiment, Sentiment.NEGATIVE, ["value_case"]),
-    ('"positive"', Literal["positive", "negative"], "positive", ["value_case"]),
+    ('"positive"', Literal["positive", "negative"], "positive", ["strip_markup"]),
+    (" positive\n", Literal["positive", "negative"], "positive", []),
     ("very_good", Literal["very good", "bad"], "very good", ["value_case"]),
     ("POSITIVE", Sentiment, Sentiment.POSITIVE, ["value_case"]),
     ("HIGH", Level, Level.HIGH, ["enum_name"]),
