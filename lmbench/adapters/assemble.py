@@ -25,10 +25,15 @@ _log = logging.getLogger("lmbench.adapters")
 
 
 class Found(NamedTuple):
-    """The raw value found for a field, and where it sits in the model's text (if known)."""
+    """The raw value found for a field, and where it sits in the model's text (if known).
+
+    A value read from a JSON object keeps its ``key`` instead: its span is looked up only
+    if the value fails.
+    """
 
     value: Any
     span: tuple[int, int] | None = None
+    key: str | None = None
 
 
 def assemble_outputs(
@@ -61,7 +66,10 @@ def assemble_outputs(
             value, fixes = coerce_value(item.value, out.type, out.name, out.spec.constraints)
         except CoercionError as exc:
             if failure is None:
-                failure = (out.name, exc.reason, item.span)
+                span = item.span
+                if span is None and item.key is not None:
+                    span = _value_span(raw, item.key)
+                failure = (out.name, exc.reason, span)
             continue
         values[out.name] = value
         if fixes:
@@ -109,9 +117,9 @@ def has_output_keys(plan: SignaturePlan, obj: Mapping[str, Any]) -> bool:
 
 
 def match_keys(
-    plan: SignaturePlan, obj: Mapping[str, Any], raw: str, repairs: list[Repair]
+    plan: SignaturePlan, obj: Mapping[str, Any], repairs: list[Repair]
 ) -> dict[str, Found]:
-    """The output fields among a JSON object's keys (matched loosely), with their spans in ``raw``."""
+    """The output fields among a JSON object's keys (matched loosely)."""
     names = plan.output_names
     if not has_output_keys(plan, obj):
         wrapped = _unwrap(plan, obj)
@@ -132,7 +140,7 @@ def match_keys(
             continue
         if name != key:
             repairs.append(Repair("key_case", name, f"key {key!r} read as {name!r}"))
-        found[name] = Found(value, _value_span(raw, str(key)))
+        found[name] = Found(value, None, str(key))
     if ignored:
         repairs.append(
             Repair("ignored_keys", None, f"ignored keys that are not output fields: {ignored}")

@@ -82,7 +82,7 @@ def _json_answer(plan: SignaturePlan, text: str) -> Scan | None:
         return None
     result = Scan()
     result.repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
-    result.found = match_keys(plan, obj, text, result.repairs)
+    result.found = match_keys(plan, obj, result.repairs)
     if not result.found:
         return None
     result.repairs.insert(

@@ -99,7 +99,7 @@ class JSONAdapter(TurnAdapter):
             raise self._structure_error(plan, text, exc.reason) from None
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
         if isinstance(obj, dict) and not _is_the_value(plan, obj):
-            found = match_keys(plan, obj, text, repairs)
+            found = match_keys(plan, obj, repairs)
         elif len(plan.outputs) == 1:
             only = plan.outputs[0].name
             repairs.append(

@@ -74,7 +74,7 @@ def _heading_pattern(plan: SignaturePlan) -> re.Pattern[str]:
 
 def _body_range(text: str, repairs: list[Repair]) -> tuple[int, int]:
     """The answer without a ``` fence wrapped around all of it."""
-    fence = _OUTER_FENCE.match(text)
+    fence = _OUTER_FENCE.match(text) if "```" in text else None
     if fence is None:
         return 0, len(text)
     closing = text.rfind("```")
@@ -233,7 +233,7 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
             )
         else:
             assert boundary.field is not None
-            result.found[boundary.field] = Found(*_value(text, boundary.end, stop))
+            result.found[boundary.field] = _value(text, boundary.end, stop)
     if not completed and result.found:
         repairs.append(
             Repair("missing_completed", None, f"no {marker(COMPLETED)} marker at the end")
@@ -241,14 +241,14 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
     return result
 
 
-def _value(text: str, start: int, stop: int) -> tuple[str, tuple[int, int]]:
+def _value(text: str, start: int, stop: int) -> Found:
     """A section's value, stripped, with its span in the full text."""
     raw = text[start:stop]
     stripped = raw.strip()
     if not stripped:
-        return "", (start, start)
+        return Found("", (start, start))
     offset = start + raw.index(stripped[0])
-    return stripped, (offset, offset + len(stripped))
+    return Found(stripped, (offset, offset + len(stripped)))
 
 
 def partial_sections(plan: SignaturePlan, text: str) -> dict[str, str]:

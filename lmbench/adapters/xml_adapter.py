@@ -36,8 +36,10 @@ class _Tag:
 def _tags(plan: SignaturePlan, text: str) -> list[_Tag]:
     """Opening and closing tags of output fields (names matched without case or spaces)."""
     tags = []
+    names = plan.output_names
     for match in _TAG.finditer(text):
-        name = plan.output_by_norm.get(normalize_name(match.group("name")))
+        written = match.group("name")
+        name = written if written in names else plan.output_by_norm.get(normalize_name(written))
         if name is not None:
             tags.append(_Tag(match, name))
     return tags
