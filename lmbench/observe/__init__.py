@@ -4,6 +4,8 @@ The seam is ``lmbench.observe.calls``: every LM call goes through ``lm_call`` in
 ``module_call``, and is cached, budgeted, priced, recorded and traced there.
 """
 
+from typing import Any
+
 from lmbench.observe.budget import (
     Budget,
     active_budgets,
@@ -31,10 +33,19 @@ from lmbench.observe.entry import HistoryEntry
 from lmbench.observe.history import CostReport, History, history, load_history
 from lmbench.observe.jsonl import JSONLCollector
 from lmbench.observe.logs import configure_logging, logger
-from lmbench.observe.sqlite import SQLiteCollector
 from lmbench.observe.trace import export_trace
 
 configure_logging()
+
+
+def __getattr__(name: str) -> Any:
+    # sqlite3 loads only when an SQLite history is used
+    if name == "SQLiteCollector":
+        from lmbench.observe.sqlite import SQLiteCollector
+
+        return SQLiteCollector
+    raise AttributeError(f"module 'lmbench.observe' has no attribute {name!r}")
+
 
 __all__ = [
     "EVENTS",
