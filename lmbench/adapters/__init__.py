@@ -2,8 +2,13 @@
 
 ``ChatAdapter`` (``[[ ## field ## ]]`` markers), ``JSONAdapter`` (a JSON object; the schema
 goes to LMs with structured output), ``XMLAdapter`` (``<field>`` tags), ``TwoStepAdapter``
-(free-form answer, then extraction) and ``FallbackAdapter`` (tries several, recording each
-try). All parse tolerantly through one routine, ``coerce``, and report every repair.
+(free-form answer, then extraction by a second call) and ``FallbackAdapter`` (tries several
+in order, recording each try; ``enabled=False`` keeps only the first). ``default_adapter(lm)``
+and ``resolve_adapter("chat" | "json" | "xml" | "twostep" | "fallback")`` pick one.
+
+Every adapter parses tolerantly through one routine, ``coerce`` (its module lists the
+repair rules), and reports each repair in ``ParseResult.repairs``; with ``debug_parse``
+(``LMBENCH_DEBUG_PARSE=1``) each is logged at INFO on ``lmbench.adapters``.
 """
 
 from lmbench.adapters.base import (

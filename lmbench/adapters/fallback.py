@@ -142,7 +142,11 @@ class FallbackAdapter(Adapter):
         result.attempts = [*attempts, *result.attempts]
         return result
 
-    def _exhausted(self, failures: list[str], last: AdapterParseError) -> AdapterParseError:
+    def _exhausted(
+        self, failures: list[str], last: AdapterParseError, usage: Usage | None = None
+    ) -> AdapterParseError:
+        """One error for the whole chain: every failure listed, the last one's details kept,
+        and the tokens of every try."""
         error = AdapterParseError(
             "no adapter could parse the answer: " + "; ".join(failures),
             adapter=self.name,
@@ -152,12 +156,13 @@ class FallbackAdapter(Adapter):
             parsed=last.parsed,
             span=last.span,
         )
-        error.usage = last.usage
+        error.usage = usage if usage is not None else last.usage
         return error
 
     def _final_error(self, attempts: list[AdapterAttempt], last: Exception) -> Exception:
         if isinstance(last, AdapterParseError):
-            return self._exhausted([f"{a.adapter}: {a.error}" for a in attempts], last)
+            failures = [f"{a.adapter}: {a.error}" for a in attempts]
+            return self._exhausted(failures, last, sum((a.usage for a in attempts), Usage()))
         return last
 
     def run(

@@ -111,6 +111,7 @@ def test_when_every_adapter_fails_the_error_lists_each_try() -> None:
     )
     assert "JSONAdapter: AdapterParseError: JSONAdapter could not parse" in error.reason
     assert error.raw == "still not JSON"
+    assert error.usage.output_tokens == len(GARBAGE) // 4 + len("still not JSON") // 4
     assert isinstance(error.__cause__, AdapterParseError)
 
 
