@@ -108,10 +108,11 @@ class Exchange:
             provider=self.lm.provider,
             status=status,
             retryable=retryable,
-            attempts=self._attempts(),
+            attempts=self.attempts_so_far(),
         )
 
-    def _attempts(self) -> list[Attempt]:
+    def attempts_so_far(self) -> list[Attempt]:
+        """Every attempt of this call, across structured-output modes."""
         return list(self.call.attempts if self.call is not None else self.attempts)
 
     def parse_body(self, response: httpx.Response) -> LMResponse:
@@ -147,7 +148,7 @@ class Exchange:
         parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
         parsed.latency_s = time.perf_counter() - self.started
         parsed.ttft_s = ttft_s
-        parsed.attempts = self._attempts()
+        parsed.attempts = self.attempts_so_far()
         metadata = parsed.metadata
         metadata["requested_model"] = lm.model
         limits = _rate_limits(response.headers)
@@ -232,7 +233,7 @@ class StreamReader:
             provider=self.exchange.lm.provider,
             exc=exc,
             retryable=False,
-            attempts=self.exchange._attempts(),
+            attempts=self.exchange.attempts_so_far(),
             note=f"the stream broke after {self.events} events; a started stream is not retried",
         )
 
@@ -243,7 +244,7 @@ class StreamReader:
                 f"the stream ended after {self.events} events without its end marker or finish "
                 "reason; the answer is incomplete (a started stream is not retried)",
                 provider=self.exchange.lm.provider,
-                attempts=self.exchange._attempts(),
+                attempts=self.exchange.attempts_so_far(),
             )
         response = self.exchange.complete(
             self.parser.result(), self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
