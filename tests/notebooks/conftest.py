@@ -13,12 +13,12 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-NOTEBOOKS = REPO / "notebooks"
 TEST_OUTPUT = REPO / "test-output"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,7 +84,7 @@ def running_lab(root: Path, work: Path) -> Iterator[str]:
     }
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-        "--ServerApp.port_retries=0", "--IdentityProvider.token=", "--ServerApp.password=",
+        "--ServerApp.port_retries=0", "--allow-root", "--IdentityProvider.token=", "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root}",
     ]  # fmt: skip
     log = work / "jupyterlab.log"
@@ -113,15 +113,22 @@ def lab(tmp_path: Path) -> Callable[[Path], contextlib.AbstractContextManager[st
 
 
 @pytest.fixture
-def chromium() -> Path:
-    """Debian's Chromium, which Playwright drives (it cannot download its own browser here)."""
-    pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+def browser_page() -> Iterator[Any]:
+    """A Playwright page in headless Debian Chromium (Playwright cannot download its own browser here)."""
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="Playwright for Python is not installed"
+    )
     found = CHROMIUM if CHROMIUM.exists() else shutil.which("chromium")
     if not found:
         pytest.skip(
             "no Chromium at /usr/bin/chromium or on PATH: install it with `apt-get install -y chromium`"
         )
-    return Path(found)
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(found), args=CHROMIUM_ARGS)
+        try:
+            yield browser.new_page(viewport={"width": 1400, "height": 1000})
+        finally:
+            browser.close()
 
 
 @pytest.fixture
