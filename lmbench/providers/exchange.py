@@ -32,7 +32,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Exchange", "StreamReader"]
 
-# Words in a 400/422 body showing the server rejected the structured-output request itself.
+# Statuses and words of an error showing the server rejected the structured-output request
+# itself (llama-cpp-python reports its validation errors as 500s).
+_REJECTION_STATUSES = (400, 422, 500)
 _STRUCTURED_WORDS = (
     "response_format",
     "json_schema",
@@ -79,18 +81,21 @@ class Exchange:
             self.request, lm.model, stream=self.stream, structured_mode=self.mode
         )
         self.http_request = lm.build_http_request(client, self.wire_request, stream=self.stream)
-        self.call = lm.call_state(self.attempts, self.clock_start)
+        self.call = lm.call_state(self.attempts, self.clock_start, self._rejects_mode)
         return self.http_request, self.call
 
-    def fall_back(self, error: ProviderError) -> bool:
-        """Whether ``error`` is a rejected structured-output mode with another mode to try."""
-        self.attempts = list(error.attempts)
-        rejected = (
-            error.status in (400, 422)
+    def _rejects_mode(self, status: int | None, body: str) -> bool:
+        """Whether an error refuses the current structured-output mode, with another to try."""
+        return (
+            status in _REJECTION_STATUSES
             and self.mode_index + 1 < len(self.modes)
-            and any(word in (error.body or error.message).lower() for word in _STRUCTURED_WORDS)
+            and any(word in body.lower() for word in _STRUCTURED_WORDS)
         )
-        if not rejected:
+
+    def fall_back(self, error: ProviderError) -> bool:
+        """Move to the next structured-output mode if ``error`` refused the current one."""
+        self.attempts = list(error.attempts)
+        if not self._rejects_mode(error.status, error.body or error.message):
             return False
         tried, self.mode_index = self.mode, self.mode_index + 1
         self.fallbacks.append({"mode": str(tried), "error": error.message})

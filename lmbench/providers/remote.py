@@ -18,7 +18,7 @@ import asyncio
 import json
 import threading
 import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -130,7 +130,13 @@ class RemoteLM(BaseLM):
         read = self._timeout if self._timeout is not None else current_settings().timeout
         return httpx.Timeout(read, connect=self._connect_timeout)
 
-    def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
+    def call_state(
+        self,
+        attempts: list[Attempt],
+        started_at: float,
+        rejects_request: Callable[[int, str], bool] | None = None,
+    ) -> CallState:
+        """The retry state of one request, with the settings in force now."""
         max_retries = self.retry.max_retries
         return CallState(
             provider=self.provider,
@@ -141,6 +147,7 @@ class RemoteLM(BaseLM):
             key_hint=self.provider_config.key_hint,
             attempts=list(attempts),
             started_at=started_at,
+            rejects_request=rejects_request,
         )
 
     def build_http_request(

@@ -45,7 +45,9 @@ class CallState:
 
     ``attempts`` may start with earlier requests' attempts of the same call (e.g. a
     structured-output mode the server rejected); they are kept and numbered on, but do not
-    count against ``max_retries``.
+    count against ``max_retries``. ``rejects_request(status, body)``, when given, marks
+    error responses that refuse the request itself (retrying it unchanged cannot help, even
+    on a 5xx), so the caller can change the request at once.
     """
 
     provider: str
@@ -58,6 +60,7 @@ class CallState:
     attempts: list[Attempt] = field(default_factory=list)
     #: When the whole call began (``clock()`` time); the deadline counts from here.
     started_at: float | None = None
+    rejects_request: Callable[[int, str], bool] | None = None
     _started: float = field(init=False)
     _first: int = field(init=False)
 
@@ -98,16 +101,21 @@ class CallState:
 
     def after_error_response(self, response: httpx.Response) -> float:
         """The wait before the next attempt; raises the mapped error when giving up."""
-        headers = {k.lower(): v for k, v in response.headers.items()}
-        decision = decide_status(
-            self.policy,
-            status=response.status_code,
-            headers=headers,
-            body=response.text,
-            retries_done=self.retries_done,
-            max_retries=self.max_retries,
-            elapsed_s=self.elapsed_s,
-        )
+        status, body = response.status_code, response.text
+        if self.rejects_request is not None and self.rejects_request(status, body):
+            decision = Decision(
+                False, 0.0, f"HTTP {status}: the server refuses this request", False
+            )
+        else:
+            decision = decide_status(
+                self.policy,
+                status=status,
+                headers={k.lower(): v for k, v in response.headers.items()},
+                body=body,
+                retries_done=self.retries_done,
+                max_retries=self.max_retries,
+                elapsed_s=self.elapsed_s,
+            )
         self._record(
             status=response.status_code, error=f"HTTP {response.status_code}", decision=decision
         )

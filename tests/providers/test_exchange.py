@@ -75,6 +75,33 @@ def test_a_422_from_a_strict_server_falls_back_to_the_schema_in_json_object(
     assert response.metadata["structured_output"]["mode"] == "json_object_schema"
 
 
+def test_a_500_refusing_the_mode_falls_back_without_retrying(server: FaultServer) -> None:
+    # llama-cpp-python's server reports its request validation errors as HTTP 500.
+    body = {
+        "error": {
+            "message": "1 validation error: {'loc': ('body', 'response_format', 'type'), "
+            "'msg': \"Input should be 'text' or 'json_object'\"}",
+            "type": "internal_server_error",
+        }
+    }
+    server.script(respond(500, body), respond(200, chat_body('{"answer": "x"}')))
+    lm = resolve_lm("openai-compatible/m", base_url=f"{server.url}/v1")
+    response = lm.generate(STRUCTURED)
+    assert server.count == 2  # the refusal is not retried as it stands
+    assert response.metadata["structured_output"]["mode"] == "json_object_schema"
+    assert response.attempts[0].reason.startswith("HTTP 500: the server refuses this request")
+
+
+def test_a_500_on_the_last_mode_is_retried_as_usual(server: FaultServer) -> None:
+    server.script(
+        respond(500, {"error": {"message": "response_format broke"}}), respond(200, chat_body("{}"))
+    )
+    lm = resolve_lm("openai/gpt-4o", base_url=f"{server.url}/v1", retry=FAST)
+    response = lm.generate(STRUCTURED)
+    assert [a.status for a in response.attempts] == [500, 200]
+    assert "retrying" in response.attempts[0].reason
+
+
 def test_other_400s_do_not_fall_back(server: FaultServer) -> None:
     server.script(respond(400, {"error": {"message": "messages must not be empty"}}))
     lm = resolve_lm("openrouter/vendor/model", base_url=f"{server.url}/v1", api_key="sk-or-x")
