@@ -111,7 +111,12 @@ class CacheStats:
 
 
 def _encode(response: LMResponse) -> str:
-    return json.dumps(response.to_dict(), ensure_ascii=False, default=str)
+    """JSON of the response without ``raw``, provider metadata scrubbed of secrets."""
+    from lmbench.observe.redaction import redact
+
+    data = response.to_dict()
+    data["metadata"] = redact(data["metadata"])
+    return json.dumps(data, ensure_ascii=False, default=str)
 
 
 def _decode(text: str) -> LMResponse:

@@ -235,6 +235,12 @@ def test_nothing_stored_on_disk_holds_a_key(fresh: ResponseCache) -> None:
             super().__init__()
             self.api_key = SENTINEL
 
+        def generate(self, request: LMRequest) -> LMResponse:
+            response = super().generate(request)
+            response.metadata["headers"] = {"authorization": f"Bearer {SENTINEL}"}
+            response.raw = {"api_key": SENTINEL}
+            return response
+
     _run(KeyedLM(), _request("q", extra={"api_key": SENTINEL}))
     fresh.close()
     folder = fresh.directory
