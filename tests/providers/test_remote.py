@@ -33,7 +33,8 @@ def test_async_calls_work_across_event_loops(server: FaultServer) -> None:
     lm = _lm(server)
 
     async def call() -> str:
-        return (await lm.agenerate(REQUEST)).text
+        async with lm:  # closes this loop's client on the way out
+            return (await lm.agenerate(REQUEST)).text
 
     assert asyncio.run(call()) == "pong"
     assert asyncio.run(call()) == "pong"  # a new loop gets its own client
