@@ -106,7 +106,7 @@ def main() -> None:
         report(
             "Predict call, memory cache hit (total)",
             per_call_us(lambda: cached(question="What is 2+2?"), 5_000),
-            50,
+            None,
         )
 
     big = MemoryCollector(maxlen=100_000)
