@@ -56,6 +56,12 @@ _EXPORTS: dict[str, str] = {
     # settings
     "configure": "lmbench.settings",
     "context": "lmbench.settings",
+    # observability
+    "history": "lmbench.observe.history",
+    "load_history": "lmbench.observe.history",
+    "budget": "lmbench.observe.budget",
+    "Callback": "lmbench.observe.callbacks",
+    "cache": "lmbench.lm.cache",
     # notebook workbench, record/replay
     "playground": "lmbench.notebook",
     "history_browser": "lmbench.notebook",
@@ -122,6 +128,7 @@ if TYPE_CHECKING:
         ToolError,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
+    from lmbench.lm.cache import cache
     from lmbench.lm.replay import replay
     from lmbench.modules import (
         BestOfN,
@@ -136,6 +143,9 @@ if TYPE_CHECKING:
         typed,
     )
     from lmbench.notebook import history_browser, playground, plot
+    from lmbench.observe.budget import budget
+    from lmbench.observe.callbacks import Callback
+    from lmbench.observe.history import history, load_history
     from lmbench.primitives import Example, History, Prediction
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
