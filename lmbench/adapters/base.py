@@ -20,6 +20,7 @@ from typing import Any
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
+from lmbench.observe.callbacks import emit
 from lmbench.observe.calls import LMCall, lm_call
 from lmbench.signatures.signature import Signature
 
@@ -154,11 +155,26 @@ class Adapter(ABC):
 
     # -- running -----------------------------------------------------------------------------
 
+    def _request(
+        self,
+        lm: LM,
+        signature: Signature,
+        inputs: Mapping[str, Any],
+        demos: Sequence[Mapping[str, Any]],
+        config: Mapping[str, Any],
+    ) -> LMRequest:
+        """Format the messages (telling the callbacks) and build the LM request."""
+        emit("adapter_format_start", adapter=self.name, signature=signature, inputs=inputs)
+        messages = self.format(signature, inputs, demos)
+        emit("adapter_format_end", adapter=self.name, signature=signature, messages=messages)
+        return self.build_request(lm, signature, messages, config)
+
     def _parse_call(self, call: LMCall, signature: Signature) -> AdapterResult:
         response = call.response
         assert response is not None
         completions: list[dict[str, Any]] = []
         repairs: list[Repair] = []
+        emit("adapter_parse_start", adapter=self.name, signature=signature, texts=response.texts)
         try:
             for text in response.texts:
                 result = self.parse_with_repairs(signature, text)
@@ -166,6 +182,7 @@ class Adapter(ABC):
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:
             exc.usage = response.usage
+            emit("adapter_parse_end", adapter=self.name, signature=signature, error=exc)
             call.set_parse(
                 adapter=self.name,
                 diagnostics=[r.to_dict() for r in repairs],
@@ -177,6 +194,13 @@ class Adapter(ABC):
             adapter=self.name,
             diagnostics=[r.to_dict() for r in repairs],
             fallback_from=fallback_from.get(),
+        )
+        emit(
+            "adapter_parse_end",
+            adapter=self.name,
+            signature=signature,
+            outputs=completions,
+            diagnostics=repairs,
         )
         attempt = AdapterAttempt(self.name, None, response.usage, repairs)
         return AdapterResult(completions, self.name, repairs, [attempt])
@@ -191,7 +215,7 @@ class Adapter(ABC):
     ) -> AdapterResult:
         """Format, call the LM once, parse every choice."""
         config = config or {}
-        request = self.build_request(lm, signature, self.format(signature, inputs, demos), config)
+        request = self._request(lm, signature, inputs, demos, config)
         with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
             call.run()
             return self._parse_call(call, signature)
@@ -205,7 +229,7 @@ class Adapter(ABC):
         config: Mapping[str, Any] | None = None,
     ) -> AdapterResult:
         config = config or {}
-        request = self.build_request(lm, signature, self.format(signature, inputs, demos), config)
+        request = self._request(lm, signature, inputs, demos, config)
         with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
             await call.arun()
             return self._parse_call(call, signature)
@@ -220,7 +244,7 @@ class Adapter(ABC):
     ) -> Iterator[FieldDelta | AdapterResult]:
         """Yield ``FieldDelta`` as output fields arrive, then the ``AdapterResult``."""
         config = config or {}
-        request = self.build_request(lm, signature, self.format(signature, inputs, demos), config)
+        request = self._request(lm, signature, inputs, demos, config)
         with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
             text = ""
             seen: dict[str, str] = {}
@@ -242,7 +266,7 @@ class Adapter(ABC):
         config: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[FieldDelta | AdapterResult]:
         config = config or {}
-        request = self.build_request(lm, signature, self.format(signature, inputs, demos), config)
+        request = self._request(lm, signature, inputs, demos, config)
         with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
             text = ""
             seen: dict[str, str] = {}

@@ -1,0 +1,56 @@
+"""Adapters tell callbacks when they format a prompt and parse an answer."""
+
+from __future__ import annotations
+
+import pytest
+
+import lmbench
+from lmbench.errors import AdapterParseError
+from lmbench.observe.callbacks import Callback, CallbackEvent
+
+
+class Recorder(Callback):
+    def __init__(self) -> None:
+        self.events: list[CallbackEvent] = []
+
+    def on_adapter_format_start(self, event: CallbackEvent) -> None:
+        self.events.append(event)
+
+    def on_adapter_format_end(self, event: CallbackEvent) -> None:
+        self.events.append(event)
+
+    def on_adapter_parse_start(self, event: CallbackEvent) -> None:
+        self.events.append(event)
+
+    def on_adapter_parse_end(self, event: CallbackEvent) -> None:
+        self.events.append(event)
+
+
+def test_format_and_parse_events_in_order() -> None:
+    recorder = Recorder()
+    lm = lmbench.ScriptedLM(["[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"])
+    qa = lmbench.Predict("question -> answer: int", lm=lm, adapter="chat", callbacks=[recorder])
+    qa(question="2+2?")
+    names = [e.name for e in recorder.events]
+    assert names == [
+        "adapter_format_start",
+        "adapter_format_end",
+        "adapter_parse_start",
+        "adapter_parse_end",
+    ]
+    assert recorder.events[0].inputs == {"question": "2+2?"}
+    assert recorder.events[1].messages[-1].role == "user"
+    assert recorder.events[2].texts == ["[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"]
+    assert recorder.events[3].outputs == [{"answer": 4}]
+
+
+def test_parse_failure_is_reported_to_callbacks() -> None:
+    recorder = Recorder()
+    lm = lmbench.ScriptedLM(["[[ ## answer ## ]]\nnot a number\n\n[[ ## completed ## ]]"])
+    qa = lmbench.Predict("question -> answer: int", lm=lm, adapter="chat", callbacks=[recorder])
+    with pytest.raises(AdapterParseError):
+        qa(question="2+2?")
+    last = recorder.events[-1]
+    assert last.name == "adapter_parse_end"
+    assert isinstance(last.error, AdapterParseError)
+    assert last.error.field == "answer"
