@@ -66,7 +66,7 @@ class Module:
     # -- save / load (JSON only, never pickle) ---------------------------------------------
 
     def dump_state(self) -> dict[str, Any]:
-        return {name: p.dump_state() for name, p in self.named_predictors()}
+        return {name: p.predictor_state() for name, p in self.named_predictors()}
 
     def load_state(self, state: dict[str, Any]) -> None:
         predictors = dict(self.named_predictors())
@@ -77,7 +77,7 @@ class Module:
                 f"it has {sorted(predictors)}"
             )
         for name, part in state.items():
-            predictors[name].load_state(part)
+            predictors[name].load_predictor_state(part)
 
     def save(self, path: str | Path) -> Path:
         """Write demos, instructions and config as JSON (no API keys, no pickle)."""

@@ -158,7 +158,7 @@ class Predict(Module):
 
     # -- state ----------------------------------------------------------------------------------
 
-    def dump_state(self) -> dict[str, Any]:
+    def predictor_state(self) -> dict[str, Any]:
         return {
             "signature": str(self.signature),
             "instructions": self.signature.instructions,
@@ -170,7 +170,7 @@ class Predict(Module):
             "config": self.config,
         }
 
-    def load_state(self, state: Mapping[str, Any]) -> None:
+    def load_predictor_state(self, state: Mapping[str, Any]) -> None:
         signature = self.signature.with_instructions(
             state.get("instructions", self.signature.instructions)
         )
