@@ -50,7 +50,9 @@ class Recorded:
 #: (provider, model named in the request) -> the recorded response that answers it.
 EXCHANGES: dict[tuple[str, str], Recorded] = {
     ("openai", "gpt-4o"): Recorded("openai/cassettes/test_openai_native_output.yaml", 1),
-    ("openai", "gpt-4o-mini"): Recorded("openai/cassettes/test_max_completion_tokensgpt-4o-mini.yaml"),
+    ("openai", "gpt-4o-mini"): Recorded(
+        "openai/cassettes/test_max_completion_tokensgpt-4o-mini.yaml"
+    ),
     ("gemini", "gemini-2.0-flash"): Recorded("gemini/cassettes/test_google_native_output.yaml"),
     ("gemini", "gemini-2.5-flash"): Recorded("gemini/cassettes/test_google_model.yaml"),
     ("anthropic", "claude-sonnet-4-5"): Recorded(
@@ -108,7 +110,9 @@ class ExchangeHandler(BaseHTTPRequestHandler):
             return
         content_type = response["headers"].get("content-type", ["application/json"])[0]
         if stream != content_type.startswith("text/event-stream"):
-            message = f"{provider} {model}: the request's stream={stream} does not match the recording"
+            message = (
+                f"{provider} {model}: the request's stream={stream} does not match the recording"
+            )
             self._send(400, "application/json", json.dumps({"error": {"message": message}}))
             return
         if "parsed_body" in response:
@@ -150,7 +154,9 @@ def recording_notebook() -> nbformat.NotebookNode:
             cell.source = REPLAY_LINE.sub(f"%lmbench replay record {RECORDING}", cell.source)
             switched += 1
     if switched != 1:
-        raise SystemExit(f"{NOTEBOOK.name}: expected one '%lmbench replay play PATH' line, found {switched}")
+        raise SystemExit(
+            f"{NOTEBOOK.name}: expected one '%lmbench replay play PATH' line, found {switched}"
+        )
     return notebook
 
 
@@ -161,7 +167,7 @@ def main() -> int:
     RECORDING.unlink(missing_ok=True)
     notebook = recording_notebook()
     with exchange_server() as url, tempfile.TemporaryDirectory() as cache_dir:
-        for provider, (variable, path) in BASE_URLS.items():
+        for variable, path in BASE_URLS.values():
             os.environ[variable] = url + path
         os.environ.update(dict.fromkeys(KEY_VARIABLES, PLACEHOLDER_KEY))
         os.environ["LMBENCH_CACHE_DIR"] = cache_dir  # every call is made, none served from a cache
