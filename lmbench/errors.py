@@ -24,6 +24,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from lmbench.display import RichDisplay
+
 __all__ = [
     "AdapterParseError",
     "AuthenticationError",
@@ -62,7 +64,7 @@ class InputError(LMBenchError, TypeError):
     """A module was called with missing, unexpected or badly typed inputs."""
 
 
-class AdapterParseError(LMBenchError, ValueError):
+class AdapterParseError(RichDisplay, LMBenchError, ValueError):
     """The model's text could not be parsed into the signature's output fields.
 
     Attributes name everything needed to see what went wrong: the adapter, the field

@@ -13,6 +13,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lmbench.display import RichDisplay
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
 from lmbench.observe.redaction import redact
 
@@ -40,7 +41,7 @@ if hasattr(os, "register_at_fork"):
 
 
 @dataclass(slots=True, eq=False)
-class HistoryEntry:
+class HistoryEntry(RichDisplay):
     """One call, as history keeps it. See the module docstring for the cost model."""
 
     kind: EntryKind

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from lmbench.display import RichDisplay
+
 __all__ = ["Example"]
 
 
-class Example(Mapping[str, Any]):
+class Example(RichDisplay, Mapping[str, Any]):
     """Field values by attribute and key. ``with_inputs("question")`` marks which are inputs."""
 
     __slots__ = ("_data", "_input_keys")

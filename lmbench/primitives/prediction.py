@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from lmbench.display import RichDisplay
+
 if TYPE_CHECKING:
     from lmbench.adapters.base import AdapterAttempt, Repair
     from lmbench.lm.types import Usage
@@ -14,7 +16,7 @@ if TYPE_CHECKING:
 __all__ = ["Prediction"]
 
 
-class Prediction(Mapping[str, Any]):
+class Prediction(RichDisplay, Mapping[str, Any]):
     """Output fields by attribute (``pred.answer``) and key (``pred["answer"]``).
 
     ``completions`` holds every choice when ``n > 1`` (the fields show the first).

@@ -23,6 +23,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lmbench.display import RichDisplay
 from lmbench.errors import SignatureError
 from lmbench.signatures.fields import FieldSpec, OutputField, _FieldMarker
 from lmbench.signatures.parsing import parse_signature_string, parse_type
@@ -39,7 +40,7 @@ class _SignatureMeta(type):
         return Signature._from_class_body(name, namespace)
 
 
-class Signature(metaclass=_SignatureMeta):
+class Signature(RichDisplay, metaclass=_SignatureMeta):
     """Inputs, outputs and instructions of an LM task."""
 
     __slots__ = ("_fields", "_instructions", "_name", "output_type")

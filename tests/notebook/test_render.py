@@ -251,3 +251,22 @@ def test_panels_and_views_have_text_forms() -> None:
     assert "magic line: src" in pretty(MagicError("%%predict", "bad", "src", 0))
     assert pretty(StreamView({"answer": "4"})) == "answer: 4"
     assert pretty(PromptView(_signature("x"), "PROMPT")) == "PROMPT"
+
+
+def test_core_types_render_without_the_extension() -> None:
+    """Saved notebooks keep HTML outputs even when ``%load_ext lmbench`` was never run."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    assert "predict" not in shell.magics_manager.magics["cell"]
+    for name, obj in _everything("x")[:9]:
+        data, _ = shell.display_formatter.format(obj)
+        assert data["text/html"].startswith(STYLE), name
+
+
+def test_the_extension_gives_core_types_their_text_form(shell: Any) -> None:
+    core = [(name, obj) for name, obj in _everything("x") if text_for(obj) is not None]
+    assert len(core) == 7
+    for name, obj in core:
+        data, _ = shell.display_formatter.format(obj)
+        assert data["text/plain"] == text_for(obj), name
