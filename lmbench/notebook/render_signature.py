@@ -30,17 +30,22 @@ def _field_row(spec: FieldSpec) -> list[str]:
     ]
 
 
+def _title(signature: Signature) -> str:
+    """``Signature QA``, or just ``Signature`` for an unnamed one."""
+    return "Signature" if signature.name == "Signature" else f"Signature {signature.name}"
+
+
 def signature_html(signature: Signature) -> str:
     rows = [_field_row(spec) for spec in signature.fields.values()]
     body = pre(signature.instructions) + table(
         ["", "field", "type", "description", "constraints"], rows
     )
-    return box(f"Signature {signature.name}", body, meta=esc(str(signature)))
+    return box(_title(signature), body, meta=esc(str(signature)))
 
 
 def signature_text(signature: Signature) -> str:
     lines = [
-        f"Signature {signature.name}: {signature}",
+        f"{_title(signature)}: {signature}",
         f"  instructions: {signature.instructions}",
     ]
     for spec in signature.fields.values():
