@@ -25,8 +25,10 @@ CELL_TIMEOUT_S = 900
 def run_predict() -> None:
     import lmbench
 
-    qa = lmbench.Predict("question -> answer: str, confidence: float")
-    prediction = qa(question="What is the capital of France?")
+    extract = lmbench.Predict(
+        "sentence -> city, transport: Literal['plane', 'train', 'car', 'boat']"
+    )
+    prediction = extract(sentence="We took the night train to Vienna.", config={"temperature": 0})
     print(prediction)
     print(f"model: {prediction.lm_calls[0].lm.name}  tokens: {prediction.usage.total_tokens}")
 
