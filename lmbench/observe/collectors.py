@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -75,10 +75,18 @@ class MemoryCollector(Collector):
 class CompositeCollector(Collector):
     """Sends each entry to every collector; reads from the first one."""
 
-    def __init__(self, *collectors: Collector) -> None:
+    def __init__(self, *collectors: Collector | Sequence[Collector]) -> None:
+        if len(collectors) == 1 and isinstance(collectors[0], (list, tuple)):
+            collectors = tuple(collectors[0])
         if not collectors:
             raise ConfigError("CompositeCollector needs at least one collector")
-        self.collectors = collectors
+        for collector in collectors:
+            if not isinstance(collector, Collector):
+                raise ConfigError(
+                    f"CompositeCollector takes collectors, got {collector!r}; use MemoryCollector(), "
+                    "JSONLCollector(path) or SQLiteCollector(path)"
+                )
+        self.collectors: tuple[Collector, ...] = collectors  # type: ignore[assignment]
 
     def add(self, entry: HistoryEntry) -> None:
         for collector in self.collectors:
