@@ -48,6 +48,7 @@ def _package_index_reachable() -> bool:
 
 
 def _copy_repository(target: Path) -> None:
+    target.mkdir()
     ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".ipynb_checkpoints", "*.egg-info")
     for name in COPIED:
         source = REPO / name
