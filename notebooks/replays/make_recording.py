@@ -10,11 +10,12 @@ with its ``%lmbench replay play`` line switched to ``record``, so lmbench's prov
 those responses through the normal code path and the recording holds exactly the requests the
 notebook makes. Calls the notebook sends to the embedded local model are recorded too.
 
-Run it from anywhere:  .venv/bin/python notebooks/replays/make_recording.py
+Run it from anywhere:  .venv/bin/python notebooks/replays/make_recording.py [--output PATH]
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -145,13 +146,13 @@ def exchange_server() -> Iterator[str]:
         server.server_close()
 
 
-def recording_notebook() -> nbformat.NotebookNode:
-    """The notebook with its ``replay play`` line switched to ``record`` into RECORDING."""
+def recording_notebook(output: Path) -> nbformat.NotebookNode:
+    """The notebook with its ``replay play`` line switched to ``record`` into ``output``."""
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     switched = 0
     for cell in notebook.cells:
         if cell.cell_type == "code" and REPLAY_LINE.search(cell.source):
-            cell.source = REPLAY_LINE.sub(f"%lmbench replay record {RECORDING}", cell.source)
+            cell.source = REPLAY_LINE.sub(f"%lmbench replay record {output}", cell.source)
             switched += 1
     if switched != 1:
         raise SystemExit(
@@ -160,12 +161,15 @@ def recording_notebook() -> nbformat.NotebookNode:
     return notebook
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Record the responses notebook 04 replays.")
+    parser.add_argument("--output", type=Path, default=RECORDING, help="the recording to write")
+    output = parser.parse_args(argv).output.resolve()
     if not FIXTURES.is_dir():
         print(f"recorded exchanges not found at {FIXTURES} (../shared/fixtures)", file=sys.stderr)
         return 1
-    RECORDING.unlink(missing_ok=True)
-    notebook = recording_notebook()
+    output.unlink(missing_ok=True)
+    notebook = recording_notebook(output)
     with exchange_server() as url, tempfile.TemporaryDirectory() as cache_dir:
         for variable, path in BASE_URLS.values():
             os.environ[variable] = url + path
@@ -173,8 +177,8 @@ def main() -> int:
         os.environ["LMBENCH_CACHE_DIR"] = cache_dir  # every call is made, none served from a cache
         resources = {"metadata": {"path": str(NOTEBOOK.parent)}}
         NotebookClient(notebook, timeout=900, kernel_name="python3", resources=resources).execute()
-    lines = RECORDING.read_text(encoding="utf-8").splitlines()
-    print(f"wrote {len(lines)} recorded responses to {RECORDING}")
+    lines = output.read_text(encoding="utf-8").splitlines()
+    print(f"wrote {len(lines)} recorded responses to {output}")
     return 0
 
 
