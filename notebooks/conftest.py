@@ -3,6 +3,10 @@
 Every notebook runs in a kernel of the Python that runs pytest (the project's environment),
 whatever kernel the notebook's metadata names, and against an empty, throw-away disk cache, so
 each run calls the models for real instead of replaying an earlier run's answers.
+
+With ``--nbval-lax`` a cell only has to run without an error (or raise one, when tagged
+``raises-exception``); the cells tagged ``nbval-check-output`` print results that do not vary
+between runs (scripted replies, cache states) and must match their committed outputs too.
 """
 
 from __future__ import annotations
