@@ -9,6 +9,7 @@ the prediction.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import time
@@ -78,15 +79,10 @@ def execute_notebook(source: Path, output: Path) -> Path:
 
 
 def open_lab(notebook: Path) -> int:
-    return subprocess.call(
-        [
-            sys.executable,
-            "-m",
-            "jupyterlab",
-            f"--ServerApp.root_dir={notebook.parent}",
-            str(notebook),
-        ]
-    )
+    command = [sys.executable, "-m", "jupyterlab", f"--ServerApp.root_dir={notebook.parent}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        command.append("--allow-root")  # containers often run as root; Jupyter refuses otherwise
+    return subprocess.call([*command, str(notebook)])
 
 
 def main(argv: list[str] | None = None) -> int:
