@@ -1,12 +1,14 @@
 """The adapter contract: signature + inputs -> messages; model text -> typed field values.
 
 An adapter knows prompts and parsing and nothing about HTTP. ``format``, ``parse`` and
-``render`` work without any LM; ``run`` (and ``arun``/``stream``) make the LM call through the
-observed seam (``lmbench.observe.lm_call``) and parse every choice.
+``render`` work without any LM; ``run`` (and ``arun``/``stream``/``astream``) make the LM call
+through the observed seam (``lmbench.observe.lm_call``) and parse every choice.
 
 Subclasses implement ``format`` and ``parse_with_repairs``; they may override ``build_request``
-(to ask for structured output), ``partial_fields`` (field-level streaming) and ``run``
-(adapters that chain others, such as Fallback and TwoStep).
+(to ask for structured output) and ``partial_fields`` (field-level streaming). Adapters that
+chain others (Fallback, TwoStep) override ``_steps`` and ``_stream_steps``: the work of a run
+and of a stream, each written once as a generator of steps that the sync and async methods
+both drive (see ``lmbench.adapters.steps``).
 """
 
 from __future__ import annotations
@@ -14,9 +16,18 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
+from lmbench.adapters.results import (
+    AdapterAttempt,
+    AdapterResult,
+    FieldDelta,
+    ParseResult,
+    Repair,
+    field_deltas,
+    final_deltas,
+)
+from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
@@ -28,65 +39,32 @@ __all__ = [
     "Adapter",
     "AdapterAttempt",
     "AdapterResult",
+    "Config",
+    "Demos",
     "FieldDelta",
+    "Inputs",
     "ParseResult",
     "Repair",
+    "RunArgs",
+    "restated",
 ]
 
-
-@dataclass(frozen=True)
-class Repair:
-    """One tolerant-parsing rule that fired: which rule, on which field, and what it changed."""
-
-    rule: str
-    field: str | None = None
-    detail: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"rule": self.rule, "field": self.field, "detail": self.detail}
+#: Input field values by name.
+Inputs = Mapping[str, Any]
+#: Worked examples, each a mapping of input and output field values.
+Demos = Sequence[Mapping[str, Any]]
+#: A module's LM parameters and call options (``temperature``, ``n``, ``cache``...), or None.
+Config = Mapping[str, Any] | None
 
 
-@dataclass
-class ParseResult:
-    values: dict[str, Any]
-    repairs: list[Repair] = field(default_factory=list)
+class RunArgs(NamedTuple):
+    """The arguments of one run, as ``run``/``arun``/``stream``/``astream`` received them."""
 
-
-@dataclass
-class AdapterAttempt:
-    """One adapter's try at a call: the error if it failed, and the tokens it used."""
-
-    adapter: str
-    error: str | None = None
-    usage: Usage = field(default_factory=Usage)
-    repairs: list[Repair] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "adapter": self.adapter,
-            "error": self.error,
-            "usage": self.usage.to_dict(),
-            "repairs": [r.to_dict() for r in self.repairs],
-        }
-
-
-@dataclass
-class AdapterResult:
-    """What ``Adapter.run`` returns: one dict of values per choice, and how they were obtained."""
-
-    completions: list[dict[str, Any]]
-    adapter: str
-    repairs: list[Repair] = field(default_factory=list)
-    attempts: list[AdapterAttempt] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class FieldDelta:
-    """New text of one output field while streaming."""
-
-    field: str
-    text: str  # the text added since the last delta of this field
-    value_so_far: str  # the field's whole text so far
+    lm: LM
+    signature: Signature
+    inputs: Inputs
+    demos: Demos
+    config: Mapping[str, Any]
 
 
 # LM parameters an adapter passes through from a module's config to the request.
@@ -103,12 +81,7 @@ class Adapter(ABC):
     name: str = "Adapter"
 
     @abstractmethod
-    def format(
-        self,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-    ) -> list[Message]:
+    def format(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> list[Message]:
         """The messages to send for these inputs (demos rendered as earlier turns)."""
 
     @abstractmethod
@@ -122,12 +95,7 @@ class Adapter(ABC):
         """Typed field values from the model's text (see ``parse_with_repairs``)."""
         return self.parse_with_repairs(signature, text).values
 
-    def render(
-        self,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
+    def render(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> str:
         """The exact prompt as readable text, without calling any LM."""
         parts = []
         for message in self.format(signature, inputs, demos):
@@ -155,21 +123,67 @@ class Adapter(ABC):
 
     # -- running -----------------------------------------------------------------------------
 
-    def _request(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]],
-        config: Mapping[str, Any],
-    ) -> LMRequest:
+    def run(
+        self, lm: LM, signature: Signature, inputs: Inputs, demos: Demos = (), config: Config = None
+    ) -> AdapterResult:
+        """Format, call the LM once, parse every choice."""
+        return drive(self._steps(RunArgs(lm, signature, inputs, demos, config or {})))
+
+    async def arun(
+        self, lm: LM, signature: Signature, inputs: Inputs, demos: Demos = (), config: Config = None
+    ) -> AdapterResult:
+        """``run``, awaiting the LM."""
+        return await adrive(self._steps(RunArgs(lm, signature, inputs, demos, config or {})))
+
+    def stream(
+        self, lm: LM, signature: Signature, inputs: Inputs, demos: Demos = (), config: Config = None
+    ) -> Iterator[FieldDelta | AdapterResult]:
+        """Yield ``FieldDelta`` as output fields arrive, then the ``AdapterResult``."""
+        return drive_stream(self._stream_steps(RunArgs(lm, signature, inputs, demos, config or {})))
+
+    def astream(
+        self, lm: LM, signature: Signature, inputs: Inputs, demos: Demos = (), config: Config = None
+    ) -> AsyncIterator[FieldDelta | AdapterResult]:
+        """``stream``, awaiting the LM."""
+        return adrive_stream(
+            self._stream_steps(RunArgs(lm, signature, inputs, demos, config or {}))
+        )
+
+    def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
+        """The work of ``run``: one LM call, every choice parsed."""
+        with self._open_call(args) as call:
+            yield call
+            return self._parse_call(call, args.signature)
+
+    def _stream_steps(self, args: RunArgs) -> Steps[None]:
+        """The work of ``stream``: deltas of the first choice as it arrives, then the result."""
+        with self._open_call(args) as call:
+            chunks = Pull(call.stream, call.astream)
+            text = ""
+            seen: dict[str, str] = {}
+            while (chunk := (yield chunks)) is not None:
+                if chunk.index == 0 and chunk.text:
+                    text += chunk.text
+                    yield from field_deltas(self.partial_fields(args.signature, text), seen)
+            result = self._parse_call(call, args.signature)
+        yield from final_deltas(result, seen)
+        yield result
+
+    def _request(self, args: RunArgs) -> LMRequest:
         """Format the messages (telling the callbacks) and build the LM request."""
+        lm, signature, inputs, demos, config = args
         emit("adapter_format_start", adapter=self.name, signature=signature, inputs=inputs)
         messages = self.format(signature, inputs, demos)
         emit("adapter_format_end", adapter=self.name, signature=signature, messages=messages)
         return self.build_request(lm, signature, messages, config)
 
+    def _open_call(self, args: RunArgs) -> LMCall:
+        """The LM call of a run, its request made (not yet entered)."""
+        request = self._request(args)
+        return lm_call(args.lm, request, adapter=self.name, cache=args.config.get("cache"))
+
     def _parse_call(self, call: LMCall, signature: Signature) -> AdapterResult:
+        """Parse every choice of the call's response, recording the outcome on the call."""
         response = call.response
         assert response is not None
         completions: list[dict[str, Any]] = []
@@ -205,91 +219,8 @@ class Adapter(ABC):
         attempt = AdapterAttempt(self.name, None, response.usage, repairs)
         return AdapterResult(completions, self.name, repairs, [attempt])
 
-    def run(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        """Format, call the LM once, parse every choice."""
-        config = config or {}
-        request = self._request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            call.run()
-            return self._parse_call(call, signature)
-
-    async def arun(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        config = config or {}
-        request = self._request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            await call.arun()
-            return self._parse_call(call, signature)
-
-    def stream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> Iterator[FieldDelta | AdapterResult]:
-        """Yield ``FieldDelta`` as output fields arrive, then the ``AdapterResult``."""
-        config = config or {}
-        request = self._request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            text = ""
-            seen: dict[str, str] = {}
-            for chunk in call.stream():
-                if chunk.index != 0 or not chunk.text:
-                    continue
-                text += chunk.text
-                yield from _deltas(self.partial_fields(signature, text), seen)
-            result = self._parse_call(call, signature)
-        yield from _final_deltas(result, seen)
-        yield result
-
-    async def astream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[FieldDelta | AdapterResult]:
-        config = config or {}
-        request = self._request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            text = ""
-            seen: dict[str, str] = {}
-            async for chunk in call.astream():
-                if chunk.index != 0 or not chunk.text:
-                    continue
-                text += chunk.text
-                for delta in _deltas(self.partial_fields(signature, text), seen):
-                    yield delta
-            result = self._parse_call(call, signature)
-        for delta in _final_deltas(result, seen):
-            yield delta
-        yield result
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _final_deltas(result: AdapterResult, seen: dict[str, str]) -> Iterator[FieldDelta]:
-    """Deltas that bring each field of the first completion to its parsed value, as prompt text."""
-    from lmbench.adapters.values import format_value
-
-    return _deltas({k: format_value(v) for k, v in result.completions[0].items()}, seen, final=True)
 
 
 def _readable(message: Message) -> str:
@@ -308,18 +239,19 @@ def _readable(message: Message) -> str:
     return "".join(pieces)
 
 
-def _deltas(
-    partial: dict[str, str], seen: dict[str, str], final: bool = False
-) -> Iterator[FieldDelta]:
-    """Turn the latest partial field texts into deltas against what was already yielded."""
-    for name, value in partial.items():
-        before = seen.get(name, "")
-        if value == before:
-            continue
-        if value.startswith(before):
-            yield FieldDelta(name, value[len(before) :], value)
-        elif not final:
-            continue  # a partial parse revised earlier text; wait for more
-        else:
-            yield FieldDelta(name, value, value)
-        seen[name] = value
+def restated(
+    error: AdapterParseError, reason: str, adapter: str, usage: Usage | None
+) -> AdapterParseError:
+    """``error`` told by ``adapter`` for ``reason``: same field, expected form, raw text,
+    parsed values and span; ``usage`` is the tokens of every call behind it."""
+    told = AdapterParseError(
+        reason,
+        adapter=adapter,
+        field=error.field,
+        expected=error.expected,
+        raw=error.raw,
+        parsed=error.parsed,
+        span=error.span,
+    )
+    told.usage = usage
+    return told

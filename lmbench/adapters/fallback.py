@@ -11,20 +11,14 @@ which adapter it fell back from, and each fallback is logged as a warning on the
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
-from lmbench.adapters.base import (
-    Adapter,
-    AdapterAttempt,
-    AdapterResult,
-    FieldDelta,
-    ParseResult,
-    Repair,
-    fallback_from,
-)
+from lmbench.adapters.base import Adapter, Demos, Inputs, RunArgs, fallback_from, restated
 from lmbench.adapters.chat import ChatAdapter
 from lmbench.adapters.json_adapter import JSONAdapter
+from lmbench.adapters.results import AdapterAttempt, AdapterResult, ParseResult, Repair
+from lmbench.adapters.steps import Invoke, Pull, Steps
 from lmbench.errors import AdapterParseError, ConfigError, ProviderError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
@@ -33,6 +27,11 @@ from lmbench.signatures.signature import Signature
 __all__ = ["FallbackAdapter"]
 
 _log = logging.getLogger("lmbench")
+
+T = TypeVar("T")
+
+# One try with one adapter: its steps, given the failed tries before it.
+_Attempt = Callable[[Adapter, RunArgs, list[AdapterAttempt]], Steps[T]]
 
 # Statuses with which providers turn down a request they cannot serve as asked (a schema
 # they do not support), as opposed to failures worth retrying.
@@ -65,20 +64,10 @@ class FallbackAdapter(Adapter):
 
     # -- without an LM: the first adapter's prompt; parsing tries each in turn ----------------------
 
-    def format(
-        self,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-    ) -> list[Message]:
+    def format(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> list[Message]:
         return self.adapters[0].format(signature, inputs, demos)
 
-    def render(
-        self,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-    ) -> str:
+    def render(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> str:
         return self.adapters[0].render(signature, inputs, demos)
 
     def build_request(
@@ -137,27 +126,13 @@ class FallbackAdapter(Adapter):
             )
         return False
 
-    @staticmethod
-    def _merge(result: AdapterResult, attempts: list[AdapterAttempt]) -> AdapterResult:
-        result.attempts = [*attempts, *result.attempts]
-        return result
-
     def _exhausted(
         self, failures: list[str], last: AdapterParseError, usage: Usage | None = None
     ) -> AdapterParseError:
         """One error for the whole chain: every failure listed, the last one's details kept,
         and the tokens of every try."""
-        error = AdapterParseError(
-            "no adapter could parse the answer: " + "; ".join(failures),
-            adapter=self.name,
-            field=last.field,
-            expected=last.expected,
-            raw=last.raw,
-            parsed=last.parsed,
-            span=last.span,
-        )
-        error.usage = usage if usage is not None else last.usage
-        return error
+        reason = "no adapter could parse the answer: " + "; ".join(failures)
+        return restated(last, reason, self.name, usage if usage is not None else last.usage)
 
     def _final_error(self, attempts: list[AdapterAttempt], last: Exception) -> Exception:
         if isinstance(last, AdapterParseError):
@@ -165,96 +140,15 @@ class FallbackAdapter(Adapter):
             return self._exhausted(failures, last, sum((a.usage for a in attempts), Usage()))
         return last
 
-    def run(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        attempts: list[AdapterAttempt] = []
-        last: Exception | None = None
-        outer = fallback_from.get()  # restored by value: a stream may resume in another context
-        chain = self.chain
-        for position, adapter in enumerate(chain):
-            try:
-                fallback_from.set(attempts[-1].adapter if attempts else outer)
-                return self._merge(adapter.run(lm, signature, inputs, demos, config), attempts)
-            except (AdapterParseError, ProviderError) as exc:
-                if self._give_up(chain, position, lm, exc, attempts):
-                    raise
-                last = exc
-            finally:
-                fallback_from.set(outer)
-        assert last is not None
-        raise self._final_error(attempts, last) from last
+    def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
+        return (yield from self._tries(args, _run_with))
 
-    async def arun(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        attempts: list[AdapterAttempt] = []
-        last: Exception | None = None
-        outer = fallback_from.get()  # restored by value: a stream may resume in another context
-        chain = self.chain
-        for position, adapter in enumerate(chain):
-            try:
-                fallback_from.set(attempts[-1].adapter if attempts else outer)
-                return self._merge(
-                    await adapter.arun(lm, signature, inputs, demos, config), attempts
-                )
-            except (AdapterParseError, ProviderError) as exc:
-                if self._give_up(chain, position, lm, exc, attempts):
-                    raise
-                last = exc
-            finally:
-                fallback_from.set(outer)
-        assert last is not None
-        raise self._final_error(attempts, last) from last
-
-    def stream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> Iterator[FieldDelta | AdapterResult]:
+    def _stream_steps(self, args: RunArgs) -> Steps[None]:
         """Stream with each adapter in turn; deltas of a failed try may precede the next one's."""
-        attempts: list[AdapterAttempt] = []
-        last: Exception | None = None
-        outer = fallback_from.get()  # restored by value: a stream may resume in another context
-        chain = self.chain
-        for position, adapter in enumerate(chain):
-            try:
-                fallback_from.set(attempts[-1].adapter if attempts else outer)
-                for event in adapter.stream(lm, signature, inputs, demos, config):
-                    yield (
-                        self._merge(event, attempts) if isinstance(event, AdapterResult) else event
-                    )
-                return
-            except (AdapterParseError, ProviderError) as exc:
-                if self._give_up(chain, position, lm, exc, attempts):
-                    raise
-                last = exc
-            finally:
-                fallback_from.set(outer)
-        assert last is not None
-        raise self._final_error(attempts, last) from last
+        yield from self._tries(args, _stream_with)
 
-    async def astream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[FieldDelta | AdapterResult]:
+    def _tries(self, args: RunArgs, attempt: _Attempt[T]) -> Steps[T]:
+        """``attempt`` with each adapter of the chain until one succeeds."""
         attempts: list[AdapterAttempt] = []
         last: Exception | None = None
         outer = fallback_from.get()  # restored by value: a stream may resume in another context
@@ -262,13 +156,9 @@ class FallbackAdapter(Adapter):
         for position, adapter in enumerate(chain):
             try:
                 fallback_from.set(attempts[-1].adapter if attempts else outer)
-                async for event in adapter.astream(lm, signature, inputs, demos, config):
-                    yield (
-                        self._merge(event, attempts) if isinstance(event, AdapterResult) else event
-                    )
-                return
+                return (yield from attempt(adapter, args, attempts))
             except (AdapterParseError, ProviderError) as exc:
-                if self._give_up(chain, position, lm, exc, attempts):
+                if self._give_up(chain, position, args.lm, exc, attempts):
                     raise
                 last = exc
             finally:
@@ -280,3 +170,23 @@ class FallbackAdapter(Adapter):
         names = ", ".join(repr(a) for a in self.adapters)
         disabled = ", enabled=False" if not self.enabled else ""
         return f"FallbackAdapter([{names}]{disabled})"
+
+
+def _run_with(
+    adapter: Adapter, args: RunArgs, attempts: list[AdapterAttempt]
+) -> Steps[AdapterResult]:
+    """A try by ``adapter.run`` (or ``arun``); the failed tries go before its own."""
+    result = yield Invoke(adapter.run, adapter.arun, *args)
+    return _after(result, attempts)
+
+
+def _stream_with(adapter: Adapter, args: RunArgs, attempts: list[AdapterAttempt]) -> Steps[None]:
+    """A try by ``adapter.stream`` (or ``astream``), its events passed on."""
+    events = Pull(adapter.stream, adapter.astream, *args)
+    while (event := (yield events)) is not None:
+        yield _after(event, attempts) if isinstance(event, AdapterResult) else event
+
+
+def _after(result: AdapterResult, attempts: list[AdapterAttempt]) -> AdapterResult:
+    result.attempts = [*attempts, *result.attempts]
+    return result

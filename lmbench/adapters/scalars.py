@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from typing import TypeVar
 
 __all__ = [
     "CoercionError",
@@ -24,6 +26,7 @@ __all__ = [
 ]
 
 Fix = tuple[str, str]  # (rule, detail)
+T = TypeVar("T")
 
 
 class CoercionError(ValueError):
@@ -63,11 +66,21 @@ def strip_markup(text: str) -> str:
             return value
 
 
-def _markup_fix(text: str, cleaned: str) -> list[Fix]:
+def _unmarked(text: str) -> tuple[str, list[Fix]]:
+    """``text`` through ``strip_markup``, and the fix that reports it (if it changed anything)."""
+    cleaned = strip_markup(text)
     original = text.strip()
-    return (
-        [] if cleaned == original else [("strip_markup", f"{short(original)} -> {short(cleaned)}")]
-    )
+    if cleaned == original:
+        return cleaned, []
+    return cleaned, [("strip_markup", f"{short(original)} -> {short(cleaned)}")]
+
+
+def _or_none(parse: Callable[[str], T], text: str) -> T | None:
+    """``parse(text)``, or None where ``parse`` raises ``ValueError``."""
+    try:
+        return parse(text)
+    except ValueError:
+        return None
 
 
 # -- numbers -------------------------------------------------------------------------------------
@@ -82,8 +95,7 @@ _WHOLE = re.compile(r"[-+]?\d+")
 
 def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
     """The one number in ``text`` as ``target`` (int, float or Decimal)."""
-    cleaned = strip_markup(text)
-    fixes = _markup_fix(text, cleaned)
+    cleaned, fixes = _unmarked(text)
     matches = list(_NUMBER.finditer(cleaned))
     if not matches:
         raise CoercionError(f"{short(text)} contains no number")
@@ -129,8 +141,7 @@ _FIRST_WORD = re.compile(r"[a-z0-9]+")
 
 def read_bool(text: str) -> tuple[bool, list[Fix]]:
     """``true``/``false`` in any case, or yes/no-like words, alone or opening a phrase."""
-    cleaned = strip_markup(text)
-    fixes = _markup_fix(text, cleaned)
+    cleaned, fixes = _unmarked(text)
     lowered = cleaned.casefold()
     if lowered in ("true", "false"):
         return lowered == "true", fixes
@@ -193,31 +204,20 @@ def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
 
 def read_date(text: str) -> tuple[dt.date, list[Fix]]:
     """An ISO date, a date in a common written format, or one date inside a phrase."""
-    cleaned = strip_markup(text)
-    fixes = _markup_fix(text, cleaned)
-    try:
-        return dt.date.fromisoformat(cleaned), fixes
-    except ValueError:
-        pass
-    try:
-        moment = dt.datetime.fromisoformat(cleaned)
-    except ValueError:
-        pass
-    else:
+    cleaned, fixes = _unmarked(text)
+    day = _or_none(dt.date.fromisoformat, cleaned)
+    if day is not None:
+        return day, fixes
+    moment = _or_none(dt.datetime.fromisoformat, cleaned)
+    if moment is not None:
         fixes.append(("datetime_to_date", f"kept the date of {short(cleaned)}"))
         return moment.date(), fixes
     found = _parse_date_formats(cleaned)
     if found is not None:
         fixes.append(("date_format", found[1]))
         return found[0], fixes
-    dates = set()
-    for match in _DATE_IN_TEXT.finditer(cleaned):
-        try:
-            dates.add(dt.date.fromisoformat(match.group()))
-        except ValueError:
-            parsed = _parse_date_formats(match.group())
-            if parsed is not None:
-                dates.add(parsed[0])
+    in_text = (_try_date(match.group()) for match in _DATE_IN_TEXT.finditer(cleaned))
+    dates = {day for day in in_text if day is not None}
     if len(dates) == 1:
         (only,) = dates
         fixes.append(("date_in_prose", f"read {only.isoformat()} from {short(cleaned)}"))
@@ -230,12 +230,10 @@ def read_date(text: str) -> tuple[dt.date, list[Fix]]:
 
 def read_time(text: str) -> tuple[dt.time, list[Fix]]:
     """An ISO time (HH:MM[:SS]) or a 12-hour time such as ``3:30 PM``."""
-    cleaned = strip_markup(text)
-    fixes = _markup_fix(text, cleaned)
-    try:
-        return dt.time.fromisoformat(cleaned), fixes
-    except ValueError:
-        pass
+    cleaned, fixes = _unmarked(text)
+    clock = _or_none(dt.time.fromisoformat, cleaned)
+    if clock is not None:
+        return clock, fixes
     normalized = cleaned.upper().replace(".", "")
     for fmt in _TIME_FORMATS:
         try:
@@ -249,13 +247,9 @@ def read_time(text: str) -> tuple[dt.time, list[Fix]]:
 
 def read_datetime(text: str) -> tuple[dt.datetime, list[Fix]]:
     """An ISO 8601 date and time, a written date with a time, or a date alone (at midnight)."""
-    cleaned = strip_markup(text)
-    fixes = _markup_fix(text, cleaned)
-    try:
-        moment = dt.datetime.fromisoformat(cleaned)
-    except ValueError:
-        pass
-    else:
+    cleaned, fixes = _unmarked(text)
+    moment = _or_none(dt.datetime.fromisoformat, cleaned)
+    if moment is not None:
         if _ISO_DATE_ONLY.fullmatch(cleaned):
             fixes.append(("date_only", f"no time in {short(cleaned)}; read as midnight"))
         return moment, fixes
@@ -278,11 +272,11 @@ def read_datetime(text: str) -> tuple[dt.datetime, list[Fix]]:
 
 
 def _try_date(text: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        found = _parse_date_formats(text)
-        return found[0] if found else None
+    day = _or_none(dt.date.fromisoformat, text)
+    if day is not None:
+        return day
+    found = _parse_date_formats(text)
+    return found[0] if found else None
 
 
 def _try_time(text: str) -> dt.time | None:

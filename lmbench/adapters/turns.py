@@ -9,10 +9,10 @@ written (markers, tags, JSON...). Media inputs become content parts of the user 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from lmbench.adapters.base import Adapter
+from lmbench.adapters.base import Adapter, Demos, Inputs
 from lmbench.adapters.hints import describe_fields
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.values import format_value, media_parts
@@ -48,12 +48,7 @@ class TurnAdapter(Adapter):
 
     # -- the shared prompt shape ------------------------------------------------------------------
 
-    def format(
-        self,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-    ) -> list[Message]:
+    def format(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> list[Message]:
         plan = signature_plan(signature)
         memo_key = type(self)
         system, reminder = plan.memo(

@@ -9,27 +9,25 @@ calls go through ``lm_call``, so both are recorded, and the usage of both is sum
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from lmbench.adapters.base import (
-    Adapter,
-    AdapterAttempt,
-    AdapterResult,
-    FieldDelta,
-    ParseResult,
-    Repair,
-    _final_deltas,
-    fallback_from,
-)
+from lmbench.adapters.base import Adapter, RunArgs, fallback_from, restated
 from lmbench.adapters.json_adapter import JSONAdapter
 from lmbench.adapters.plan import SignaturePlan
+from lmbench.adapters.results import (
+    AdapterAttempt,
+    AdapterResult,
+    ParseResult,
+    Repair,
+    final_deltas,
+)
+from lmbench.adapters.steps import Invoke, Steps, drive
 from lmbench.adapters.turns import TurnAdapter
 from lmbench.adapters.values import format_value
 from lmbench.errors import AdapterParseError, ConfigError
 from lmbench.lm.base import LM
-from lmbench.lm.types import LMRequest, LMResponse, Usage
-from lmbench.observe.calls import lm_call
+from lmbench.lm.types import LMRequest, Usage
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
 
@@ -101,7 +99,7 @@ class TwoStepAdapter(TurnAdapter):
 
     def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
         """Extract the fields of ``text`` with the extraction LM (this makes an LM call)."""
-        result = self._extract(self._extractor(None), signature, [text], {}, Usage())
+        result = drive(self._extract(self._extractor(None), signature, [text], {}, Usage()))
         return ParseResult(result.completions[0], result.repairs)
 
     def _extract(
@@ -111,36 +109,15 @@ class TwoStepAdapter(TurnAdapter):
         texts: list[str],
         config: Mapping[str, Any],
         usage: Usage,
-    ) -> AdapterResult:
+    ) -> Steps[AdapterResult]:
+        """One extraction call per text, by the extraction adapter; ``usage`` so far is added to."""
         completions, repairs = [], []
         extraction, source = extraction_signature(signature)
+        adapter = self.extraction_adapter
         for text in texts:
+            run_args = RunArgs(lm, extraction, {source: text}, (), _extraction_config(config))
             try:
-                result = self.extraction_adapter.run(
-                    lm, extraction, {source: text}, config=_extraction_config(config)
-                )
-            except AdapterParseError as exc:
-                raise self._failed(exc, usage) from exc
-            completions.append(result.completions[0])
-            repairs.extend(result.repairs)
-            usage = usage + _attempts_usage(result)
-        return self._result(completions, repairs, usage)
-
-    async def _aextract(
-        self,
-        lm: LM,
-        signature: Signature,
-        texts: list[str],
-        config: Mapping[str, Any],
-        usage: Usage,
-    ) -> AdapterResult:
-        completions, repairs = [], []
-        extraction, source = extraction_signature(signature)
-        for text in texts:
-            try:
-                result = await self.extraction_adapter.arun(
-                    lm, extraction, {source: text}, config=_extraction_config(config)
-                )
+                result = yield Invoke(adapter.run, adapter.arun, *run_args)
             except AdapterParseError as exc:
                 raise self._failed(exc, usage) from exc
             completions.append(result.completions[0])
@@ -149,17 +126,8 @@ class TwoStepAdapter(TurnAdapter):
         return self._result(completions, repairs, usage)
 
     def _failed(self, exc: AdapterParseError, usage: Usage) -> AdapterParseError:
-        error = AdapterParseError(
-            f"the extraction call ({exc.adapter}) failed: {exc.reason}",
-            adapter=self.name,
-            field=exc.field,
-            expected=exc.expected,
-            raw=exc.raw,
-            parsed=exc.parsed,
-            span=exc.span,
-        )
-        error.usage = usage + (exc.usage or Usage())
-        return error
+        reason = f"the extraction call ({exc.adapter}) failed: {exc.reason}"
+        return restated(exc, reason, self.name, usage + (exc.usage or Usage()))
 
     def _result(
         self, completions: list[dict[str, Any]], repairs: list[Repair], usage: Usage
@@ -170,74 +138,26 @@ class TwoStepAdapter(TurnAdapter):
 
     # -- running ----------------------------------------------------------------------------------
 
-    def _main_request(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]],
-        config: Mapping[str, Any],
-    ) -> LMRequest:
+    def _request(self, args: RunArgs) -> LMRequest:
+        lm, signature, inputs, demos, config = args
         return Adapter.build_request(
             self, lm, signature, self.format(signature, inputs, demos), config
         )
 
-    def run(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        config = config or {}
-        request = self._main_request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            response = call.run()
+    def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
+        with self._open_call(args) as call:
+            response = yield call
             call.set_parse(adapter=self.name, diagnostics=[], fallback_from=fallback_from.get())
-        return self._extract(self._extractor(lm), signature, response.texts, config, response.usage)
-
-    async def arun(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AdapterResult:
-        config = config or {}
-        request = self._main_request(lm, signature, inputs, demos, config)
-        with lm_call(lm, request, adapter=self.name, cache=config.get("cache")) as call:
-            response: LMResponse = await call.arun()
-            call.set_parse(adapter=self.name, diagnostics=[], fallback_from=fallback_from.get())
-        return await self._aextract(
-            self._extractor(lm), signature, response.texts, config, response.usage
+        extractor = self._extractor(args.lm)
+        steps = self._extract(
+            extractor, args.signature, response.texts, args.config, response.usage
         )
+        return (yield from steps)
 
-    def stream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> Iterator[FieldDelta | AdapterResult]:
+    def _stream_steps(self, args: RunArgs) -> Steps[None]:
         """Fields are known only after extraction: they arrive whole, then the result."""
-        result = self.run(lm, signature, inputs, demos, config)
-        yield from _final_deltas(result, {})
-        yield result
-
-    async def astream(
-        self,
-        lm: LM,
-        signature: Signature,
-        inputs: Mapping[str, Any],
-        demos: Sequence[Mapping[str, Any]] = (),
-        config: Mapping[str, Any] | None = None,
-    ) -> AsyncIterator[FieldDelta | AdapterResult]:
-        result = await self.arun(lm, signature, inputs, demos, config)
-        for delta in _final_deltas(result, {}):
-            yield delta
+        result = yield from self._steps(args)
+        yield from final_deltas(result, {})
         yield result
 
     def __repr__(self) -> str:

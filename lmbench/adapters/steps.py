@@ -1,0 +1,162 @@
+"""Adapter logic written once for sync and async: a generator of steps, and four drivers.
+
+An adapter's work (format, call the LM, parse; try each adapter of a chain; stream the
+fields) is a generator that yields *steps*, the points where it waits on an LM or on another
+adapter, and gets back each step's outcome (or has its error raised at the ``yield``). A
+step has ``run()`` and ``arun()``: an ``LMCall``, an ``Invoke`` or a ``Pull``. The drivers
+decide which one is used, so the generator holds no ``await`` and serves both worlds:
+
+- ``drive`` / ``adrive`` return what the generator returns;
+- ``drive_stream`` / ``adrive_stream`` also pass on the events it yields (``FieldDelta`` and
+  ``AdapterResult``), and send nothing back for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from types import TracebackType
+from typing import Any, Generic, Literal, Protocol, TypeVar
+
+from lmbench.adapters.results import AdapterResult, FieldDelta
+
+__all__ = [
+    "Invoke",
+    "Pull",
+    "Step",
+    "Steps",
+    "adrive",
+    "adrive_stream",
+    "drive",
+    "drive_stream",
+]
+
+T = TypeVar("T")
+
+#: A generator of steps (and, in a stream, events) that returns a ``T``.
+Steps = Generator[Any, Any, T]
+
+_EVENTS = (FieldDelta, AdapterResult)
+
+
+class Step(Protocol):
+    """Something to wait for, synchronously or asynchronously."""
+
+    def run(self) -> Any: ...
+
+    def arun(self) -> Awaitable[Any]: ...
+
+
+class Invoke:
+    """A step: ``run(*args)`` when driven synchronously, ``await arun(*args)`` otherwise."""
+
+    __slots__ = ("_args", "_arun", "_run")
+
+    def __init__(
+        self, run: Callable[..., Any], arun: Callable[..., Awaitable[Any]], *args: Any
+    ) -> None:
+        self._run, self._arun, self._args = run, arun, args
+
+    def run(self) -> Any:
+        return self._run(*self._args)
+
+    async def arun(self) -> Any:
+        return await self._arun(*self._args)
+
+
+class Pull:
+    """A step: the next item of ``open(*args)`` (or of the async ``aopen(*args)``), opened on
+    first use; None once it is exhausted."""
+
+    __slots__ = ("_aopen", "_args", "_items", "_open")
+
+    def __init__(
+        self,
+        open: Callable[..., Iterator[Any]],
+        aopen: Callable[..., AsyncIterator[Any]],
+        *args: Any,
+    ) -> None:
+        self._open, self._aopen, self._args = open, aopen, args
+        self._items: Any = None
+
+    def run(self) -> Any:
+        if self._items is None:
+            self._items = self._open(*self._args)
+        return next(self._items, None)
+
+    async def arun(self) -> Any:
+        if self._items is None:
+            self._items = self._aopen(*self._args)
+        return await anext(self._items, None)
+
+
+class _Resume(Generic[T]):
+    """Iterates a generator's steps, sending it the outcome of each, or raising in it the
+    error that step ended with (caught by using this object as a context manager)."""
+
+    __slots__ = ("_steps", "error", "outcome", "result")
+
+    def __init__(self, steps: Steps[T]) -> None:
+        self._steps = steps
+        self.outcome: Any = None
+        self.error: BaseException | None = None
+        self.result: T | None = None
+
+    def __iter__(self) -> _Resume[T]:
+        return self
+
+    def __next__(self) -> Any:
+        outcome, error = self.outcome, self.error
+        self.outcome = self.error = None
+        try:
+            if error is not None:
+                return self._steps.throw(error)
+            return self._steps.send(outcome)
+        except StopIteration as done:
+            self.result = done.value
+            raise
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[True]:
+        self.error = exc  # raised in the generator at its next step, where it belongs
+        return True
+
+
+def drive(steps: Steps[T]) -> T:
+    """Run ``steps`` synchronously; return what it returns."""
+    resume = _Resume(steps)
+    for step in resume:
+        with resume:
+            resume.outcome = step.run()
+    return resume.result  # type: ignore[return-value]
+
+
+async def adrive(steps: Steps[T]) -> T:
+    """Run ``steps``, awaiting each step; return what it returns."""
+    resume = _Resume(steps)
+    for step in resume:
+        with resume:
+            resume.outcome = await step.arun()
+    return resume.result  # type: ignore[return-value]
+
+
+def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
+    """Run ``steps`` synchronously, yielding its events."""
+    resume = _Resume(steps)
+    for item in resume:
+        with resume:
+            resume.outcome = (yield item) if isinstance(item, _EVENTS) else item.run()
+
+
+async def adrive_stream(steps: Steps[Any]) -> AsyncIterator[Any]:
+    """Run ``steps``, awaiting each step and yielding its events."""
+    resume = _Resume(steps)
+    for item in resume:
+        with resume:
+            resume.outcome = (yield item) if isinstance(item, _EVENTS) else await item.arun()
