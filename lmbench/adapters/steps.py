@@ -14,8 +14,7 @@ decide which one is used, so the generator holds no ``await`` and serves both wo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from types import TracebackType
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from lmbench.adapters.results import AdapterResult, FieldDelta
 
@@ -89,9 +88,13 @@ class Pull:
         return await anext(self._items, None)
 
 
+_DONE: Any = object()
+
+
 class _Resume(Generic[T]):
-    """Iterates a generator's steps, sending it the outcome of each, or raising in it the
-    error that step ended with (caught by using this object as a context manager)."""
+    """Resumes a generator of steps: sends it the outcome of the last step, or raises in it the
+    error that step ended with (never from inside an ``except`` block, so that error does not
+    become the context of what the generator raises next)."""
 
     __slots__ = ("_steps", "error", "outcome", "result")
 
@@ -101,62 +104,56 @@ class _Resume(Generic[T]):
         self.error: BaseException | None = None
         self.result: T | None = None
 
-    def __iter__(self) -> _Resume[T]:
-        return self
-
-    def __next__(self) -> Any:
-        outcome, error = self.outcome, self.error
-        self.outcome = self.error = None
+    def next(self) -> Any:
+        """The next step or event, or ``_DONE`` once the generator has returned ``result``."""
+        error = self.error
         try:
-            if error is not None:
-                return self._steps.throw(error)
-            return self._steps.send(outcome)
+            if error is None:
+                return self._steps.send(self.outcome)
+            self.error = None
+            return self._steps.throw(error)
         except StopIteration as done:
             self.result = done.value
-            raise
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Literal[True]:
-        self.error = exc  # raised in the generator at its next step, where it belongs
-        return True
+            return _DONE
 
 
 def drive(steps: Steps[T]) -> T:
     """Run ``steps`` synchronously; return what it returns."""
     resume = _Resume(steps)
-    for step in resume:
-        with resume:
+    while (step := resume.next()) is not _DONE:
+        try:
             resume.outcome = step.run()
+        except BaseException as exc:
+            resume.error = exc
     return resume.result  # type: ignore[return-value]
 
 
 async def adrive(steps: Steps[T]) -> T:
     """Run ``steps``, awaiting each step; return what it returns."""
     resume = _Resume(steps)
-    for step in resume:
-        with resume:
+    while (step := resume.next()) is not _DONE:
+        try:
             resume.outcome = await step.arun()
+        except BaseException as exc:
+            resume.error = exc
     return resume.result  # type: ignore[return-value]
 
 
 def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
     """Run ``steps`` synchronously, yielding its events."""
     resume = _Resume(steps)
-    for item in resume:
-        with resume:
+    while (item := resume.next()) is not _DONE:
+        try:
             resume.outcome = (yield item) if isinstance(item, _EVENTS) else item.run()
+        except BaseException as exc:
+            resume.error = exc
 
 
 async def adrive_stream(steps: Steps[Any]) -> AsyncIterator[Any]:
     """Run ``steps``, awaiting each step and yielding its events."""
     resume = _Resume(steps)
-    for item in resume:
-        with resume:
+    while (item := resume.next()) is not _DONE:
+        try:
             resume.outcome = (yield item) if isinstance(item, _EVENTS) else await item.arun()
+        except BaseException as exc:
+            resume.error = exc
