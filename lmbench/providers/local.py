@@ -18,7 +18,8 @@ Defaults, chosen for a small base model used to fill structured fields:
 ``request.extra`` may carry llama.cpp sampling options (``SAMPLING_OPTIONS``), e.g.
 ``{"top_p": 0.9, "repeat_penalty": 1.1}``. ``n > 1`` samples the choices one after the
 other, choice ``i`` with seed ``seed + i``. The model file is loaded once per process and
-shared between ``LocalLM`` objects; calls to it are serialised, so threads may share it.
+shared between ``LocalLM`` objects; calls to it are serialised, so threads may share it (a
+stream holds the model until it is read to the end or closed).
 """
 
 from __future__ import annotations
@@ -173,28 +174,23 @@ class LocalLM(BaseLM):
             tokens = self._prompt_tokens(loaded, request)
             for index in range(max(1, request.n)):
                 seed = None if request.seed is None else request.seed + index
-                # Evaluate the whole prompt afresh: reusing the previous call's cached prefix
-                # changes the numbers enough to change greedy answers, so a request's answer
-                # would depend on whatever ran before it.
-                llama.reset()
-                result = llama.create_completion(tokens, stream=stream, seed=seed, **options)
                 pieces: list[str] = []
-                with contextlib.closing(result) if stream else contextlib.nullcontext():
-                    for chunk in result if stream else [result]:
-                        choice = chunk["choices"][0]
-                        request_id = chunk["id"]
-                        if choice["finish_reason"]:
-                            finish_reasons.append(choice["finish_reason"])
-                        text = choice["text"]
-                        if fresh_answer and not pieces:
-                            text = text.removeprefix(" ")  # the space after "Assistant:"
-                        if not text:
-                            continue
-                        pieces.append(text)
-                        if stream:
-                            if ttft_s is None:
-                                ttft_s = time.perf_counter() - started
-                            yield StreamChunk(text=text, index=index)
+                drop_space = fresh_answer  # the space the model writes after "Assistant:"
+                for chunk in _completion_chunks(llama, tokens, options, seed=seed, stream=stream):
+                    choice = chunk["choices"][0]
+                    request_id = chunk["id"]
+                    if choice["finish_reason"]:
+                        finish_reasons.append(choice["finish_reason"])
+                    text = choice["text"]
+                    if drop_space and text:
+                        text, drop_space = text.removeprefix(" "), False
+                    if not text:
+                        continue
+                    pieces.append(text)
+                    if stream:
+                        if ttft_s is None:
+                            ttft_s = time.perf_counter() - started
+                        yield StreamChunk(text=text, index=index)
                 texts.append("".join(pieces))
                 usage = usage + Usage(len(tokens), llama.last_completion_tokens)
             latency_s = time.perf_counter() - started
@@ -212,3 +208,19 @@ class LocalLM(BaseLM):
                 metadata={"model_path": str(loaded.path), "wait_s": started - queued},
             )
         )
+
+
+def _completion_chunks(
+    llama: Any, tokens: list[int], options: dict[str, Any], *, seed: int | None, stream: bool
+) -> Iterator[dict[str, Any]]:
+    """llama-cpp-python's completion as chunks: one per piece when streaming, else one."""
+    # Evaluate the whole prompt afresh: reusing the previous call's cached prefix changes the
+    # numbers enough to change greedy answers, so an answer would depend on the call before.
+    llama.reset()
+    if not stream:
+        yield llama.create_completion(tokens, seed=seed, **options)
+        return
+    with contextlib.closing(
+        llama.create_completion(tokens, stream=True, seed=seed, **options)
+    ) as chunks:
+        yield from chunks

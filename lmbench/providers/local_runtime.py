@@ -210,32 +210,11 @@ def _route_logs(llama_cpp: Any) -> None:
     _log_callback = forward
 
 
-@functools.cache
-def _counting_llama_class() -> type:
-    """A ``Llama`` that counts the tokens its last completion generated.
-
-    llama-cpp-python reports usage only on non-streamed completions; counting the tokens
-    its ``generate`` loop yields gives the same figure for streamed ones.
-    """
-    llama_cpp = require_module("llama_cpp", what="the local model provider")
-
-    class CountingLlama(llama_cpp.Llama):  # type: ignore[misc, name-defined]
-        last_completion_tokens = 0
-
-        def generate(self, tokens: Any, *args: Any, **kwargs: Any) -> Any:
-            self.last_completion_tokens = 0
-            for token in super().generate(tokens, *args, **kwargs):
-                # The end-of-generation token ends the loop and is not part of the text.
-                if not llama_cpp.llama_vocab_is_eog(self._model.vocab, token):
-                    self.last_completion_tokens += 1
-                yield token
-
-    return CountingLlama
-
-
 def load_model(source: ModelSource, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
     """The shared loaded model for ``source`` and these options, loading it the first time."""
     llama_cpp = require_module("llama_cpp", what="the local model provider")
+    from lmbench.providers.local_llama import LocalLlama
+
     path = source.resolve()
     threads = n_threads or usable_cpus()
     key = (path, n_ctx, threads)
@@ -244,7 +223,7 @@ def load_model(source: ModelSource, *, n_ctx: int, n_threads: int | None) -> Loa
         if loaded is None:
             _route_logs(llama_cpp)
             started = time.perf_counter()
-            llama = _counting_llama_class()(
+            llama = LocalLlama(
                 model_path=str(path),
                 n_ctx=n_ctx,
                 n_threads=threads,
