@@ -91,6 +91,17 @@ class CallState:
         log = logger.info if decision.retry else logger.debug
         log("%s %s attempt %d: %s", self.provider, self.model, number, decision.reason)
 
+    def after_attempt(
+        self, outcome: httpx.Response | httpx.TransportError
+    ) -> httpx.Response | float:
+        """Record one attempt: the response to return when it succeeded, else the wait before
+        the next attempt; raises the mapped error when giving up."""
+        if isinstance(outcome, httpx.TransportError):
+            return self.after_transport_error(outcome)
+        if _is_error(outcome):
+            return self.after_error_response(outcome)
+        return self.succeeded(outcome)
+
     def succeeded(self, response: httpx.Response) -> httpx.Response:
         number = len(self.attempts) + 1
         self.attempts.append(Attempt(number, response.status_code, None, 0.0, "ok"))
@@ -168,26 +179,49 @@ def _is_error(response: httpx.Response) -> bool:
     return response.status_code >= 400
 
 
+def _attempt(
+    client: httpx.Client, request: httpx.Request, stream: bool
+) -> httpx.Response | httpx.TransportError:
+    """One try: the response (its body read, unless it is a stream to hand over) or the
+    transport error that ended it."""
+    try:
+        response = client.send(request, stream=True)
+        if not stream or _is_error(response):
+            try:
+                response.read()
+            finally:
+                response.close()
+    except httpx.TransportError as exc:
+        return exc
+    return response
+
+
+async def _aattempt(
+    client: httpx.AsyncClient, request: httpx.Request, stream: bool
+) -> httpx.Response | httpx.TransportError:
+    """The async twin of ``_attempt``."""
+    try:
+        response = await client.send(request, stream=True)
+        if not stream or _is_error(response):
+            try:
+                await response.aread()
+            finally:
+                await response.aclose()
+    except httpx.TransportError as exc:
+        return exc
+    return response
+
+
 def send(
     client: httpx.Client, request: httpx.Request, call: CallState, *, stream: bool = False
 ) -> httpx.Response:
     """Send ``request`` until it succeeds or the policy gives up (then raise)."""
     while True:
         request.extensions["timeout"] = call.attempt_timeout()
-        try:
-            response = client.send(request, stream=True)
-            if not stream or _is_error(response):
-                try:
-                    response.read()
-                finally:
-                    response.close()
-        except httpx.TransportError as exc:
-            wait = call.after_transport_error(exc)
-        else:
-            if not _is_error(response):
-                return call.succeeded(response)
-            wait = call.after_error_response(response)
-        time.sleep(wait)
+        outcome = call.after_attempt(_attempt(client, request, stream))
+        if isinstance(outcome, httpx.Response):
+            return outcome
+        time.sleep(outcome)
 
 
 async def asend(
@@ -196,17 +230,7 @@ async def asend(
     """The async twin of ``send``."""
     while True:
         request.extensions["timeout"] = call.attempt_timeout()
-        try:
-            response = await client.send(request, stream=True)
-            if not stream or _is_error(response):
-                try:
-                    await response.aread()
-                finally:
-                    await response.aclose()
-        except httpx.TransportError as exc:
-            wait = call.after_transport_error(exc)
-        else:
-            if not _is_error(response):
-                return call.succeeded(response)
-            wait = call.after_error_response(response)
-        await asyncio.sleep(wait)
+        outcome = call.after_attempt(await _aattempt(client, request, stream))
+        if isinstance(outcome, httpx.Response):
+            return outcome
+        await asyncio.sleep(outcome)

@@ -18,11 +18,15 @@ from typing import Any
 from lmbench.lm.types import ContentPart, LMRequest, LMResponse, Message, StreamChunk, Usage
 from lmbench.providers.wire.base import (
     Draft,
+    DraftStream,
     WireError,
     WireRequest,
+    expect_object,
     media_source,
     merge_extra,
+    merge_turns,
     require_single_choice,
+    sampling_fields,
     unsupported_part,
 )
 
@@ -77,17 +81,12 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
 
 def _messages(messages: tuple[Message, ...]) -> tuple[str | None, list[dict[str, Any]]]:
     system = [m.text for m in messages if m.role == "system"]
-    out: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role == "system":
-            continue
-        role = "assistant" if message.role == "assistant" else "user"
-        blocks = _blocks(message)
-        if out and out[-1]["role"] == role:
-            out[-1]["content"].extend(blocks)
-        else:
-            out.append({"role": role, "content": blocks})
-    return ("\n\n".join(system) if system else None), out
+    turns = (
+        ("assistant" if m.role == "assistant" else "user", _blocks(m))
+        for m in messages
+        if m.role != "system"
+    )
+    return ("\n\n".join(system) if system else None), merge_turns(turns, "content")
 
 
 def _tool_choice(choice: str) -> dict[str, Any]:
@@ -165,10 +164,8 @@ class AnthropicMessages:
         }
         if system is not None:
             body["system"] = system
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.stop:
-            body["stop_sequences"] = list(request.stop)
+        # max_tokens is set above (the API requires it); the API has no seed
+        body.update(sampling_fields(request, max_tokens=None, stop="stop_sequences", seed=None))
         if request.tools:
             body["tools"] = [
                 {"name": t.name, "description": t.description, "input_schema": t.parameters}
@@ -184,8 +181,7 @@ class AnthropicMessages:
         return WireRequest("/v1/messages", merge_extra(body, request.extra), ignored)
 
     def parse(self, data: Any) -> LMResponse:
-        if not isinstance(data, dict):
-            raise WireError(f"expected a JSON object, got {type(data).__name__}")
+        data = expect_object(data)
         if data.get("type") == "error":
             error = data.get("error") or {}
             raise WireError(str(error.get("message") or error))
@@ -202,16 +198,10 @@ class AnthropicMessages:
         return AnthropicStream()
 
 
-class AnthropicStream:
+class AnthropicStream(DraftStream):
     """``message_start``, content block start/delta/stop, ``message_delta``, ``message_stop``."""
 
-    def __init__(self) -> None:
-        self.draft = Draft(_FINISH)
-        self._done = False
-
-    @property
-    def finished(self) -> bool:
-        return self._done or self.draft.native_finish is not None
+    finish_map = _FINISH
 
     def feed(self, event: str, data: str) -> list[StreamChunk]:
         payload = json.loads(data)
@@ -245,6 +235,3 @@ class AnthropicStream:
             error = payload.get("error") or {}
             raise WireError(f"{error.get('message') or error} ({error.get('type', 'error')})")
         return [chunk] if chunk is not None else []
-
-    def result(self) -> LMResponse:
-        return self.draft.build()

@@ -8,6 +8,11 @@ for events). It knows nothing of base URLs, keys or retries (see ``provider`` an
 ``Draft`` collects a response piece by piece (texts per choice, reasoning, tool calls whose
 arguments may arrive in fragments, usage, finish reason) and builds the ``LMResponse``; both
 the whole-body parsers and the stream parsers fill one, so the two paths agree.
+``DraftStream`` is the stream parsers' common part.
+
+OpenAI, Cohere and Ollama share the shape of tool declarations and tool calls
+(``{"type": "function", "function": {...}}``): ``function_tools``, ``function_calls``,
+``add_function_calls`` and ``extend_function_call`` write and read it for all three.
 
 ``finish_reason`` uses one vocabulary across providers: ``stop``, ``length``, ``tool_calls``,
 ``content_filter`` (the provider's own word is kept in ``metadata["native_finish_reason"]``
@@ -19,9 +24,9 @@ from __future__ import annotations
 import json
 import mimetypes
 import uuid
-from collections.abc import Hashable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from lmbench.errors import InputError
 from lmbench.lm.types import (
@@ -31,22 +36,32 @@ from lmbench.lm.types import (
     Message,
     StreamChunk,
     ToolCall,
+    ToolSpec,
     Usage,
 )
 from lmbench.providers.streams import StreamFormat
 
 __all__ = [
     "Draft",
+    "DraftStream",
     "StreamParser",
     "WireError",
     "WireFormat",
     "WireRequest",
+    "add_function_calls",
     "as_data_url",
     "dump_arguments",
+    "error_from",
+    "expect_object",
+    "extend_function_call",
+    "function_calls",
+    "function_tools",
     "media_source",
     "merge_extra",
+    "merge_turns",
     "new_call_id",
     "require_single_choice",
+    "sampling_fields",
     "tool_call_names",
     "unsupported_part",
 ]
@@ -180,6 +195,19 @@ class Draft:
             call.fragments.append(arguments)
         self.calls[key] = call
 
+    def add_call(
+        self,
+        *,
+        name: str,
+        id: str | None = None,
+        arguments: Mapping[str, Any] | str | None = None,
+        provider_data: dict[str, Any] | None = None,
+    ) -> None:
+        """Start the next call, for APIs that send each call whole (keyed by arrival order)."""
+        self.start_call(
+            len(self.calls), name=name, id=id, arguments=arguments, provider_data=provider_data
+        )
+
     def extend_call(
         self, key: Hashable, fragment: str | None, *, name: str | None = None, id: str | None = None
     ) -> None:
@@ -194,6 +222,14 @@ class Draft:
             call.id = id
         if fragment:
             call.fragments.append(fragment)
+
+    def note_usage(
+        self, raw: Mapping[str, Any] | None, convert: Callable[[Mapping[str, Any]], Usage]
+    ) -> None:
+        """Usage from the provider's own usage object, which is kept in ``metadata["usage"]``."""
+        if raw:
+            self.usage = convert(raw)
+            self.metadata["usage"] = raw
 
     def build(self) -> LMResponse:
         tool_calls: list[ToolCall] = []
@@ -234,6 +270,125 @@ class Draft:
         if has_tool_calls and finish == "stop":
             return "tool_calls"  # APIs without a tool-call finish reason
         return finish
+
+
+class DraftStream:
+    """What the stream parsers share: events fill ``draft``, built into the response at the end.
+
+    A stream is finished once its end marker was seen (``_done``) or a finish reason arrived.
+    Subclasses set ``finish_map`` and implement ``feed``.
+    """
+
+    finish_map: ClassVar[Mapping[str, str]]
+
+    def __init__(self) -> None:
+        self.draft = Draft(self.finish_map)
+        self._done = False
+
+    @property
+    def finished(self) -> bool:
+        return self._done or self.draft.native_finish is not None
+
+    def result(self) -> LMResponse:
+        return self.draft.build()
+
+
+def expect_object(data: Any) -> dict[str, Any]:
+    """``data`` when it is a JSON object; otherwise the ``WireError`` saying what came instead."""
+    if not isinstance(data, dict):
+        raise WireError(f"expected a JSON object, got {type(data).__name__}")
+    return data
+
+
+def error_from(error: Any) -> WireError:
+    """The ``WireError`` for an ``error`` member of a body: its message, and its numeric code as
+    the status (``{"message": ..., "code": 429}``), or the value itself as the message."""
+    if not isinstance(error, dict):
+        return WireError(str(error))
+    code = error.get("code")
+    return WireError(
+        str(error.get("message") or error), status=code if isinstance(code, int) else None
+    )
+
+
+def sampling_fields(
+    request: LMRequest,
+    *,
+    max_tokens: str | None,
+    stop: str,
+    n: str | None = None,
+    seed: str | None = "seed",
+) -> dict[str, Any]:
+    """The request's sampling settings that are set, under this API's field names.
+
+    A name given as None leaves that setting out (the API has no such field, or the caller
+    sends it itself); ``n`` is sent only when it is not 1.
+    """
+    fields: dict[str, Any] = {}
+    if request.temperature is not None:
+        fields["temperature"] = request.temperature
+    if max_tokens is not None and request.max_tokens is not None:
+        fields[max_tokens] = request.max_tokens
+    if n is not None and request.n != 1:
+        fields[n] = request.n
+    if request.stop:
+        fields[stop] = list(request.stop)
+    if seed is not None and request.seed is not None:
+        fields[seed] = request.seed
+    return fields
+
+
+def function_tools(tools: Iterable[ToolSpec]) -> list[dict[str, Any]]:
+    """Tool declarations in the OpenAI shape (also Cohere's and Ollama's)."""
+    return [
+        {
+            "type": "function",
+            "function": {"name": t.name, "description": t.description, "parameters": t.parameters},
+        }
+        for t in tools
+    ]
+
+
+def function_calls(calls: Iterable[ToolCall]) -> list[dict[str, Any]]:
+    """An assistant message's tool calls in the OpenAI shape (also Cohere's), arguments as JSON."""
+    return [
+        {
+            "id": call.id,
+            "type": "function",
+            "function": {"name": call.name, "arguments": dump_arguments(call.arguments)},
+        }
+        for call in calls
+    ]
+
+
+def add_function_calls(draft: Draft, calls: Iterable[dict[str, Any]] | None) -> None:
+    """Whole tool calls of a response body (``{"id", "function": {"name", "arguments"}}``)."""
+    for call in calls or ():
+        function = call.get("function") or {}
+        draft.add_call(
+            name=function.get("name", ""), id=call.get("id"), arguments=function.get("arguments")
+        )
+
+
+def extend_function_call(draft: Draft, key: Hashable, call: dict[str, Any]) -> None:
+    """One streamed piece of tool call ``key``: an arguments fragment, with the name and id
+    when this piece carries them."""
+    function = call.get("function") or {}
+    draft.extend_call(key, function.get("arguments"), name=function.get("name"), id=call.get("id"))
+
+
+def merge_turns(
+    turns: Iterable[tuple[str, list[dict[str, Any]]]], key: str
+) -> list[dict[str, Any]]:
+    """``{"role": role, key: items}`` per turn, consecutive turns of one role joined into one,
+    for APIs that want the roles to alternate."""
+    out: list[dict[str, Any]] = []
+    for role, items in turns:
+        if out and out[-1]["role"] == role:
+            out[-1][key].extend(items)
+        else:
+            out.append({"role": role, key: items})
+    return out
 
 
 def merge_extra(body: dict[str, Any], extra: Mapping[str, Any]) -> dict[str, Any]:

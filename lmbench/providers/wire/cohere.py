@@ -10,17 +10,24 @@ model's raw token counts, is kept in ``metadata["usage"]``. A tool plan goes to
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from lmbench.lm.types import ContentPart, LMRequest, LMResponse, Message, StreamChunk, Usage
 from lmbench.providers.wire.base import (
     Draft,
+    DraftStream,
     WireError,
     WireRequest,
+    add_function_calls,
     as_data_url,
-    dump_arguments,
+    expect_object,
+    extend_function_call,
+    function_calls,
+    function_tools,
     merge_extra,
     require_single_choice,
+    sampling_fields,
     unsupported_part,
 )
 
@@ -50,31 +57,18 @@ def _message(message: Message) -> dict[str, Any]:
     elif content or not message.tool_calls:
         out["content"] = content
     if message.tool_calls:
-        out["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": dump_arguments(call.arguments)},
-            }
-            for call in message.tool_calls
-        ]
+        out["tool_calls"] = function_calls(message.tool_calls)
     if message.tool_call_id:
         out["tool_call_id"] = message.tool_call_id
     return out
 
 
-def _usage(data: dict[str, Any]) -> Usage:
+def _usage(data: Mapping[str, Any]) -> Usage:
     counts = data.get("billed_units") or data.get("tokens") or {}
     return Usage(
         input_tokens=int(counts.get("input_tokens") or 0),
         output_tokens=int(counts.get("output_tokens") or 0),
     )
-
-
-def _note_usage(draft: Draft, usage: dict[str, Any] | None) -> None:
-    if usage:
-        draft.usage = _usage(usage)
-        draft.metadata["usage"] = usage
 
 
 def _add_content(draft: Draft, block: dict[str, Any]) -> StreamChunk | None:
@@ -99,27 +93,10 @@ class CohereChat:
             "model": model,
             "messages": [_message(m) for m in request.messages],
             "stream": stream,
+            **sampling_fields(request, max_tokens="max_tokens", stop="stop_sequences"),
         }
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body["max_tokens"] = request.max_tokens
-        if request.stop:
-            body["stop_sequences"] = list(request.stop)
-        if request.seed is not None:
-            body["seed"] = request.seed
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         ignored: tuple[str, ...] = ()
         if request.tool_choice in ("required", "none"):
             body["tool_choice"] = request.tool_choice.upper()
@@ -134,8 +111,7 @@ class CohereChat:
         return WireRequest("/v2/chat", merge_extra(body, request.extra), ignored)
 
     def parse(self, data: Any) -> LMResponse:
-        if not isinstance(data, dict):
-            raise WireError(f"expected a JSON object, got {type(data).__name__}")
+        data = expect_object(data)
         if "message" in data and isinstance(data["message"], str):
             raise WireError(data["message"])
         draft = Draft(_FINISH, model=data.get("model", ""), response_id=data.get("id"))
@@ -144,32 +120,19 @@ class CohereChat:
             _add_content(draft, block)
         if message.get("tool_plan"):
             draft.metadata["tool_plan"] = message["tool_plan"]
-        for number, call in enumerate(message.get("tool_calls") or []):
-            function = call.get("function") or {}
-            draft.start_call(
-                number,
-                name=function.get("name", ""),
-                id=call.get("id"),
-                arguments=function.get("arguments"),
-            )
+        add_function_calls(draft, message.get("tool_calls"))
         draft.native_finish = data.get("finish_reason")
-        _note_usage(draft, data.get("usage"))
+        draft.note_usage(data.get("usage"), _usage)
         return draft.build()
 
     def stream_parser(self) -> CohereStream:
         return CohereStream()
 
 
-class CohereStream:
+class CohereStream(DraftStream):
     """Typed v2 stream events; ``message-end`` carries the finish reason and usage."""
 
-    def __init__(self) -> None:
-        self.draft = Draft(_FINISH)
-        self._done = False
-
-    @property
-    def finished(self) -> bool:
-        return self._done
+    finish_map = _FINISH
 
     def feed(self, event: str, data: str) -> list[StreamChunk]:
         payload = json.loads(data)
@@ -187,21 +150,11 @@ class CohereStream:
                 message.get("tool_plan") or ""
             )
         elif kind in ("tool-call-start", "tool-call-delta"):
-            call = message.get("tool_calls") or {}
-            function = call.get("function") or {}
-            draft.extend_call(
-                payload.get("index", 0),
-                function.get("arguments"),
-                name=function.get("name"),
-                id=call.get("id"),
-            )
+            extend_function_call(draft, payload.get("index", 0), message.get("tool_calls") or {})
         elif kind == "message-end":
             draft.native_finish = delta.get("finish_reason")
-            _note_usage(draft, delta.get("usage"))
+            draft.note_usage(delta.get("usage"), _usage)
             self._done = True
             if delta.get("error"):
                 raise WireError(str(delta["error"]))
         return [chunk] if chunk is not None else []
-
-    def result(self) -> LMResponse:
-        return self.draft.build()

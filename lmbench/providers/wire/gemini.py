@@ -14,15 +14,20 @@ also ``reasoning_tokens``; ``cached_tokens`` is ``cachedContentTokenCount``.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from lmbench.lm.types import ContentPart, LMRequest, LMResponse, Message, StreamChunk, Usage
 from lmbench.providers.wire.base import (
     Draft,
-    WireError,
+    DraftStream,
     WireRequest,
+    error_from,
+    expect_object,
     media_source,
     merge_extra,
+    merge_turns,
+    sampling_fields,
     tool_call_names,
     unsupported_part,
 )
@@ -92,19 +97,13 @@ def _parts(message: Message, names: dict[str, str]) -> list[dict[str, Any]]:
 
 def _contents(messages: tuple[Message, ...]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     names = tool_call_names(messages)
-    system: list[dict[str, Any]] = []
-    contents: list[dict[str, Any]] = []
-    for message in messages:
-        if message.role == "system":
-            system.extend(_parts(message, names))
-            continue
-        role = "model" if message.role == "assistant" else "user"
-        parts = _parts(message, names)
-        if contents and contents[-1]["role"] == role:
-            contents[-1]["parts"].extend(parts)
-        else:
-            contents.append({"role": role, "parts": parts})
-    return system, contents
+    system = [part for m in messages if m.role == "system" for part in _parts(m, names)]
+    turns = (
+        ("model" if m.role == "assistant" else "user", _parts(m, names))
+        for m in messages
+        if m.role != "system"
+    )
+    return system, merge_turns(turns, "parts")
 
 
 def _tool_config(choice: str) -> dict[str, Any]:
@@ -114,7 +113,7 @@ def _tool_config(choice: str) -> dict[str, Any]:
     return {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": [choice]}}
 
 
-def _usage(data: dict[str, Any]) -> Usage:
+def _usage(data: Mapping[str, Any]) -> Usage:
     thoughts = data.get("thoughtsTokenCount") or 0
     return Usage(
         input_tokens=(data.get("promptTokenCount") or 0)
@@ -125,21 +124,14 @@ def _usage(data: dict[str, Any]) -> Usage:
     )
 
 
-def _absorb(draft: Draft, data: Any, calls_seen: int) -> tuple[list[StreamChunk], int]:
-    """Add one response (or stream chunk) to ``draft``; the text chunks and the call count."""
-    if not isinstance(data, dict):
-        raise WireError(f"expected a JSON object, got {type(data).__name__}")
+def _absorb(draft: Draft, data: Any) -> list[StreamChunk]:
+    """Add one response (or stream chunk) to ``draft``; the text chunks."""
+    data = expect_object(data)
     if "error" in data:
-        error = data["error"] if isinstance(data["error"], dict) else {"message": data["error"]}
-        code = error.get("code")
-        raise WireError(
-            str(error.get("message") or error), status=code if isinstance(code, int) else None
-        )
+        raise error_from(data["error"])
     draft.model = data.get("modelVersion") or draft.model
     draft.response_id = data.get("responseId") or draft.response_id
-    if data.get("usageMetadata"):
-        draft.usage = _usage(data["usageMetadata"])
-        draft.metadata["usage"] = data["usageMetadata"]
+    draft.note_usage(data.get("usageMetadata"), _usage)
     feedback = data.get("promptFeedback") or {}
     if feedback.get("blockReason"):
         draft.metadata["block_reason"] = feedback["blockReason"]
@@ -152,14 +144,12 @@ def _absorb(draft: Draft, data: Any, calls_seen: int) -> tuple[list[StreamChunk]
             if "functionCall" in part and index == 0:
                 call = part["functionCall"]
                 signature = part.get("thoughtSignature")
-                draft.start_call(
-                    calls_seen,
+                draft.add_call(
                     name=call.get("name", ""),
                     id=call.get("id"),
                     arguments=call.get("args") or {},
                     provider_data={"thought_signature": signature} if signature else None,
                 )
-                calls_seen += 1
             elif part.get("thought"):
                 draft.add_reasoning(part.get("text"))
             else:
@@ -168,7 +158,7 @@ def _absorb(draft: Draft, data: Any, calls_seen: int) -> tuple[list[StreamChunk]
                     chunks.append(chunk)
         if candidate.get("finishReason") and index == 0:
             draft.native_finish = candidate["finishReason"]
-    return chunks, calls_seen
+    return chunks
 
 
 class GeminiGenerateContent:
@@ -185,17 +175,9 @@ class GeminiGenerateContent:
         body: dict[str, Any] = {"contents": contents}
         if system:
             body["systemInstruction"] = {"parts": system}
-        config: dict[str, Any] = {}
-        if request.temperature is not None:
-            config["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            config["maxOutputTokens"] = request.max_tokens
-        if request.n != 1:
-            config["candidateCount"] = request.n
-        if request.stop:
-            config["stopSequences"] = list(request.stop)
-        if request.seed is not None:
-            config["seed"] = request.seed
+        config = sampling_fields(
+            request, max_tokens="maxOutputTokens", n="candidateCount", stop="stopSequences"
+        )
         if request.response_schema is not None and structured_mode is not None:
             config["responseMimeType"] = "application/json"
             config["responseJsonSchema"] = request.response_schema
@@ -226,27 +208,17 @@ class GeminiGenerateContent:
 
     def parse(self, data: Any) -> LMResponse:
         draft = Draft(_FINISH)
-        _absorb(draft, data, 0)
+        _absorb(draft, data)
         return draft.build()
 
     def stream_parser(self) -> GeminiStream:
         return GeminiStream()
 
 
-class GeminiStream:
+class GeminiStream(DraftStream):
     """Each event is a partial ``GenerateContentResponse``; usage arrives cumulative."""
 
-    def __init__(self) -> None:
-        self.draft = Draft(_FINISH)
-        self._calls = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.draft.native_finish is not None
+    finish_map = _FINISH
 
     def feed(self, event: str, data: str) -> list[StreamChunk]:
-        chunks, self._calls = _absorb(self.draft, json.loads(data), self._calls)
-        return chunks
-
-    def result(self) -> LMResponse:
-        return self.draft.build()
+        return _absorb(self.draft, json.loads(data))

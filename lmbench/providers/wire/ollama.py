@@ -15,11 +15,16 @@ from lmbench.errors import InputError
 from lmbench.lm.types import LMRequest, LMResponse, Message, StreamChunk, Usage
 from lmbench.providers.wire.base import (
     Draft,
+    DraftStream,
     WireError,
     WireRequest,
+    add_function_calls,
+    expect_object,
+    function_tools,
     media_source,
     merge_extra,
     require_single_choice,
+    sampling_fields,
     tool_call_names,
     unsupported_part,
 )
@@ -59,26 +64,16 @@ def _message(message: Message, names: dict[str, str]) -> dict[str, Any]:
     return out
 
 
-def _raise_error(data: Any) -> dict[str, Any]:
-    if not isinstance(data, dict):
-        raise WireError(f"expected a JSON object, got {type(data).__name__}")
+def _absorb(draft: Draft, data: Any) -> StreamChunk | None:
+    """Add one response (or stream line) to ``draft``; the text chunk, if there was text."""
+    data = expect_object(data)
     if data.get("error"):
         raise WireError(str(data["error"]))
-    return data
-
-
-def _absorb(draft: Draft, data: dict[str, Any], calls_seen: int) -> tuple[StreamChunk | None, int]:
     draft.model = data.get("model") or draft.model
     message = data.get("message") or {}
     chunk = draft.add_text(message.get("content"))
     draft.add_reasoning(message.get("thinking"))
-    for call in message.get("tool_calls") or []:
-        function = call.get("function") or {}
-        arguments = function.get("arguments")
-        draft.start_call(
-            calls_seen, name=function.get("name", ""), id=call.get("id"), arguments=arguments or {}
-        )
-        calls_seen += 1
+    add_function_calls(draft, message.get("tool_calls"))
     if data.get("done"):
         draft.native_finish = data.get("done_reason") or "stop"
         draft.usage = Usage(
@@ -88,7 +83,7 @@ def _absorb(draft: Draft, data: dict[str, Any], calls_seen: int) -> tuple[Stream
         timings = {k: data[k] for k in _TIMINGS if k in data}
         if timings:
             draft.metadata["timings"] = timings
-    return chunk, calls_seen
+    return chunk
 
 
 class OllamaChat:
@@ -108,29 +103,11 @@ class OllamaChat:
             "messages": [_message(m, names) for m in request.messages],
             "stream": stream,
         }
-        options: dict[str, Any] = {}
-        if request.temperature is not None:
-            options["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            options["num_predict"] = request.max_tokens
-        if request.stop:
-            options["stop"] = list(request.stop)
-        if request.seed is not None:
-            options["seed"] = request.seed
+        options = sampling_fields(request, max_tokens="num_predict", stop="stop")
         if options:
             body["options"] = options
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         if request.response_schema is not None and structured_mode is not None:
             body["format"] = request.response_schema
         ignored = ("tool_choice",) if request.tool_choice not in (None, "auto") else ()
@@ -138,27 +115,18 @@ class OllamaChat:
 
     def parse(self, data: Any) -> LMResponse:
         draft = Draft(_FINISH)
-        _absorb(draft, _raise_error(data), 0)
+        _absorb(draft, data)
         return draft.build()
 
     def stream_parser(self) -> OllamaStream:
         return OllamaStream()
 
 
-class OllamaStream:
+class OllamaStream(DraftStream):
     """One JSON object per line; the last has ``done: true`` with counts and timings."""
 
-    def __init__(self) -> None:
-        self.draft = Draft(_FINISH)
-        self._calls = 0
-
-    @property
-    def finished(self) -> bool:
-        return self.draft.native_finish is not None
+    finish_map = _FINISH
 
     def feed(self, event: str, data: str) -> list[StreamChunk]:
-        chunk, self._calls = _absorb(self.draft, _raise_error(json.loads(data)), self._calls)
+        chunk = _absorb(self.draft, json.loads(data))
         return [chunk] if chunk is not None else []
-
-    def result(self) -> LMResponse:
-        return self.draft.build()

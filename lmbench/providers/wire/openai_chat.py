@@ -18,17 +18,24 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from lmbench.lm.types import ContentPart, LMRequest, LMResponse, Message, StreamChunk, Usage
 from lmbench.providers.wire.base import (
     Draft,
-    WireError,
+    DraftStream,
     WireRequest,
+    add_function_calls,
     as_data_url,
-    dump_arguments,
+    error_from,
+    expect_object,
+    extend_function_call,
+    function_calls,
+    function_tools,
     media_source,
     merge_extra,
+    sampling_fields,
     unsupported_part,
 )
 
@@ -85,14 +92,7 @@ def _message(message: Message) -> dict[str, Any]:
     out: dict[str, Any] = {"role": message.role}
     if message.role == "assistant" and message.tool_calls:
         out["content"] = content or None
-        out["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {"name": call.name, "arguments": dump_arguments(call.arguments)},
-            }
-            for call in message.tool_calls
-        ]
+        out["tool_calls"] = function_calls(message.tool_calls)
     else:
         out["content"] = content
     if message.tool_call_id:
@@ -126,9 +126,7 @@ def _tool_choice(choice: str) -> Any:
     return {"type": "function", "function": {"name": choice}}
 
 
-def _usage(data: dict[str, Any] | None) -> Usage | None:
-    if not data:
-        return None
+def _usage(data: Mapping[str, Any]) -> Usage:
     prompt = data.get("prompt_tokens_details") or {}
     completion = data.get("completion_tokens_details") or {}
     return Usage(
@@ -140,14 +138,8 @@ def _usage(data: dict[str, Any] | None) -> Usage | None:
 
 
 def _raise_body_error(data: dict[str, Any]) -> None:
-    error = data.get("error")
-    if not error:
-        return
-    if isinstance(error, dict):
-        message = str(error.get("message") or error)
-        code = error.get("code")
-        raise WireError(message, status=code if isinstance(code, int) else None)
-    raise WireError(str(error))
+    if data.get("error"):
+        raise error_from(data["error"])
 
 
 def _content_text(content: Any, draft: Draft) -> str:
@@ -173,11 +165,7 @@ def _note_metadata(draft: Draft, data: dict[str, Any]) -> None:
         draft.metadata["upstream_provider"] = data["provider"]
     if data.get("system_fingerprint"):
         draft.metadata["system_fingerprint"] = data["system_fingerprint"]
-    usage = data.get("usage") or (data.get("x_groq") or {}).get("usage")
-    parsed = _usage(usage)
-    if parsed is not None:
-        draft.usage = parsed
-        draft.metadata["usage"] = usage
+    draft.note_usage(data.get("usage") or (data.get("x_groq") or {}).get("usage"), _usage)
 
 
 class OpenAIChat:
@@ -212,28 +200,9 @@ class OpenAIChat:
         }
         if stream and self.stream_usage:
             body["stream_options"] = {"include_usage": True}
-        if request.temperature is not None:
-            body["temperature"] = request.temperature
-        if request.max_tokens is not None:
-            body[self.max_tokens_field] = request.max_tokens
-        if request.n != 1:
-            body["n"] = request.n
-        if request.stop:
-            body["stop"] = list(request.stop)
-        if request.seed is not None:
-            body["seed"] = request.seed
+        body.update(sampling_fields(request, max_tokens=self.max_tokens_field, n="n", stop="stop"))
         if request.tools:
-            body["tools"] = [
-                {
-                    "type": "function",
-                    "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.parameters,
-                    },
-                }
-                for t in request.tools
-            ]
+            body["tools"] = function_tools(request.tools)
         if request.tool_choice:
             body["tool_choice"] = _tool_choice(request.tool_choice)
         response_format = _response_format(request, structured_mode)
@@ -242,8 +211,7 @@ class OpenAIChat:
         return WireRequest("/chat/completions", merge_extra(body, request.extra))
 
     def parse(self, data: Any) -> LMResponse:
-        if not isinstance(data, dict):
-            raise WireError(f"expected a JSON object, got {type(data).__name__}")
+        data = expect_object(data)
         _raise_body_error(data)
         draft = Draft(_FINISH)
         _note_metadata(draft, data)
@@ -255,30 +223,17 @@ class OpenAIChat:
             if index == 0:
                 draft.add_reasoning(message.get("reasoning") or message.get("reasoning_content"))
                 draft.native_finish = choice.get("finish_reason")
-                for number, call in enumerate(message.get("tool_calls") or []):
-                    function = call.get("function") or {}
-                    draft.start_call(
-                        number,
-                        name=function.get("name", ""),
-                        id=call.get("id"),
-                        arguments=function.get("arguments"),
-                    )
+                add_function_calls(draft, message.get("tool_calls"))
         return draft.build()
 
     def stream_parser(self) -> OpenAIChatStream:
         return OpenAIChatStream()
 
 
-class OpenAIChatStream:
+class OpenAIChatStream(DraftStream):
     """Chat completion chunks (``data: {...}`` until ``data: [DONE]``)."""
 
-    def __init__(self) -> None:
-        self.draft = Draft(_FINISH)
-        self._done = False
-
-    @property
-    def finished(self) -> bool:
-        return self._done or self.draft.native_finish is not None
+    finish_map = _FINISH
 
     def feed(self, event: str, data: str) -> list[StreamChunk]:
         if data.strip() == "[DONE]":
@@ -298,16 +253,7 @@ class OpenAIChatStream:
                 continue
             self.draft.add_reasoning(delta.get("reasoning") or delta.get("reasoning_content"))
             for call in delta.get("tool_calls") or []:
-                function = call.get("function") or {}
-                self.draft.extend_call(
-                    call.get("index", 0),
-                    function.get("arguments"),
-                    name=function.get("name"),
-                    id=call.get("id"),
-                )
+                extend_function_call(self.draft, call.get("index", 0), call)
             if choice.get("finish_reason"):
                 self.draft.native_finish = choice["finish_reason"]
         return out
-
-    def result(self) -> LMResponse:
-        return self.draft.build()

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from lmbench.errors import InputError
-from lmbench.lm.types import LMRequest, Message, ToolCall
+from lmbench.lm.types import LMRequest, Message, ToolCall, ToolSpec
 from lmbench.providers.wire.base import (
     Draft,
+    DraftStream,
+    WireError,
+    add_function_calls,
     as_data_url,
+    error_from,
+    expect_object,
+    extend_function_call,
+    function_calls,
+    function_tools,
     media_source,
     merge_extra,
+    merge_turns,
     require_single_choice,
+    sampling_fields,
     tool_call_names,
 )
 
@@ -72,3 +84,84 @@ def test_single_choice_and_tool_names() -> None:
         require_single_choice(LMRequest((Message("user", "x"),), n=3), "Some")
     history = (Message("assistant", "", tool_calls=(ToolCall("f", {}, "id1"),)),)
     assert tool_call_names(history) == {"id1": "f"}
+
+
+def test_function_calls_whole_and_streamed() -> None:
+    draft = Draft({})
+    add_function_calls(
+        draft,
+        [
+            {"id": "c1", "function": {"name": "f", "arguments": '{"x": 1}'}},
+            {"function": {"name": "g", "arguments": {"y": 2}}},
+        ],
+    )
+    extend_function_call(draft, "s", {"id": "c3", "function": {"name": "h", "arguments": '{"z'}})
+    extend_function_call(draft, "s", {"function": {"arguments": '": 3}'}})
+    calls = draft.build().tool_calls
+    assert [(c.name, c.arguments) for c in calls] == [
+        ("f", {"x": 1}),
+        ("g", {"y": 2}),
+        ("h", {"z": 3}),
+    ]
+    assert calls[0].id == "c1" and calls[1].id.startswith("call_") and calls[2].id == "c3"
+
+
+def test_function_shapes_out() -> None:
+    tool = ToolSpec(name="f", description="does f", parameters={"type": "object"})
+    assert function_tools([tool]) == [
+        {
+            "type": "function",
+            "function": {"name": "f", "description": "does f", "parameters": {"type": "object"}},
+        }
+    ]
+    assert function_calls([ToolCall("f", {"x": "é"}, "c1")]) == [
+        {"id": "c1", "type": "function", "function": {"name": "f", "arguments": '{"x":"é"}'}}
+    ]
+
+
+def test_sampling_fields_use_the_api_names_and_skip_unset() -> None:
+    request = LMRequest((Message("user", "x"),), temperature=0, max_tokens=5, n=2, stop=("a",))
+    assert sampling_fields(request, max_tokens="maxOutputTokens", n="candidateCount", stop="s") == {
+        "temperature": 0,
+        "maxOutputTokens": 5,
+        "candidateCount": 2,
+        "s": ["a"],
+    }
+    assert sampling_fields(
+        LMRequest((Message("user", "x"),), seed=3), max_tokens=None, stop="s"
+    ) == {"seed": 3}
+    assert sampling_fields(request, max_tokens=None, stop="s", seed=None) == {
+        "temperature": 0,
+        "s": ["a"],
+    }
+
+
+def test_merge_turns_joins_consecutive_roles() -> None:
+    turns = [("user", [1]), ("user", [2]), ("model", [3]), ("user", [4])]
+    assert merge_turns(turns, "parts") == [
+        {"role": "user", "parts": [1, 2]},
+        {"role": "model", "parts": [3]},
+        {"role": "user", "parts": [4]},
+    ]
+
+
+def test_body_errors() -> None:
+    with pytest.raises(WireError, match="expected a JSON object, got list"):
+        expect_object([])
+    coded = error_from({"message": "slow down", "code": 429})
+    assert (coded.message, coded.status) == ("slow down", 429)
+    named = error_from({"message": "bad", "code": "invalid_request"})
+    assert (named.message, named.status) == ("bad", None)
+    assert error_from("boom").message == "boom"
+
+
+def test_draft_stream_finishes_on_end_marker_or_finish_reason() -> None:
+    class Lines(DraftStream):
+        finish_map = types.MappingProxyType({"done": "stop"})
+
+    by_reason, by_marker = Lines(), Lines()
+    assert not by_reason.finished
+    by_reason.draft.native_finish = "done"
+    by_marker._done = True
+    assert by_reason.finished and by_marker.finished
+    assert by_reason.result().finish_reason == "stop"
