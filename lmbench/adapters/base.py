@@ -32,7 +32,7 @@ from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
 from lmbench.observe.callbacks import emit
-from lmbench.observe.calls import LMCall, lm_call
+from lmbench.observe.calls import LMCall, active_callbacks, lm_call
 from lmbench.signatures.signature import Signature
 
 __all__ = [
@@ -68,7 +68,9 @@ class RunArgs(NamedTuple):
 
 
 # LM parameters an adapter passes through from a module's config to the request.
-_REQUEST_PARAMS = ("temperature", "max_tokens", "n", "stop", "seed", "tools", "tool_choice")
+_REQUEST_PARAMS = frozenset(
+    {"temperature", "max_tokens", "n", "stop", "seed", "tools", "tool_choice"}
+)
 
 # Set by FallbackAdapter while a later adapter runs: the adapter it fell back from, which the
 # LM call records (``LMCall.set_parse(fallback_from=...)``).
@@ -107,7 +109,7 @@ class Adapter(ABC):
     ) -> LMRequest:
         """The LM request for these messages; adapters that want structured output add a schema."""
         params: dict[str, Any] = {
-            k: config[k] for k in _REQUEST_PARAMS if config.get(k) is not None
+            k: v for k, v in config.items() if v is not None and k in _REQUEST_PARAMS
         }
         if "stop" in params:
             params["stop"] = tuple(params["stop"])
@@ -169,12 +171,17 @@ class Adapter(ABC):
         yield from final_deltas(result, seen)
         yield result
 
+    # ``emit`` does nothing when no callback listens; asking first (``active_callbacks()``) spares
+    # building each event's payload on every call.
+
     def _request(self, args: RunArgs) -> LMRequest:
         """Format the messages (telling the callbacks) and build the LM request."""
         lm, signature, inputs, demos, config = args
-        emit("adapter_format_start", adapter=self.name, signature=signature, inputs=inputs)
+        if active_callbacks():
+            emit("adapter_format_start", adapter=self.name, signature=signature, inputs=inputs)
         messages = self.format(signature, inputs, demos)
-        emit("adapter_format_end", adapter=self.name, signature=signature, messages=messages)
+        if active_callbacks():
+            emit("adapter_format_end", adapter=self.name, signature=signature, messages=messages)
         return self.build_request(lm, signature, messages, config)
 
     def _open_call(self, args: RunArgs) -> LMCall:
@@ -188,7 +195,10 @@ class Adapter(ABC):
         assert response is not None
         completions: list[dict[str, Any]] = []
         repairs: list[Repair] = []
-        emit("adapter_parse_start", adapter=self.name, signature=signature, texts=response.texts)
+        if active_callbacks():
+            emit(
+                "adapter_parse_start", adapter=self.name, signature=signature, texts=response.texts
+            )
         try:
             for text in response.texts:
                 result = self.parse_with_repairs(signature, text)
@@ -196,7 +206,8 @@ class Adapter(ABC):
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:
             exc.usage = response.usage
-            emit("adapter_parse_end", adapter=self.name, signature=signature, error=exc)
+            if active_callbacks():
+                emit("adapter_parse_end", adapter=self.name, signature=signature, error=exc)
             call.set_parse(
                 adapter=self.name,
                 diagnostics=[r.to_dict() for r in repairs],
@@ -209,13 +220,14 @@ class Adapter(ABC):
             diagnostics=[r.to_dict() for r in repairs],
             fallback_from=fallback_from.get(),
         )
-        emit(
-            "adapter_parse_end",
-            adapter=self.name,
-            signature=signature,
-            outputs=completions,
-            diagnostics=repairs,
-        )
+        if active_callbacks():
+            emit(
+                "adapter_parse_end",
+                adapter=self.name,
+                signature=signature,
+                outputs=completions,
+                diagnostics=repairs,
+            )
         attempt = AdapterAttempt(self.name, None, response.usage, repairs)
         return AdapterResult(completions, self.name, repairs, [attempt])
 

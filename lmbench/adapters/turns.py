@@ -50,11 +50,10 @@ class TurnAdapter(Adapter):
 
     def format(self, signature: Signature, inputs: Inputs, demos: Demos = ()) -> list[Message]:
         plan = signature_plan(signature)
-        memo_key = type(self)
         system, reminder = plan.memo(
-            memo_key, lambda: (self.system_text(plan), self.reminder(plan))
+            type(self), lambda: (Message("system", self.system_text(plan)), self.reminder(plan))
         )
-        messages = [Message("system", system)]
+        messages = [system]
         for demo in demos:
             messages.extend(self._turn_pair(plan, demo))
         if plan.history is not None:
@@ -90,19 +89,21 @@ class TurnAdapter(Adapter):
     ) -> str | list[ContentPart]:
         """The inputs present in ``values``, then the reminder; content parts if media is present."""
         blocks: list[str | list[ContentPart]] = []
+        has_media = False
         for spec in plan.inputs:
             if spec.name not in values:
                 continue
             value = values[spec.name]
             before, after = self.input_wrapper(spec.name)
-            parts = media_parts(value)
+            parts = None if isinstance(value, str) else media_parts(value)
             if parts is None:
                 blocks.append(before + format_value(value) + after)
             else:
+                has_media = True
                 blocks.append([_text(before), *parts, _text(after)])
         if reminder:
             blocks.append(reminder)
-        if all(isinstance(block, str) for block in blocks):
+        if not has_media:
             return "\n\n".join(blocks)  # type: ignore[arg-type]
         return _merge_parts(blocks)
 
