@@ -182,9 +182,9 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
     repairs = result.repairs
     start, end = _body_range(text, repairs)
     boundaries = _markers(plan, text, start, end, repairs)
-    missing = set(plan.output_names.difference(b.field for b in boundaries))
+    missing = plan.output_names.difference([b.field for b in boundaries])
     if missing:
-        boundaries += _headings(plan, text, start, end, missing, repairs)
+        boundaries += _headings(plan, text, start, end, set(missing), repairs)
         boundaries.sort(key=lambda b: b.start)
     if not boundaries:
         return result
