@@ -8,6 +8,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from lmbench.lm.base import LM
+from lmbench.lm.registry import resolve_lm
+
 __all__ = ["Replay", "clean"]
 
 _DROPPED_HEADERS = {"content-length", "transfer-encoding", "content-encoding", "connection"}
@@ -50,6 +53,10 @@ class Replay:
 
     def async_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(transport=httpx.MockTransport(self._respond))
+
+    def lm(self, model: str, **settings: Any) -> LM:
+        """``resolve_lm(model, **settings)`` with its requests answered by this recording."""
+        return resolve_lm(model, http_client=self.client(), **settings)
 
     def body(self, index: int) -> dict[str, Any]:
         """The JSON body our code sent in request ``index``."""

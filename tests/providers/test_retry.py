@@ -22,16 +22,22 @@ NOW = datetime(2026, 1, 1, 12, 0, 0, tzinfo=timezone.utc)
 
 
 def _decide(
-    status: int, headers: dict[str, str] | None = None, body: str = "", *, retries_done: int = 0
+    status: int,
+    headers: dict[str, str] | None = None,
+    body: str = "",
+    *,
+    retries_done: int = 0,
+    policy: RetryPolicy = POLICY,
+    elapsed_s: float = 0.0,
 ) -> Decision:
     return decide_status(
-        POLICY,
+        policy,
         status=status,
         headers=headers or {},
         body=body,
         retries_done=retries_done,
         max_retries=2,
-        elapsed_s=0.0,
+        elapsed_s=elapsed_s,
         rng=lambda: 0.0,
     )
 
@@ -87,15 +93,7 @@ def test_retry_after_seconds_and_http_date() -> None:
 def test_long_retry_after_is_capped() -> None:
     decision = _decide(429, {"retry-after": "3600"})
     assert decision.retry and decision.wait_s == 60.0 and "(capped)" in decision.reason
-    short_cap = decide_status(
-        RetryPolicy(max_retry_after=2.0),
-        status=503,
-        headers={"retry-after": "30"},
-        body="",
-        retries_done=0,
-        max_retries=2,
-        elapsed_s=0.0,
-    )
+    short_cap = _decide(503, {"retry-after": "30"}, policy=RetryPolicy(max_retry_after=2.0))
     assert short_cap.wait_s == 2.0
 
 
@@ -107,25 +105,9 @@ def test_no_retries_left() -> None:
 
 def test_deadline_stops_a_retry_that_would_outlast_it() -> None:
     policy = RetryPolicy(deadline=5.0)
-    late = decide_status(
-        policy,
-        status=503,
-        headers={"retry-after": "2"},
-        body="",
-        retries_done=0,
-        max_retries=2,
-        elapsed_s=4.0,
-    )
+    late = _decide(503, {"retry-after": "2"}, policy=policy, elapsed_s=4.0)
     assert not late.retry and late.retryable and "deadline of 5 s" in late.reason
-    early = decide_status(
-        policy,
-        status=503,
-        headers={"retry-after": "2"},
-        body="",
-        retries_done=0,
-        max_retries=2,
-        elapsed_s=1.0,
-    )
+    early = _decide(503, {"retry-after": "2"}, policy=policy, elapsed_s=1.0)
     assert early.retry and early.wait_s == 2.0
 
 

@@ -20,7 +20,7 @@ Stream = Callable[[str], Replay]
 def _stream(
     replay: Replay, request: LMRequest | None = None, model: str = "claude-sonnet-4-5"
 ) -> tuple[str, LMResponse]:
-    lm = resolve_lm(f"anthropic/{model}", api_key="sk-ant-test", http_client=replay.client())
+    lm = replay.lm(f"anthropic/{model}", api_key="sk-ant-test")
     chunks = list(lm.stream(request or LMRequest((Message("user", "hi"),))))
     final = chunks[-1].response
     assert final is not None
@@ -29,9 +29,7 @@ def _stream(
 
 def test_system_prompt_and_default_max_tokens(cassette: Cassette) -> None:
     replay = cassette("anthropic", "test_anthropic_model_instructions")
-    lm = resolve_lm(
-        "anthropic/claude-3-opus-latest", api_key="sk-ant-test", http_client=replay.client()
-    )
+    lm = replay.lm("anthropic/claude-3-opus-latest", api_key="sk-ant-test")
     request = LMRequest(
         (
             Message("system", replay.recorded_body(0)["system"]),
@@ -53,9 +51,7 @@ def test_system_prompt_and_default_max_tokens(cassette: Cassette) -> None:
 
 def test_structured_output_uses_output_config(cassette: Cassette) -> None:
     replay = cassette("anthropic", "test_anthropic_native_output_decimal_strict")
-    lm = resolve_lm(
-        "anthropic/claude-sonnet-4-5", api_key="sk-ant-test", http_client=replay.client()
-    )
+    lm = replay.lm("anthropic/claude-sonnet-4-5", api_key="sk-ant-test")
     schema = replay.recorded_body(0)["output_config"]["format"]["schema"]
     request = LMRequest(
         (Message("user", "Return exactly this payment amount: 12.34"),), response_schema=schema
@@ -70,9 +66,7 @@ def test_structured_output_uses_output_config(cassette: Cassette) -> None:
 
 def test_parallel_tool_calls_and_tool_results(cassette: Cassette) -> None:
     replay = cassette("anthropic", "test_multiple_parallel_tool_calls")
-    lm = resolve_lm(
-        "anthropic/claude-haiku-4-5", api_key="sk-ant-test", http_client=replay.client()
-    )
+    lm = replay.lm("anthropic/claude-haiku-4-5", api_key="sk-ant-test")
     recorded = replay.recorded_body(0)
     tool = ToolSpec(
         "retrieve_entity_info",

@@ -17,9 +17,7 @@ Cassette = Callable[[str, str], Replay]
 
 def test_system_and_user_messages(cassette: Cassette) -> None:
     replay = cassette("cohere", "test_cohere_model_instructions")
-    lm = resolve_lm(
-        "cohere/command-r7b-12-2024", api_key="co-test-key", http_client=replay.client()
-    )
+    lm = replay.lm("cohere/command-r7b-12-2024", api_key="co-test-key")
     request = LMRequest(
         (
             Message("system", "You are a helpful assistant."),
@@ -41,9 +39,7 @@ def test_system_and_user_messages(cassette: Cassette) -> None:
 
 def test_simple_success(cassette: Cassette) -> None:
     replay = cassette("cohere", "test_request_simple_success_with_vcr")
-    lm = resolve_lm(
-        "cohere/command-r7b-12-2024", api_key="co-test-key", http_client=replay.client()
-    )
+    lm = replay.lm("cohere/command-r7b-12-2024", api_key="co-test-key")
     response = lm.generate(LMRequest((Message("user", "hello"),)))
     replay.assert_request(0, "model", "messages", "stream")
     assert response.text == "Hello! How can I assist you today?"

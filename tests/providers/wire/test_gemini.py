@@ -7,15 +7,15 @@ from collections.abc import Callable
 
 from provider_replay import Replay
 
-from lmbench.lm.registry import resolve_lm
+from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, ToolSpec, Usage
 from lmbench.providers.wire.gemini import GeminiGenerateContent
 
 Cassette = Callable[[str, str], Replay]
 
 
-def _lm(replay: Replay, model: str):  # type: ignore[no-untyped-def]
-    return resolve_lm(f"gemini/{model}", api_key="gemini-test-key", http_client=replay.client())
+def _lm(replay: Replay, model: str) -> LM:
+    return replay.lm(f"gemini/{model}", api_key="gemini-test-key")
 
 
 def test_text_with_thinking_tokens(cassette: Cassette) -> None:

@@ -10,7 +10,6 @@ import pytest
 from provider_replay import Replay, clean
 
 from lmbench.errors import InputError, ProviderError, RateLimitError
-from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, Message, StreamChunk, ToolCall, ToolSpec, Usage
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.wire.openai_chat import OpenAIChat, is_strict_compatible
@@ -28,6 +27,31 @@ def _tool(name: str, parameters: dict[str, Any], description: str = "") -> ToolS
     return ToolSpec(name=name, description=description, parameters=parameters)
 
 
+def _answer_tool_call(request: LMRequest, calls: list[ToolCall], result: str) -> LMRequest:
+    """``request`` continued by the assistant's tool call and the tool's ``result``."""
+    return request.replace(
+        messages=(
+            *request.messages,
+            Message("assistant", "", tool_calls=tuple(calls)),
+            Message("tool", result, tool_call_id=calls[0].id),
+        )
+    )
+
+
+def _city_request(question: str, schema: dict[str, Any]) -> LMRequest:
+    return LMRequest(
+        (Message("user", question),), response_schema=schema, response_schema_name="CityLocation"
+    )
+
+
+def _assert_json_schema_as_recorded(replay: Replay, *keys: str) -> None:
+    """The first request's ``response_format`` is a JSON schema whose ``keys`` match the recording."""
+    sent, recorded = replay.body(0)["response_format"], replay.recorded_body(0)["response_format"]
+    assert sent["type"] == recorded["type"] == "json_schema"
+    for key in keys:
+        assert sent["json_schema"][key] == recorded["json_schema"][key], key
+
+
 def _collect(chunks: list[StreamChunk]) -> tuple[str, Any]:
     final = chunks[-1].response
     assert final is not None and all(c.response is None for c in chunks[:-1])
@@ -36,7 +60,7 @@ def _collect(chunks: list[StreamChunk]) -> tuple[str, Any]:
 
 def test_plain_text_with_usage(cassette: Cassette) -> None:
     replay = cassette("openai", "test_max_completion_tokensgpt-4o-mini")
-    lm = resolve_lm("openai/gpt-4o-mini", api_key="sk-test", http_client=replay.client())
+    lm = replay.lm("openai/gpt-4o-mini", api_key="sk-test")
     response = lm.generate(LMRequest((Message("user", "hello"),), max_tokens=100))
     replay.assert_request(0, "model", "messages", "max_completion_tokens", "stream")
     assert replay.sent[0].headers["authorization"] == "Bearer sk-test"
@@ -54,13 +78,12 @@ def test_plain_text_with_usage(cassette: Cassette) -> None:
 
 def test_tool_call_then_structured_answer(cassette: Cassette) -> None:
     replay = cassette("openai", "test_openai_native_output")
-    lm = resolve_lm("openai/gpt-4o", api_key="sk-test", http_client=replay.client())
+    lm = replay.lm("openai/gpt-4o", api_key="sk-test")
     tool = _tool(
         "get_user_country", {"additionalProperties": False, "properties": {}, "type": "object"}
     )
-    question = Message("user", "What is the largest city in the user country?")
     request = LMRequest(
-        (question,),
+        (Message("user", "What is the largest city in the user country?"),),
         tools=(tool,),
         tool_choice="auto",
         response_schema=CITY_SCHEMA,
@@ -74,14 +97,7 @@ def test_tool_call_then_structured_answer(cassette: Cassette) -> None:
     assert first.tool_calls == [ToolCall("get_user_country", {}, "call_PkRGedQNRFUzJp2R7dO7avWR")]
     assert first.usage == Usage(71, 12)
 
-    followup = request.replace(
-        messages=(
-            question,
-            Message("assistant", "", tool_calls=tuple(first.tool_calls)),
-            Message("tool", "Mexico", tool_call_id=first.tool_calls[0].id),
-        )
-    )
-    second = lm.generate(followup)
+    second = lm.generate(_answer_tool_call(request, first.tool_calls, "Mexico"))
     replay.assert_request(1, "model", "messages", "tools", "response_format")
     assert second.text == '{"city":"Mexico City","country":"Mexico"}'
     assert second.usage == Usage(92, 15)
@@ -90,7 +106,7 @@ def test_tool_call_then_structured_answer(cassette: Cassette) -> None:
 
 def test_streamed_tool_call_then_streamed_text(cassette: Cassette) -> None:
     replay = cassette("openai", "test_run_stream_sync_streams_real_model")
-    lm = resolve_lm("openai/gpt-4o-mini", api_key="sk-test", http_client=replay.client())
+    lm = replay.lm("openai/gpt-4o-mini", api_key="sk-test")
     tool = _tool(
         "get_capital",
         {
@@ -100,8 +116,8 @@ def test_streamed_tool_call_then_streamed_text(cassette: Cassette) -> None:
             "type": "object",
         },
     )
-    question = Message("user", "What is the capital of the UK? Use the tool, then answer.")
-    request = LMRequest((question,), tools=(tool,), tool_choice="auto")
+    question = "What is the capital of the UK? Use the tool, then answer."
+    request = LMRequest((Message("user", question),), tools=(tool,), tool_choice="auto")
     text, first = _collect(list(lm.stream(request)))
     replay.assert_request(0, "model", "messages", "stream", "stream_options", "tool_choice")
     assert replay.body(0)["tools"][0]["function"]["parameters"] == tool.parameters
@@ -112,14 +128,7 @@ def test_streamed_tool_call_then_streamed_text(cassette: Cassette) -> None:
     assert first.finish_reason == "tool_calls"
     assert first.usage == Usage(53, 15)
 
-    followup = request.replace(
-        messages=(
-            question,
-            Message("assistant", "", tool_calls=tuple(first.tool_calls)),
-            Message("tool", "London", tool_call_id="call_ZR5UUuTt3pf61kjwAJIYdVMj"),
-        )
-    )
-    chunks = list(lm.stream(followup))
+    chunks = list(lm.stream(_answer_tool_call(request, first.tool_calls, "London")))
     replay.assert_request(1, "model", "messages", "stream")
     text, second = _collect(chunks)
     assert [c.text for c in chunks[:-1]] == [
@@ -140,19 +149,19 @@ def test_streamed_tool_call_then_streamed_text(cassette: Cassette) -> None:
 
 def test_tool_calls_without_ids_get_generated_ids(cassette: Cassette) -> None:
     replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
-    lm = resolve_lm(
+    lm = replay.lm(
         "openai-compatible/gemini-2.5-pro-preview-05-06",
         base_url="https://generativelanguage.googleapis.com/v1beta/openai",
         api_key="test-key",
-        http_client=replay.client(),
     )
     tool = _tool(
         "get_current_time",
         {"additionalProperties": False, "properties": {}, "type": "object"},
         "Get the current time.",
     )
-    question = Message("user", "What is the current time?")
-    request = LMRequest((question,), tools=(tool,), tool_choice="auto")
+    request = LMRequest(
+        (Message("user", "What is the current time?"),), tools=(tool,), tool_choice="auto"
+    )
     first = lm.generate(request)
     replay.assert_request(0, "model", "messages", "tools", "tool_choice")
     (call,) = first.tool_calls
@@ -160,15 +169,7 @@ def test_tool_calls_without_ids_get_generated_ids(cassette: Cassette) -> None:
     assert call.id and call.id.startswith("call_")
     assert first.usage == Usage(35, 12)
 
-    second = lm.generate(
-        request.replace(
-            messages=(
-                question,
-                Message("assistant", "", tool_calls=(call,)),
-                Message("tool", "Noon", tool_call_id=call.id),
-            )
-        )
-    )
+    second = lm.generate(_answer_tool_call(request, [call], "Noon"))
     sent = replay.body(1)["messages"]
     assert sent[1]["tool_calls"][0]["id"] == call.id
     assert sent[2] == {"role": "tool", "content": "Noon", "tool_call_id": call.id}
@@ -178,9 +179,7 @@ def test_tool_calls_without_ids_get_generated_ids(cassette: Cassette) -> None:
 
 def test_openrouter_tool_call_keeps_vendor_model_id(cassette: Cassette) -> None:
     replay = cassette("openrouter", "test_openrouter_tool_calling")
-    lm = resolve_lm(
-        "openrouter/mistralai/mistral-small", api_key="sk-or-test", http_client=replay.client()
-    )
+    lm = replay.lm("openrouter/mistralai/mistral-small", api_key="sk-or-test")
     assert lm.model == "mistralai/mistral-small"
     parameters = replay.recorded_body(0)["tools"][0]["function"]["parameters"]
     request = LMRequest(
@@ -202,12 +201,7 @@ def test_openrouter_tool_call_keeps_vendor_model_id(cassette: Cassette) -> None:
 
 def test_openrouter_429_is_retried_then_raised(cassette: Cassette) -> None:
     replay = cassette("openrouter", "test_openrouter_errors_raised")
-    lm = resolve_lm(
-        "openrouter/google/gemini-2.0-flash-exp:free",
-        api_key="sk-or-test",
-        retry=FAST,
-        http_client=replay.client(),
-    )
+    lm = replay.lm("openrouter/google/gemini-2.0-flash-exp:free", api_key="sk-or-test", retry=FAST)
     request = LMRequest((Message("system", "Be helpful."), Message("user", "Tell me a joke.")))
     with pytest.raises(RateLimitError) as info:
         lm.generate(request)
@@ -223,11 +217,10 @@ def test_openrouter_429_is_retried_then_raised(cassette: Cassette) -> None:
 
 def test_openrouter_error_inside_stream(cassette: Cassette) -> None:
     replay = cassette("openrouter", "test_openrouter_stream_error")
-    lm = resolve_lm(
+    lm = replay.lm(
         "openrouter/minimax/minimax-m2:free",
         api_key="sk-or-test",
         max_tokens_field="max_completion_tokens",
-        http_client=replay.client(),
     )
     with pytest.raises(ProviderError) as info:
         list(lm.stream(LMRequest((Message("user", "Hello there"),), max_tokens=10)))
@@ -242,9 +235,7 @@ def test_openrouter_error_inside_stream(cassette: Cassette) -> None:
 
 def test_openrouter_streamed_reasoning(cassette: Cassette) -> None:
     replay = cassette("openrouter", "test_openrouter_streaming_reasoning")
-    lm = resolve_lm(
-        "openrouter/anthropic/claude-sonnet-4.5", api_key="sk-or-test", http_client=replay.client()
-    )
+    lm = replay.lm("openrouter/anthropic/claude-sonnet-4.5", api_key="sk-or-test")
     request = LMRequest((Message("user", "What is 2+2?"),), extra={"reasoning": {"enabled": True}})
     text, response = _collect(list(lm.stream(request)))
     replay.assert_request(0, "model", "messages", "reasoning", "stream", "stream_options")
@@ -257,7 +248,7 @@ def test_openrouter_streamed_reasoning(cassette: Cassette) -> None:
 
 def test_mistral_forwards_extra_fields_and_correlation_id(cassette: Cassette) -> None:
     replay = cassette("mistral", "test_mistral_forwards_penalties")
-    lm = resolve_lm("mistral/mistral-large-latest", api_key="test", http_client=replay.client())
+    lm = replay.lm("mistral/mistral-large-latest", api_key="test")
     extra = {"frequency_penalty": 0.25, "presence_penalty": 0.5, "top_p": 1.0}
     response = lm.generate(LMRequest((Message("user", "hello"),), extra=extra))
     replay.assert_request(
@@ -270,7 +261,7 @@ def test_mistral_forwards_extra_fields_and_correlation_id(cassette: Cassette) ->
 
 def test_mistral_cached_prompt_tokens(cassette: Cassette) -> None:
     replay = cassette("mistral", "test_mistral_history_uses_prompt_cache")
-    lm = resolve_lm("mistral/mistral-large-latest", api_key="test", http_client=replay.client())
+    lm = replay.lm("mistral/mistral-large-latest", api_key="test")
     system = Message("system", replay.recorded_body(0)["messages"][0]["content"])
     extra = {"prompt_cache_key": "pydantic-ai-test-mistral-history-cache"}
     first = lm.generate(
@@ -297,19 +288,11 @@ def test_mistral_cached_prompt_tokens(cassette: Cassette) -> None:
 
 def test_groq_structured_output_strict_schema(cassette: Cassette) -> None:
     replay = cassette("groq", "test_groq_native_output")
-    lm = resolve_lm("groq/openai/gpt-oss-120b", api_key="gsk-test", http_client=replay.client())
+    lm = replay.lm("groq/openai/gpt-oss-120b", api_key="gsk-test")
     schema = {**CITY_SCHEMA, "additionalProperties": False}
-    request = LMRequest(
-        (Message("user", "What is the largest city in Mexico?"),),
-        response_schema=schema,
-        response_schema_name="CityLocation",
-    )
-    response = lm.generate(request)
+    response = lm.generate(_city_request("What is the largest city in Mexico?", schema))
     replay.assert_request(0, "model", "messages", "stream")
-    sent, recorded = replay.body(0)["response_format"], replay.recorded_body(0)["response_format"]
-    assert sent["type"] == recorded["type"] == "json_schema"
-    for key in ("name", "schema", "strict"):
-        assert sent["json_schema"][key] == recorded["json_schema"][key]
+    _assert_json_schema_as_recorded(replay, "name", "schema", "strict")
     assert response.text == '{"city":"Mexico City","country":"Mexico"}'
     assert response.metadata["reasoning"].startswith(
         'The user asks: "What is the largest city in Mexico?"'
@@ -319,7 +302,7 @@ def test_groq_structured_output_strict_schema(cassette: Cassette) -> None:
 
 def test_groq_404_is_mapped_and_not_retried(cassette: Cassette) -> None:
     replay = cassette("groq", "test_tool_regular_error")
-    lm = resolve_lm("groq/non-existent", api_key="gsk-test", http_client=replay.client())
+    lm = replay.lm("groq/non-existent", api_key="gsk-test")
     with pytest.raises(ProviderError) as info:
         lm.generate(LMRequest((Message("user", "hello"),)))
     error = info.value
@@ -332,7 +315,7 @@ def test_groq_404_is_mapped_and_not_retried(cassette: Cassette) -> None:
 
 def test_groq_tool_error_then_tool_call_with_reasoning_tokens(cassette: Cassette) -> None:
     replay = cassette("groq", "test_tool_use_failed_error")
-    lm = resolve_lm("groq/openai/gpt-oss-120b", api_key="gsk-test", http_client=replay.client())
+    lm = replay.lm("groq/openai/gpt-oss-120b", api_key="gsk-test")
     recorded = replay.recorded_body(1)["messages"]
     tool = _tool(
         "get_something_by_name", replay.recorded_body(0)["tools"][0]["function"]["parameters"]
@@ -360,13 +343,12 @@ def test_groq_tool_error_then_tool_call_with_reasoning_tokens(cassette: Cassette
 
 def test_ollama_openai_api_json_mode(cassette: Cassette) -> None:
     replay = cassette("ollama", "test_ollama_cloud_prompted_output")
-    lm = resolve_lm(
+    lm = replay.lm(
         "ollama/gpt-oss:20b",
         api="openai",
         base_url="https://ollama.com",
         api_key="ollama-test",
         structured_modes=("json_object",),
-        http_client=replay.client(),
     )
     recorded = replay.recorded_body(0)["messages"]
     request = LMRequest(
@@ -382,12 +364,8 @@ def test_ollama_openai_api_json_mode(cassette: Cassette) -> None:
 
 def test_ollama_openai_api_tool_call(cassette: Cassette) -> None:
     replay = cassette("ollama", "test_ollama_cloud_tool_output")
-    lm = resolve_lm(
-        "ollama/gpt-oss:20b",
-        api="openai",
-        base_url="https://ollama.com",
-        api_key="k-test-1234",
-        http_client=replay.client(),
+    lm = replay.lm(
+        "ollama/gpt-oss:20b", api="openai", base_url="https://ollama.com", api_key="k-test-1234"
     )
     tool = _tool(
         "final_result",
@@ -421,19 +399,12 @@ def test_ollama_local_json_schema_needs_no_key(
 ) -> None:
     monkeypatch.delenv("OLLAMA_API_KEY", raising=False)
     replay = cassette("ollama", "test_ollama_local_native_output_uses_json_schema")
-    lm = resolve_lm("ollama/qwen3:0.6b", api="openai", http_client=replay.client())
+    lm = replay.lm("ollama/qwen3:0.6b", api="openai")
     schema = {**CITY_SCHEMA, "title": "CityLocation"}
-    request = LMRequest(
-        (Message("user", "What is the capital of France?"),),
-        response_schema=schema,
-        response_schema_name="CityLocation",
-    )
-    response = lm.generate(request)
+    response = lm.generate(_city_request("What is the capital of France?", schema))
     replay.assert_request(0, "model", "messages", "stream")
     assert "authorization" not in replay.sent[0].headers
-    sent, recorded = replay.body(0)["response_format"], replay.recorded_body(0)["response_format"]
-    assert sent["json_schema"]["schema"] == recorded["json_schema"]["schema"]
-    assert sent["json_schema"]["name"] == recorded["json_schema"]["name"]
+    _assert_json_schema_as_recorded(replay, "schema", "name")
     assert response.text == '{ "city": "Paris", "country": "France" }'
     assert response.usage == Usage(136, 15)
     assert lm.free
