@@ -3,8 +3,8 @@
 An adapter's work (format, call the LM, parse; try each adapter of a chain; stream the
 fields) is a generator that yields *steps*, the points where it waits on an LM or on another
 adapter, and gets back each step's outcome (or has its error raised at the ``yield``). A
-step has ``run()`` and ``arun()``: an ``LMCall``, an ``Invoke`` or a ``Pull``. The drivers
-decide which one is used, so the generator holds no ``await`` and serves both worlds:
+step is any object with ``run()`` and ``arun()`` (an ``LMCall``, an ``Invoke``, a ``Pull``);
+the drivers decide which one is used, so the generator holds no ``await`` and serves both:
 
 - ``drive`` / ``adrive`` return what the generator returns;
 - ``drive_stream`` / ``adrive_stream`` also pass on the events it yields (``FieldDelta`` and
@@ -14,14 +14,13 @@ decide which one is used, so the generator holds no ``await`` and serves both wo
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from typing import Any, Generic, TypeVar
 
 from lmbench.adapters.results import AdapterResult, FieldDelta
 
 __all__ = [
     "Invoke",
     "Pull",
-    "Step",
     "Steps",
     "adrive",
     "adrive_stream",
@@ -35,14 +34,6 @@ T = TypeVar("T")
 Steps = Generator[Any, Any, T]
 
 _EVENTS = (FieldDelta, AdapterResult)
-
-
-class Step(Protocol):
-    """Something to wait for, synchronously or asynchronously."""
-
-    def run(self) -> Any: ...
-
-    def arun(self) -> Awaitable[Any]: ...
 
 
 class Invoke:
@@ -63,18 +54,18 @@ class Invoke:
 
 
 class Pull:
-    """A step: the next item of ``open(*args)`` (or of the async ``aopen(*args)``), opened on
-    first use; None once it is exhausted."""
+    """A step: the next item of ``opener(*args)`` (or of the async ``aopener(*args)``), opened
+    on first use; None once it is exhausted."""
 
     __slots__ = ("_aopen", "_args", "_items", "_open")
 
     def __init__(
         self,
-        open: Callable[..., Iterator[Any]],
-        aopen: Callable[..., AsyncIterator[Any]],
+        opener: Callable[..., Iterator[Any]],
+        aopener: Callable[..., AsyncIterator[Any]],
         *args: Any,
     ) -> None:
-        self._open, self._aopen, self._args = open, aopen, args
+        self._open, self._aopen, self._args = opener, aopener, args
         self._items: Any = None
 
     def run(self) -> Any:
