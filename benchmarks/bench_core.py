@@ -16,7 +16,11 @@ def import_time_ms(runs: int = 7) -> float:
     """Median time for a fresh interpreter to run ``import lmbench``, measured inside it."""
     code = "import time; t = time.perf_counter(); import lmbench; print(time.perf_counter() - t)"
     times = [
-        float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout)
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code], check=True, capture_output=True, text=True
+            ).stdout
+        )
         for _ in range(runs)
     ]
     return statistics.median(times) * 1000
