@@ -5,13 +5,16 @@ Imported lazily, once llama_cpp is known to be installed (it needs numpy and lla
 ``LocalLlama.last_completion_tokens`` counts the tokens of the last completion:
 llama-cpp-python reports usage only on non-streamed completions.
 
-Greedy decoding under a grammar checks the grammar only when it matters. llama-cpp-python puts the grammar inside the sampler chain, so every token checks all of the
-vocabulary (262k entries for Gemma 3) against the grammar: structured output ran about three
-times slower than free text. ``GrammarLastSampler`` does what llama.cpp's own tools do:
-pick the token without the grammar, ask the grammar about that one token, and only when it
-is refused pick again with the grammar applied to every candidate. Under greedy decoding the
-answer is exactly the same (the best token, if allowed, is the best allowed token); sampling
-at a temperature keeps llama-cpp-python's chain, whose distribution this shortcut would bend.
+Greedy decoding under a grammar: llama-cpp-python puts the grammar inside the sampler chain,
+so every token checks the whole vocabulary (262k entries for Gemma 3) against the grammar,
+and structured output ran about three times slower than free text. ``GrammarLastSampler``
+picks the token without the grammar and asks the grammar about that one token, as llama.cpp's
+own tools do; only when it is refused does it pick again with the grammar, first among the
+``TOP_K`` highest logits, then, if none of those is allowed, among all. Every step keeps the
+exact greedy answer: the best token, if allowed, is the best allowed token, and the best
+allowed token among the top ones beats every token outside them as long as penalties only
+lower logits (otherwise the top-k step is skipped). Sampling at a temperature keeps
+llama-cpp-python's own chain, whose distribution these shortcuts would bend.
 """
 
 from __future__ import annotations
@@ -25,14 +28,20 @@ import numpy as np
 
 from lmbench.errors import ConfigError
 
-__all__ = ["GrammarLastSampler", "LocalLlama"]
+__all__ = ["TOP_K", "GrammarLastSampler", "LocalLlama"]
+
+#: How many of the highest logits are tried before the whole vocabulary.
+TOP_K = 1024
 
 
 class GrammarLastSampler:
     """Stands in for llama-cpp-python's ``LlamaSampler`` (its ``sample`` and ``close``)."""
 
-    def __init__(self, chain: Any, model: Any, grammar: Any) -> None:
-        """``chain``: a grammar-free ``LlamaSampler``; ``model``: the ``LlamaModel``."""
+    def __init__(self, chain: Any, model: Any, grammar: Any, *, top_k_first: bool) -> None:
+        """``chain``: a grammar-free greedy ``LlamaSampler``; ``model``: the ``LlamaModel``.
+
+        ``top_k_first`` only when the chain's penalties cannot raise a logit.
+        """
         self._chain = chain
         self._grammar = llama_cpp.llama_sampler_init_grammar(
             model.vocab, grammar._grammar.encode("utf-8"), grammar._root.encode("utf-8")
@@ -44,48 +53,59 @@ class GrammarLastSampler:
                 "schema (plain objects, arrays, enums and scalar types work)"
             )
         self._n_vocab = model.n_vocab()
+        self._top_k = TOP_K if top_k_first and self._n_vocab > TOP_K else 0
         self._candidates = (llama_cpp.llama_token_data * self._n_vocab)()
         self._view = np.ctypeslib.as_array(self._candidates)
         self._ids = np.arange(self._n_vocab, dtype=np.int32)
-        self._one = (llama_cpp.llama_token_data * 1)()
 
     def sample(self, ctx: Any, idx: int = -1) -> int:
         pointer = llama_cpp.llama_get_logits_ith(ctx.ctx, idx)
         logits = np.ctypeslib.as_array(pointer, shape=(self._n_vocab,))
-        token = self._pick(logits, with_grammar=False)
+        top = np.argpartition(logits, -self._top_k)[-self._top_k :] if self._top_k else None
+        token = self._best(logits, top, with_grammar=False)
         if not self._allowed(token):
-            token = self._pick(logits, with_grammar=True)
+            token = self._best(logits, top, with_grammar=True)
         llama_cpp.llama_sampler_accept(self._grammar, token)
         self._chain.accept(token)
         return token
 
-    def _pick(self, logits: Any, *, with_grammar: bool) -> int:
-        self._view["id"] = self._ids
-        self._view["logit"] = logits
-        self._view["p"] = 0.0
-        candidates = llama_cpp.llama_token_data_array(
-            data=ctypes.cast(self._candidates, llama_cpp.llama_token_data_p),
-            size=self._n_vocab,
-            selected=-1,
-            sorted=False,
-        )
+    def _best(self, logits: Any, top: Any, *, with_grammar: bool) -> int:
+        """The chain's greedy pick, among the top logits when that is provably the same."""
+        if top is not None:
+            top_logits = logits[top]
+            token, logit = self._apply(top, top_logits, with_grammar=with_grammar)
+            # Tokens outside `top` have logits <= its smallest, and penalties only lower them.
+            if logit >= top_logits.min():
+                return token
+        return self._apply(self._ids, logits, with_grammar=with_grammar)[0]
+
+    def _apply(self, ids: Any, logits: Any, *, with_grammar: bool) -> tuple[int, float]:
+        size = len(ids)
+        view = self._view[:size]
+        view["id"] = ids
+        view["logit"] = logits
+        view["p"] = 0.0
+        candidates = self._array(size)
         if with_grammar:
             llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(candidates))
         llama_cpp.llama_sampler_apply(self._chain.sampler, ctypes.byref(candidates))
-        return int(candidates.data[candidates.selected].id)
+        chosen = candidates.data[candidates.selected]
+        return int(chosen.id), float(chosen.logit)
 
     def _allowed(self, token: int) -> bool:
-        self._one[0].id = token
-        self._one[0].logit = 0.0
-        self._one[0].p = 0.0
-        candidates = llama_cpp.llama_token_data_array(
-            data=ctypes.cast(self._one, llama_cpp.llama_token_data_p),
-            size=1,
+        one = self._candidates[0]
+        one.id, one.logit, one.p = token, 0.0, 0.0
+        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(self._array(1)))
+        return not math.isinf(one.logit)
+
+    def _array(self, size: int) -> Any:
+        """The first ``size`` candidates as a ``llama_token_data_array`` for samplers."""
+        return llama_cpp.llama_token_data_array(
+            data=ctypes.cast(self._candidates, llama_cpp.llama_token_data_p),
+            size=size,
             selected=-1,
             sorted=False,
         )
-        llama_cpp.llama_sampler_apply(self._grammar, ctypes.byref(candidates))
-        return not math.isinf(self._one[0].logit)
 
     def close(self) -> None:
         if self._grammar:
@@ -112,7 +132,13 @@ class LocalLlama(llama_cpp.Llama):  # type: ignore[misc]
 
     def _init_sampler(self, **kwargs: Any) -> Any:
         grammar = kwargs.get("grammar")
-        if grammar is None or kwargs.get("temp") != 0.0:
+        greedy = kwargs.get("temp") == 0.0 and kwargs.get("logits_processor") is None
+        if grammar is None or not greedy:
             return super()._init_sampler(**kwargs)
         chain = super()._init_sampler(**{**kwargs, "grammar": None})
-        return GrammarLastSampler(chain, self._model, grammar)
+        only_lowering = (
+            kwargs.get("repeat_penalty", 1.0) >= 1.0
+            and kwargs.get("frequency_penalty", 0.0) >= 0.0
+            and kwargs.get("presence_penalty", 0.0) >= 0.0
+        )
+        return GrammarLastSampler(chain, self._model, grammar, top_k_first=only_lowering)

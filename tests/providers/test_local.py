@@ -165,14 +165,20 @@ def test_a_streamed_json_schema_request_is_valid_too(lm: LocalLM) -> None:
     Answer.model_validate_json("".join(c.text for c in chunks))
 
 
+@pytest.mark.parametrize(
+    "extra",
+    [{}, {"repeat_penalty": 0.9}],  # penalties that only lower logits allow the top-k step
+    ids=["top-k-first", "whole-vocabulary"],
+)
 def test_greedy_grammar_decoding_matches_llama_cpp_pythons_own(
-    lm: LocalLM, monkeypatch: pytest.MonkeyPatch
+    lm: LocalLM, monkeypatch: pytest.MonkeyPatch, extra: dict[str, float]
 ) -> None:
     import llama_cpp
 
     from lmbench.providers.local_llama import GrammarLastSampler
 
-    request = ask("List the first five prime numbers.", response_schema=Numbers.model_json_schema())
+    schema = Person.model_json_schema()
+    request = ask("Bob is 40 and likes red.", response_schema=schema, max_tokens=60, extra=extra)
     fast = lm.generate(request)
     llama = lm.load().llama
     assert isinstance(llama._sampler, GrammarLastSampler)
