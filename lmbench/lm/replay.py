@@ -10,6 +10,8 @@ request plays back exactly when it is the same request. In play mode nothing rea
 provider: a request with no recording raises ``ReplayMissError`` naming the model and the
 start of the last message. Play mode sits in front of the response cache, so a replayed
 notebook reads only the recording; record mode sees responses served by the cache too.
+A replayed call reports the recorded usage, priced as live, and counts against budgets, so a
+played back run shows the costs of the recorded one; its history ``cache`` is "replay".
 
 The file is JSON Lines, one ``{"key", "model", "prompt", "response"}`` object per response,
 later lines winning over earlier ones with the same key. Only the response (texts, usage,

@@ -6,7 +6,8 @@ tasks started inside the block, and threads run in a copy of its context
 estimated (prompt size, ``max_tokens``) and priced: a call that would cross a limit is refused
 with ``BudgetExceeded``. When nothing can be estimated (no ``max_tokens``, an unpriced model),
 the call runs and ``BudgetExceeded`` is raised right after the call that crossed the limit.
-Either way what was done before stays done and recorded in history. Cache hits are free.
+Either way what was done before stays done and recorded in history. Cache hits are free;
+replayed calls (``lmbench.replay``) count as the recorded calls did.
 """
 
 from __future__ import annotations

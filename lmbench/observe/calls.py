@@ -10,6 +10,10 @@ Around the LM itself, a call: plays a recorded response back or records one
 (``lmbench.replay``), looks in the response cache (and fills it), checks and charges the
 active budgets, prices the usage, writes a ``HistoryEntry`` to the history collector, tells
 the callbacks, and opens OpenTelemetry spans when the application traces.
+
+A cache hit costs nothing and keeps what it saved. A replayed response stands in for the
+model: it is priced, counted and charged to the budgets as the recorded call was, so a played
+back run shows the same costs as the live one; its ``cache`` state "replay" tells it apart.
 Everything is kept by reference; serialisation happens only when a collector writes to disk.
 """
 
@@ -30,6 +34,7 @@ from lmbench.errors import BudgetExceeded, ProviderError
 from lmbench.lm.base import LM
 from lmbench.lm.cache import get_cache
 from lmbench.lm.cache_key import cache_key
+from lmbench.lm.replay import Replayer
 from lmbench.lm.replay import active as active_replayer
 from lmbench.lm.types import LMRequest, LMResponse, StreamChunk, Usage
 from lmbench.observe import entry as _entry
@@ -304,11 +309,16 @@ _REPLAY_CHUNK = 16
 
 
 def _replay(response: LMResponse) -> Iterator[StreamChunk]:
-    """A cached response as a stream: each choice's text in small chunks, then the response."""
+    """A stored response as a stream: each choice's text in small chunks, then the response."""
     for index, text in enumerate(response.texts):
         for start in range(0, len(text), _REPLAY_CHUNK):
             yield StreamChunk(text=text[start : start + _REPLAY_CHUNK], index=index)
     yield StreamChunk(text="", response=response)
+
+
+async def _as_async(chunks: Iterator[StreamChunk]) -> AsyncIterator[StreamChunk]:
+    for chunk in chunks:
+        yield chunk
 
 
 class LMCall:
@@ -316,6 +326,7 @@ class LMCall:
 
     __slots__ = (
         "_collector",
+        "_player",
         "_run_started",
         "_settings",
         "_span",
@@ -334,6 +345,7 @@ class LMCall:
         "lm",
         "parent",
         "price",
+        "replayed",
         "request",
         "response",
         "rollout_id",
@@ -368,7 +380,9 @@ class LMCall:
         self.ended: float | None = None
         self._run_started: float | None = None
         self.response: LMResponse | None = None
-        self.cache_hit: Literal["memory", "disk", "replay"] | None = None
+        self.cache_hit: Literal["memory", "disk"] | None = None
+        self._player: Replayer | None = None  # the recording this call is served from
+        self.replayed = False
         self.cache_key: str | None = None
         self.diagnostics: list[dict[str, Any]] = []
         self.fallback_from: str | None = None
@@ -426,6 +440,8 @@ class LMCall:
     # -- cache, budgets, pricing --------------------------------------------------------------
     @property
     def cache_state(self) -> CacheState:
+        if self.replayed:
+            return "replay"
         if self.cache_hit is not None:
             return self.cache_hit
         return "miss" if self.cache_key is not None else "off"
@@ -445,13 +461,15 @@ class LMCall:
         return not self.request.temperature or self.rollout_id is not None
 
     def _lookup(self) -> LMResponse | None:
-        """Start the run; return a replayed or cached response (a fresh copy) if there is one."""
+        """Start the run; return a cached response (a fresh copy) if there is one.
+
+        In replay play mode the cache is not read: the recording answers instead of the model.
+        """
         self._run_started = time.perf_counter()
         replayer = active_replayer()
         if replayer is not None and replayer.mode == "play":
-            return self._served(
-                replayer.response(self.lm, self.request, rollout_id=self.rollout_id), "replay"
-            )
+            self._player = replayer
+            return None
         if not self._cache_enabled():
             return None
         try:
@@ -466,16 +484,20 @@ class LMCall:
         self._record_replay(response)
         return self._served(response, level)
 
-    def _served(
-        self, response: LMResponse, source: Literal["memory", "disk", "replay"]
-    ) -> LMResponse:
-        """Keep a response that cost nothing now, and what it saved."""
+    def _served(self, response: LMResponse, source: Literal["memory", "disk"]) -> LMResponse:
+        """Keep a cached response: it cost nothing now; keep what it saved."""
         self.cache_hit = source
         self.response = response
         self.price = CACHE_HIT
         self.saved_usd = price_of(self.lm, response.usage, model=response.model).usd
         self.latency_s = time.perf_counter() - (self._run_started or self.started)
         return response
+
+    def _recorded(self, player: Replayer) -> LMResponse:
+        """The recorded response to this request, served as the model's own (``ReplayMissError``
+        when there is none)."""
+        self.replayed = True
+        return player.response(self.lm, self.request, rollout_id=self.rollout_id)
 
     def _record_replay(self, response: LMResponse) -> None:
         replayer = active_replayer()
@@ -494,7 +516,7 @@ class LMCall:
             limit.check_before(tokens=estimate.total_tokens, usd=usd, model=self.lm.name)
 
     def _received(self, response: LMResponse) -> LMResponse:
-        """Keep a fresh response: time it, price it, cache it, charge the budgets."""
+        """Keep the model's response (or its recording): time, price, cache it, charge budgets."""
         self.response = response
         self.latency_s = time.perf_counter() - (self._run_started or self.started)
         self.price = price_of(self.lm, response.usage, model=response.model)
@@ -525,6 +547,8 @@ class LMCall:
         if cached is not None:
             return cached
         self._check_budgets()
+        if self._player is not None:
+            return self._received(self._recorded(self._player))
         return self._received(self.lm.generate(self.request))
 
     def stream(self) -> Iterator[StreamChunk]:
@@ -535,7 +559,11 @@ class LMCall:
             yield from _replay(cached)
             return
         self._check_budgets()
-        for chunk in self.lm.stream(self.request):
+        if self._player is not None:
+            chunks = _replay(self._recorded(self._player))
+        else:
+            chunks = self.lm.stream(self.request)
+        for chunk in chunks:
             self._first_text(chunk)
             if chunk.response is not None:
                 self._received(chunk.response)
@@ -546,6 +574,8 @@ class LMCall:
         if cached is not None:
             return cached
         self._check_budgets()
+        if self._player is not None:
+            return self._received(self._recorded(self._player))
         return self._received(await self.lm.agenerate(self.request))
 
     async def astream(self) -> AsyncIterator[StreamChunk]:
@@ -556,7 +586,11 @@ class LMCall:
                 yield chunk
             return
         self._check_budgets()
-        async for chunk in self.lm.astream(self.request):
+        if self._player is not None:
+            chunks: AsyncIterator[StreamChunk] = _as_async(_replay(self._recorded(self._player)))
+        else:
+            chunks = self.lm.astream(self.request)
+        async for chunk in chunks:
             self._first_text(chunk)
             if chunk.response is not None:
                 self._received(chunk.response)

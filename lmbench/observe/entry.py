@@ -20,7 +20,7 @@ from lmbench.observe.redaction import redact
 __all__ = ["SESSION_ID", "EntryKind", "HistoryEntry", "entry_to_json", "json_default"]
 
 EntryKind = Literal["lm", "module"]
-CacheResult = Literal["off", "miss", "memory", "disk"]
+CacheResult = Literal["off", "miss", "memory", "disk", "replay"]
 
 
 def _new_session_id() -> str:

@@ -12,10 +12,12 @@ from lmbench.errors import ConfigError, ReplayMissError
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
 from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
-from lmbench.observe import MemoryCollector, lm_call
+from lmbench.observe import History, MemoryCollector, lm_call
 from lmbench.settings import configure
 
 SECRET = "sk-test-0123456789abcdef0123456789"
+#: What PaidLM's 12 input and 3 output tokens cost on gpt-4o-mini ($0.15 / $0.60 per million).
+PAID_USD = (12 * 0.15 + 3 * 0.60) / 1_000_000
 
 
 class UnreachableLM(BaseLM):
@@ -71,7 +73,7 @@ def _run(lm: BaseLM, request: LMRequest) -> LMResponse:
 
 
 def test_record_then_play_serves_the_same_response_without_calling_the_model(
-    tmp_path: Path,
+    tmp_path: Path, _isolated: MemoryCollector
 ) -> None:
     path = tmp_path / "calls.jsonl"
     paid = PaidLM("Paris")
@@ -85,6 +87,14 @@ def test_record_then_play_serves_the_same_response_without_calling_the_model(
     assert played.usage.to_dict() == recorded.usage.to_dict()
     assert played.model == "gpt-4o-mini-2024-07-18"
     assert played.metadata["replayed_from"] == str(path)
+    live, replayed = _isolated.entries()
+    assert (live.cache, replayed.cache) == ("off", "replay")
+    assert replayed.usage.to_dict() == live.usage.to_dict() == Usage(12, 3).to_dict()
+    assert replayed.cost_usd == live.cost_usd == pytest.approx(PAID_USD)
+    report = History(_isolated).cost()
+    assert (report.calls, report.cache_hits, report.usage.total_tokens) == (2, 0, 30)
+    assert report.total_usd == pytest.approx(2 * PAID_USD)
+    assert report.saved_usd == 0.0
 
 
 def test_a_recording_holds_no_key_and_no_raw_provider_data(tmp_path: Path) -> None:
@@ -128,7 +138,7 @@ def test_changed_parameters_miss(tmp_path: Path) -> None:
         _run(UnreachableLM(), _request("Capital of France?", temperature=0.7))
 
 
-def test_play_streams_the_recorded_text(tmp_path: Path) -> None:
+def test_play_streams_the_recorded_text(tmp_path: Path, _isolated: MemoryCollector) -> None:
     path = tmp_path / "calls.jsonl"
     answer = "The capital of France is Paris, on the Seine."
     with replay.record(path):
@@ -138,15 +148,31 @@ def test_play_streams_the_recorded_text(tmp_path: Path) -> None:
     assert "".join(c.text for c in chunks) == answer
     assert len(chunks) > 2
     assert chunks[-1].response is not None and chunks[-1].response.text == answer
+    streamed = _isolated.entries()[-1]
+    assert (streamed.cache, streamed.stream, streamed.usage.total_tokens) == ("replay", True, 15)
+    assert streamed.cost_usd == pytest.approx(PAID_USD)
 
 
-async def test_play_serves_async_calls(tmp_path: Path) -> None:
+async def test_play_serves_async_calls(tmp_path: Path, _isolated: MemoryCollector) -> None:
     path = tmp_path / "calls.jsonl"
     with replay.record(path):
         _run(PaidLM("Paris"), _request("Capital of France?"))
     with replay.play(path), lm_call(UnreachableLM(), _request("Capital of France?")) as call:
         response = await call.arun()
     assert response.text == "Paris"
+    assert _isolated.entries()[-1].cost_usd == pytest.approx(PAID_USD)
+
+
+async def test_play_serves_async_streams_priced(tmp_path: Path, _isolated: MemoryCollector) -> None:
+    path = tmp_path / "calls.jsonl"
+    with replay.record(path):
+        _run(PaidLM("Paris"), _request("Capital of France?"))
+    with replay.play(path), lm_call(UnreachableLM(), _request("Capital of France?")) as call:
+        texts = [chunk.text async for chunk in call.astream()]
+    assert "".join(texts) == "Paris"
+    entry = _isolated.entries()[-1]
+    assert (entry.cache, entry.usage.total_tokens) == ("replay", 15)
+    assert entry.cost_usd == pytest.approx(PAID_USD)
 
 
 def test_record_keeps_cache_hits_so_a_cold_replay_has_them(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from lmbench.errors import AdapterParseError, ProviderError
+from lmbench.errors import AdapterParseError, BudgetExceeded, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
 from lmbench.lm.replay import replay
 from lmbench.observe import MemoryCollector, budget, current_module_call, lm_call, module_call
@@ -246,21 +246,62 @@ def test_entries_serialise_lazily_and_round_trip(collector: MemoryCollector) -> 
     assert again.response is not None and again.response.to_dict() == entry.response.to_dict()  # type: ignore[union-attr]
 
 
-def test_a_replayed_call_costs_nothing_and_says_so(
+class _PricedLM(BaseLM):
+    """A paid model: 100 tokens in, 10 out on gpt-4o-mini ($0.15 / $0.60 per million)."""
+
+    provider, model = "openai", "gpt-4o-mini"
+
+    def generate(self, request: LMRequest) -> LMResponse:
+        return LMResponse(texts=["Paris"], model="gpt-4o-mini", usage=Usage(100, 10))
+
+
+PRICED_USD = (100 * 0.15 + 10 * 0.60) / 1_000_000
+
+
+def test_a_replayed_call_reports_the_recorded_usage_and_cost(
     tmp_path: Path, collector: MemoryCollector
 ) -> None:
-    class PaidLM(BaseLM):
-        provider, model = "openai", "gpt-4o-mini"
-
-        def generate(self, request: LMRequest) -> LMResponse:
-            return LMResponse(texts=["Paris"], model="gpt-4o-mini", usage=Usage(100, 10))
-
     path = tmp_path / "calls.jsonl"
-    with replay.record(path), lm_call(PaidLM(), _request(), cache=False) as call:
+    with replay.record(path), lm_call(_PricedLM(), _request(), cache=False) as call:
         call.run()
-    with replay.play(path), budget(tokens=1) as limit, lm_call(PaidLM(), _request()) as call:
+    with (
+        replay.play(path),
+        budget(usd=1.0) as limit,
+        module_call("Predict") as node,
+        lm_call(_PricedLM(), _request()) as call,
+    ):
         assert call.run().text == "Paris"
-    recorded, played = collector.entries()
-    assert (played.cache, played.cost_usd, played.cache_key) == ("replay", 0.0, None)
-    assert played.saved_usd == recorded.cost_usd
-    assert limit.spent_tokens == 0
+    recorded, played = [e for e in collector.entries() if e.kind == "lm"]
+    assert recorded.cost_usd == pytest.approx(PRICED_USD)
+    assert (played.cache, played.cache_key, played.saved_usd) == ("replay", None, None)
+    assert played.usage.to_dict() == Usage(100, 10).to_dict()
+    assert played.cost_usd == pytest.approx(PRICED_USD) and played.cost_known
+    assert node.usage.to_dict() == Usage(100, 10).to_dict()
+    assert node.cost == pytest.approx(PRICED_USD)
+    assert (limit.calls, limit.spent_tokens) == (1, 110)
+    assert limit.spent_usd == pytest.approx(PRICED_USD)
+
+
+def test_a_replayed_call_is_held_to_budgets_like_a_live_one(
+    tmp_path: Path, collector: MemoryCollector
+) -> None:
+    path = tmp_path / "calls.jsonl"
+    with replay.record(path), lm_call(_PricedLM(), _request(), cache=False) as call:
+        call.run()
+    with (
+        replay.play(path),
+        budget(tokens=50),
+        lm_call(_PricedLM(), _request()) as call,
+        pytest.raises(BudgetExceeded, match="spent 110 tokens of the 50 tokens limit"),
+    ):
+        call.run()
+    played = collector.entries()[-1]
+    assert (played.cache, played.usage.total_tokens) == ("replay", 110)
+    with (
+        replay.play(path),
+        budget(tokens=1),
+        lm_call(_PricedLM(), _request()) as call,
+        pytest.raises(BudgetExceeded, match="the call was not made"),
+    ):
+        call.run()
+    assert call.response is None
