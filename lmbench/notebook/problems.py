@@ -23,11 +23,15 @@ class CellProblem(Exception):
         super().__init__(summary)
         self.magic = magic
         self.view = view
+        self._shown = False
 
     def _render_traceback_(self) -> list[str]:
-        from IPython.display import display
+        """Show the view once: IPython asks again when it stores the error in its history."""
+        if not self._shown:
+            from IPython.display import display
 
-        display(self.view)
+            display(self.view)
+            self._shown = True
         return [f"{self.magic} did not complete: {self}"]
 
 
