@@ -1,12 +1,13 @@
-"""``%load_ext lmbench``: registers the magics, the HTML and text displays, and remembers the
-last prediction a cell produced (for ``%lmbench last``). ``%unload_ext lmbench`` undoes it."""
+"""``%load_ext lmbench``: registers the magics, the HTML and text displays, gives plotly figures
+an HTML fallback for saved notebooks, and remembers the last prediction a cell produced (for
+``%lmbench last``). ``%unload_ext lmbench`` undoes it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from lmbench.notebook import lmbench_magic, predict_magic
+from lmbench.notebook import lmbench_magic, plotly_output, predict_magic
 from lmbench.notebook.render import RENDERERS
 from lmbench.notebook.state import LastPrediction
 
@@ -43,6 +44,7 @@ def load(ipython: Any) -> None:
         )
     if _remember_result not in ipython.events.callbacks["post_run_cell"]:
         ipython.events.register("post_run_cell", _remember_result)
+    plotly_output.use_html_fallback()
 
 
 def unload(ipython: Any) -> None:
@@ -55,3 +57,4 @@ def unload(ipython: Any) -> None:
             formatters[mime].pop(f"{renderer.module}.{renderer.name}", None)
     if _remember_result in ipython.events.callbacks["post_run_cell"]:
         ipython.events.unregister("post_run_cell", _remember_result)
+    plotly_output.restore_renderer()

@@ -4,12 +4,15 @@ Each function takes a history frame (``lmbench.observe.history.frame()``, the de
 frame with the same columns, e.g. one loaded from a saved history) and returns a
 ``plotly.graph_objects.Figure``: ``cost`` (cumulative, over time, per model), ``latency``
 (box per model), ``tokens`` (input and output per call) and ``repairs`` (parse repair,
-fallback and error rates per adapter and model).
+fallback and error rates per adapter and model). Displayed figures carry an HTML fallback so
+they show in saved notebooks (see ``lmbench.notebook.plotly_output``).
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from lmbench.notebook.plotly_output import use_html_fallback
 
 __all__ = ["cost", "latency", "repair_rates", "repairs", "tokens"]
 
@@ -29,6 +32,7 @@ def _lm_calls(frame: Any) -> Any:
 def _figure(title: str, xaxis: str, yaxis: str, **layout: Any) -> Any:
     import plotly.graph_objects as go
 
+    use_html_fallback()
     figure = go.Figure()
     figure.update_layout(
         title=title, xaxis_title=xaxis, yaxis_title=yaxis, template="plotly_white", **layout
