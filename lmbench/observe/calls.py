@@ -101,7 +101,24 @@ def active_callbacks() -> tuple[Any, ...]:
     return merge_callbacks(configured, node.callbacks) if node is not None else configured
 
 
-class ModuleCall(RichDisplay):
+class _TellsCallbacks:
+    """Sends a call's events to callbacks, naming the call and its parent."""
+
+    __slots__ = ()
+    call_id: str
+    parent: ModuleCall | None
+
+    def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
+        dispatch(
+            callbacks,
+            name,
+            call_id=self.call_id,
+            parent_id=self.parent.call_id if self.parent is not None else None,
+            payload={"call": self, **payload},
+        )
+
+
+class ModuleCall(_TellsCallbacks, RichDisplay):
     """A node of the call tree: one module call, with its child module and LM calls.
 
     Used as ``with module_call(...) as mc``. After the block: ``mc.usage`` and ``mc.cost``
@@ -184,15 +201,6 @@ class ModuleCall(RichDisplay):
                 self.error,
             )
         return False
-
-    def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
-        dispatch(
-            callbacks,
-            name,
-            call_id=self.call_id,
-            parent_id=self.parent.call_id if self.parent is not None else None,
-            payload={"call": self, **payload},
-        )
 
     def set_outputs(self, outputs: Any) -> None:
         """What the module returned, for ``on_module_end`` callbacks and the trace."""
@@ -321,7 +329,7 @@ async def _as_async(chunks: Iterator[StreamChunk]) -> AsyncIterator[StreamChunk]
         yield chunk
 
 
-class LMCall:
+class LMCall(_TellsCallbacks):
     """One LM call: runs it (through cache and budgets) and holds what happened."""
 
     __slots__ = (
@@ -427,15 +435,6 @@ class LMCall:
     ) -> Literal[False]:
         self.finish(exc)
         return False
-
-    def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
-        dispatch(
-            callbacks,
-            name,
-            call_id=self.call_id,
-            parent_id=self.parent.call_id if self.parent is not None else None,
-            payload={"call": self, **payload},
-        )
 
     # -- cache, budgets, pricing --------------------------------------------------------------
     @property
