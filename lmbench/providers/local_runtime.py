@@ -9,6 +9,7 @@ is not thread-safe, so every loaded model carries a lock that callers hold while
 
 from __future__ import annotations
 
+import atexit
 import ctypes
 import functools
 import importlib
@@ -216,6 +217,19 @@ def _route_logs(llama_cpp: Any) -> None:
     _log_callback = forward
 
 
+def _free_models() -> None:
+    """Free the loaded models at exit, while the interpreter is still whole.
+
+    Left to llama-cpp-python's own finaliser, a model is freed during interpreter teardown,
+    when the library's functions are already gone, and a TypeError is printed on the way out.
+    """
+    with _models_lock:
+        for loaded in _models.values():
+            with loaded.lock:
+                loaded.llama.close()
+        _models.clear()
+
+
 def load_model(source: ModelSource, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
     """The shared loaded model for ``source`` and these options, loading it the first time."""
     llama_cpp = require_module("llama_cpp", what="the local model provider")
@@ -237,6 +251,8 @@ def load_model(source: ModelSource, *, n_ctx: int, n_threads: int | None) -> Loa
                 verbose=False,
             )
             loaded = LoadedModel(llama, path, time.perf_counter() - started)
+            if not _models:
+                atexit.register(_free_models)
             _models[key] = loaded
             logger.info("loaded %s in %.2f s", path.name, loaded.load_s)
         return loaded
