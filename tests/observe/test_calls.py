@@ -258,12 +258,18 @@ class _PricedLM(BaseLM):
 PRICED_USD = (100 * 0.15 + 10 * 0.60) / 1_000_000
 
 
+def _record_one_call(folder: Path) -> Path:
+    """A recording of one live call to ``_PricedLM``, for the replay tests."""
+    path = folder / "calls.jsonl"
+    with replay.record(path), lm_call(_PricedLM(), _request(), cache=False) as call:
+        call.run()
+    return path
+
+
 def test_a_replayed_call_reports_the_recorded_usage_and_cost(
     tmp_path: Path, collector: MemoryCollector
 ) -> None:
-    path = tmp_path / "calls.jsonl"
-    with replay.record(path), lm_call(_PricedLM(), _request(), cache=False) as call:
-        call.run()
+    path = _record_one_call(tmp_path)
     with (
         replay.play(path),
         budget(usd=1.0) as limit,
@@ -285,9 +291,7 @@ def test_a_replayed_call_reports_the_recorded_usage_and_cost(
 def test_a_replayed_call_is_held_to_budgets_like_a_live_one(
     tmp_path: Path, collector: MemoryCollector
 ) -> None:
-    path = tmp_path / "calls.jsonl"
-    with replay.record(path), lm_call(_PricedLM(), _request(), cache=False) as call:
-        call.run()
+    path = _record_one_call(tmp_path)
     with (
         replay.play(path),
         budget(tokens=50),
