@@ -177,10 +177,11 @@ class Adapter(ABC):
     def _request(self, args: RunArgs) -> LMRequest:
         """Format the messages (telling the callbacks) and build the LM request."""
         lm, signature, inputs, demos, config = args
-        if active_callbacks():
+        watched = bool(active_callbacks())
+        if watched:
             emit("adapter_format_start", adapter=self.name, signature=signature, inputs=inputs)
         messages = self.format(signature, inputs, demos)
-        if active_callbacks():
+        if watched:
             emit("adapter_format_end", adapter=self.name, signature=signature, messages=messages)
         return self.build_request(lm, signature, messages, config)
 
@@ -195,7 +196,8 @@ class Adapter(ABC):
         assert response is not None
         completions: list[dict[str, Any]] = []
         repairs: list[Repair] = []
-        if active_callbacks():
+        watched = bool(active_callbacks())
+        if watched:
             emit(
                 "adapter_parse_start", adapter=self.name, signature=signature, texts=response.texts
             )
@@ -206,7 +208,7 @@ class Adapter(ABC):
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:
             exc.usage = response.usage
-            if active_callbacks():
+            if watched:
                 emit("adapter_parse_end", adapter=self.name, signature=signature, error=exc)
             call.set_parse(
                 adapter=self.name,
@@ -220,7 +222,7 @@ class Adapter(ABC):
             diagnostics=[r.to_dict() for r in repairs],
             fallback_from=fallback_from.get(),
         )
-        if active_callbacks():
+        if watched:
             emit(
                 "adapter_parse_end",
                 adapter=self.name,

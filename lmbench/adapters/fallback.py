@@ -18,7 +18,7 @@ from lmbench.adapters.base import Adapter, Demos, Inputs, RunArgs, fallback_from
 from lmbench.adapters.chat import ChatAdapter
 from lmbench.adapters.json_adapter import JSONAdapter
 from lmbench.adapters.results import AdapterAttempt, AdapterResult, ParseResult, Repair
-from lmbench.adapters.steps import Invoke, Pull, Steps
+from lmbench.adapters.steps import Pull, Steps
 from lmbench.errors import AdapterParseError, ConfigError, ProviderError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
@@ -175,8 +175,8 @@ class FallbackAdapter(Adapter):
 def _run_with(
     adapter: Adapter, args: RunArgs, attempts: list[AdapterAttempt]
 ) -> Steps[AdapterResult]:
-    """A try by ``adapter.run`` (or ``arun``); the failed tries go before its own."""
-    result = yield Invoke(adapter.run, adapter.arun, *args)
+    """A try by ``adapter``'s own steps (driven as this run is); the failed tries go before its own."""
+    result = yield from adapter._steps(args)
     return _after(result, attempts)
 
 

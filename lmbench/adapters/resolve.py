@@ -13,7 +13,7 @@ from lmbench.adapters.xml_adapter import XMLAdapter
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 
-__all__ = ["default_adapter", "resolve_adapter"]
+__all__ = ["default_adapter", "resolve_adapter", "shared_default_adapter"]
 
 _BY_NAME: dict[str, Callable[[], Adapter]] = {
     "chat": ChatAdapter,
@@ -27,9 +27,29 @@ _BY_NAME: dict[str, Callable[[], Adapter]] = {
 def default_adapter(lm: LM) -> Adapter:
     """``JSONAdapter()`` for LMs that prefer structured output (small local models), else
     ``FallbackAdapter([ChatAdapter(), JSONAdapter()])``."""
-    if lm.capabilities.prefers_structured_output:
+    return _new_default(lm.capabilities.prefers_structured_output)
+
+
+def _new_default(prefers_structured_output: bool) -> Adapter:
+    if prefers_structured_output:
         return JSONAdapter()
     return FallbackAdapter([ChatAdapter(), JSONAdapter()])
+
+
+_shared_defaults: dict[bool, Adapter] = {}
+
+
+def shared_default_adapter(lm: LM) -> Adapter:
+    """``default_adapter(lm)`` as one instance shared by every module call that uses it.
+
+    Adapters keep no state between calls, so modules need not build a chain per call; the
+    instance is not handed to users, who get their own from ``default_adapter``.
+    """
+    prefers = lm.capabilities.prefers_structured_output
+    adapter = _shared_defaults.get(prefers)
+    if adapter is None:
+        adapter = _shared_defaults.setdefault(prefers, _new_default(prefers))
+    return adapter
 
 
 def resolve_adapter(name_or_obj: Adapter | type[Adapter] | str) -> Adapter:

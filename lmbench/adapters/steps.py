@@ -3,7 +3,7 @@
 An adapter's work (format, call the LM, parse; try each adapter of a chain; stream the
 fields) is a generator that yields *steps*, the points where it waits on an LM or on another
 adapter, and gets back each step's outcome (or has its error raised at the ``yield``). A
-step is any object with ``run()`` and ``arun()`` (an ``LMCall``, an ``Invoke``, a ``Pull``);
+step is any object with ``run()`` and ``arun()`` (an ``LMCall``, a ``Pull``);
 the drivers decide which one is used, so the generator holds no ``await`` and serves both:
 
 - ``drive`` / ``adrive`` return what the generator returns;
@@ -13,13 +13,12 @@ the drivers decide which one is used, so the generator holds no ``await`` and se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterator
 from typing import Any, Generic, TypeVar
 
 from lmbench.adapters.results import AdapterResult, FieldDelta
 
 __all__ = [
-    "Invoke",
     "Pull",
     "Steps",
     "adrive",
@@ -34,23 +33,6 @@ T = TypeVar("T")
 Steps = Generator[Any, Any, T]
 
 _EVENTS = (FieldDelta, AdapterResult)
-
-
-class Invoke:
-    """A step: ``run(*args)`` when driven synchronously, ``await arun(*args)`` otherwise."""
-
-    __slots__ = ("_args", "_arun", "_run")
-
-    def __init__(
-        self, run: Callable[..., Any], arun: Callable[..., Awaitable[Any]], *args: Any
-    ) -> None:
-        self._run, self._arun, self._args = run, arun, args
-
-    def run(self) -> Any:
-        return self._run(*self._args)
-
-    async def arun(self) -> Any:
-        return await self._arun(*self._args)
 
 
 class Pull:

@@ -22,7 +22,7 @@ from lmbench.adapters.results import (
     Repair,
     final_deltas,
 )
-from lmbench.adapters.steps import Invoke, Steps, drive
+from lmbench.adapters.steps import Steps, drive
 from lmbench.adapters.turns import TurnAdapter
 from lmbench.adapters.values import format_value
 from lmbench.errors import AdapterParseError, ConfigError
@@ -117,7 +117,7 @@ class TwoStepAdapter(TurnAdapter):
         for text in texts:
             run_args = RunArgs(lm, extraction, {source: text}, (), _extraction_config(config))
             try:
-                result = yield Invoke(adapter.run, adapter.arun, *run_args)
+                result = yield from adapter._steps(run_args)
             except AdapterParseError as exc:
                 raise self._failed(exc, usage) from exc
             completions.append(result.completions[0])

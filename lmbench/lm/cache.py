@@ -5,8 +5,9 @@ On by default. ``lmbench.cache.stats()`` counts hits and misses per level in thi
 safe for many processes) lives in the ``responses`` folder of ``LMBENCH_CACHE_DIR`` (or of the
 user cache folder), read at first use; ``lmbench.cache.reset(directory)`` switches folders (tests use a temporary one).
 
-Values are stored as JSON text of the response (without ``raw``) and decoded on every hit,
-so each hit is a fresh copy: mutating a returned response never alters the cache.
+The disk level stores JSON text of the response (without ``raw``, metadata scrubbed of
+secrets); the memory level keeps that text decoded once, as a response object, and every hit
+returns a fresh copy of it: mutating a returned response never alters the cache.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from types import EllipsisType
 from typing import Any, Literal
 
 from lmbench.env import user_cache_dir
-from lmbench.lm.types import LMResponse
+from lmbench.lm.types import LMResponse, ToolCall, Usage
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
 
@@ -33,15 +34,15 @@ DEFAULT_DISK_SIZE_LIMIT = 2**30
 
 
 class _MemoryLRU:
-    """A thread-safe LRU of strings whose entries expire ``ttl`` seconds after they are stored."""
+    """A thread-safe LRU of responses whose entries expire ``ttl`` seconds after they are stored."""
 
     def __init__(self, maxsize: int, ttl: float | None) -> None:
         self.maxsize = maxsize
         self.ttl = ttl
-        self._data: OrderedDict[str, tuple[str, float]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[LMResponse, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> str | None:
+    def get(self, key: str) -> LMResponse | None:
         with self._lock:
             item = self._data.get(key)
             if item is None:
@@ -53,7 +54,7 @@ class _MemoryLRU:
             self._data.move_to_end(key)
             return value
 
-    def put(self, key: str, value: str) -> None:
+    def put(self, key: str, value: LMResponse) -> None:
         expires = time.monotonic() + self.ttl if self.ttl else 0.0
         with self._lock:
             self._data[key] = (value, expires)
@@ -123,6 +124,38 @@ def _decode(text: str) -> LMResponse:
     return LMResponse.from_dict(json.loads(text))
 
 
+def _json_copy(value: Any) -> Any:
+    """A copy of decoded JSON data (dicts, lists and scalars) that shares nothing mutable."""
+    if isinstance(value, dict):
+        return {key: _json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_json_copy(item) for item in value]
+    return value
+
+
+def _fresh(stored: LMResponse) -> LMResponse:
+    """A copy of a decoded response for one caller (far cheaper than decoding it again)."""
+    usage = stored.usage
+    return LMResponse(
+        texts=list(stored.texts),
+        model=stored.model,
+        provider=stored.provider,
+        tool_calls=[
+            ToolCall(call.name, _json_copy(call.arguments), call.id, _json_copy(call.provider_data))
+            for call in stored.tool_calls
+        ],
+        usage=Usage(
+            usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
+        ),
+        finish_reason=stored.finish_reason,
+        request_id=stored.request_id,
+        latency_s=stored.latency_s,
+        ttft_s=stored.ttft_s,
+        attempts=list(stored.attempts),
+        metadata=_json_copy(stored.metadata) if stored.metadata else {},
+    )
+
+
 class ResponseCache:
     """Two levels: memory (this process) then disk (every process using ``directory``).
 
@@ -175,10 +208,10 @@ class ResponseCache:
     # -- lookups ---------------------------------------------------------------------------
     def get(self, key: str) -> tuple[LMResponse, CacheLevel] | None:
         """A fresh copy of the cached response and the level that held it, or None."""
-        text = self._memory.get(key)
-        if text is not None:
+        stored = self._memory.get(key)
+        if stored is not None:
             self._counts["memory_hits"] += 1
-            return _decode(text), "memory"
+            return _fresh(stored), "memory"
         self._counts["memory_misses"] += 1
         disk = self._disk_cache()
         if disk is None:
@@ -192,12 +225,13 @@ class ResponseCache:
             self._counts["disk_misses"] += 1
             return None
         self._counts["disk_hits"] += 1
-        self._memory.put(key, text)
-        return _decode(text), "disk"
+        stored = _decode(text)
+        self._memory.put(key, stored)
+        return _fresh(stored), "disk"
 
     def put(self, key: str, response: LMResponse) -> None:
         text = _encode(response)
-        self._memory.put(key, text)
+        self._memory.put(key, _decode(text))
         self._counts["writes"] += 1
         disk = self._disk_cache()
         if disk is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
-from lmbench.adapters import Adapter, AdapterResult, FieldDelta, default_adapter, resolve_adapter
+from lmbench.adapters import Adapter, AdapterResult, FieldDelta, resolve_adapter
+from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
@@ -66,7 +67,9 @@ class Predict(Module):
         )
         adapter_choice = adapter_override or self.adapter or settings.adapter
         adapter = (
-            resolve_adapter(adapter_choice) if adapter_choice is not None else default_adapter(lm)
+            resolve_adapter(adapter_choice)
+            if adapter_choice is not None
+            else shared_default_adapter(lm)
         )
         config: dict[str, Any] = {}
         if settings.temperature is not None:

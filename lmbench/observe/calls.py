@@ -164,11 +164,14 @@ class ModuleCall(_TellsCallbacks, RichDisplay):
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
-        self._span = otel.start_span(
-            f"lmbench.module {self.module}",
-            self.parent._span if self.parent is not None else None,
-            {"lmbench.module": self.module, "lmbench.signature": self.signature},
-        )
+        tracer = otel.tracer()
+        if tracer is not None:
+            self._span = otel.start_span(
+                tracer,
+                f"lmbench.module {self.module}",
+                self.parent._span if self.parent is not None else None,
+                {"lmbench.module": self.module, "lmbench.signature": self.signature},
+            )
         if self._watchers:
             self._dispatch(self._watchers, "module_start", inputs=self.inputs)
         return self
@@ -410,21 +413,24 @@ class LMCall(_TellsCallbacks):
 
     # -- the with block -------------------------------------------------------------------
     def __enter__(self) -> LMCall:
-        parent = self.parent
-        request = self.request
-        self._span = otel.start_span(
-            f"chat {self.lm.model}",
-            parent._span if parent is not None else None,
-            {
-                "gen_ai.operation.name": "chat",
-                "gen_ai.system": self.lm.provider,
-                "gen_ai.request.model": self.lm.model,
-                "gen_ai.request.temperature": request.temperature,
-                "gen_ai.request.max_tokens": request.max_tokens,
-            },
-        )
+        tracer = otel.tracer()
+        if tracer is not None:
+            parent = self.parent
+            request = self.request
+            self._span = otel.start_span(
+                tracer,
+                f"chat {self.lm.model}",
+                parent._span if parent is not None else None,
+                {
+                    "gen_ai.operation.name": "chat",
+                    "gen_ai.system": self.lm.provider,
+                    "gen_ai.request.model": self.lm.model,
+                    "gen_ai.request.temperature": request.temperature,
+                    "gen_ai.request.max_tokens": request.max_tokens,
+                },
+            )
         if self._watchers:
-            self._dispatch(self._watchers, "lm_start", lm=self.lm, request=request)
+            self._dispatch(self._watchers, "lm_start", lm=self.lm, request=self.request)
         return self
 
     def __exit__(
@@ -480,7 +486,7 @@ class LMCall(_TellsCallbacks):
         if found is None:
             return None
         response, level = found
-        self._record_replay(response)
+        self._record_replay(response, replayer)
         return self._served(response, level)
 
     def _served(self, response: LMResponse, source: Literal["memory", "disk"]) -> LMResponse:
@@ -498,8 +504,7 @@ class LMCall(_TellsCallbacks):
         self.replayed = True
         return player.response(self.lm, self.request, rollout_id=self.rollout_id)
 
-    def _record_replay(self, response: LMResponse) -> None:
-        replayer = active_replayer()
+    def _record_replay(self, response: LMResponse, replayer: Replayer | None) -> None:
         if replayer is not None and replayer.mode == "record":
             replayer.save(self.lm, self.request, response, rollout_id=self.rollout_id)
 
@@ -521,7 +526,7 @@ class LMCall(_TellsCallbacks):
         self.price = price_of(self.lm, response.usage, model=response.model)
         if self.cache_key is not None:
             get_cache().put(self.cache_key, response)
-        self._record_replay(response)
+        self._record_replay(response, active_replayer())
         budgets = active_budgets()
         if budgets:
             exceeded: BudgetExceeded | None = None

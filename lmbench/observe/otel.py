@@ -11,12 +11,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-__all__ = ["end_span", "start_span"]
+__all__ = ["end_span", "start_span", "tracer"]
 
 _tracers: dict[int, Any] = {}
 
 
-def _tracer() -> Any:
+def tracer() -> Any:
+    """The application's tracer, or None when nobody traces (then build no span attributes)."""
     trace = sys.modules.get("opentelemetry.trace")
     if trace is None:
         return None
@@ -29,11 +30,8 @@ def _tracer() -> Any:
     return tracer
 
 
-def start_span(name: str, parent: Any, attributes: dict[str, Any]) -> Any:
-    """A started span under ``parent`` (a span or None), or None when nobody traces."""
-    tracer = _tracer()
-    if tracer is None:
-        return None
+def start_span(tracer: Any, name: str, parent: Any, attributes: dict[str, Any]) -> Any:
+    """A span of ``tracer`` (from ``tracer()``) started under ``parent`` (a span or None)."""
     trace = sys.modules["opentelemetry.trace"]
     context = trace.set_span_in_context(parent) if parent is not None else None
     clean = {k: v for k, v in attributes.items() if v is not None}

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
 
 import pytest
 
 from lmbench.adapters import AdapterResult, ChatAdapter, FallbackAdapter, FieldDelta, JSONAdapter
-from lmbench.adapters.steps import Invoke, Pull, Steps, adrive, adrive_stream, drive, drive_stream
+from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.observe.calls import module_call
 from lmbench.signatures import Signature
+
+
+class Invoke:
+    """A step for these tests: ``run(*args)`` when driven synchronously, ``arun(*args)`` awaited."""
+
+    def __init__(
+        self, run: Callable[..., Any], arun: Callable[..., Awaitable[Any]], *args: Any
+    ) -> None:
+        self._run, self._arun, self._args = run, arun, args
+
+    def run(self) -> Any:
+        return self._run(*self._args)
+
+    async def arun(self) -> Any:
+        return await self._arun(*self._args)
 
 
 def double(value: int) -> int:
