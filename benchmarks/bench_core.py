@@ -11,6 +11,8 @@ import subprocess
 import sys
 import time
 
+from lmbench.adapters.parse_memo import KEPT
+
 
 def import_time_ms(runs: int = 7) -> float:
     """Median time for a fresh interpreter to run ``import lmbench``, measured inside it."""
@@ -27,9 +29,12 @@ def import_time_ms(runs: int = 7) -> float:
 
 
 def per_call_us(module_factory, inputs: dict, answer: str, calls: int = 5000) -> float:
+    """Best-of-3 mean time of one call, the scripted LM answering a different text each call
+    (``answer`` with a number in it), as a real model would: no parse is reused."""
     import lmbench
 
-    lm = lmbench.ScriptedLM([answer], repeat=True)
+    answers = [answer.replace("4", str(4 + i)) for i in range(4 * KEPT)]
+    lm = lmbench.ScriptedLM(answers, repeat=True)
     module = module_factory(lm)
     with lmbench.context(cache=False):
         for _ in range(200):  # warm-up: caches of compiled prompts and validators

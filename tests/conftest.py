@@ -26,6 +26,13 @@ def _clean_settings() -> Iterator[None]:
     settings._global = saved
 
 
+@pytest.fixture(autouse=True)
+def _no_parses_kept_from_other_tests() -> None:
+    from lmbench.adapters.parse_memo import forget_parses
+
+    forget_parses()
+
+
 @pytest.fixture
 def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():

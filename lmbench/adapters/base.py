@@ -190,6 +190,10 @@ class Adapter(ABC):
         request = self._request(args)
         return lm_call(args.lm, request, adapter=self.name, cache=args.config.get("cache"))
 
+    def _parse_text(self, signature: Signature, text: str) -> ParseResult:
+        """One choice's parse in a run (``ReusesParses`` adapters reuse a parse seen before)."""
+        return self.parse_with_repairs(signature, text)
+
     def _parse_call(self, call: LMCall, signature: Signature) -> AdapterResult:
         """Parse every choice of the call's response, recording the outcome on the call."""
         response = call.response
@@ -203,7 +207,7 @@ class Adapter(ABC):
             )
         try:
             for text in response.texts:
-                result = self.parse_with_repairs(signature, text)
+                result = self._parse_text(signature, text)
                 completions.append(result.values)
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:

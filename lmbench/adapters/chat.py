@@ -12,6 +12,7 @@ from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json
 from lmbench.adapters.markers import COMPLETED, Scan, marker, partial_sections, scan
+from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.scalars import CoercionError
 from lmbench.adapters.turns import TurnAdapter
@@ -21,7 +22,7 @@ from lmbench.signatures.signature import Signature
 __all__ = ["ChatAdapter"]
 
 
-class ChatAdapter(TurnAdapter):
+class ChatAdapter(ReusesParses, TurnAdapter):
     """Marks each field with a ``[[ ## name ## ]]`` line; parses loosely written markers too.
 
     An answer written as a JSON object instead of markers is read as well (and reported as

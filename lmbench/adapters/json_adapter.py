@@ -19,6 +19,7 @@ from lmbench.adapters.coercion import MAPPING, MODEL
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json, partial_json
 from lmbench.adapters.markers import marker
+from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.scalars import CoercionError
 from lmbench.adapters.turns import TurnAdapter
@@ -45,7 +46,7 @@ def _is_the_value(plan: SignaturePlan, obj: dict[str, Any]) -> bool:
     return not has_output_keys(plan, obj)
 
 
-class JSONAdapter(TurnAdapter):
+class JSONAdapter(ReusesParses, TurnAdapter):
     """Inputs under ``[[ ## name ## ]]`` markers; the answer a JSON object of the outputs.
 
     ``structured_output=False`` never sends a response schema, even to LMs that take one.

@@ -10,6 +10,7 @@ from lmbench.adapters.assemble import Found, assemble_outputs
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.coercion import normalize_name
 from lmbench.adapters.hints import value_hint
+from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.scalars import short
 from lmbench.adapters.turns import TurnAdapter
@@ -87,7 +88,7 @@ def _sections(plan: SignaturePlan, text: str, repairs: list[Repair] | None) -> d
     return found
 
 
-class XMLAdapter(TurnAdapter):
+class XMLAdapter(ReusesParses, TurnAdapter):
     """Wraps every field in ``<name>`` ... ``</name>``; tolerates other case and unclosed tags."""
 
     name = "XMLAdapter"

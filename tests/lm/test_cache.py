@@ -13,7 +13,8 @@ import pytest
 
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, ToolSpec, Usage
 from lmbench.lm.cache import ResponseCache, cache, get_cache, reset_cache
-from lmbench.lm.cache_key import cache_key, canonical_request
+from lmbench.lm.cache_key import KEY_VERSION, cache_key, canonical_request
+from lmbench.lm.types import Attempt, ToolCall
 from lmbench.observe import MemoryCollector, lm_call, module_call
 from lmbench.settings import configure, context
 
@@ -89,6 +90,35 @@ def test_cached_responses_are_copies() -> None:
     assert again.metadata == {"nested": {"n": 1}}
     assert again.usage == Usage(10, 5)
     assert again is not hit
+
+
+def test_memory_hits_share_nothing_mutable_with_the_cache() -> None:
+    class ToolLM(CountingLM):
+        def generate(self, request: LMRequest) -> LMResponse:
+            response = super().generate(request)
+            response.tool_calls = [
+                ToolCall("search", {"query": {"terms": ["a"]}}, "c1", {"signature": ["s"]})
+            ]
+            response.attempts = [Attempt(1, 200, None, 0.0, "ok")]
+            return response
+
+    lm = ToolLM()
+    _run(lm, _request())
+    hit, state = _run(lm, _request())
+    assert state == "memory"
+    hit.tool_calls[0].arguments["query"]["terms"].append("b")
+    assert hit.tool_calls[0].provider_data is not None
+    hit.tool_calls[0].provider_data["signature"].append("t")
+    hit.tool_calls.append(ToolCall("other", {}))
+    hit.attempts.clear()
+    hit.metadata["nested"]["n"] = 99
+    again, state = _run(lm, _request())
+    assert state == "memory" and lm.calls == 1
+    assert again.tool_calls == [
+        ToolCall("search", {"query": {"terms": ["a"]}}, "c1", {"signature": ["s"]})
+    ]
+    assert again.attempts == [Attempt(1, 200, None, 0.0, "ok")]
+    assert again.metadata == {"nested": {"n": 1}}
 
 
 def test_cache_hits_show_in_history_with_the_saved_cost() -> None:
@@ -227,6 +257,37 @@ def test_the_key_covers_the_whole_request_and_never_a_key() -> None:
         "counting/v1",
         base.replace(extra={"api_key": "another key", "headers": {"Authorization": "other"}}),
     )
+
+
+def test_a_key_depends_on_the_request_alone() -> None:
+    """The same text and key in every process and Python version. A change here orphans every
+    cache entry and recording, so it must come with a new KEY_VERSION."""
+    request = LMRequest(
+        messages=(Message("system", "Be brief."), Message("user", "h\u00e9llo")),
+        temperature=0.0,
+        stop=("\n",),
+        tools=(ToolSpec("search", "Search the web", {"type": "object"}),),
+        extra={"top_k": 3},
+    )
+    assert KEY_VERSION == 2
+    assert canonical_request("openai/gpt-4o-mini", request) == (
+        '{"lm":"openai/gpt-4o-mini","messages":[{"content":"Be brief.","role":"system"},'
+        '{"content":"h\u00e9llo","role":"user"}],"params":{"extra":{"top_k":3},"max_tokens":null,'
+        '"n":1,"response_schema":null,"response_schema_name":"output","seed":null,"stop":["\\n"],'
+        '"temperature":0,"tool_choice":null,"tools":[{"description":"Search the web",'
+        '"name":"search","parameters":{"type":"object"}}]},"rollout_id":null,"v":2}'
+    )
+    assert cache_key("openai/gpt-4o-mini", request) == (
+        "2db787e3998c15cef8bb641d0307daecc6d554e8668602121dfce3c28598bc7c"
+    )
+
+
+def test_a_value_past_64_bits_runs_uncached_with_a_warning() -> None:
+    with pytest.warns(
+        RuntimeWarning, match="not cached: cannot build a cache key from the request"
+    ):
+        _, state = _run(CountingLM(), _request("q", extra={"big": 2**70}))
+    assert state == "off"
 
 
 def test_nothing_stored_on_disk_holds_a_key(fresh: ResponseCache) -> None:
