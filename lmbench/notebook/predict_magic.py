@@ -130,18 +130,24 @@ class PromptView:
 
 @dataclass
 class StreamView:
-    """Output fields while they stream in."""
+    """Output fields while they stream in; ``stopped`` says why a stream ended without a
+    prediction (the fields that arrived stay on show)."""
 
     fields: dict[str, str] = field(default_factory=dict)
+    stopped: str | None = None
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th>{esc(k)}</th><td>{pre(v)}</td></tr>" for k, v in self.fields.items()
         )
-        return box("Streaming…", f"<table><tbody>{rows}</tbody></table>")
+        title = "Streaming…" if self.stopped is None else f"Stream stopped · {self.stopped}"
+        return box(title, f"<table><tbody>{rows}</tbody></table>")
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text("\n".join(f"{k}: {v}" for k, v in self.fields.items()) or "streaming…")
+        lines = [f"{k}: {v}" for k, v in self.fields.items()]
+        if self.stopped is not None:
+            lines.insert(0, f"stream stopped: {self.stopped}")
+        printer.text("\n".join(lines) or "streaming…")
 
 
 def _lookup(namespace: Mapping[str, Any], name: str, option: str) -> Any:
@@ -289,14 +295,19 @@ class PredictCell:
 
         view = StreamView()
         handle = display(view, display_id=True)
-        for event in self.program.stream(**self.inputs, **self.call_kwargs):
-            if isinstance(event, FieldDelta):
-                view.fields[event.field] = event.value_so_far
-                handle.update(view)
-            else:
-                handle.update(event)
-                return event
-        raise CellError("the stream ended without a prediction")
+        try:
+            for event in self.program.stream(**self.inputs, **self.call_kwargs):
+                if isinstance(event, FieldDelta):
+                    view.fields[event.field] = event.value_so_far
+                    handle.update(view)
+                else:
+                    handle.update(event)
+                    return event
+            raise CellError("the stream ended without a prediction")
+        except BaseException as exc:
+            view.stopped = f"{type(exc).__name__}, shown below"
+            handle.update(view)
+            raise
 
 
 def run_predict(shell: Any, line: str, body: str) -> Any:

@@ -189,6 +189,17 @@ def test_stream_updates_a_display_and_stores_the_prediction(shell: Any) -> None:
     assert len(htmls) >= 3  # the empty view, at least one partial update, the prediction
 
 
+def test_a_stream_that_fails_to_parse_says_so_above_the_error(shell: Any) -> None:
+    configure(lm=ScriptedLM(["[[ ## answer ## ]]\nnot a number at all\n\n[[ ## completed ## ]]"]))
+    run = run_cell(shell, '%%predict "question -> answer: int" --stream -a chat\nquestion: q\n')
+    assert run.error is not None
+    views = [o.data.get("text/html", "") for o in run.outputs if getattr(o, "transient", None)]
+    assert "Streaming" in views[0]
+    assert "Stream stopped · AdapterParseError, shown below" in views[-1]
+    assert "not a number at all" in views[-1]  # what arrived stays on show
+    assert not any("Stream stopped" in v for v in views[:-1])
+
+
 def test_over_runs_every_row_and_keeps_failures_in_their_row(shell: Any) -> None:
     def answer(request: LMRequest) -> str:
         text = request.messages[-1].text
