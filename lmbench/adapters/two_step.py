@@ -27,7 +27,7 @@ from lmbench.adapters.turns import TurnAdapter
 from lmbench.adapters.values import format_value
 from lmbench.errors import AdapterParseError, ConfigError
 from lmbench.lm.base import LM
-from lmbench.lm.types import LMRequest, Usage
+from lmbench.lm.types import Usage
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
 
@@ -137,12 +137,6 @@ class TwoStepAdapter(TurnAdapter):
         )
 
     # -- running ----------------------------------------------------------------------------------
-
-    def _request(self, args: RunArgs) -> LMRequest:
-        lm, signature, inputs, demos, config = args
-        return Adapter.build_request(
-            self, lm, signature, self.format(signature, inputs, demos), config
-        )
 
     def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
         with self._open_call(args) as call:

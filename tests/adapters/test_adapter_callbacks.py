@@ -54,3 +54,21 @@ def test_parse_failure_is_reported_to_callbacks() -> None:
     assert last.name == "adapter_parse_end"
     assert isinstance(last.error, AdapterParseError)
     assert last.error.field == "answer"
+
+
+def test_two_step_reports_the_format_of_both_calls_and_the_parse_of_the_extraction() -> None:
+    recorder = Recorder()
+    main = lmbench.ScriptedLM(["Two and two make 4."])
+    extractor = lmbench.ScriptedLM(['{"answer": 4}'])
+    qa = lmbench.Predict(
+        "question -> answer: int",
+        lm=main,
+        adapter=lmbench.TwoStepAdapter(extraction_lm=extractor),
+        callbacks=[recorder],
+    )
+    assert qa(question="2+2?").answer == 4
+    formats = [e for e in recorder.events if e.name == "adapter_format_end"]
+    assert [e.adapter for e in formats] == ["TwoStepAdapter", "JSONAdapter"]
+    assert formats[0].messages[-1].content == "question: 2+2?"
+    parses = [e for e in recorder.events if e.name == "adapter_parse_end"]
+    assert [e.adapter for e in parses] == ["JSONAdapter"]
