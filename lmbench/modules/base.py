@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ from lmbench.errors import ConfigError
 
 if TYPE_CHECKING:
     from lmbench.modules.predict import Predict
+    from lmbench.observe.calls import ModuleCall
 
 __all__ = ["Module"]
 
@@ -27,14 +29,25 @@ class Module:
     def forward(self, **inputs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} must implement forward(**inputs)")
 
+    async def aforward(self, **inputs: Any) -> Any:
+        """``forward`` for ``acall``. By default ``forward`` runs in a worker thread (in this
+        context, so its LM calls join the call tree); override it to await LM calls instead."""
+        return await asyncio.to_thread(self.forward, **inputs)
+
     def __call__(self, **inputs: Any) -> Any:
         from lmbench.observe.calls import module_call
 
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             result = self.forward(**inputs)
-        if hasattr(result, "call") and getattr(result, "call", None) is not node:
-            result.call = node
-        return result
+        return _attached(result, node)
+
+    async def acall(self, **inputs: Any) -> Any:
+        """Call the module from async code (``await program.acall(...)``)."""
+        from lmbench.observe.calls import module_call
+
+        with module_call(type(self).__name__, callbacks=self.callbacks) as node:
+            result = await self.aforward(**inputs)
+        return _attached(result, node)
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -98,3 +111,10 @@ class Module:
             raise ConfigError(f"{path} is not an lmbench program file (no 'state' key)")
         self.load_state(data["state"])
         return self
+
+
+def _attached(result: Any, node: ModuleCall) -> Any:
+    """``result``, its ``call`` set to the module call that made it (predictions carry the tree)."""
+    if hasattr(result, "call") and getattr(result, "call", None) is not node:
+        result.call = node
+    return result
