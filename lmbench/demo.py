@@ -12,6 +12,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -62,10 +63,12 @@ def execute_notebook(source: Path, output: Path) -> Path:
         seconds = time.perf_counter() - started.get("cell", time.perf_counter())
         print(f"  [{done:>2}/{code_cells}] {seconds:5.1f} s  {_first_line(cell)}", flush=True)
 
+    sockets = tempfile.TemporaryDirectory(prefix="lmbench-kernel-")
     client = NotebookClient(
         notebook,
-        timeout=CELL_TIMEOUT_S,
+        config=_kernel_config(Path(sockets.name)),
         kernel_name="python3",  # the kernel of this Python: "python" in its spec means sys.executable
+        timeout=CELL_TIMEOUT_S,
         resources={"metadata": {"path": str(source.parent)}},
         on_cell_start=on_start,
         on_cell_executed=on_executed,
@@ -75,7 +78,20 @@ def execute_notebook(source: Path, output: Path) -> Path:
         client.execute()
     finally:
         nbformat.write(notebook, output)
+        sockets.cleanup()
     return output
+
+
+def _kernel_config(sockets: Path) -> Any:
+    """Kernels talk over local IPC sockets in ``sockets`` where the system has them, rather
+    than over the unencrypted TCP the kernel warns about."""
+    from traitlets.config import Config
+
+    config = Config()
+    if os.name != "nt":
+        config.KernelManager.transport = "ipc"
+        config.KernelManager.ip = str(sockets / "kernel")
+    return config
 
 
 def open_lab(notebook: Path) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
@@ -44,3 +45,18 @@ def test_a_failing_cell_raises_and_the_executed_notebook_is_still_written(tmp_pa
     cells = nbformat.read(output, as_version=4).cells
     assert cells[0].outputs[0]["ename"] == "ZeroDivisionError"
     assert cells[1].outputs == []
+
+
+@pytest.mark.skipif(os.name == "nt", reason="IPC sockets are POSIX only; Windows kernels use TCP")
+def test_the_kernel_talks_over_ipc_sockets_that_are_cleaned_up(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    source = _notebook(
+        tmp_path / "nb.ipynb",
+        "from ipykernel.kernelapp import IPKernelApp\nprint(IPKernelApp.instance().transport)",
+    )
+    output = execute_notebook(source, tmp_path / "executed.ipynb")
+
+    assert nbformat.read(output, as_version=4).cells[0].outputs[0]["text"].strip() == "ipc"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["executed.ipynb", "nb.ipynb"]
+    assert "without encryption" not in capfd.readouterr().err
