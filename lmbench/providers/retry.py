@@ -7,7 +7,8 @@ The contract follows the official provider SDKs:
 - ``x-should-retry: true|false`` from the server overrides the status;
 - a 429 whose body says the quota, credit or billing limit is exhausted (OpenAI's
   ``insufficient_quota``) is not retried: waiting will not help;
-- the wait is ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date), capped at
+- the wait is ``retry-after-ms``, else ``retry-after`` (seconds or an HTTP date), else the
+  ``retryDelay`` of a ``google.rpc.RetryInfo`` in the error body (Gemini's 429s), capped at
   ``max_retry_after``; otherwise exponential backoff from ``initial_delay`` doubling up to
   ``max_delay``, less up to ``jitter`` of itself at random;
 - ``max_retries`` retries at most, and no retry whose wait would pass the ``deadline``.
@@ -34,6 +35,7 @@ __all__ = [
     "decide_transport",
     "is_quota_exhausted",
     "parse_retry_after",
+    "retry_delay_in_body",
 ]
 
 DEFAULT_RETRY_STATUSES = frozenset({408, 409, 429, *range(500, 600)})
@@ -47,6 +49,8 @@ _QUOTA_WORDS = re.compile(
     re.IGNORECASE,
 )
 _RETRY_HINT_IN_BODY = re.compile(r"retryDelay|retry in \d|try again in \d", re.IGNORECASE)
+# google.rpc.RetryInfo, as JSON: {"@type": ".../google.rpc.RetryInfo", "retryDelay": "37s"}.
+_RETRY_DELAY = re.compile(r'"retryDelay"\s*:\s*"(\d+(?:\.\d+)?)s"')
 
 
 @dataclass(frozen=True)
@@ -124,8 +128,18 @@ def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -
     return max((when - now).total_seconds(), 0.0)
 
 
-def _retry_after_source(headers: Mapping[str, str]) -> str:
-    return "retry-after-ms" if "retry-after-ms" in headers else "retry-after"
+def retry_delay_in_body(body: str) -> float | None:
+    """Seconds from a ``google.rpc.RetryInfo`` detail in an error body, if there is one."""
+    match = _RETRY_DELAY.search(body)
+    return float(match.group(1)) if match else None
+
+
+def _server_hint(headers: Mapping[str, str], body: str) -> tuple[float | None, str]:
+    """The wait the server asks for and where it said so: headers first, then the body."""
+    seconds = parse_retry_after(headers)
+    if seconds is not None:
+        return seconds, "retry-after-ms" if "retry-after-ms" in headers else "retry-after"
+    return retry_delay_in_body(body), "the body's retryDelay"
 
 
 def is_quota_exhausted(body: str, headers: Mapping[str, str]) -> bool:
@@ -189,14 +203,15 @@ def decide_status(
         why = f"HTTP {status} is retryable"
     else:
         return Decision(False, 0.0, f"HTTP {status} is not retryable", False)
+    hint_s, hint_source = _server_hint(headers, body)
     return _schedule(
         policy,
         retries_done=retries_done,
         max_retries=max_retries,
         elapsed_s=elapsed_s,
-        hint_s=parse_retry_after(headers),
+        hint_s=hint_s,
         why=why,
-        hint_source=_retry_after_source(headers),
+        hint_source=hint_source,
         rng=rng,
     )
 

@@ -15,6 +15,7 @@ from lmbench.providers.retry import (
     decide_transport,
     is_quota_exhausted,
     parse_retry_after,
+    retry_delay_in_body,
 )
 
 POLICY = RetryPolicy(max_retries=2)
@@ -88,6 +89,32 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after({"retry-after": "soon"}) is None
     assert parse_retry_after({"retry-after-ms": "x", "retry-after": "2"}) == 2.0
     assert parse_retry_after({}) is None
+
+
+GEMINI_429 = """{
+  "error": {
+    "code": 429,
+    "message": "You exceeded your current quota, please check your plan and billing details.",
+    "status": "RESOURCE_EXHAUSTED",
+    "details": [
+      {"@type": "type.googleapis.com/google.rpc.QuotaFailure", "violations": []},
+      {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}
+    ]
+  }
+}"""
+
+
+def test_a_retry_delay_in_the_body_is_the_wait_when_no_header_gives_one() -> None:
+    assert retry_delay_in_body(GEMINI_429) == 37.0
+    assert retry_delay_in_body('{"retryDelay": "0.25s"}') == 0.25
+    assert retry_delay_in_body('{"error": {"message": "slow down"}}') is None
+    decision = _decide(429, body=GEMINI_429)
+    assert decision.retry and decision.wait_s == 37.0
+    assert "waiting as the body's retryDelay asks" in decision.reason
+    header_first = _decide(429, {"retry-after": "2"}, GEMINI_429)
+    assert header_first.wait_s == 2.0 and "retry-after" in header_first.reason
+    capped = _decide(429, body=GEMINI_429, policy=RetryPolicy(max_retry_after=5.0))
+    assert capped.wait_s == 5.0 and "(capped)" in capped.reason
 
 
 def test_long_retry_after_is_capped() -> None:

@@ -48,6 +48,20 @@ def test_429_with_retry_after_ms_then_success(server: FaultServer) -> None:
     ] * 2  # the same request resent
 
 
+def test_a_retry_delay_in_the_error_body_sets_the_wait(server: FaultServer) -> None:
+    retry_info = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "0.05s"}
+    server.script(
+        respond(
+            429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [retry_info]}}
+        ),
+        respond(200, chat_body("done")),
+    )
+    response = _lm(server).generate(REQUEST)
+    assert response.text == "done" and server.count == 2
+    assert response.attempts[0].wait_s == 0.05
+    assert "the body's retryDelay" in response.attempts[0].reason
+
+
 def test_retry_after_seconds_is_capped(server: FaultServer) -> None:
     server.script(respond(429, {}, {"retry-after": "30"}), respond(200, chat_body()))
     response = _lm(server, retry=FAST.replace(max_retry_after=0.03)).generate(REQUEST)
