@@ -13,7 +13,7 @@ not kept, and the table is emptied when it holds ``KEPT`` answers.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from lmbench.adapters.assemble import log_repairs
 from lmbench.adapters.base import Adapter
@@ -36,10 +36,13 @@ class ReusesParses(Adapter):
     """Base for adapters whose ``parse_with_repairs`` is a function of class, signature and text.
 
     Listed before the adapter's other base: ``class ChatAdapter(ReusesParses, TurnAdapter)``.
+    A subclass whose parsing also depends on its own settings sets ``reuse_parses = False``.
     """
 
+    reuse_parses: ClassVar[bool] = True
+
     def _parse_text(self, signature: Signature, text: str) -> ParseResult:
-        if len(text) > LONGEST:
+        if not self.reuse_parses or len(text) > LONGEST:
             return self.parse_with_repairs(signature, text)
         key = (type(self), signature_plan(signature), text)
         kept = _parses.get(key)

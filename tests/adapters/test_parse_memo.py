@@ -113,6 +113,17 @@ def test_long_answers_are_not_kept_and_the_table_is_bounded(
     assert adapter.parses == 6
 
 
+def test_a_subclass_can_opt_out() -> None:
+    class Configured(CountingChat):
+        reuse_parses = False
+
+    adapter = Configured()
+    qa = Predict("question -> answer", lm=ScriptedLM([ANSWER], repeat=True), adapter=adapter)
+    qa(question="q")
+    qa(question="q")
+    assert adapter.parses == 2
+
+
 def test_which_adapters_reuse_parses() -> None:
     for adapter in (ChatAdapter, JSONAdapter, XMLAdapter):
         assert issubclass(adapter, parse_memo.ReusesParses)
