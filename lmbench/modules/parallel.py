@@ -74,6 +74,10 @@ class Parallel(Module):
     def __call__(self, pairs: Iterable[tuple[Any, Any]]) -> ParallelResults:  # type: ignore[override]
         return super().__call__(pairs=pairs)
 
+    async def acall(self, pairs: Iterable[tuple[Any, Any]]) -> ParallelResults:  # type: ignore[override]
+        """``Parallel(...)(pairs)`` from async code: the threads run without blocking the loop."""
+        return await super().acall(pairs=pairs)
+
     def forward(self, pairs: Iterable[tuple[Any, Any]]) -> ParallelResults:  # type: ignore[override]
         work = [_checked_pair(i, pair) for i, pair in enumerate(pairs)]
         results: list[Any] = [None] * len(work)

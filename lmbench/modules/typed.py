@@ -44,6 +44,15 @@ class TypedProgram(Module, Generic[In, Out]):
         self.last_prediction: Any = None
 
     def __call__(self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any) -> Out:  # type: ignore[override]
+        return self._output(self.predictor(**self._inputs(value, kwargs)))
+
+    async def acall(self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any) -> Out:  # type: ignore[override]
+        return self._output(await self.predictor.acall(**self._inputs(value, kwargs)))
+
+    def _inputs(
+        self, value: In | Mapping[str, Any] | None, kwargs: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The predictor's inputs, from an input model instance, a mapping or keywords."""
         if value is not None and kwargs:
             raise InputError("pass either an input model instance or keyword inputs, not both")
         if value is None:
@@ -54,9 +63,9 @@ class TypedProgram(Module, Generic[In, Out]):
             raise InputError(
                 f"expected a {self.input_model.__name__} instance, got {type(value).__name__}"
             )
-        prediction = self.predictor(
-            **{name: getattr(value, name) for name in self.input_model.model_fields}
-        )
+        return {name: getattr(value, name) for name in self.input_model.model_fields}
+
+    def _output(self, prediction: Any) -> Out:
         self.last_prediction = prediction
         return self.output_model(**{k: prediction[k] for k in self.output_model.model_fields})
 

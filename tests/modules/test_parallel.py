@@ -45,6 +45,16 @@ def test_results_keep_the_order_of_the_inputs() -> None:
     assert len(lm.requests) == 4
 
 
+async def test_parallel_can_be_awaited() -> None:
+    lm = ScriptedLM({f"capital of {c}": answer(city) for c, city in CAPITALS.items()})
+    qa = Predict("question -> answer", lm=lm)
+    results = await Parallel(num_threads=2).acall(
+        [(qa, {"question": f"What is the capital of {c}?"}) for c in CAPITALS]
+    )
+    assert [r.answer for r in results] == list(CAPITALS.values())
+    assert results.errors == []
+
+
 def test_items_really_run_at_the_same_time() -> None:
     barrier = threading.Barrier(2, timeout=30)
 

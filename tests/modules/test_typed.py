@@ -37,6 +37,18 @@ def test_typed_program_returns_output_model_instances() -> None:
     assert "1 is highest" in lm.last_prompt
 
 
+async def test_typed_program_can_be_awaited() -> None:
+    lm = ScriptedLM([JSON_ANSWER], repeat=True)
+    triage = lmbench.typed(Ticket, Triage, lm=lm, adapter="json")
+    assert await triage.acall(Ticket(text="charged twice")) == Triage(
+        team="billing", urgent=True, priority=2
+    )
+    assert (await triage.acall(text="again")).urgent is True
+    assert triage.last_prediction.inputs == {"text": "again"}
+    with pytest.raises(InputError, match="not both"):
+        await triage.acall(Ticket(text="a"), text="b")
+
+
 def test_typed_with_reasoning_uses_chain_of_thought() -> None:
     lm = ScriptedLM(
         ['{"reasoning": "money issue", "team": "billing", "urgent": false, "priority": 3}']
