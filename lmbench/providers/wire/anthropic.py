@@ -8,6 +8,11 @@ role are merged, as the API wants turns to alternate. ``max_tokens`` is required
 Usage: ``input_tokens`` counts every input token, cache reads and writes included;
 ``cached_tokens`` is the cache reads; the raw counts (cache writes too) are kept in
 ``metadata["usage"]``. Thinking blocks go to ``metadata["reasoning"]``.
+
+With extended thinking, the API wants the thinking blocks of a turn that called tools sent back
+verbatim (signatures included) before its ``tool_use`` blocks. They travel in the first tool
+call's ``provider_data["thinking_blocks"]`` and are put back first when that assistant message
+is sent again.
 """
 
 from __future__ import annotations
@@ -68,10 +73,15 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
         return [
             {"type": "tool_result", "tool_use_id": message.tool_call_id, "content": message.text}
         ]
+    blocks = [
+        dict(block)
+        for call in message.tool_calls
+        for block in (call.provider_data or {}).get(_THINKING_KEY, ())
+    ]
     if isinstance(message.content, str):
-        blocks = [{"type": "text", "text": message.content}] if message.content else []
+        blocks += [{"type": "text", "text": message.content}] if message.content else []
     else:
-        blocks = [_part(p) for p in message.content]
+        blocks += [_part(p) for p in message.content]
     for call in message.tool_calls:
         blocks.append(
             {"type": "tool_use", "id": call.id, "name": call.name, "input": call.arguments}
@@ -121,22 +131,62 @@ def _note_usage(draft: Draft, usage: dict[str, Any] | None) -> None:
         draft.metadata["usage"] = {**draft.metadata.get("usage", {}), **usage}
 
 
-def _add_block(draft: Draft, index: int, block: dict[str, Any]) -> StreamChunk | None:
+_THINKING_KEY = "thinking_blocks"
+
+
+class _Thinking:
+    """The thinking blocks of one response, as the API must get them back (by block index)."""
+
+    def __init__(self) -> None:
+        self.blocks: dict[int, dict[str, Any]] = {}
+
+    def start(self, index: int, block: dict[str, Any]) -> None:
+        if block.get("type") == "thinking":
+            self.blocks[index] = {
+                "type": "thinking",
+                "thinking": block.get("thinking") or "",
+                "signature": block.get("signature") or "",
+            }
+        else:
+            self.blocks[index] = {"type": "redacted_thinking", "data": block.get("data") or ""}
+
+    def extend(self, index: int, delta: dict[str, Any]) -> None:
+        block = self.blocks.get(index)
+        if block is None:
+            return
+        if delta.get("type") == "thinking_delta":
+            block["thinking"] += delta.get("thinking") or ""
+        elif delta.get("type") == "signature_delta":
+            block["signature"] = delta.get("signature") or ""
+
+    def provider_data(self, draft: Draft) -> dict[str, Any] | None:
+        """What the first tool call of a turn carries: every thinking block before it."""
+        if draft.calls or not self.blocks:
+            return None
+        return {_THINKING_KEY: [dict(self.blocks[i]) for i in sorted(self.blocks)]}
+
+
+def _add_block(
+    draft: Draft, index: int, block: dict[str, Any], thinking: _Thinking
+) -> StreamChunk | None:
     kind = block.get("type")
     if kind == "text":
         return draft.add_text(block.get("text"))
     if kind == "thinking":
         draft.add_reasoning(block.get("thinking"))
+        thinking.start(index, block)
     elif kind == "redacted_thinking":
         draft.metadata["redacted_thinking_blocks"] = (
             draft.metadata.get("redacted_thinking_blocks", 0) + 1
         )
+        thinking.start(index, block)
     elif kind == "tool_use":
         draft.start_call(
             index,
             name=block.get("name", ""),
             id=block.get("id"),
             arguments=block.get("input") or None,
+            provider_data=thinking.provider_data(draft),
         )
     return None
 
@@ -186,8 +236,9 @@ class AnthropicMessages:
             error = data.get("error") or {}
             raise WireError(str(error.get("message") or error))
         draft = Draft(_FINISH, model=data.get("model", ""), response_id=data.get("id"))
+        thinking = _Thinking()
         for index, block in enumerate(data.get("content") or []):
-            _add_block(draft, index, block)
+            _add_block(draft, index, block, thinking)
         draft.native_finish = data.get("stop_reason")
         if data.get("stop_details"):
             draft.metadata["stop_details"] = data["stop_details"]
@@ -203,6 +254,10 @@ class AnthropicStream(DraftStream):
 
     finish_map = _FINISH
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.thinking = _Thinking()
+
     def feed(self, event: str, data: str) -> list[StreamChunk]:
         payload = json.loads(data)
         kind = payload.get("type", event)
@@ -214,15 +269,17 @@ class AnthropicStream(DraftStream):
             draft.response_id = message.get("id")
             _note_usage(draft, message.get("usage"))
         elif kind == "content_block_start":
-            chunk = _add_block(draft, payload.get("index", 0), payload.get("content_block") or {})
+            block = payload.get("content_block") or {}
+            chunk = _add_block(draft, payload.get("index", 0), block, self.thinking)
         elif kind == "content_block_delta":
             delta = payload.get("delta") or {}
             if delta.get("type") == "text_delta":
                 chunk = draft.add_text(delta.get("text"))
             elif delta.get("type") == "input_json_delta":
                 draft.extend_call(payload.get("index", 0), delta.get("partial_json"))
-            elif delta.get("type") == "thinking_delta":
+            elif delta.get("type") in ("thinking_delta", "signature_delta"):
                 draft.add_reasoning(delta.get("thinking"))
+                self.thinking.extend(payload.get("index", 0), delta)
         elif kind == "message_delta":
             delta = payload.get("delta") or {}
             draft.native_finish = delta.get("stop_reason") or draft.native_finish

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -206,3 +207,120 @@ def test_more_than_one_choice_is_refused() -> None:
 def test_older_models_report_no_structured_output() -> None:
     lm = resolve_lm("anthropic/claude-3-5-haiku-latest", api_key="sk-ant-test")
     assert not lm.capabilities.structured_output and lm.capabilities.tools
+
+
+# -- thinking blocks of a tool-calling turn go back verbatim -----------------------------------
+
+THINKING = {"type": "thinking", "thinking": "Paris first, then Oslo.", "signature": "sig-abc"}
+REDACTED = {"type": "redacted_thinking", "data": "EncryptedBlob=="}
+TOOL_TURN = {
+    "id": "msg_1",
+    "type": "message",
+    "role": "assistant",
+    "model": "claude-sonnet-4-5",
+    "content": [
+        THINKING,
+        REDACTED,
+        {"type": "text", "text": "Checking both."},
+        {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Paris"}},
+        {"type": "tool_use", "id": "toolu_2", "name": "weather", "input": {"city": "Oslo"}},
+    ],
+    "stop_reason": "tool_use",
+    "usage": {"input_tokens": 50, "output_tokens": 40},
+}
+
+
+def _next_turn(response: LMResponse) -> list[dict[str, Any]]:
+    """The messages sent after the tool results of ``response``'s calls come back."""
+    history = (
+        Message("user", "Weather in Paris and Oslo?"),
+        Message("assistant", response.text, tool_calls=tuple(response.tool_calls)),
+        *(
+            Message("tool", "mild", tool_call_id=call.id, name=call.name)
+            for call in response.tool_calls
+        ),
+    )
+    return _build(LMRequest(history)).body["messages"]
+
+
+def test_thinking_blocks_of_a_tool_turn_are_sent_back_before_its_tool_calls() -> None:
+    response = AnthropicMessages().parse(TOOL_TURN)
+    first, second = response.tool_calls
+    assert first.provider_data == {"thinking_blocks": [THINKING, REDACTED]}
+    assert second.provider_data is None
+    assert response.metadata["reasoning"] == "Paris first, then Oslo."
+    assistant = _next_turn(response)[1]
+    assert assistant["role"] == "assistant"
+    assert assistant["content"] == [
+        THINKING,
+        REDACTED,
+        {"type": "text", "text": "Checking both."},
+        {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {"city": "Paris"}},
+        {"type": "tool_use", "id": "toolu_2", "name": "weather", "input": {"city": "Oslo"}},
+    ]
+
+
+def test_streamed_thinking_is_assembled_with_its_signature() -> None:
+    events = [
+        {"type": "message_start", "message": {"id": "msg_2", "model": "claude-sonnet-4-5"}},
+        {
+            "type": "content_block_start",
+            "index": 0,
+            "content_block": {"type": "thinking", "thinking": "", "signature": ""},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": "Paris first, "},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "thinking_delta", "thinking": "then Oslo."},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 0,
+            "delta": {"type": "signature_delta", "signature": "sig-abc"},
+        },
+        {"type": "content_block_stop", "index": 0},
+        {"type": "content_block_start", "index": 1, "content_block": REDACTED},
+        {"type": "content_block_stop", "index": 1},
+        {
+            "type": "content_block_start",
+            "index": 2,
+            "content_block": {"type": "tool_use", "id": "toolu_1", "name": "weather", "input": {}},
+        },
+        {
+            "type": "content_block_delta",
+            "index": 2,
+            "delta": {"type": "input_json_delta", "partial_json": '{"city": "Paris"}'},
+        },
+        {"type": "content_block_stop", "index": 2},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "tool_use"},
+            "usage": {"output_tokens": 30},
+        },
+        {"type": "message_stop"},
+    ]
+    parser = AnthropicMessages().stream_parser()
+    for event in events:
+        parser.feed(event["type"], json.dumps(event))
+    response = parser.result()
+    (call,) = response.tool_calls
+    assert call.arguments == {"city": "Paris"}
+    assert call.provider_data == {"thinking_blocks": [THINKING, REDACTED]}
+    assert response.metadata["reasoning"] == "Paris first, then Oslo."
+    assert _next_turn(response)[1]["content"][:2] == [THINKING, REDACTED]
+
+
+def test_a_turn_without_thinking_sends_no_thinking_blocks() -> None:
+    plain = {**TOOL_TURN, "content": TOOL_TURN["content"][2:]}
+    response = AnthropicMessages().parse(plain)
+    assert [call.provider_data for call in response.tool_calls] == [None, None]
+    assert [block["type"] for block in _next_turn(response)[1]["content"]] == [
+        "text",
+        "tool_use",
+        "tool_use",
+    ]
