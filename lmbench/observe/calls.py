@@ -164,17 +164,18 @@ class ModuleCall(_TellsCallbacks, RichDisplay):
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
-        tracer = otel.tracer()
-        if tracer is not None:
-            self._span = otel.start_span(
-                tracer,
-                f"lmbench.module {self.module}",
-                self.parent._span if self.parent is not None else None,
-                {"lmbench.module": self.module, "lmbench.signature": self.signature},
-            )
+        parent = self.parent
+        self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
         if self._watchers:
             self._dispatch(self._watchers, "module_start", inputs=self.inputs)
         return self
+
+    def _describe(self) -> tuple[str, dict[str, Any]]:
+        """The OpenTelemetry span's name and attributes."""
+        return f"lmbench.module {self.module}", {
+            "lmbench.module": self.module,
+            "lmbench.signature": self.signature,
+        }
 
     def __exit__(
         self,
@@ -413,25 +414,21 @@ class LMCall(_TellsCallbacks):
 
     # -- the with block -------------------------------------------------------------------
     def __enter__(self) -> LMCall:
-        tracer = otel.tracer()
-        if tracer is not None:
-            parent = self.parent
-            request = self.request
-            self._span = otel.start_span(
-                tracer,
-                f"chat {self.lm.model}",
-                parent._span if parent is not None else None,
-                {
-                    "gen_ai.operation.name": "chat",
-                    "gen_ai.system": self.lm.provider,
-                    "gen_ai.request.model": self.lm.model,
-                    "gen_ai.request.temperature": request.temperature,
-                    "gen_ai.request.max_tokens": request.max_tokens,
-                },
-            )
+        parent = self.parent
+        self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
         if self._watchers:
             self._dispatch(self._watchers, "lm_start", lm=self.lm, request=self.request)
         return self
+
+    def _describe(self) -> tuple[str, dict[str, Any]]:
+        """The OpenTelemetry span's name and attributes (GenAI semantic conventions)."""
+        return f"chat {self.lm.model}", {
+            "gen_ai.operation.name": "chat",
+            "gen_ai.system": self.lm.provider,
+            "gen_ai.request.model": self.lm.model,
+            "gen_ai.request.temperature": self.request.temperature,
+            "gen_ai.request.max_tokens": self.request.max_tokens,
+        }
 
     def __exit__(
         self,

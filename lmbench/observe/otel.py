@@ -9,15 +9,15 @@ attributes (``gen_ai.request.model``, ``gen_ai.usage.input_tokens``...).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from typing import Any
 
-__all__ = ["end_span", "start_span", "tracer"]
+__all__ = ["end_span", "start_span"]
 
 _tracers: dict[int, Any] = {}
 
 
-def tracer() -> Any:
-    """The application's tracer, or None when nobody traces (then build no span attributes)."""
+def _tracer() -> Any:
     trace = sys.modules.get("opentelemetry.trace")
     if trace is None:
         return None
@@ -30,8 +30,16 @@ def tracer() -> Any:
     return tracer
 
 
-def start_span(tracer: Any, name: str, parent: Any, attributes: dict[str, Any]) -> Any:
-    """A span of ``tracer`` (from ``tracer()``) started under ``parent`` (a span or None)."""
+def start_span(parent: Any, describe: Callable[[], tuple[str, dict[str, Any]]]) -> Any:
+    """A span started under ``parent`` (a span or None), or None when nobody traces.
+
+    ``describe()`` gives the span's name and attributes; it is called only when tracing, so
+    calls that are not traced build neither.
+    """
+    tracer = _tracer()
+    if tracer is None:
+        return None
+    name, attributes = describe()
     trace = sys.modules["opentelemetry.trace"]
     context = trace.set_span_in_context(parent) if parent is not None else None
     clean = {k: v for k, v in attributes.items() if v is not None}
