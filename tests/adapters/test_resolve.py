@@ -13,6 +13,7 @@ from lmbench.adapters import (
     default_adapter,
     resolve_adapter,
 )
+from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.errors import ConfigError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.lm.types import Capabilities
@@ -71,3 +72,23 @@ def test_default_otherwise_is_chat_falling_back_to_json() -> None:
     assert isinstance(adapter, FallbackAdapter)
     assert [type(a) for a in adapter.adapters] == [ChatAdapter, JSONAdapter]
     assert adapter.enabled
+
+
+def test_users_get_their_own_default_and_modules_share_one() -> None:
+    lm, small = ScriptedLM([]), SmallLocalLM([])
+    assert default_adapter(lm) is not default_adapter(lm)
+    shared = shared_default_adapter(lm)
+    assert shared is shared_default_adapter(ScriptedLM([]))
+    assert isinstance(shared, FallbackAdapter) and shared is not default_adapter(lm)
+    assert type(shared_default_adapter(small)) is JSONAdapter
+    assert shared_default_adapter(small) is shared_default_adapter(small)
+
+
+def test_predict_without_an_adapter_uses_the_shared_default() -> None:
+    from lmbench.modules import Predict
+
+    lm = ScriptedLM(["[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"])
+    assert Predict("question -> answer", lm=lm)(question="q").adapter == "ChatAdapter"
+    qa = Predict("question -> answer", lm=SmallLocalLM(['{"answer": "4"}']))
+    assert qa(question="q").adapter == "JSONAdapter"
+    assert qa.adapter is None  # nothing was stored on the module
