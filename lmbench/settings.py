@@ -18,6 +18,7 @@ from lmbench.env import env_bool, env_float, env_int, env_str
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.lm.registry import DEFAULT_MODEL, resolve_lm
+from lmbench.providers.retry_budget import RetryBudget, parse_retry_budget
 
 __all__ = ["Settings", "configure", "context", "current", "get_lm"]
 
@@ -36,6 +37,7 @@ class Settings:
     timeout: float = 600.0
     callbacks: tuple[Any, ...] = ()
     history: Any = None  # a collector; None means the process's default memory collector
+    retry_budget: RetryBudget | None = field(default_factory=RetryBudget)
     save_raw: bool = False
     debug_parse: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -50,6 +52,7 @@ def _from_environment() -> Settings:
         cache=env_bool("LMBENCH_CACHE", True),
         max_retries=env_int("LMBENCH_MAX_RETRIES", 2),
         timeout=env_float("LMBENCH_TIMEOUT", 600.0),
+        retry_budget=parse_retry_budget(env_str("LMBENCH_RETRY_BUDGET") or "10:1"),
         save_raw=env_bool("LMBENCH_SAVE_RAW"),
         debug_parse=env_bool("LMBENCH_DEBUG_PARSE"),
     )
@@ -71,6 +74,12 @@ def _check(changes: dict[str, Any]) -> None:
     if "lm" in changes and changes["lm"] is not None and not isinstance(changes["lm"], (str, LM)):
         raise ConfigError(
             f"lm={changes['lm']!r} is neither a model name like 'openai/gpt-4o-mini' nor an LM object"
+        )
+    budget = changes.get("retry_budget")
+    if budget is not None and not isinstance(budget, RetryBudget):
+        raise ConfigError(
+            f"retry_budget={budget!r} is not a RetryBudget: pass RetryBudget(max_tokens=10, "
+            "token_ratio=1) or None to retry without a budget"
         )
 
 

@@ -13,7 +13,7 @@ import pytest
 os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test-cache-"))
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("LMBENCH_FIXTURES") or REPO.parent / "shared" / "fixtures")
 
 
 @pytest.fixture(autouse=True)

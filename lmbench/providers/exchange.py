@@ -21,7 +21,7 @@ import httpx
 
 from lmbench.errors import ProviderConnectionError, ProviderError
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
-from lmbench.providers.http_errors import error_for_transport, request_id_from
+from lmbench.providers.http_errors import error_for_transport, html_summary, request_id_from
 from lmbench.providers.secrets import redact, redact_headers
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
@@ -105,7 +105,12 @@ class Exchange:
         return True
 
     def error(
-        self, message: str, *, status: int | None = None, retryable: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        body: str | None = None,
     ) -> ProviderError:
         """A failure found after the retry loop (bad body, error inside the response)."""
         return ProviderError(
@@ -113,6 +118,7 @@ class Exchange:
             provider=self.lm.provider,
             status=status,
             retryable=retryable,
+            body=None if body is None else redact(body),
             attempts=self.attempts_so_far(),
         )
 
@@ -125,10 +131,13 @@ class Exchange:
         try:
             data = response.json()
         except ValueError:
+            text = response.text
             raise self.error(
-                f"the response body is not JSON (content-type {response.headers.get('content-type')!r}): "
-                f"{response.text[:200]!r}",
+                html_summary(text)
+                or f"the response body is not JSON (content-type "
+                f"{response.headers.get('content-type')!r}): {text[:200]!r}",
                 status=response.status_code,
+                body=text,
             ) from None
         try:
             parsed = self.lm.wire.parse(data)
@@ -251,8 +260,12 @@ class StreamReader:
                 provider=self.exchange.lm.provider,
                 attempts=self.exchange.attempts_so_far(),
             )
+        try:
+            parsed = self.parser.result()
+        except WireError as exc:
+            raise self.exchange.error(exc.message, status=exc.status) from None
         response = self.exchange.complete(
-            self.parser.result(), self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
+            parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
         )
         return StreamChunk(response=response)
 
