@@ -21,7 +21,8 @@ import httpx
 
 from lmbench.errors import ProviderConnectionError, ProviderError
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
-from lmbench.providers.http_errors import error_for_transport, html_summary, request_id_from
+from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
+from lmbench.providers.json_codec import json_of
 from lmbench.providers.secrets import redact, redact_headers
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
@@ -45,8 +46,19 @@ _STRUCTURED_WORDS = (
 )
 
 
-def _rate_limits(headers: httpx.Headers) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if "ratelimit" in k or k == "retry-after"}
+def _response_headers(headers: httpx.Headers) -> tuple[str | None, dict[str, str]]:
+    """The request id and the rate-limit headers, in one pass over the headers."""
+    request_id: str | None = None
+    rank = len(REQUEST_ID_HEADERS)
+    limits: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        if "ratelimit" in name or name == "retry-after":
+            limits[name] = value
+        elif name in REQUEST_ID_HEADERS and value:
+            position = REQUEST_ID_HEADERS.index(name)
+            if position < rank:
+                request_id, rank = value, position
+    return request_id, limits
 
 
 class Exchange:
@@ -129,7 +141,7 @@ class Exchange:
     def parse_body(self, response: httpx.Response) -> LMResponse:
         """The ``LMResponse`` of a whole (non-streamed) response body."""
         try:
-            data = response.json()
+            data = json_of(response)
         except ValueError:
             text = response.text
             raise self.error(
@@ -159,13 +171,13 @@ class Exchange:
         lm = self.lm
         parsed.provider = lm.provider
         parsed.model = parsed.model or lm.model
-        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
+        request_id, limits = _response_headers(response.headers)
+        parsed.request_id = request_id or parsed.metadata.get("response_id")
         parsed.latency_s = time.perf_counter() - self.started
         parsed.ttft_s = ttft_s
         parsed.attempts = self.attempts_so_far()
         metadata = parsed.metadata
         metadata["requested_model"] = lm.model
-        limits = _rate_limits(response.headers)
         if limits:
             metadata["rate_limits"] = limits
         if self.wire_request is not None and self.wire_request.ignored:

@@ -37,6 +37,7 @@ from lmbench.lm.types import Attempt
 from lmbench.providers.secrets import redact
 
 __all__ = [
+    "REQUEST_ID_HEADERS",
     "error_for_status",
     "error_for_transport",
     "error_message",
@@ -46,13 +47,14 @@ __all__ = [
     "transport_failure",
 ]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-groq-id", "mistral-correlation-id")
+#: Where providers put their request id, in order of preference.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-groq-id", "mistral-correlation-id")
 _MAX_MESSAGE = 600
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
     """The provider's request id from response headers, if it sends one."""
-    for name in _REQUEST_ID_HEADERS:
+    for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
             return value

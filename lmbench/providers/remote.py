@@ -15,7 +15,6 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -28,6 +27,7 @@ from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
 from lmbench.providers.exchange import Exchange, StreamReader
+from lmbench.providers.json_codec import json_body
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.retry_budget import retry_bucket
@@ -97,6 +97,7 @@ class RemoteLM(BaseLM):
         self._capabilities = capabilities or capabilities_for(provider.name, model)
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        self._timeouts: dict[float, httpx.Timeout] = {}  # by read timeout, made once each
         policy = retry or RetryPolicy()
         if max_retries is not None:
             policy = policy.replace(max_retries=max_retries)
@@ -143,7 +144,10 @@ class RemoteLM(BaseLM):
         if isinstance(self._timeout, httpx.Timeout):
             return self._timeout
         read = self._timeout if self._timeout is not None else current_settings().timeout
-        return httpx.Timeout(read, connect=self._connect_timeout)
+        made = self._timeouts.get(read)
+        if made is None:
+            made = self._timeouts[read] = httpx.Timeout(read, connect=self._connect_timeout)
+        return made
 
     def call_state(
         self,
@@ -173,9 +177,11 @@ class RemoteLM(BaseLM):
         headers = {**self._headers, **self.provider_config.auth_headers()}
         if stream and self.wire.stream_format == "sse":
             headers["accept"] = "text/event-stream"
-        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
         return client.build_request(
-            "POST", self.base_url + wire_request.path, content=content, headers=headers
+            "POST",
+            self.base_url + wire_request.path,
+            content=json_body(wire_request.body),
+            headers=headers,
         )
 
     # -- clients -----------------------------------------------------------------------------
