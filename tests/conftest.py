@@ -27,6 +27,14 @@ def _clean_settings() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def _full_retry_budgets() -> None:
+    """Each test's servers start with full retry budgets (a port may be used again)."""
+    from lmbench.providers.retry_budget import reset_retry_budgets
+
+    reset_retry_budgets()
+
+
+@pytest.fixture(autouse=True)
 def _no_parses_kept_from_other_tests() -> None:
     from lmbench.adapters.parse_memo import forget_parses
 
