@@ -12,6 +12,7 @@ returns a fresh copy of it: mutating a returned response never alters the cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -120,8 +121,16 @@ def _encode(response: LMResponse) -> str:
     return json.dumps(data, ensure_ascii=False, default=str)
 
 
+# What a stored value of the wrong shape raises when decoded: not JSON, JSON that is not a
+# response object, or an object whose fields are not a response's.
+_DAMAGED = (ValueError, TypeError, KeyError, AttributeError)
+
+
 def _decode(text: str) -> LMResponse:
-    return LMResponse.from_dict(json.loads(text))
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        raise ValueError(f"a JSON {type(data).__name__}, not a response object")
+    return LMResponse.from_dict(data)
 
 
 def _json_copy(value: Any) -> Any:
@@ -175,6 +184,7 @@ class ResponseCache:
         self._memory = _MemoryLRU(memory_size, memory_ttl)
         self._disk: Any = None
         self._disk_failed = False
+        self._reported: set[str] = set()  # keys whose damaged value was reported
         self._open_lock = threading.Lock()
         self._counts = {
             "memory_hits": 0,
@@ -224,10 +234,28 @@ class ResponseCache:
         if text is None:
             self._counts["disk_misses"] += 1
             return None
+        try:
+            stored = _decode(text)
+        except _DAMAGED as exc:
+            self._damaged(key, exc)
+            self._counts["disk_misses"] += 1
+            return None
         self._counts["disk_hits"] += 1
-        stored = _decode(text)
         self._memory.put(key, stored)
         return _fresh(stored), "disk"
+
+    def _damaged(self, key: str, exc: Exception) -> None:
+        """A stored value that cannot be read: dropped (the next answer takes its place),
+        reported once per key."""
+        with contextlib.suppress(Exception):  # else the next put overwrites it
+            self._disk.delete(key)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        _warn_disk(
+            f"disk cache entry {key[:16]}... at {self.directory} is damaged "
+            f"({type(exc).__name__}: {exc}); treated as a miss, the new answer replaces it"
+        )
 
     def put(self, key: str, response: LMResponse) -> None:
         text = _encode(response)
