@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from lmbench.display import RichDisplay
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
-from lmbench.observe.redaction import redact
+from lmbench.secrets import redact
 
 __all__ = ["SESSION_ID", "EntryKind", "HistoryEntry", "entry_to_json", "json_default"]
 
