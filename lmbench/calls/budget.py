@@ -5,13 +5,13 @@ tasks started inside the block, and threads run in a copy of its context
 (``contextvars.copy_context().run``), count against it too.
 
 Before a call is sent it *reserves* the most it can cost: its prompt's estimated size and
-``max_tokens`` of output (or the rest of the model's context window when there is no
-``max_tokens``), priced. A call whose reservation would take what is spent plus what calls in
+``max_tokens`` of output, priced (for a dollar limit with no ``max_tokens``: the rest of the
+model's context window). A call whose reservation would take what is spent plus what calls in
 flight hold past a limit is refused with ``BudgetExceeded`` and not sent. When the response
 comes, the reservation is settled to the real cost. So however many threads or tasks call at
 once, spending passes a limit by at most the estimate's error, not by the number of callers.
-When no bound is known (no ``max_tokens`` and no known context window, or an unpriced model),
-the reservation is a lower bound: the call runs and ``BudgetExceeded`` is raised right after
+When no bound is known (a token limit and no ``max_tokens``, an unknown context window, an
+unpriced model), the reservation is a lower bound: the call runs and ``BudgetExceeded`` is raised right after
 the call that crossed the limit.
 Either way what was done before stays done and recorded in history. Cache hits are free;
 replayed calls (``lmbench.replay``) count as the recorded calls did.
@@ -127,8 +127,8 @@ class Budget:
             message = (
                 f"budget exceeded ({kind}): a call to {model} estimated at {show(before)} would take "
                 f"the spent {show(spent)}{in_flight} past the limit of {show(limit)}; the call was "
-                f"not made. Raise the limit (budget({kind}=...)), lower max_tokens, or shorten the "
-                "prompt."
+                f"not made. Raise the limit (budget({kind}=...)), set or lower max_tokens (the call "
+                "reserves all of it), or shorten the prompt."
             )
         else:
             message = (

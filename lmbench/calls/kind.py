@@ -95,9 +95,10 @@ class CallKind(Generic[ClientT, RequestT, ResponseT]):
     def usage(self, response: ResponseT) -> Usage:
         raise NotImplementedError
 
-    def estimate(self, client: ClientT, request: RequestT) -> Usage:
-        """The most ``request`` can use, reserved on the budgets before it is sent. Where no
-        bound is known, a lower one: the call that crosses a limit then raises after it ran."""
+    def estimate(self, client: ClientT, request: RequestT, *, priced: bool = False) -> Usage:
+        """The most ``request`` can use, reserved on the budgets before it is sent (``priced``:
+        for a dollar limit). Where no bound is known, a lower one: the call that crosses a
+        limit then raises after it ran."""
         raise NotImplementedError
 
     def price(self, client: ClientT, usage: Usage, response: ResponseT | None) -> Price:

@@ -19,7 +19,7 @@ from lmbench.lm.cache_key import cache_key
 from lmbench.lm.stored import LM_RESPONSES, LMResponseCodec
 from lmbench.lm.types import LMRequest, LMResponse, StreamChunk, Usage
 from lmbench.logs import log_parse_diagnostics
-from lmbench.observe.cost import Price, estimate_usage, price_of
+from lmbench.observe.cost import Price, context_window, estimate_usage, price_of
 
 __all__ = ["LMCall", "LMKind", "lm_call"]
 
@@ -70,12 +70,13 @@ class LMKind(CallKind[LM, LMRequest, LMResponse]):
     def usage(self, response: LMResponse) -> Usage:
         return response.usage
 
-    def estimate(self, client: LM, request: LMRequest) -> Usage:
-        """The prompt's size, and ``max_tokens`` of output; with no ``max_tokens``, the rest of
-        the model's context window where it is known."""
+    def estimate(self, client: LM, request: LMRequest, *, priced: bool = False) -> Usage:
+        """The prompt's size, and ``max_tokens`` of output. With no ``max_tokens``, a priced
+        estimate takes the rest of the model's context window where it is known (token limits
+        keep the prompt alone, and count the call that crosses them after it)."""
         usage = estimate_usage(request)
-        if request.max_tokens is None:
-            window = getattr(client.capabilities, "context_window", None)
+        if priced and request.max_tokens is None:
+            window = context_window(client)
             if window:
                 room = max(0, window - usage.input_tokens) * max(1, request.n)
                 usage = Usage(input_tokens=usage.input_tokens, output_tokens=room)

@@ -37,7 +37,7 @@ from lmbench.observe import entry as _entry
 from lmbench.observe import otel
 from lmbench.observe.collectors import resolve_collector
 from lmbench.observe.cost import CACHE_HIT, FREE, Price
-from lmbench.observe.entry import HistoryEntry
+from lmbench.observe.entry import CacheResult, HistoryEntry
 from lmbench.observe.trace import model_node
 from lmbench.steps import DONE, Resume, adrive, drive
 
@@ -48,7 +48,7 @@ RequestT = TypeVar("RequestT")
 ResponseT = TypeVar("ResponseT")
 
 #: Where a response came from: no cache, a cache miss, a cache level, or a replay recording.
-CacheState = Literal["off", "miss", "memory", "disk", "replay"]
+CacheState = CacheResult
 
 
 class _Send:
@@ -305,7 +305,8 @@ class ModelCall(TellsCallbacks, Generic[ClientT, RequestT, ResponseT]):
         estimate = kind.estimate(self.client, self.request)
         usd = None
         if any(b.usd is not None for b in budgets):
-            usd = kind.price(self.client, estimate, None).usd
+            most = kind.estimate(self.client, self.request, priced=True)
+            usd = kind.price(self.client, most, None).usd
         return reserve(
             budgets,
             tokens=estimate.total_tokens,
