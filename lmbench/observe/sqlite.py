@@ -18,9 +18,9 @@ import threading
 from pathlib import Path
 
 from lmbench.errors import ConfigError
+from lmbench.logs import warn
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry, entry_to_json
-from lmbench.observe.logs import warn
 
 __all__ = ["SQLiteCollector", "read_sqlite"]
 

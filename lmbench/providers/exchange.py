@@ -23,9 +23,9 @@ from lmbench.errors import ProviderConnectionError, ProviderError
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
 from lmbench.providers.json_codec import json_of
-from lmbench.providers.secrets import redact, redact_headers
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
 
 if TYPE_CHECKING:

@@ -34,7 +34,7 @@ from lmbench.errors import (
     RateLimitError,
 )
 from lmbench.lm.types import Attempt
-from lmbench.providers.secrets import redact
+from lmbench.secrets import redact
 
 __all__ = [
     "REQUEST_ID_HEADERS",

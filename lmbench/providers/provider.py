@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from lmbench.errors import AuthenticationError
-from lmbench.providers.secrets import Secret
+from lmbench.secrets import Secret
 
 __all__ = ["Provider", "is_loopback"]
 

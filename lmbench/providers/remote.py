@@ -31,10 +31,10 @@ from lmbench.providers.json_codec import json_body
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.retry_budget import retry_bucket
-from lmbench.providers.secrets import Secret, is_secret_header, register_secret
 from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
 from lmbench.providers.wire.base import WireFormat, WireRequest
+from lmbench.secrets import Secret, is_secret_header, register_secret
 from lmbench.settings import current as current_settings
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]

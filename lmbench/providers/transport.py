@@ -27,7 +27,7 @@ from lmbench.providers.http_errors import (
 )
 from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide_transport
 from lmbench.providers.retry_budget import RetryBucket
-from lmbench.providers.secrets import redact_http_logs
+from lmbench.secrets import redact_http_logs
 
 __all__ = ["CallState", "asend", "send"]
 

@@ -18,7 +18,7 @@ from lmbench.lm.cache import reset_cache
 from lmbench.observe.collectors import CompositeCollector, MemoryCollector
 from lmbench.observe.jsonl import JSONLCollector
 from lmbench.observe.sqlite import SQLiteCollector
-from lmbench.providers.secrets import Secret, is_secret_header, redact_headers
+from lmbench.secrets import Secret, is_secret_header, redact_headers
 
 GATEWAY_HEADERS: dict[str, Any] = {
     "cf-aig-authorization": "Bearer cfgw-0123456789-secret",
