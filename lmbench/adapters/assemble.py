@@ -18,10 +18,11 @@ from lmbench.adapters.coercion import coerce_value, normalize_name
 from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import CoercionError
 from lmbench.errors import AdapterParseError
+from lmbench.logs import get_logger
 
 __all__ = ["Found", "assemble_outputs", "has_output_keys", "log_repairs", "match_keys"]
 
-_log = logging.getLogger("lmbench.adapters")
+_log = get_logger("lmbench.adapters")
 
 
 class Found(NamedTuple):

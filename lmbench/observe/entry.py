@@ -16,6 +16,7 @@ from typing import Any, Literal
 from lmbench.display import RichDisplay
 from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
+from lmbench.private_data import redact_private_fields
 from lmbench.secrets import redact
 
 __all__ = [
@@ -47,6 +48,10 @@ def _reset_session_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_session_after_fork)
+
+
+# What a call said and got (the fields private-data redaction applies to).
+_CONTENT_FIELDS = ("request", "response", "metadata", "diagnostics", "error", "raw")
 
 
 @dataclass(slots=True, eq=False)
@@ -115,8 +120,9 @@ class HistoryEntry(RichDisplay):
 
     # -- serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able data with secrets redacted; ``from_dict`` turns it back into an entry."""
-        return {
+        """JSON-able data with secrets redacted, and private data too when redaction is on
+        (``lmbench.private_data``); ``from_dict`` turns it back into an entry."""
+        data = {
             "kind": self.kind,
             "call_id": self.call_id,
             "parent_id": self.parent_id,
@@ -147,6 +153,7 @@ class HistoryEntry(RichDisplay):
             "error": self.error,
             "raw": None if self.raw is None else redact(self.raw),
         }
+        return redact_private_fields(data, _CONTENT_FIELDS)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HistoryEntry:

@@ -21,6 +21,7 @@ import httpx
 
 from lmbench.errors import ProviderConnectionError, ProviderError
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
+from lmbench.private_data import redact_private
 from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
 from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
@@ -191,21 +192,20 @@ class Exchange:
     def _raw(self, response: httpx.Response, body: Any) -> dict[str, Any]:
         request = self.http_request
         assert request is not None and self.wire_request is not None
-        return redact(
-            {
-                "request": {
-                    "method": request.method,
-                    "url": str(request.url),
-                    "headers": redact_headers(request.headers.multi_items()),
-                    "body": self.wire_request.body,
-                },
-                "response": {
-                    "status": response.status_code,
-                    "headers": redact_headers(response.headers.multi_items()),
-                    "body": body,
-                },
-            }
-        )
+        raw = {
+            "request": {
+                "method": request.method,
+                "url": str(request.url),
+                "headers": redact_headers(request.headers.multi_items()),
+                "body": self.wire_request.body,
+            },
+            "response": {
+                "status": response.status_code,
+                "headers": redact_headers(response.headers.multi_items()),
+                "body": body,
+            },
+        }
+        return redact_private(redact(raw))
 
 
 class StreamReader:

@@ -12,7 +12,6 @@ the provider's budget and each success refills it; a drained budget stops the re
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from lmbench.lm.types import Attempt
+from lmbench.logs import get_logger
 from lmbench.providers.http_errors import (
     error_for_status,
     error_for_transport,
@@ -31,7 +31,7 @@ from lmbench.secrets import redact_http_logs
 
 __all__ = ["CallState", "asend", "send"]
 
-logger = logging.getLogger("lmbench.providers")
+logger = get_logger("lmbench.providers")
 redact_http_logs()
 
 _RETRYABLE_TRANSPORT = (
