@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from lmbench.providers.provider import Provider
     from lmbench.providers.remote import RemoteLM
     from lmbench.providers.retry import RetryPolicy
+    from lmbench.providers.retry_budget import RetryBudget
     from lmbench.providers.wire import (
         AnthropicMessages,
         CohereChat,
@@ -34,6 +35,7 @@ __all__ = [
     "OpenAIChat",
     "Provider",
     "RemoteLM",
+    "RetryBudget",
     "RetryPolicy",
     "WireFormat",
     "build_lm",
@@ -42,6 +44,7 @@ __all__ = [
 
 _WHERE = {
     "RetryPolicy": "retry",
+    "RetryBudget": "retry_budget",
     "Provider": "provider",
     "RemoteLM": "remote",
     "build_lm": "catalog",
