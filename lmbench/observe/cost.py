@@ -163,7 +163,10 @@ def _plain_rates(provider: str, model: str, usage: Usage) -> _Rates | None:
     # anything that would (a per-request fee) fails this check.
     rates = _Rates.of(prices)
     for sample in (usage, *_CHECKS):
-        expected = info.calc_price(GenaiUsage(**_genai_tokens(sample)), found_provider)
+        try:
+            expected = info.calc_price(GenaiUsage(**_genai_tokens(sample)), found_provider)
+        except ValueError:  # a price shape that rejects some usage: leave it to genai-prices
+            return None
         if float(expected.total_price) != rates.usd(sample):
             return None
     return rates
