@@ -25,6 +25,10 @@ from lmbench.errors import ConfigError
 from lmbench.lm.types import Usage
 from lmbench.observe.collectors import Collector, MemoryCollector, resolve_collector
 from lmbench.observe.entry import HistoryEntry
+from lmbench.observe.frame import entries_frame
+from lmbench.observe.jsonl import read_jsonl
+from lmbench.observe.render import render_entries
+from lmbench.settings import current
 
 __all__ = ["CostReport", "History", "history", "load_history"]
 
@@ -126,7 +130,6 @@ class History(RichDisplay):
     def collector(self) -> Collector:
         if self._fixed is not None:
             return self._fixed
-        from lmbench.settings import current
 
         return resolve_collector(current().history)
 
@@ -184,7 +187,6 @@ class History(RichDisplay):
 
     def inspect(self, n: int = 1, *, file: TextIO | None = None) -> None:
         """Print the last ``n`` LM calls: messages, response, usage, cost, repairs, errors."""
-        from lmbench.observe.render import render_entries
 
         entries = self.entries()
         stream = file if file is not None else sys.stdout
@@ -202,7 +204,6 @@ class History(RichDisplay):
 
     def frame(self, kind: KindFilter = "lm") -> Any:
         """A pandas DataFrame, one row a call (see ``lmbench.observe.frame.COLUMNS``)."""
-        from lmbench.observe.frame import entries_frame
 
         return entries_frame(self.entries(kind))
 
@@ -262,12 +263,10 @@ def load_history(path: str | Path) -> History:
     with open(path, "rb") as handle:
         is_sqlite = handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
     if is_sqlite:
-        from lmbench.observe.sqlite import read_sqlite
+        from lmbench.observe.sqlite import read_sqlite  # sqlite3 loads only when used
 
         entries = read_sqlite(path)
     else:
-        from lmbench.observe.jsonl import read_jsonl
-
         rotated = sorted(
             path.parent.glob(path.name + ".[0-9]*"), key=lambda p: -int(p.suffix[1:] or 0)
         )

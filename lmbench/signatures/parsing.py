@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lmbench.errors import SignatureError
+from lmbench.media import Audio, Document, Image
+from lmbench.primitives.history import History
 
 __all__ = ["parse_signature_string", "parse_type"]
 
@@ -60,8 +62,6 @@ _ALLOWED_NODES = (
 
 
 def _known_types(types: Mapping[str, Any] | None) -> dict[str, Any]:
-    from lmbench.media import Audio, Document, Image
-    from lmbench.primitives.history import History
 
     table = dict(_SAFE_NAMES)
     table.update({"History": History, "Image": Image, "Audio": Audio, "Document": Document})
