@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from lmbench.deprecation import Moved
 from lmbench.display import RichDisplay
 from lmbench.errors import ConfigError
 from lmbench.lm.types import Usage
@@ -30,7 +31,7 @@ from lmbench.observe.jsonl import read_jsonl
 from lmbench.observe.render import render_entries
 from lmbench.settings import current
 
-__all__ = ["CostReport", "History", "history", "load_history"]
+__all__ = ["CallHistory", "CostReport", "history", "load_history"]
 
 KindFilter = Literal["lm", "module", "all"]
 TimeBound = datetime | float | timedelta | None
@@ -120,7 +121,7 @@ def cost_report(entries: list[HistoryEntry]) -> CostReport:
     return report
 
 
-class History(RichDisplay):
+class CallHistory(RichDisplay):
     """A view over a collector: the one in force (``history``), or a fixed one."""
 
     def __init__(self, collector: Collector | None = None) -> None:
@@ -244,16 +245,16 @@ class History(RichDisplay):
         return {"kind": "forest", "root_id": root_id, "children": [plain(r) for r in roots]}
 
     def __repr__(self) -> str:
-        return f"<History {len(self)} LM calls in {self.collector!r}>"
+        return f"<CallHistory {len(self)} LM calls in {self.collector!r}>"
 
 
 #: The history of this process (the collector in force), exposed as ``lmbench.history``.
-history = History()
+history = CallHistory()
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def load_history(path: str | Path) -> History:
+def load_history(path: str | Path) -> CallHistory:
     """Open a history file (JSONL or SQLite, told apart by content) written by any process."""
     path = Path(path)
     if not path.is_file():
@@ -274,4 +275,13 @@ def load_history(path: str | Path) -> History:
     collector = MemoryCollector(maxlen=max(len(entries), 1))
     for entry in entries:
         collector.add(entry)
-    return History(collector)
+    return CallHistory(collector)
+
+
+_MOVED = Moved(__name__, {"History": "lmbench.observe.history:CallHistory"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return _MOVED.load(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
