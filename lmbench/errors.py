@@ -41,8 +41,6 @@ __all__ = [
     "RunsFailed",
     "SignatureError",
     "ToolError",
-    "describe_error",
-    "rejects_structured_output",
 ]
 
 
