@@ -24,6 +24,7 @@ from lmbench.deprecation import Moved
 from lmbench.display import RichDisplay
 from lmbench.errors import ConfigError
 from lmbench.lm.types import Usage
+from lmbench.money import format_usd
 from lmbench.observe.collectors import Collector, MemoryCollector, resolve_collector
 from lmbench.observe.entry import HistoryEntry
 from lmbench.observe.frame import entries_frame
@@ -68,11 +69,11 @@ class CostReport:
     by_session: dict[str, float | None] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        total = f"${self.total_usd:.6f}" + (
+        total = format_usd(self.total_usd) + (
             "" if self.known else f" + {_plural(self.unpriced_calls, 'unpriced call')}"
         )
         lines = [
-            f"{_plural(self.calls, 'call')} ({self.cache_hits} from cache, saved ${self.saved_usd:.6f}) · "
+            f"{_plural(self.calls, 'call')} ({self.cache_hits} from cache, saved {format_usd(self.saved_usd)}) · "
             f"{self.usage.input_tokens} in / {self.usage.output_tokens} out tokens · total {total}"
         ]
         for title, groups in (
@@ -83,7 +84,7 @@ class CostReport:
             if groups:
                 lines.append(f"by {title}:")
                 lines.extend(
-                    f"  {name:<40} {'unknown' if usd is None else f'${usd:.6f}'}"
+                    f"  {name:<40} {format_usd(usd)}"
                     for name, usd in sorted(groups.items(), key=lambda kv: -(kv[1] or 0))
                 )
         return "\n".join(lines)
