@@ -27,29 +27,14 @@ configure_logging()
 
 # Names that moved to the call layer (and the logger to the ground floor) in 0.2; they still
 # work here, with a DeprecationWarning, until the next release.
+_TO_CALLS = (
+    "EVENTS Budget Callback CallbackEvent LMCall ModuleCall active_budgets active_callbacks budget "
+    "current_module_call emit lm_call module_call session_budget set_session_budget"
+)
 _MOVED = Moved(
     __name__,
     {
-        **{
-            name: f"lmbench.calls:{name}"
-            for name in (
-                "EVENTS",
-                "Budget",
-                "Callback",
-                "CallbackEvent",
-                "LMCall",
-                "ModuleCall",
-                "active_budgets",
-                "active_callbacks",
-                "budget",
-                "current_module_call",
-                "emit",
-                "lm_call",
-                "module_call",
-                "session_budget",
-                "set_session_budget",
-            )
-        },
+        **{name: f"lmbench.calls:{name}" for name in _TO_CALLS.split()},
         "History": "lmbench.observe.history:CallHistory",
         "logger": "lmbench.logs:logger",
     },

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -146,14 +146,9 @@ class RemoteLM(BaseLM):
             key_hint=self.provider_config.key_hint,
         )
 
-    def call_state(
-        self,
-        attempts: list[Attempt],
-        started_at: float,
-        rejects_request: Callable[[int, str], bool] | None = None,
-    ) -> CallState:
+    def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
         """The retry state of one request, with the settings in force now."""
-        return self.endpoint().call_state(attempts, started_at, rejects_request)
+        return self.endpoint().call_state(attempts, started_at)
 
     # -- clients -----------------------------------------------------------------------------
 
