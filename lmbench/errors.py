@@ -15,7 +15,9 @@ Hierarchy::
     ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
     ├── ReplayMissError             replay "play" mode has no recording for a request
     ├── RunsFailed                  every attempt of BestOfN/Refine, or too many Parallel items, failed
-    └── ToolError                   a tool raised or was called with bad arguments
+    ├── ToolError                   a tool raised or was called with bad arguments
+    └── SandboxError                the code sandbox failed to start or broke down
+        └── SandboxUnavailable      Deno or Pyodide is missing (also a ConfigError)
 
 Messages name the field or setting, the value, and the fix.
 """
@@ -39,6 +41,8 @@ __all__ = [
     "RateLimitError",
     "ReplayMissError",
     "RunsFailed",
+    "SandboxError",
+    "SandboxUnavailable",
     "SignatureError",
     "ToolError",
 ]
@@ -198,3 +202,14 @@ class ToolError(LMBenchError):
         self.argument = argument
         self.value = value
         super().__init__(message)
+
+
+class SandboxError(LMBenchError):
+    """The code sandbox could not start, or its worker broke down outside a run's own errors.
+
+    Errors of the code it runs are not raised: they are in ``SandboxResult.error``.
+    """
+
+
+class SandboxUnavailable(SandboxError, ConfigError):
+    """A part the sandbox needs (Deno, Pyodide) is not installed; the message says how to."""

@@ -1,0 +1,162 @@
+// The sandbox worker: Pyodide under Deno, run with no permission but reading Pyodide's files.
+//
+// Protocol: one JSON object per line. The host's first line is a hello carrying a per-process key
+// and the limits; every line the worker writes carries that key, so text that reaches stdout any
+// other way (console.log, a stray write) is never taken for a message. Then the host sends
+//   {"op": "run", "code": str, "tools": [{"name": str, "params": [str]}]}
+//   {"op": "reset"}
+//   {"op": "tool_result", "value": json} | {"op": "tool_result", "error": str}   (during a run)
+// and the worker answers
+//   {"type": "ready"} once, {"type": "done"} after reset,
+//   {"type": "tool", "name": str, "args": str}   (a tool call from the code, JSON text args)
+//   {"type": "result", "stdout", "stderr", "value", "error", "truncated"}
+// Everything after start-up is synchronous: between runs the event loop never turns, so no
+// callback or promise the code left behind can run outside a run. The worker exits when its
+// stdin closes (the host went away).
+
+const pyodideDir = Deno.args[0];
+const snapshotPath = Deno.args[1] || "";
+const stdinReadSync = Deno.stdin.readSync.bind(Deno.stdin);
+const stdoutWriteSync = Deno.stdout.writeSync.bind(Deno.stdout);
+const readFileSync = Deno.readFileSync;
+const exit = Deno.exit;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+// -- lines in, lines out ------------------------------------------------------------------------
+
+let pending = new Uint8Array(0);
+const chunk = new Uint8Array(1 << 16);
+
+function readLine() {
+  for (;;) {
+    const end = pending.indexOf(10);
+    if (end >= 0) {
+      const line = decoder.decode(pending.subarray(0, end));
+      pending = pending.slice(end + 1);
+      return line;
+    }
+    const count = stdinReadSync(chunk);
+    if (count === null) exit(0); // the host is gone
+    const grown = new Uint8Array(pending.length + count);
+    grown.set(pending);
+    grown.set(chunk.subarray(0, count), pending.length);
+    pending = grown;
+  }
+}
+
+const hello = JSON.parse(readLine());
+const key = String(hello.key);
+const maxOutput = Number(hello.max_output);
+const memoryPages = Math.floor((Number(hello.memory_mb) * 1048576) / 65536);
+
+function send(message) {
+  const bytes = encoder.encode(JSON.stringify({ ...message, key }) + "\n");
+  let written = 0;
+  while (written < bytes.length) written += stdoutWriteSync(bytes.subarray(written));
+}
+
+// -- memory cap: Python's heap is the WebAssembly memory, capped at memory_mb ------------------
+
+const NativeMemory = WebAssembly.Memory;
+function CappedMemory(descriptor) {
+  if (!descriptor.shared) {
+    if (descriptor.initial > memoryPages) throw new RangeError("WebAssembly.Memory(): above the sandbox's memory_mb");
+    const maximum = Math.min(descriptor.maximum ?? memoryPages, memoryPages);
+    descriptor = { ...descriptor, maximum: Math.max(maximum, descriptor.initial) };
+  }
+  return new NativeMemory(descriptor);
+}
+CappedMemory.prototype = NativeMemory.prototype;
+WebAssembly.Memory = CappedMemory;
+
+// -- output capture, capped at max_output characters per stream --------------------------------
+
+const output = { stdout: "", stderr: "", truncated: false };
+
+function collector(stream) {
+  return {
+    write(buffer) {
+      const text = decoder.decode(buffer);
+      const room = maxOutput - output[stream].length;
+      if (text.length > room) {
+        output[stream] += text.slice(0, Math.max(room, 0));
+        output.truncated = true;
+      } else {
+        output[stream] += text;
+      }
+      return buffer.length;
+    },
+  };
+}
+
+// -- Pyodide -----------------------------------------------------------------------------------
+
+const { loadPyodide } = await import(pyodideDir + "/pyodide.mjs");
+let snapshot;
+if (snapshotPath) {
+  try {
+    snapshot = readFileSync(snapshotPath);
+  } catch {
+    snapshot = undefined; // no snapshot: a slower, complete start
+  }
+}
+const pyodide = await loadPyodide({
+  indexURL: pyodideDir + "/",
+  ...(snapshot ? { _loadSnapshot: snapshot } : {}),
+  env: { HOME: "/home/pyodide" },
+});
+pyodide.setStdin({ error: true });
+pyodide.setStdout(collector("stdout"));
+pyodide.setStderr(collector("stderr"));
+
+// Tools: the code calls them synchronously; the worker asks the host and waits for its answer.
+function callTool(name, args) {
+  if (args.length > maxOutput) {
+    return JSON.stringify({ error: `the arguments of ${name} are longer than ${maxOutput} characters` });
+  }
+  send({ type: "tool", name: String(name), args: String(args) });
+  const reply = JSON.parse(readLine());
+  if (reply.op !== "tool_result") exit(3); // the host broke the protocol
+  return JSON.stringify("error" in reply ? { error: String(reply.error) } : { value: reply.value });
+}
+pyodide.registerJsModule("_lmbench_host", { call_tool: callTool });
+pyodide.runPython(hello.bootstrap);
+const runner = pyodide.pyimport("_lmbench_runner");
+
+// Nothing the code needs: drop the ways out of the isolate that need no permission.
+for (const name of ["Deno", "process", "fetch", "Worker", "WebSocket", "EventSource", "require"]) {
+  try {
+    delete globalThis[name];
+  } catch {
+    globalThis[name] = undefined;
+  }
+}
+
+send({ type: "ready" });
+
+for (;;) {
+  const message = JSON.parse(readLine());
+  if (message.op === "reset") {
+    runner.reset();
+    send({ type: "done" });
+  } else if (message.op === "run") {
+    output.stdout = "";
+    output.stderr = "";
+    output.truncated = false;
+    let outcome;
+    try {
+      outcome = JSON.parse(runner.run(String(message.code), JSON.stringify(message.tools || []), maxOutput));
+    } catch (error) {
+      // Pyodide itself failed (a fatal error): report it; the host starts a new worker.
+      send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: null,
+             error: `the Python runtime failed: ${String(error).slice(0, 2000)}`, fatal: true,
+             truncated: output.truncated });
+      exit(4);
+    }
+    send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: outcome.value ?? null,
+           error: outcome.error ?? null, truncated: output.truncated });
+  } else {
+    exit(3);
+  }
+}
