@@ -36,7 +36,7 @@ def _tool_function(name: str, params: list[str], doc: str) -> Any:
     def call(*args: Any, **kwargs: Any) -> Any:
         if len(args) > len(params):
             raise TypeError(f"{name}() takes {len(params)} arguments, {len(args)} were given")
-        for param, value in zip(params, args):
+        for param, value in zip(params, args, strict=False):
             if param in kwargs:
                 raise TypeError(f"{name}() got multiple values for argument {param!r}")
             kwargs[param] = value

@@ -7,7 +7,7 @@ version pinned here, is installed from npm into a folder lmbench manages::
     python -m lmbench.sandbox install      # idempotent; ./run setup does it
 
 The folder is ``LMBENCH_PYODIDE_DIR`` when set, else the user cache folder
-(``~/.cache/lmbench/pyodide-<version>`` on Linux, under ``LMBENCH_CACHE_DIR`` when that is set). The install also writes a memory snapshot of
+(``~/.cache/lmbench/pyodide-<version>`` on Linux). The install also writes a memory snapshot of
 a started interpreter (``snapshot.bin``), which lets a sandbox start in about half a second
 instead of three. Nothing is downloaded when a sandbox starts.
 """
@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from lmbench.env import env_str, user_cache_dir
+from lmbench.env import env_str, platform_cache_dir
 from lmbench.errors import SandboxUnavailable
 
 __all__ = [
@@ -48,11 +48,11 @@ INSTALL_HINT = "python -m lmbench.sandbox install"
 
 
 def pyodide_dir() -> Path:
-    """``LMBENCH_PYODIDE_DIR``, else lmbench's cache folder + ``pyodide-<version>``."""
+    """``LMBENCH_PYODIDE_DIR``, else the user cache folder + ``lmbench/pyodide-<version>``."""
     configured = env_str("LMBENCH_PYODIDE_DIR")
     if configured:
         return Path(configured).expanduser().resolve()
-    return (user_cache_dir() / f"pyodide-{PYODIDE_VERSION}").resolve()
+    return (platform_cache_dir() / f"pyodide-{PYODIDE_VERSION}").resolve()
 
 
 def snapshot_path(directory: Path | None = None) -> Path:
@@ -166,8 +166,15 @@ def make_snapshot(folder: Path) -> None:
 
 
 def deno_dir() -> Path:
-    """Deno's own cache (compiled code), kept apart from the user's."""
-    return pyodide_dir().parent / "deno"
+    """Deno's own cache (compiled code), kept apart from the user's Deno cache; created here
+    (in the temporary folder when the user cache folder cannot be written)."""
+    folder = platform_cache_dir() / "deno"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        folder = Path(tempfile.gettempdir()) / f"lmbench-deno-{getattr(os, 'getuid', lambda: 0)()}"
+        folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 def worker_environment() -> dict[str, str]:

@@ -14,6 +14,7 @@ tied to the thread that forked the child, so every worker is forked from one lon
 from __future__ import annotations
 
 import collections
+import contextlib
 import ctypes
 import json
 import os
@@ -74,7 +75,6 @@ class WorkerProcess:
     def __init__(self, *, memory_mb: int, max_output: int) -> None:
         deno = find_deno()
         pyodide = check_pyodide()
-        deno_dir().mkdir(parents=True, exist_ok=True)
         self.key = secrets.token_hex(16)
         # the longest line a worker may write: three capped texts, JSON-escaped, and some room
         self.max_line = 18 * max_output + 65536
@@ -187,22 +187,15 @@ class WorkerProcess:
         return "\n".join(self._stderr)
 
     def kill(self) -> None:
-        """End the process now (SIGKILL), close its pipes and reap it."""
-        if self.process.poll() is None:
-            try:
+        """End the process now (SIGKILL), close its stdin and reap it."""
+        with contextlib.suppress(OSError):
+            if self.process.poll() is None:
                 self.process.kill()
-            except OSError:
-                pass
-        for stream in (self.process.stdin,):
-            try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(OSError):
+            if self.process.stdin is not None:
+                self.process.stdin.close()
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
 
 
 # -- spawning ---------------------------------------------------------------------------------

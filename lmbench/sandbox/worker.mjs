@@ -106,9 +106,17 @@ const pyodide = await loadPyodide({
   ...(snapshot ? { _loadSnapshot: snapshot } : {}),
   env: { HOME: "/home/pyodide" },
 });
+const collectors = { stdout: collector("stdout"), stderr: collector("stderr") };
 pyodide.setStdin({ error: true });
-pyodide.setStdout(collector("stdout"));
-pyodide.setStderr(collector("stderr"));
+pyodide.setStdout(collectors.stdout);
+pyodide.setStderr(collectors.stderr);
+// console.* writes to the run's output too, never to the protocol channel.
+const printer = (stream) => (...args) =>
+  collectors[stream].write(encoder.encode(args.map((arg) => String(arg)).join(" ") + "\n"));
+globalThis.console = {
+  log: printer("stdout"), info: printer("stdout"), debug: printer("stdout"),
+  warn: printer("stderr"), error: printer("stderr"), trace: printer("stderr"),
+};
 
 // Tools: the code calls them synchronously; the worker asks the host and waits for its answer.
 function callTool(name, args) {
