@@ -45,7 +45,9 @@ def test_errors_are_the_user_code_traceback_and_not_raised(sandbox: Sandbox) -> 
 
 
 def test_variables_persist_between_runs_until_reset(sandbox: Sandbox) -> None:
-    sandbox.run("counter = 41\ndef bump():\n    global counter\n    counter += 1\n    return counter")
+    sandbox.run(
+        "counter = 41\ndef bump():\n    global counter\n    counter += 1\n    return counter"
+    )
     assert sandbox.run("bump()").value == 42
     assert sandbox.run("counter").value == 42
     sandbox.reset()
@@ -78,8 +80,7 @@ def test_a_tool_error_is_raised_in_the_code_as_tool_error(sandbox: Sandbox) -> N
         raise KeyError(city)
 
     code = (
-        "try:\n    lookup(city='Atlantis')\nexcept ToolError as exc:\n    caught = str(exc)\n"
-        "caught"
+        "try:\n    lookup(city='Atlantis')\nexcept ToolError as exc:\n    caught = str(exc)\ncaught"
     )
     result = sandbox.run(code, tools=[lookup])
     assert result.error is None
