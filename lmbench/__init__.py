@@ -41,6 +41,8 @@ _EXPORTS: dict[str, str] = {
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Sandbox": "lmbench.sandbox",
+    "SandboxResult": "lmbench.sandbox",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
@@ -77,6 +79,8 @@ _EXPORTS: dict[str, str] = {
     "BudgetExceeded": "lmbench.errors",
     "RunsFailed": "lmbench.errors",
     "ToolError": "lmbench.errors",
+    "SandboxError": "lmbench.errors",
+    "SandboxUnavailable": "lmbench.errors",
 }
 
 __all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
@@ -124,6 +128,8 @@ if TYPE_CHECKING:
         LMBenchError,
         ProviderError,
         RunsFailed,
+        SandboxError,
+        SandboxUnavailable,
         SignatureError,
         ToolError,
     )
@@ -147,6 +153,7 @@ if TYPE_CHECKING:
     from lmbench.observe.callbacks import Callback
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Example, History, Prediction
+    from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool

@@ -183,12 +183,12 @@ def worker_environment() -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    """``python -m lmbench.sandbox install [--quiet]``."""
+    """``python -m lmbench.sandbox install [--quiet]`` (``--quiet``: no line when all is there)."""
     if not argv or argv[0] != "install":
         print("usage: python -m lmbench.sandbox install [--quiet]", file=sys.stderr)
         return 2
     try:
-        folder = install(quiet="--quiet" in argv)
+        folder = install()  # says what it does only when there is something to do
     except (SandboxUnavailable, subprocess.CalledProcessError, OSError) as exc:
         print(f"lmbench: the code sandbox was not installed: {exc}", file=sys.stderr)
         return 1
