@@ -15,6 +15,7 @@ Hierarchy::
     ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
     ├── ReplayMissError             replay "play" mode has no recording for a request
     ├── RunsFailed                  every attempt of BestOfN/Refine, or too many Parallel items, failed
+    │   └── CodeFailed              every program ProgramOfThought wrote failed in the sandbox
     ├── ToolError                   a tool raised or was called with bad arguments
     └── SandboxError                the code sandbox failed to start or broke down
         └── SandboxUnavailable      Deno or Pyodide is missing (also a ConfigError)
@@ -32,6 +33,7 @@ __all__ = [
     "AdapterParseError",
     "AuthenticationError",
     "BudgetExceeded",
+    "CodeFailed",
     "ConfigError",
     "InputError",
     "LMBenchError",
@@ -181,6 +183,17 @@ class RunsFailed(LMBenchError):
     def __init__(self, message: str, *, errors: list[BaseException]) -> None:
         self.errors = list(errors)
         super().__init__(message)
+
+
+class CodeFailed(RunsFailed):
+    """Every program a code-running module wrote failed in the sandbox.
+
+    ``runs`` holds each attempt (its code and its ``SandboxResult``), so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, runs: list[Any]) -> None:
+        self.runs = list(runs)
+        super().__init__(message, errors=[])
 
 
 class ToolError(LMBenchError):

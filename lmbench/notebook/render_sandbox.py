@@ -60,7 +60,9 @@ def result_text(result: Any) -> str:
         lines.append("  " + result.error.rstrip().replace("\n", "\n  "))
     elif result.value is not None:
         lines.append(f"  value: {result.value!r}")
-    lines += [f"  tool {c.name}({c.arguments}) -> {c.error or c.result!r}" for c in result.tool_calls]
+    lines += [
+        f"  tool {c.name}({c.arguments}) -> {c.error or c.result!r}" for c in result.tool_calls
+    ]
     return "\n".join(lines)
 
 

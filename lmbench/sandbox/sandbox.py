@@ -273,6 +273,12 @@ class Sandbox:
     def _call_tool(
         self, table: Mapping[str, Tool], message: dict[str, Any]
     ) -> tuple[dict[str, Any], SandboxToolCall]:
+        reply, record = self._tool_outcome(table, message)
+        return {"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)}, record
+
+    def _tool_outcome(
+        self, table: Mapping[str, Tool], message: dict[str, Any]
+    ) -> tuple[dict[str, Any], SandboxToolCall]:
         name = str(message.get("name"))
         try:
             arguments = json.loads(str(message.get("args")))
@@ -280,7 +286,7 @@ class Sandbox:
             arguments = None
         if not isinstance(arguments, dict):
             error = f"tool {name!r} needs its arguments as keywords"
-            return {"op": "tool_result", "error": error}, SandboxToolCall(name, {}, error=error)
+            return {"error": error}, SandboxToolCall(name, {}, error=error)
         tool = table.get(name)
         try:
             if tool is None:
@@ -294,11 +300,8 @@ class Sandbox:
                     tool=name,
                 )
         except ToolError as exc:
-            return (
-                {"op": "tool_result", "error": str(exc)},
-                SandboxToolCall(name, arguments, error=str(exc)),
-            )
-        return {"op": "tool_result", "value": result}, SandboxToolCall(name, arguments, result)
+            return {"error": str(exc)}, SandboxToolCall(name, arguments, error=str(exc))
+        return {"value": result}, SandboxToolCall(name, arguments, result)
 
     def __repr__(self) -> str:
         state = "closed" if self._closed else f"pid {self.pid}"
@@ -347,11 +350,19 @@ def _jsonable(value: Any) -> Any:
 def _result(
     message: dict[str, Any], calls: list[SandboxToolCall], duration: float
 ) -> SandboxResult:
-    error = message.get("error")
+    outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
+    if isinstance(outcome, str):
+        try:
+            outcome = json.loads(outcome)
+        except ValueError:
+            outcome = None
+    if not isinstance(outcome, dict):
+        outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
+    error = outcome.get("error")
     return SandboxResult(
         stdout=str(message.get("stdout") or ""),
         stderr=str(message.get("stderr") or ""),
-        value=message.get("value"),
+        value=outcome.get("value"),
         error=None if error is None else str(error),
         truncated=bool(message.get("truncated")),
         tool_calls=tuple(calls),

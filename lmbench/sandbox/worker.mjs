@@ -5,11 +5,12 @@
 // other way (console.log, a stray write) is never taken for a message. Then the host sends
 //   {"op": "run", "code": str, "tools": [{"name": str, "params": [str]}]}
 //   {"op": "reset"}
-//   {"op": "tool_result", "value": json} | {"op": "tool_result", "error": str}   (during a run)
+//   {"op": "tool_result", "reply": str}   (during a run: JSON text, {"value": ...} or {"error": str})
 // and the worker answers
 //   {"type": "ready"} once, {"type": "done"} after reset,
 //   {"type": "tool", "name": str, "args": str}   (a tool call from the code, JSON text args)
-//   {"type": "result", "stdout", "stderr", "value", "error", "truncated"}
+//   {"type": "result", "stdout", "stderr", "outcome", "truncated"}   (outcome: JSON text from
+//   Python, {"value": ...} or {"error": str}, so Python's numbers reach the host unchanged)
 // Everything after start-up is synchronous: between runs the event loop never turns, so no
 // callback or promise the code left behind can run outside a run. The worker exits when its
 // stdin closes (the host went away).
@@ -126,7 +127,7 @@ function callTool(name, args) {
   send({ type: "tool", name: String(name), args: String(args) });
   const reply = JSON.parse(readLine());
   if (reply.op !== "tool_result") exit(3); // the host broke the protocol
-  return JSON.stringify("error" in reply ? { error: String(reply.error) } : { value: reply.value });
+  return String(reply.reply); // JSON text, read by Python as it was written (4.0 stays a float)
 }
 pyodide.registerJsModule("_lmbench_host", { call_tool: callTool });
 pyodide.runPython(hello.bootstrap);
@@ -154,7 +155,7 @@ for (;;) {
     output.truncated = false;
     let outcome;
     try {
-      outcome = JSON.parse(runner.run(String(message.code), JSON.stringify(message.tools || []), maxOutput));
+      outcome = String(runner.run(String(message.code), JSON.stringify(message.tools || []), maxOutput));
     } catch (error) {
       // Pyodide itself failed (a fatal error): report it; the host starts a new worker.
       send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: null,
@@ -162,8 +163,9 @@ for (;;) {
              truncated: output.truncated });
       exit(4);
     }
-    send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: outcome.value ?? null,
-           error: outcome.error ?? null, truncated: output.truncated });
+    // outcome: Python's JSON text of {"value": ...} or {"error": ...}, passed on as text
+    send({ type: "result", stdout: output.stdout, stderr: output.stderr, outcome,
+           truncated: output.truncated });
   } else {
     exit(3);
   }

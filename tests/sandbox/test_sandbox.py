@@ -21,6 +21,8 @@ def test_a_run_gives_stdout_stderr_and_the_last_expression(sandbox: Sandbox) -> 
         "b": "é",
     }
     assert sandbox.run("x = 1").value is None
+    four = sandbox.run("16 ** 0.5").value
+    assert four == 4.0 and isinstance(four, float)  # Python's JSON reaches the host as written
 
 
 def test_a_value_that_is_not_json_comes_back_as_its_repr(sandbox: Sandbox) -> None:
