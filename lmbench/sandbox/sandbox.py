@@ -16,7 +16,8 @@ whose resident memory passes ``2 * memory_mb + 256`` MB during a run is stopped.
 Tools: functions (or ``Tool`` objects) given as ``tools=`` are callable from the code by name;
 each call comes back to this process, where the arguments are validated like any ``Tool``'s and
 the function runs here. Its result goes back as JSON; its error is raised in the code as
-``ToolError``. Time spent in tools does not count against ``timeout``.
+``ToolError``. Time spent in tools does not count against ``timeout``; a run may call tools
+at most 1000 times.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ __all__ = ["Sandbox", "SandboxResult", "SandboxToolCall"]
 START_TIMEOUT = 60.0  # seconds for a worker to load Pyodide (about 0.5 s with the snapshot)
 WATCH_INTERVAL = 0.05  # seconds between checks of the worker's memory during a run
 BASE_MB = 256  # what Deno and Pyodide take before the code allocates anything, with room
+MAX_TOOL_CALLS = 1000  # per run: time in tools is not counted, so a loop of calls must end
 LOST = "the sandbox was restarted, so the variables of earlier runs are gone"
 
 
@@ -228,7 +230,7 @@ class Sandbox:
                     )
                 if message["type"] == "tool":
                     began = time.monotonic()
-                    reply, record = self._call_tool(table, message)
+                    reply, record = self._call_tool(table, message, len(calls))
                     calls.append(record)
                     deadline += time.monotonic() - began
                     worker.send(reply)
@@ -271,13 +273,13 @@ class Sandbox:
                 self._restart()
 
     def _call_tool(
-        self, table: Mapping[str, Tool], message: dict[str, Any]
+        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
     ) -> tuple[dict[str, Any], SandboxToolCall]:
-        reply, record = self._tool_outcome(table, message)
+        reply, record = self._tool_outcome(table, message, calls_so_far)
         return {"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)}, record
 
     def _tool_outcome(
-        self, table: Mapping[str, Tool], message: dict[str, Any]
+        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
     ) -> tuple[dict[str, Any], SandboxToolCall]:
         name = str(message.get("name"))
         try:
@@ -289,6 +291,10 @@ class Sandbox:
             return {"error": error}, SandboxToolCall(name, {}, error=error)
         tool = table.get(name)
         try:
+            if calls_so_far >= MAX_TOOL_CALLS:
+                raise ToolError(
+                    f"the code called tools more than {MAX_TOOL_CALLS} times in one run", tool=name
+                )
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
             result = _jsonable(tool(**arguments))

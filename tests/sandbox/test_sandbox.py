@@ -147,3 +147,20 @@ def test_results_render_in_notebooks(sandbox: Sandbox) -> None:
     failed = sandbox.run("1/0")._repr_html_()
     assert failed is not None and "ZeroDivisionError" in failed
     assert "Sandbox(" in repr(sandbox) and "pid" in repr(sandbox)
+
+
+def test_a_run_may_call_tools_only_so_many_times(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lmbench.sandbox import sandbox as sandbox_module
+
+    monkeypatch.setattr(sandbox_module, "MAX_TOOL_CALLS", 3)
+
+    def ping() -> str:
+        """Ping."""
+        return "pong"
+
+    result = sandbox.run("for i in range(10):\n    ping()", tools=[ping])
+    assert result.error is not None
+    assert "ToolError: the code called tools more than 3 times in one run" in result.error
+    assert [call.error is None for call in result.tool_calls] == [True, True, True, False]
