@@ -133,12 +133,23 @@ pyodide.registerJsModule("_lmbench_host", { call_tool: callTool });
 pyodide.runPython(hello.bootstrap);
 const runner = pyodide.pyimport("_lmbench_runner");
 
-// Nothing the code needs: drop the ways out of the isolate that need no permission.
-for (const name of ["Deno", "process", "fetch", "Worker", "WebSocket", "EventSource", "require"]) {
+// Nothing the code needs: drop the ways out of the isolate that need no permission. Web
+// storage and the Cache API persist on the host (in DENO_DIR) and would let one sandbox leave
+// data for the next; prompt/alert/confirm read stdin and write stdout; close() ends the worker.
+const removed = [
+  "Deno", "process", "require", "fetch", "Worker", "WebSocket", "WebSocketStream", "EventSource",
+  "localStorage", "sessionStorage", "Storage", "caches", "CacheStorage", "Cache",
+  "prompt", "alert", "confirm", "close", "navigator", "Navigator", "BroadcastChannel",
+  "nodeBootstrap",
+];
+for (const name of removed) {
   try {
     delete globalThis[name];
   } catch {
-    globalThis[name] = undefined;
+    // not configurable: shadowed below
+  }
+  if (name in globalThis) {
+    Object.defineProperty(globalThis, name, { value: undefined, configurable: false, writable: false });
   }
 }
 

@@ -128,6 +128,24 @@ def test_standard_input_and_the_protocol_channel_are_out_of_reach(sandbox: Sandb
     assert not result.restarted
 
 
+@pytest.mark.parametrize(
+    "name",
+    ["Deno", "process", "require", "fetch", "Worker", "localStorage", "sessionStorage", "caches",
+     "prompt", "alert", "confirm", "close", "navigator", "BroadcastChannel"],
+)  # fmt: skip
+def test_the_isolate_keeps_no_way_out_that_needs_no_permission(sandbox: Sandbox, name: str) -> None:
+    assert sandbox.run(f"import js; js.eval('typeof globalThis.{name}')").value == "undefined"
+
+
+def test_no_data_persists_from_one_sandbox_to_the_next(sandbox: Sandbox) -> None:
+    """Web storage and the Cache API would write into Deno's folder on the host."""
+    sandbox.run('import js; js.eval(\'localStorage.setItem("left", "behind")\')')
+    sandbox.run("import js; js.eval('caches.open(\"c\")')")
+    with Sandbox() as later:
+        result = later.run("import js; js.eval('localStorage.getItem(\"left\")')")
+        assert result.error is not None and "behind" not in str(result.value)
+
+
 def test_output_is_capped(sandbox: Sandbox) -> None:
     result = sandbox.run("for i in range(10_000): print('x' * 100)")
     assert result.truncated and len(result.stdout) == 2000
