@@ -14,7 +14,7 @@ from lmbench.sandbox import Sandbox
 def fresh_sandbox(sandbox: Sandbox) -> Iterator[Sandbox]:
     """A sandbox of the test's own, for tests that change its state or restart it (requesting
     the shared one first skips the test where the sandbox is not installed)."""
-    box = Sandbox(timeout=3, memory_mb=128, max_output=2000)
+    box = Sandbox(timeout=1.5, memory_mb=128, max_output=2000)
     yield box
     box.close()
 

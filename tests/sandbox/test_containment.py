@@ -191,8 +191,8 @@ def test_a_run_past_the_timeout_kills_the_worker_and_the_next_run_works(
     started = time.monotonic()
     result = fresh_sandbox.run("while True:\n    pass")
     assert result.timed_out and result.restarted
-    assert 2.9 < time.monotonic() - started < 6
-    assert "timeout=3 s" in (result.error or "")
+    assert 1.4 < time.monotonic() - started < 5
+    assert "timeout=1.5 s" in (result.error or "")
     assert first_pid is not None and not running(first_pid)
     assert fresh_sandbox.run("1 + 1").value == 2
     assert "NameError" in (fresh_sandbox.run("kept").error or "")  # a new interpreter
@@ -207,7 +207,7 @@ def test_time_spent_in_tools_does_not_count_against_the_timeout(fresh_sandbox: S
         time.sleep(seconds)
         return "slept"
 
-    result = fresh_sandbox.run("[slow(1.2), slow(1.2), slow(1.2)]", tools=[slow])
+    result = fresh_sandbox.run("[slow(0.6), slow(0.6), slow(0.6)]", tools=[slow])  # 1.8 s > 1.5 s
     assert result.value == ["slept"] * 3 and not result.timed_out
 
 
