@@ -10,7 +10,7 @@ from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_
 from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
 if TYPE_CHECKING:
-    from lmbench.observe.calls import LMCall
+    from lmbench.calls import LMCall
     from lmbench.primitives.prediction import Prediction
 
 __all__ = [
