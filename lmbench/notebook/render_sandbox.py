@@ -10,7 +10,15 @@ from typing import Any
 
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, table
 
-__all__ = ["code_steps_html", "code_steps_text", "result_html", "result_text", "run_body_html"]
+__all__ = [
+    "code_steps_html",
+    "code_steps_text",
+    "result_html",
+    "result_text",
+    "run_body_html",
+    "sandbox_html",
+    "sandbox_text",
+]
 
 
 def _state(result: Any) -> str:
@@ -85,3 +93,21 @@ def code_steps_text(steps: Sequence[Any], title: str) -> str:
     for number, step in enumerate(steps, 1):
         lines.append(f"  {title} {number}: " + result_text(step.result).replace("\n", "\n  "))
     return "\n".join(lines)
+
+
+def sandbox_html(sandbox: Any) -> str:
+    pid = sandbox.pid
+    state = badge("closed", "warn") if pid is None else badge(f"running, pid {pid}", "ok")
+    rows = [
+        ("state", state),
+        ("timeout", esc(f"{sandbox.timeout:g} s")),
+        ("memory_mb", esc(sandbox.memory_mb)),
+        ("max_output", esc(f"{sandbox.max_output} characters")),
+        ("tools", esc(", ".join(sandbox.tools) or "none")),
+        ("restarts", esc(sandbox.restarts)),
+    ]
+    return box("Sandbox · Pyodide under Deno", kv_table(rows))
+
+
+def sandbox_text(sandbox: Any) -> str:
+    return repr(sandbox)

@@ -96,7 +96,7 @@ def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
 
 
-class Sandbox:
+class Sandbox(RichDisplay):
     """A Python sandbox in its own Deno process; see the module docstring."""
 
     def __init__(

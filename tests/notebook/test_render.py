@@ -156,6 +156,7 @@ def test_the_renderer_table_covers_the_core_types() -> None:
         "ModuleCall",
         "AdapterParseError",
         "SandboxResult",
+        "Sandbox",
     }
     assert html_for(object()) is None and text_for(object()) is None
 

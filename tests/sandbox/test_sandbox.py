@@ -147,6 +147,8 @@ def test_results_render_in_notebooks(sandbox: Sandbox) -> None:
     failed = sandbox.run("1/0")._repr_html_()
     assert failed is not None and "ZeroDivisionError" in failed
     assert "Sandbox(" in repr(sandbox) and "pid" in repr(sandbox)
+    shown = sandbox._repr_html_()
+    assert shown is not None and f"pid {sandbox.pid}" in shown and "memory_mb" in shown
 
 
 def test_a_run_may_call_tools_only_so_many_times(
