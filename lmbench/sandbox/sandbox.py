@@ -137,8 +137,9 @@ class Sandbox(RichDisplay):
 
     def _restart(self) -> None:
         _kill_slot(self._slot)
-        self.restarts += 1
-        self._start()
+        if not self._closed:
+            self.restarts += 1
+            self._start()
 
     def _worker(self) -> WorkerProcess:
         """The running worker, waited for until it is ready."""
@@ -175,10 +176,10 @@ class Sandbox(RichDisplay):
         return None if worker is None or self._closed else worker.pid
 
     def close(self) -> None:
-        """Stop the worker process. A closed sandbox cannot run code."""
-        with self._lock:
-            self._closed = True
-            self._finalizer()
+        """Stop the worker process, at once even during a run (which then returns an error).
+        A closed sandbox cannot run code."""
+        self._closed = True
+        self._finalizer()
 
     def __enter__(self) -> Sandbox:
         return self
@@ -199,54 +200,69 @@ class Sandbox(RichDisplay):
         table = {**self.tools, **tool_table(tools or ())}
         with self._lock:
             worker = self._worker()
-            started = time.monotonic()
-            deadline = started + self.timeout
-            calls: list[SandboxToolCall] = []
-            worker.send({"op": "run", "code": code, "tools": _describe(table)})
-            while True:
-                remaining = deadline - time.monotonic()
-                try:
-                    message = worker.receive(timeout=min(max(remaining, 0.0), WATCH_INTERVAL))
-                except SandboxError as exc:
-                    return self._lost(f"SandboxError: {exc}; {LOST}", calls, started)
-                if message is None and remaining > WATCH_INTERVAL:
-                    resident = worker.resident_mb()
-                    if resident is not None and resident > self.process_limit_mb:
-                        return self._lost(
-                            f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
-                            f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
-                            f"and was stopped; {LOST}",
-                            calls,
-                            started,
-                        )
-                    continue
-                if message is None:
-                    return self._lost(
-                        f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
-                        f"was stopped; {LOST}",
-                        calls,
-                        started,
-                        timed_out=True,
-                    )
-                if message["type"] == "tool":
-                    began = time.monotonic()
-                    reply, record = self._call_tool(table, message, len(calls))
-                    calls.append(record)
-                    deadline += time.monotonic() - began
-                    worker.send(reply)
-                    continue
-                if message["type"] != "result":
-                    return self._lost(
-                        f"SandboxError: the worker sent an unexpected {message['type']!r} "
-                        f"message; {LOST}",
-                        calls,
-                        started,
-                    )
-                result = _result(message, calls, time.monotonic() - started)
-                if message.get("fatal"):
+            try:
+                return self._exchange(worker, code, table)
+            except BaseException:
+                # interrupted (KeyboardInterrupt in a notebook) or a tool raised past ToolError:
+                # the worker may still be running the code, so it is replaced before going on
+                if not self._closed:
                     self._restart()
-                    return replace(result, error=f"{result.error}; {LOST}", restarted=True)
-                return result
+                raise
+
+    def _exchange(self, worker: WorkerProcess, code: str, table: dict[str, Tool]) -> SandboxResult:
+        """Send the run, answer its tool calls, watch time and memory; the result."""
+        started = time.monotonic()
+        deadline = started + self.timeout
+        calls: list[SandboxToolCall] = []
+        worker.send({"op": "run", "code": code, "tools": _describe(table)})
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                message = worker.receive(timeout=min(max(remaining, 0.0), WATCH_INTERVAL))
+            except SandboxError as exc:
+                if self._closed:
+                    return SandboxResult(
+                        error="SandboxError: the sandbox was closed during the run"
+                    )
+                return self._lost(f"SandboxError: {exc}; {LOST}", calls, started)
+            if message is None and remaining > WATCH_INTERVAL:
+                resident = worker.resident_mb()
+                if resident is not None and resident > self.process_limit_mb:
+                    return self._lost(
+                        f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
+                        f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
+                        f"and was stopped; {LOST}",
+                        calls,
+                        started,
+                    )
+                continue
+            if message is None:
+                return self._lost(
+                    f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
+                    f"was stopped; {LOST}",
+                    calls,
+                    started,
+                    timed_out=True,
+                )
+            if message["type"] == "tool":
+                began = time.monotonic()
+                reply, record = self._call_tool(table, message, len(calls))
+                calls.append(record)
+                deadline += time.monotonic() - began
+                worker.send(reply)
+                continue
+            if message["type"] != "result":
+                return self._lost(
+                    f"SandboxError: the worker sent an unexpected {message['type']!r} "
+                    f"message; {LOST}",
+                    calls,
+                    started,
+                )
+            result = _result(message, calls, time.monotonic() - started)
+            if message.get("fatal"):
+                self._restart()
+                return replace(result, error=f"{result.error}; {LOST}", restarted=True)
+            return result
 
     def _lost(
         self, error: str, calls: list[SandboxToolCall], started: float, *, timed_out: bool = False

@@ -258,3 +258,33 @@ def test_no_worker_outlives_a_killed_parent(sandbox: Sandbox) -> None:
     while any(running(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(running(pid) for pid in pids)
+
+
+def test_an_interrupted_run_leaves_no_code_running(fresh_sandbox: Sandbox) -> None:
+    """KeyboardInterrupt (a notebook's stop button) mid-run replaces the busy worker."""
+
+    def stop() -> None:
+        """Stop."""
+        raise KeyboardInterrupt
+
+    fresh_sandbox.run("kept = 1")
+    with pytest.raises(KeyboardInterrupt):
+        fresh_sandbox.run("stop()\nwhile True: pass", tools=[stop])
+    assert fresh_sandbox.restarts == 1
+    assert fresh_sandbox.run("'answers the next run'").value == "answers the next run"
+
+
+def test_closing_during_a_run_ends_it_at_once(sandbox: Sandbox) -> None:
+    import threading
+
+    box = Sandbox(timeout=60).start()
+    results = []
+    runner = threading.Thread(target=lambda: results.append(box.run("while True: pass")))
+    runner.start()
+    time.sleep(0.5)
+    began = time.monotonic()
+    box.close()
+    runner.join(10)
+    assert time.monotonic() - began < 5
+    assert results and "closed during the run" in (results[0].error or "")
+    assert box.restarts == 0 and box.pid is None
