@@ -21,6 +21,19 @@ const stdinReadSync = Deno.stdin.readSync.bind(Deno.stdin);
 const stdoutWriteSync = Deno.stdout.writeSync.bind(Deno.stdout);
 const readFileSync = Deno.readFileSync;
 const exit = Deno.exit;
+// Everything the protocol uses is taken now, before any code runs: code that replaces
+// JSON.stringify, Object.prototype.toJSON or a typed-array method later changes nothing here.
+const uncurry = (method) => Function.prototype.call.bind(method);
+const stringify = JSON.stringify;
+const parse = JSON.parse;
+const assign = Object.assign;
+const createObject = Object.create;
+const encode = uncurry(TextEncoder.prototype.encode);
+const decode = uncurry(TextDecoder.prototype.decode);
+const indexOf = uncurry(Uint8Array.prototype.indexOf);
+const subarray = uncurry(Uint8Array.prototype.subarray);
+const slice = uncurry(Uint8Array.prototype.slice);
+const setBytes = uncurry(Uint8Array.prototype.set);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -31,30 +44,31 @@ const chunk = new Uint8Array(1 << 16);
 
 function readLine() {
   for (;;) {
-    const end = pending.indexOf(10);
+    const end = indexOf(pending, 10);
     if (end >= 0) {
-      const line = decoder.decode(pending.subarray(0, end));
-      pending = pending.slice(end + 1);
+      const line = decode(decoder, subarray(pending, 0, end));
+      pending = slice(pending, end + 1);
       return line;
     }
     const count = stdinReadSync(chunk);
     if (count === null) exit(0); // the host is gone
     const grown = new Uint8Array(pending.length + count);
-    grown.set(pending);
-    grown.set(chunk.subarray(0, count), pending.length);
+    setBytes(grown, pending);
+    setBytes(grown, subarray(chunk, 0, count), pending.length);
     pending = grown;
   }
 }
 
-const hello = JSON.parse(readLine());
-const key = String(hello.key);
+const hello = parse(readLine());
+const key = `${hello.key}`;
 const maxOutput = Number(hello.max_output);
 const memoryPages = Math.floor((Number(hello.memory_mb) * 1048576) / 65536);
 
 function send(message) {
-  const bytes = encoder.encode(JSON.stringify({ ...message, key }) + "\n");
+  // a prototype-less object: no toJSON can be found on it, however Object.prototype is changed
+  const bytes = encode(encoder, stringify(assign(createObject(null), message, { key })) + "\n");
   let written = 0;
-  while (written < bytes.length) written += stdoutWriteSync(bytes.subarray(written));
+  while (written < bytes.length) written += stdoutWriteSync(subarray(bytes, written));
 }
 
 // -- memory cap: Python's heap is the WebAssembly memory, capped at memory_mb ------------------
@@ -78,7 +92,7 @@ const output = { stdout: "", stderr: "", truncated: false };
 function collector(stream) {
   return {
     write(buffer) {
-      const text = decoder.decode(buffer);
+      const text = decode(decoder, buffer);
       const room = maxOutput - output[stream].length;
       if (text.length > room) {
         output[stream] += text.slice(0, Math.max(room, 0));
@@ -113,7 +127,7 @@ pyodide.setStdout(collectors.stdout);
 pyodide.setStderr(collectors.stderr);
 // console.* writes to the run's output too, never to the protocol channel.
 const printer = (stream) => (...args) =>
-  collectors[stream].write(encoder.encode(args.map((arg) => String(arg)).join(" ") + "\n"));
+  collectors[stream].write(encode(encoder, args.map((arg) => `${arg}`).join(" ") + "\n"));
 globalThis.console = {
   log: printer("stdout"), info: printer("stdout"), debug: printer("stdout"),
   warn: printer("stderr"), error: printer("stderr"), trace: printer("stderr"),
@@ -122,12 +136,12 @@ globalThis.console = {
 // Tools: the code calls them synchronously; the worker asks the host and waits for its answer.
 function callTool(name, args) {
   if (args.length > maxOutput) {
-    return JSON.stringify({ error: `the arguments of ${name} are longer than ${maxOutput} characters` });
+    return stringify({ error: `the arguments of ${name} are longer than ${maxOutput} characters` });
   }
-  send({ type: "tool", name: String(name), args: String(args) });
-  const reply = JSON.parse(readLine());
+  send({ type: "tool", name: `${name}`, args: `${args}` });
+  const reply = parse(readLine());
   if (reply.op !== "tool_result") exit(3); // the host broke the protocol
-  return String(reply.reply); // JSON text, read by Python as it was written (4.0 stays a float)
+  return `${reply.reply}`; // JSON text, read by Python as it was written (4.0 stays a float)
 }
 pyodide.registerJsModule("_lmbench_host", { call_tool: callTool });
 pyodide.runPython(hello.bootstrap);
@@ -156,7 +170,7 @@ for (const name of removed) {
 send({ type: "ready" });
 
 for (;;) {
-  const message = JSON.parse(readLine());
+  const message = parse(readLine());
   if (message.op === "reset") {
     runner.reset();
     send({ type: "done" });
@@ -166,11 +180,11 @@ for (;;) {
     output.truncated = false;
     let outcome;
     try {
-      outcome = String(runner.run(String(message.code), JSON.stringify(message.tools || []), maxOutput));
+      outcome = `${runner.run(`${message.code}`, stringify(message.tools || []), maxOutput)}`;
     } catch (error) {
       // Pyodide itself failed (a fatal error): report it; the host starts a new worker.
       send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: null,
-             error: `the Python runtime failed: ${String(error).slice(0, 2000)}`, fatal: true,
+             error: `the Python runtime failed: ${`${error}`.slice(0, 2000)}`, fatal: true,
              truncated: output.truncated });
       exit(4);
     }

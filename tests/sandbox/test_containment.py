@@ -288,3 +288,28 @@ def test_closing_during_a_run_ends_it_at_once(sandbox: Sandbox) -> None:
     assert time.monotonic() - began < 5
     assert results and "closed during the run" in (results[0].error or "")
     assert box.restarts == 0 and box.pid is None
+
+
+SNIFFERS = """
+const original = JSON.stringify;
+globalThis.seen = [];
+const keep = (v) => { try { globalThis.seen.push(typeof v === "string" ? v : original(v)); } catch {} };
+Object.prototype.toJSON = function () { keep(this); return this; };
+JSON.stringify = function (v, ...rest) { keep(v); return original(v, ...rest); };
+const encode = TextEncoder.prototype.encode;
+TextEncoder.prototype.encode = function (s) { keep(s); return encode.call(this, s); };
+const decode = TextDecoder.prototype.decode;
+TextDecoder.prototype.decode = function (b, o) { const s = decode.call(this, b, o); keep(s); return s; };
+"""
+
+
+def test_replacing_javascript_builtins_cannot_read_or_forge_the_protocol(sandbox: Sandbox) -> None:
+    """The worker took JSON, typed-array and text-coding functions before any code ran, and
+    sends prototype-less objects: code that wraps them to sniff sees no protocol message."""
+    result = sandbox.run(f"import js\njs.eval({SNIFFERS!r})\n'wrapped'")
+    assert result.value == "wrapped" and not result.restarted
+    after = sandbox.run("print('fine'); 1")
+    assert after.stdout == "fine\n" and after.value == 1
+    seen = sandbox.run("'|'.join(str(s) for s in js.eval('globalThis.seen'))").value
+    assert "outcome" not in seen and "truncated" not in seen  # no message of the protocol
+    sandbox.run("js.eval('delete Object.prototype.toJSON')")
