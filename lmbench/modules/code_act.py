@@ -24,7 +24,7 @@ can fix, not an error.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmbench.errors import ConfigError, SignatureError
 from lmbench.modules.base import Module
@@ -40,12 +40,12 @@ from lmbench.modules.code_runs import (
 from lmbench.modules.inputs import check_inputs
 from lmbench.modules.predict import Predict
 from lmbench.primitives.prediction import Prediction
-from lmbench.sandbox import Sandbox
-from lmbench.sandbox.pool import SandboxPool
-from lmbench.sandbox.sandbox import tool_table
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
 from lmbench.tools import Tool
+
+if TYPE_CHECKING:
+    from lmbench.sandbox import Sandbox
 
 __all__ = ["CodeAct"]
 
@@ -80,7 +80,11 @@ class CodeAct(Module):
         if not isinstance(max_iters, int) or max_iters < 1:
             raise ConfigError(f"max_iters={max_iters!r}: CodeAct needs at least one step")
         self.max_iters = max_iters
+        from lmbench.sandbox.sandbox import tool_table
+
         self.tools = tool_table(tools)
+        from lmbench.sandbox.pool import SandboxPool  # the sandbox loads when a module needs it
+
         self.sandboxes = SandboxPool(sandbox)
         self.act = Predict(self._step_signature(), **predict_kwargs)
         self.extract = ChainOfThought(self._extract_signature(), **predict_kwargs)

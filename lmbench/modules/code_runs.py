@@ -7,11 +7,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmbench.errors import SandboxError
-from lmbench.sandbox import Sandbox, SandboxResult
-from lmbench.tools import Tool
+
+if TYPE_CHECKING:
+    from lmbench.sandbox import Sandbox, SandboxResult
+    from lmbench.tools import Tool
 
 __all__ = [
     "SANDBOX_RULES",
@@ -80,6 +82,8 @@ def run_code(
 ) -> CodeRun:
     """Run ``code`` (empty code is an error the model can fix) and record it."""
     if not code.strip():
+        from lmbench.sandbox import SandboxResult
+
         return CodeRun(code, SandboxResult(error="the answer held no Python code"), thought)
     return CodeRun(code, sandbox.run(code, tools=tools), thought)
 

@@ -20,7 +20,7 @@ for the module's own (started on first use, one more per overlapping call).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lmbench.errors import CodeFailed, ConfigError, SignatureError
 from lmbench.modules.base import Module
@@ -34,10 +34,11 @@ from lmbench.modules.code_runs import (
 )
 from lmbench.modules.inputs import check_inputs
 from lmbench.primitives.prediction import Prediction
-from lmbench.sandbox import Sandbox
-from lmbench.sandbox.pool import SandboxPool
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
+
+if TYPE_CHECKING:
+    from lmbench.sandbox import Sandbox
 
 __all__ = ["ProgramOfThought"]
 
@@ -69,6 +70,8 @@ class ProgramOfThought(Module):
         if not isinstance(max_iters, int) or max_iters < 1:
             raise ConfigError(f"max_iters={max_iters!r}: ProgramOfThought needs at least one run")
         self.max_iters = max_iters
+        from lmbench.sandbox.pool import SandboxPool  # the sandbox loads when a module needs it
+
         self.sandboxes = SandboxPool(sandbox)
         inputs = list(self.signature.input_fields.values())
         code = FieldSpec(

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import contextlib
-import ctypes
 import json
 import os
 import queue
@@ -205,6 +204,8 @@ _PR_SET_PDEATHSIG = 1
 
 def _die_with_parent_hook() -> Callable[[], None]:
     """What the child runs between fork and exec: ask for SIGKILL when the parent dies."""
+    import ctypes
+
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     parent = os.getpid()
 
