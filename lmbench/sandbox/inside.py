@@ -6,15 +6,19 @@ the module ``_lmbench_runner`` when it starts. Standard library only.
 from __future__ import annotations
 
 import builtins
+import contextlib
 import json
 import linecache
 import os
+import re
+import sys
 import traceback
 from typing import Any
 
 import _lmbench_host  # type: ignore[import-not-found]  # the worker's tool bridge
 from pyodide.code import eval_code  # type: ignore[import-not-found]
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _namespace: dict[str, Any] = {}
 _runs = 0
 
@@ -63,15 +67,25 @@ def _user_traceback(exc: BaseException) -> str:
 
 
 def _jsonable(value: Any, limit: int) -> Any:
-    """``value`` if it is JSON (and short enough), else its ``repr``, cut at ``limit``."""
+    """``value`` if it is JSON (and short enough), else its ``repr``, cut at ``limit``; lone
+    surrogates (which no UTF-8 text can hold) become U+FFFD."""
     try:
-        text = json.dumps(value, allow_nan=False)
+        text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         text = None
     if text is not None and len(text) <= limit:
-        return value
+        return json.loads(_SURROGATE.sub("\ufffd", text)) if _SURROGATE.search(text) else value
     shown = repr(value) if text is None else text
+    shown = _SURROGATE.sub("\ufffd", shown)
     return shown if len(shown) <= limit else shown[:limit] + f"... [{len(shown) - limit} more]"
+
+
+def _flush() -> None:
+    """Output still in Python's buffers (a print without newline, bytes written to
+    ``sys.stdout.buffer``) belongs to this run."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a stream the code replaced or closed
+            stream.flush()
 
 
 def run(code: str, tools: str, limit: int) -> str:
@@ -86,6 +100,8 @@ def run(code: str, tools: str, limit: int) -> str:
         value = eval_code(code, _namespace, filename=filename)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt end the run like any error
         return json.dumps({"error": _user_traceback(exc)[-limit:]})
+    finally:
+        _flush()
     try:
         return json.dumps({"value": _jsonable(value, limit)})
     except BaseException as exc:  # a __repr__ that fails

@@ -166,3 +166,15 @@ def test_a_run_may_call_tools_only_so_many_times(
     assert result.error is not None
     assert "ToolError: the code called tools more than 3 times in one run" in result.error
     assert [call.error is None for call in result.tool_calls] == [True, True, True, False]
+
+
+def test_output_still_buffered_belongs_to_its_run(sandbox: Sandbox) -> None:
+    assert sandbox.run("print('no newline', end='')").stdout == "no newline"
+    raw = sandbox.run("import sys; sys.stdout.buffer.write(b'\\xff raw\\n')")
+    assert raw.stdout == "\ufffd raw\n"  # bytes that are not UTF-8 are replaced, not lost
+    assert sandbox.run("print('next')").stdout == "next\n"
+
+
+def test_text_that_utf8_cannot_hold_comes_back_replaced(sandbox: Sandbox) -> None:
+    assert sandbox.run("'\\ud800x'").value == "\ufffdx"
+    assert sandbox.run("{'k': ['\\udfff']}").value == {"k": ["\ufffd"]}
