@@ -125,6 +125,7 @@ class Sandbox(RichDisplay):
         self._lock = threading.RLock()
         self._slot: list[WorkerProcess | None] = [None]
         self._ready = False
+        self._busy = False
         self._closed = False
         self._finalizer = weakref.finalize(self, _kill_slot, self._slot)
         self._start()
@@ -142,9 +143,14 @@ class Sandbox(RichDisplay):
             self._start()
 
     def _worker(self) -> WorkerProcess:
-        """The running worker, waited for until it is ready."""
+        """The running worker, waited for until it is ready (the caller holds the lock)."""
         if self._closed:
             raise SandboxError("this Sandbox is closed; create a new one")
+        if self._busy:  # the lock is re-entrant: a tool of the run in progress called back
+            raise SandboxError(
+                "a tool used the sandbox that was running the code calling it; give the tool "
+                "a Sandbox of its own"
+            )
         worker = self._slot[0]
         assert worker is not None
         if self._ready:
@@ -200,6 +206,7 @@ class Sandbox(RichDisplay):
         table = {**self.tools, **tool_table(tools or ())}
         with self._lock:
             worker = self._worker()
+            self._busy = True
             try:
                 return self._exchange(worker, code, table)
             except BaseException:
@@ -208,6 +215,8 @@ class Sandbox(RichDisplay):
                 if not self._closed:
                     self._restart()
                 raise
+            finally:
+                self._busy = False
 
     def _exchange(self, worker: WorkerProcess, code: str, table: dict[str, Tool]) -> SandboxResult:
         """Send the run, answer its tool calls, watch time and memory; the result."""

@@ -178,3 +178,14 @@ def test_output_still_buffered_belongs_to_its_run(sandbox: Sandbox) -> None:
 def test_text_that_utf8_cannot_hold_comes_back_replaced(sandbox: Sandbox) -> None:
     assert sandbox.run("'\\ud800x'").value == "\ufffdx"
     assert sandbox.run("{'k': ['\\udfff']}").value == {"k": ["\ufffd"]}
+
+
+def test_a_tool_cannot_use_the_sandbox_that_called_it(sandbox: Sandbox) -> None:
+    def nested(code: str) -> str:
+        """Run code in the same sandbox."""
+        return str(sandbox.run(code).value)
+
+    result = sandbox.run("nested('1 + 1')", tools=[nested])
+    assert result.error is not None
+    assert "a tool used the sandbox that was running the code calling it" in result.error
+    assert not result.restarted and sandbox.run("2 + 2").value == 4
