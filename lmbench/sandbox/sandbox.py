@@ -151,6 +151,8 @@ class Sandbox(RichDisplay):
                 "a tool used the sandbox that was running the code calling it; give the tool "
                 "a Sandbox of its own"
             )
+        if self._slot[0] is None:  # the last start failed: try again
+            self._start()
         worker = self._slot[0]
         assert worker is not None
         if self._ready:
@@ -158,16 +160,21 @@ class Sandbox(RichDisplay):
         try:
             message = worker.receive(timeout=START_TIMEOUT)
         except SandboxError as exc:
+            self._failed_start()
             raise SandboxError(f"the sandbox could not start: {exc}") from None
         if message is None or message.get("type") != "ready":
-            worker.kill()
             detail = worker.stderr_tail()[-1500:]
+            self._failed_start()
             raise SandboxError(
                 f"the sandbox did not start within {START_TIMEOUT:.0f} s"
                 + (f": {detail}" if detail else "")
             )
         self._ready = True
         return worker
+
+    def _failed_start(self) -> None:
+        _kill_slot(self._slot)
+        self._slot[0] = None
 
     def start(self) -> Sandbox:
         """Wait until the worker is ready (runs do this themselves); returns self."""

@@ -43,3 +43,22 @@ def test_missing_deno_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
         find_deno()
     with pytest.raises(SandboxUnavailable, match="needs Deno"):
         Sandbox()
+
+
+def test_a_worker_that_fails_to_start_says_why_and_the_next_run_tries_again(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from lmbench.errors import SandboxError
+    from lmbench.sandbox import process
+
+    broken = tmp_path / "broken.mjs"
+    broken.write_text('console.error("no Pyodide today"); Deno.exit(7);\n')
+    monkeypatch.setattr(process, "WORKER_SCRIPT", broken)
+    box = Sandbox()
+    try:
+        with pytest.raises(SandboxError, match=r"could not start.*exit status 7.*no Pyodide today"):
+            box.run("1")
+        monkeypatch.undo()
+        assert box.run("1 + 1").value == 2
+    finally:
+        box.close()
