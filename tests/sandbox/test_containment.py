@@ -225,6 +225,17 @@ def test_closing_ends_the_worker(fresh_sandbox: Sandbox) -> None:
     assert not running(pid)
 
 
+def test_a_sandbox_no_longer_referenced_ends_its_worker(sandbox: Sandbox) -> None:
+    import gc
+
+    box = Sandbox().start()
+    pid = box.pid
+    assert pid is not None and running(pid)
+    del box
+    gc.collect()
+    assert not running(pid)
+
+
 PARENT = textwrap.dedent(
     """
     import sys, time
