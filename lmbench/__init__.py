@@ -43,7 +43,11 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "ProgramOfThought": "lmbench.modules",
+    "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Sandbox": "lmbench.sandbox",
+    "SandboxResult": "lmbench.sandbox",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
@@ -84,7 +88,10 @@ _EXPORTS: dict[str, str] = {
     "ReplayMissError": "lmbench.errors",
     "BudgetExceeded": "lmbench.errors",
     "RunsFailed": "lmbench.errors",
+    "CodeFailed": "lmbench.errors",
     "ToolError": "lmbench.errors",
+    "SandboxError": "lmbench.errors",
+    "SandboxUnavailable": "lmbench.errors",
 }
 
 __all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
@@ -141,6 +148,7 @@ if TYPE_CHECKING:
         AdapterParseError,
         AuthenticationError,
         BudgetExceeded,
+        CodeFailed,
         ConfigError,
         InputError,
         LMBenchError,
@@ -150,6 +158,8 @@ if TYPE_CHECKING:
         RateLimitError,
         ReplayMissError,
         RunsFailed,
+        SandboxError,
+        SandboxUnavailable,
         SignatureError,
         ToolError,
     )
@@ -160,10 +170,12 @@ if TYPE_CHECKING:
     from lmbench.modules import (
         BestOfN,
         ChainOfThought,
+        CodeAct,
         Module,
         MultiChainComparison,
         Parallel,
         Predict,
+        ProgramOfThought,
         ReAct,
         Refine,
         parallel_map,
@@ -172,6 +184,7 @@ if TYPE_CHECKING:
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Conversation, Example, Prediction
+    from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool
