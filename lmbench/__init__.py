@@ -47,6 +47,15 @@ _EXPORTS: dict[str, str] = {
     "XMLAdapter": "lmbench.adapters",
     "TwoStepAdapter": "lmbench.adapters",
     "FallbackAdapter": "lmbench.adapters",
+    # evaluation over data
+    "evaluate": "lmbench.evaluate",
+    "batch": "lmbench.evaluate",
+    "compare": "lmbench.evaluate",
+    "EvalResult": "lmbench.evaluate",
+    "BatchResult": "lmbench.evaluate",
+    "LabeledFewShot": "lmbench.evaluate",
+    "BootstrapFewShot": "lmbench.evaluate",
+    "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
     "BaseLM": "lmbench.lm",
@@ -79,10 +88,15 @@ _EXPORTS: dict[str, str] = {
     "ToolError": "lmbench.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
+# public submodules, imported on first use
+_SUBMODULES = frozenset({"metrics"})
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lmbench.{name}")
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'lmbench' has no attribute {name!r}")
@@ -109,6 +123,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:
+    from lmbench import metrics
     from lmbench.adapters import (
         ChatAdapter,
         FallbackAdapter,
@@ -126,6 +141,16 @@ if TYPE_CHECKING:
         RunsFailed,
         SignatureError,
         ToolError,
+    )
+    from lmbench.evaluate import (
+        BatchResult,
+        BootstrapFewShot,
+        EvalResult,
+        LabeledFewShot,
+        batch,
+        compare,
+        evaluate,
+        load_run,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache

@@ -155,6 +155,7 @@ class ModuleCall(_TellsCallbacks, RichDisplay):
         self._span: Any = None
         self._collector: Collector | None = None
         self._watchers: tuple[Any, ...] = ()
+        self._run_id: str | None = None
         if parent is not None:
             parent.children.append(self)
 
@@ -163,6 +164,7 @@ class ModuleCall(_TellsCallbacks, RichDisplay):
         self._token = _current.set(self)
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
+        self._run_id = settings.run_id
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
         parent = self.parent
         self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
@@ -277,6 +279,7 @@ class ModuleCall(_TellsCallbacks, RichDisplay):
             cost_known=known,
             latency_s=self.duration_s or 0.0,
             error=self.error,
+            run_id=self._run_id,
         )
 
     # -- trace ---------------------------------------------------------------------------------
@@ -674,6 +677,7 @@ class LMCall(_TellsCallbacks):
             metadata=response.metadata if response is not None else {},
             error=self.error,
             raw=response.raw if response is not None and self._settings.save_raw else None,
+            run_id=self._settings.run_id,
         )
 
     @property
