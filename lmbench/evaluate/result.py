@@ -123,9 +123,11 @@ class BatchResult(_RunView, list[Any]):
         output_names: list[str],
         duration_s: float,
         executor: str,
+        constants: frozenset[str] = frozenset(),
     ) -> None:
         super().__init__(r.prediction if r.prediction is not None else r.outputs for r in rows)
         self.rows = rows
+        self.constants = constants  # inputs given once for every row, left out of frame()
         self.run_id = run_id
         self.program_name = program_name
         self.output_names = output_names
@@ -142,9 +144,10 @@ class BatchResult(_RunView, list[Any]):
         import pandas as pd
 
         inputs, _labels, outputs = self._columns(with_labels=False)
+        inputs = [name for name in inputs if name not in self.constants]
         records = [
             {
-                **r.inputs,
+                **{name: r.inputs.get(name) for name in inputs},
                 **{name: (r.outputs or {}).get(name) for name in outputs},
                 "input_tokens": r.input_tokens,
                 "output_tokens": r.output_tokens,

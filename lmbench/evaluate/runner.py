@@ -215,6 +215,7 @@ def batch(
     budget: Any = None,
     constants: Mapping[str, Any] | None = None,
     call_kwargs: Mapping[str, Any] | None = None,
+    description: str = "rows",
 ) -> BatchResult:
     """Call ``program`` once per row of ``data``: the outputs in row order (None where a row
     failed), with ``.rows``, ``.errors``, ``.totals`` and ``.frame()``. The batch entry point
@@ -230,6 +231,7 @@ def batch(
             output_names=outputs,
             duration_s=duration,
             executor=where,
+            constants=frozenset(constants or ()),
         )
 
     return _run(
@@ -243,5 +245,5 @@ def batch(
         budget=budget,
         constants=constants,
         make_result=make,
-        description="rows",
+        description=description,
     )
