@@ -44,7 +44,11 @@ def _body(request: dict) -> bytes:
             "object": "chat.completion",
             "model": request.get("model", "loopback"),
             "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+                {
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text},
+                    "finish_reason": "stop",
+                }
             ],
             "usage": {"prompt_tokens": 40, "completion_tokens": 8, "total_tokens": 48},
         }
