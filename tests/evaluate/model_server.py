@@ -111,15 +111,16 @@ def running_model_server(delay: float = 0.0) -> Iterator[ModelServer]:
     server = ModelServer(delay)
     ready = threading.Event()
     loop = asyncio.new_event_loop()
-    task_holder: list[asyncio.Task] = []
 
     def run() -> None:
         asyncio.set_event_loop(loop)
-        task_holder.append(loop.create_task(server.serve(ready)))
-        try:
-            loop.run_until_complete(task_holder[0])
-        except asyncio.CancelledError:
-            pass
+        serving = loop.create_task(server.serve(ready))
+        loop.run_forever()
+        pending = [*asyncio.all_tasks(loop), serving]
+        for task in pending:
+            task.cancel()
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.close()
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -127,7 +128,7 @@ def running_model_server(delay: float = 0.0) -> Iterator[ModelServer]:
     try:
         yield server
     finally:
-        loop.call_soon_threadsafe(task_holder[0].cancel)
+        loop.call_soon_threadsafe(loop.stop)
         thread.join(5)
 
 

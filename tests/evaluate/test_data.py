@@ -88,6 +88,6 @@ def test_csv_and_jsonl_files(tmp_path: Path) -> None:
         load_rows(bad, QA)
     with pytest.raises(ConfigError, match="does not exist"):
         load_rows(tmp_path / "missing.csv", QA)
-    with pytest.raises(ConfigError, match="unknown format '.txt'"):
+    with pytest.raises(ConfigError, match=r"unknown format '\.txt'"):
         (tmp_path / "x.txt").write_text("")
         load_rows(tmp_path / "x.txt", QA)
