@@ -62,6 +62,7 @@ class ModelServer:
     requests: int = 0
     with_auth: int = 0
     auth_values: set[str] = field(default_factory=set)
+    temperatures: list[float | None] = field(default_factory=list)
 
     @property
     def base_url(self) -> str:
@@ -81,9 +82,11 @@ class ModelServer:
                 if "authorization" in headers:
                     self.with_auth += 1
                     self.auth_values.add(headers["authorization"])
+                request = json.loads(body or b"{}")
                 if self.delay:
                     await asyncio.sleep(self.delay)
-                answer = _body(json.loads(body or b"{}"))
+                self.temperatures.append(request.get("temperature"))
+                answer = _body(request)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
                     + str(len(answer)).encode()
