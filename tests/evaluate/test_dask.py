@@ -125,5 +125,5 @@ def test_progress_comes_from_the_finished_partitions(
 def test_no_client_and_unknown_executors_are_clear_errors() -> None:
     from lmbench.evaluate.executors.dask import resolve_client
 
-    with pytest.raises(ConfigError, match="use 'threads', 'dask', or a dask.distributed.Client"):
+    with pytest.raises(ConfigError, match=r"use 'threads', 'dask', or a dask\.distributed\.Client"):
         resolve_client("spark")
