@@ -20,7 +20,6 @@ from typing import Any
 from lmbench.errors import ConfigError, RunsFailed
 from lmbench.evaluate.data import Row
 from lmbench.evaluate.executors.threads import Stopped, run_threads
-from lmbench.evaluate.executors.transport import loads_task, pack_task, worker_settings
 from lmbench.evaluate.progress import RunProgress
 from lmbench.evaluate.rows import RowResult, RowTask, describe
 
@@ -78,6 +77,7 @@ def run_partition(
 ) -> tuple[list[RowResult], list[dict[str, Any]], BaseException | None]:
     """On a worker: run ``rows`` (positions from ``first``); results, history entries, and
     the error that stopped them early, if any."""
+    from lmbench.evaluate.executors.transport import loads_task, worker_settings
     from lmbench.observe.collectors import MemoryCollector
 
     task, settings = loads_task(payload)
@@ -124,9 +124,11 @@ def run_dask(
 ) -> list[RowResult]:
     """Run ``rows`` on the cluster; results in row order. Raises ``Stopped`` like
     ``run_threads``."""
+    client = resolve_client(executor)
     from distributed import as_completed
 
-    client = resolve_client(executor)
+    from lmbench.evaluate.executors.transport import pack_task
+
     workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
     per_task = max(1, math.ceil(threads / workers))
     payload = client.scatter(pack_task(task), broadcast=True)
