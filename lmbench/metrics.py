@@ -45,15 +45,15 @@ __all__ = [
 
 Metric = Callable[[Any, Any], "float | bool"]
 
-_ARTICLES = re.compile(r"\b(a|an|the)\b")
+_ARTICLES = frozenset({"a", "an", "the"})
 _PUNCTUATION = str.maketrans("", "", string.punctuation)
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?(?:[eE][-+]?\d+)?")
 
 
 def normalize(value: Any) -> str:
     """Lower case, no punctuation, no articles (a, an, the), single spaces."""
-    text = str(value).lower().translate(_PUNCTUATION)
-    return " ".join(_ARTICLES.sub(" ", text).split())
+    words = str(value).lower().translate(_PUNCTUATION).split()
+    return " ".join(word for word in words if word not in _ARTICLES)
 
 
 def _fields_of(value: Any) -> Mapping[str, Any]:
@@ -67,9 +67,9 @@ def _fields_of(value: Any) -> Mapping[str, Any]:
 
 def _labels_of(example: Any) -> Mapping[str, Any]:
     """An example's label fields: those not marked as inputs."""
-    labels = getattr(example, "labels", None)
-    if callable(labels):
-        return labels()
+    inputs = getattr(example, "input_keys", None)
+    if inputs:
+        return {k: v for k, v in example.items() if k not in inputs}
     return _fields_of(example)
 
 

@@ -3,8 +3,8 @@
 Every executor (threads here, Dask workers) runs rows through ``RowTask.run``, so a row is
 handled the same way wherever it runs. A row is one node of the call tree (``Evaluate`` or
 ``Batch``) holding the program's calls and the metric's (a judge's) calls, so its tokens and
-cost cover both; the row's own history entry (kind ``"eval"``) carries inputs, labels,
-outputs and score under the run id, which is what ``load_run`` reads back.
+cost cover both, failed rows included; the node's history entry (kind ``"eval"``) carries
+inputs, labels, outputs and score under the run id, which is what ``load_run`` reads back.
 """
 
 from __future__ import annotations
@@ -16,13 +16,10 @@ from typing import Any
 
 from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError
 from lmbench.evaluate.data import Row
-from lmbench.observe import entry as _entry
-from lmbench.observe.calls import module_call
-from lmbench.observe.collectors import resolve_collector
+from lmbench.observe.calls import ModuleCall
 from lmbench.observe.entry import HistoryEntry
-from lmbench.settings import current
 
-__all__ = ["FATAL_ERRORS", "RowResult", "RowTask", "describe"]
+__all__ = ["FATAL_ERRORS", "RowCall", "RowResult", "RowTask", "describe"]
 
 # Errors that would fail every other row too: the run stops instead of counting them.
 FATAL_ERRORS: tuple[type[BaseException], ...] = (ConfigError, AuthenticationError, BudgetExceeded)
@@ -98,6 +95,35 @@ def _cache_state(node: Any) -> str | None:
     return states.pop() if len(states) == 1 else "mixed"
 
 
+class RowCall(ModuleCall):
+    """The call-tree node of one row. Its history entry is the row's record (kind
+    ``"eval"``): the node's usage and cost roll-up, with inputs, labels, outputs and score
+    in ``metadata``; the same roll-up fills the row's tokens and cost."""
+
+    def __init__(self, kind: str, program_name: str, result: RowResult, metric: str | None) -> None:
+        super().__init__(kind, program_name)
+        self.row = result
+        self.metric_name = metric
+
+    def _make_entry(self) -> HistoryEntry:
+        entry = super()._make_entry()
+        row = self.row
+        row.input_tokens, row.output_tokens = entry.usage.input_tokens, entry.usage.output_tokens
+        total = entry.cost_usd
+        row.metric_cost = None if total is None or row.cost is None else max(0.0, total - row.cost)
+        row.cache = _cache_state(self)
+        entry.kind = "eval"
+        entry.call_id = f"{entry.call_id}e"  # apart from the module calls' ids
+        entry.adapter = row.adapter
+        entry.cache = row.cache if row.cache in _CACHE_STATES else "off"  # type: ignore[assignment]
+        entry.error = entry.error or row.error
+        entry.metadata = {"row": row.to_metadata(), "metric": self.metric_name}
+        return entry
+
+
+_CACHE_STATES = frozenset({"off", "miss", "memory", "disk", "replay"})
+
+
 @dataclass
 class RowTask:
     """How to run one row: the program, the call options, the metric (None for a batch)."""
@@ -113,7 +139,7 @@ class RowTask:
         """Run ``row``; a failure is kept on the result. ``FATAL_ERRORS`` propagate."""
         result = RowResult(position, row.index, row.inputs, row.labels)
         kind = "Evaluate" if self.metric is not None else "Batch"
-        with module_call(kind, signature=self.program_name) as node:
+        with RowCall(kind, self.program_name, result, self.metric_name):
             started = time.perf_counter()
             try:
                 prediction = self.program(**row.inputs, **self.call_kwargs)
@@ -122,22 +148,13 @@ class RowTask:
             except Exception as exc:  # one row's failure is that row's result
                 result.latency_s = time.perf_counter() - started
                 result.error, result.exception, result.failed_in = describe(exc), exc, "program"
-                prediction = None
             else:
                 result.latency_s = time.perf_counter() - started
                 self._keep(result, prediction)
                 if self.metric is not None:
                     self._score(result, row, prediction)
-        if result.error is not None and self.metric is not None:
-            result.score = self.failure_score
-        usage = node.usage
-        result.input_tokens, result.output_tokens = usage.input_tokens, usage.output_tokens
-        total = node.cost
-        result.metric_cost = (
-            None if total is None or result.cost is None else max(0.0, total - result.cost)
-        )
-        result.cache = _cache_state(node)
-        self._record(result, node)
+            if result.error is not None and self.metric is not None:
+                result.score = self.failure_score
         return result
 
     def _keep(self, result: RowResult, prediction: Any) -> None:
@@ -164,36 +181,3 @@ class RowTask:
             f"({type(value).__name__}); a metric returns a float or a bool"
         )
         result.failed_in = "metric"
-
-    def _record(self, result: RowResult, node: Any) -> None:
-        """The row's history entry (kind ``"eval"``), under the run id in force."""
-        settings = current()
-        if settings.run_id is None:
-            return
-        entry = HistoryEntry(
-            kind="eval",
-            call_id=f"{node.call_id}e",  # one row entry per row node
-            parent_id=node.call_id,
-            root_id=node.root_id,
-            session_id=_entry.SESSION_ID,
-            timestamp=node.timestamp,
-            module=node.module,
-            signature=self.program_name,
-            usage=node.usage,
-            cost_usd=None if result.cost is None else result.cost + (result.metric_cost or 0.0),
-            cost_known=result.cost is not None,
-            latency_s=result.latency_s,
-            cache=result.cache
-            if result.cache in ("off", "miss", "memory", "disk", "replay")
-            else "off",  # type: ignore[arg-type]
-            adapter=result.adapter,
-            metadata={"row": result.to_metadata(), "metric": self.metric_name},
-            error=result.error,
-            run_id=settings.run_id,
-        )
-        try:
-            resolve_collector(settings.history).add(entry)
-        except Exception as exc:
-            from lmbench.observe.logs import warn
-
-            warn(f"evaluation row {result.position} was not recorded in history: {describe(exc)}")
