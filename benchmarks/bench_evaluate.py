@@ -36,7 +36,9 @@ THREADS = 64
 
 
 def rows(count: int) -> list[dict[str, str]]:
-    return [{"question": f"What is item {i}?", "answer": f"answer-{i}"} for i in range(1, count + 1)]
+    return [
+        {"question": f"What is item {i}?", "answer": f"answer-{i}"} for i in range(1, count + 1)
+    ]
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
@@ -65,12 +67,16 @@ def throughput(count: int, repeats: int) -> None:
 
     server, base_url = start_server()
     try:
-        qa = lmbench.Predict("question -> answer", lm=resolve_lm("openai-compatible/loop", base_url=base_url))
+        qa = lmbench.Predict(
+            "question -> answer", lm=resolve_lm("openai-compatible/loop", base_url=base_url)
+        )
         data = rows(count)
         ideal = count * DELAY / THREADS
         with context(cache=False):
             threads_s, on_threads = timed(
-                lambda: lmbench.evaluate(qa, data, metrics.exact_match, threads=THREADS, progress=False),
+                lambda: lmbench.evaluate(
+                    qa, data, metrics.exact_match, threads=THREADS, progress=False
+                ),
                 repeats,
             )
             print(
@@ -79,13 +85,22 @@ def throughput(count: int, repeats: int) -> None:
                 f"score {on_threads.score:.3f}, {on_threads.totals.errors} errors"
             )
             with (
-                LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster,
+                LocalCluster(
+                    n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
+                ) as cluster,
                 Client(cluster) as client,
             ):
-                client.run(lambda: __import__("lmbench.evaluate.executors.transport"))  # warm workers
+                client.run(
+                    lambda: __import__("lmbench.evaluate.executors.transport")
+                )  # warm workers
                 dask_s, on_dask = timed(
                     lambda: lmbench.evaluate(
-                        qa, data, metrics.exact_match, threads=THREADS, executor=client, progress=False
+                        qa,
+                        data,
+                        metrics.exact_match,
+                        threads=THREADS,
+                        executor=client,
+                        progress=False,
                     ),
                     repeats,
                 )
