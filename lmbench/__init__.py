@@ -48,7 +48,6 @@ _EXPORTS: dict[str, str] = {
     "TwoStepAdapter": "lmbench.adapters",
     "FallbackAdapter": "lmbench.adapters",
     # evaluation over data
-    "evaluate": "lmbench.evaluate",
     "batch": "lmbench.evaluate",
     "compare": "lmbench.evaluate",
     "EvalResult": "lmbench.evaluate",
@@ -88,8 +87,10 @@ _EXPORTS: dict[str, str] = {
     "ToolError": "lmbench.errors",
 }
 
-# public submodules, imported on first use
-_SUBMODULES = frozenset({"metrics"})
+# public submodules, imported on first use; ``lmbench.evaluate`` is a callable package
+# (``lmbench.evaluate(program, data, metric)``), so the name means the same thing whichever
+# import came first
+_SUBMODULES = frozenset({"metrics", "evaluate"})
 
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 

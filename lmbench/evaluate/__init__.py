@@ -22,6 +22,8 @@ class _CallablePackage(types.ModuleType):
     def __call__(self, *args: Any, **kwargs: Any) -> EvalResult:
         return evaluate(*args, **kwargs)
 
+    __call__.__doc__ = evaluate.__doc__
+
 
 sys.modules[__name__].__class__ = _CallablePackage
 

@@ -310,7 +310,7 @@ class PredictCell:
         return metric.on(next(iter(self.signature.output_fields)), expected=expected)
 
     def _run_over(self, namespace: Mapping[str, Any]) -> Any:
-        import lmbench.evaluate as evaluation
+        from lmbench.evaluate.runner import batch, evaluate
 
         frame = _lookup(namespace, self.options.over, "--over")
         columns = getattr(frame, "columns", None)
@@ -328,8 +328,8 @@ class PredictCell:
         description = f"{MAGIC} over {self.options.over}"
         if self.options.metric is not None:
             metric = self._metric(namespace, frame)
-            return evaluation.evaluate(self.program, frame, metric, name=description, **common)
-        return evaluation.batch(self.program, frame, description=description, **common).frame()
+            return evaluate(self.program, frame, metric, name=description, **common)
+        return batch(self.program, frame, description=description, **common).frame()
 
     def _stream(self) -> Any:
         from IPython.display import display
