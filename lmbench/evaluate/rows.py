@@ -14,9 +14,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmbench.calls.tree import ModuleCall
 from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError
 from lmbench.evaluate.data import Row
-from lmbench.observe.calls import ModuleCall
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["FATAL_ERRORS", "RowCall", "RowResult", "RowTask", "describe"]
@@ -89,7 +89,7 @@ def _outputs(prediction: Any) -> dict[str, Any]:
 
 
 def _cache_state(node: Any) -> str | None:
-    states = {call.cache_state for call in node.lm_calls()}
+    states = {call.cache_state for call in node.model_calls()}
     if not states:
         return None
     return states.pop() if len(states) == 1 else "mixed"

@@ -59,7 +59,7 @@ def _budget(limit: Any) -> Iterator[None]:
     if limit is None:
         yield
         return
-    from lmbench.observe.budget import budget
+    from lmbench.calls.budget import budget
 
     if isinstance(limit, (int, float)):
         limit = {"usd": float(limit)}

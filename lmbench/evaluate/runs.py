@@ -55,7 +55,7 @@ def record_summary(result: Any, run_id: str, *, stopped: str | None = None) -> N
     try:
         resolve_collector(current().history).add(entry)
     except Exception as exc:
-        from lmbench.observe.logs import warn
+        from lmbench.logs import warn
 
         warn(f"run {run_id} summary was not recorded in history: {type(exc).__name__}: {exc}")
 

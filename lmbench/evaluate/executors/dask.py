@@ -94,7 +94,7 @@ def run_partition(
 
 def _gather_entries(entries: list[dict[str, Any]]) -> None:
     """Add a worker's entries to this process's history and charge its budgets."""
-    from lmbench.observe.budget import active_budgets
+    from lmbench.calls.budget import active_budgets
     from lmbench.observe.collectors import resolve_collector
     from lmbench.observe.entry import HistoryEntry
     from lmbench.settings import current

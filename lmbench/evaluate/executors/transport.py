@@ -126,7 +126,7 @@ def _refused_types() -> tuple[type, ...]:
     if not _REFUSED:
         import httpx
 
-        from lmbench.providers.secrets import Secret
+        from lmbench.secrets import Secret
 
         _REFUSED = (httpx.Client, httpx.AsyncClient, Secret)
     return _REFUSED
