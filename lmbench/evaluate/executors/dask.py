@@ -22,6 +22,7 @@ from lmbench.evaluate.data import Row
 from lmbench.evaluate.executors.threads import Stopped, run_threads
 from lmbench.evaluate.progress import RunProgress
 from lmbench.evaluate.rows import RowResult, RowTask, describe
+from lmbench.observe.collectors import Collector
 
 __all__ = ["partition", "resolve_client", "run_dask", "run_partition"]
 
@@ -72,24 +73,39 @@ def _portable(error: BaseException) -> BaseException:
     return error
 
 
+class _ShippingCollector(Collector):
+    """Turns each entry into its (redacted) dict as it arrives, in the row's own thread, so
+    the work overlaps other rows' waits instead of holding up the end of the partition."""
+
+    def __init__(self) -> None:
+        self.shipped: list[dict[str, Any]] = []
+
+    def add(self, entry: Any) -> None:
+        self.shipped.append(entry.to_dict())  # list.append is atomic under the GIL
+
+    def entries(self) -> list[Any]:
+        return []
+
+    def clear(self) -> None:
+        self.shipped.clear()
+
+
 def run_partition(
     payload: bytes, rows: list[Row], first: int, threads: int
 ) -> tuple[list[RowResult], list[dict[str, Any]], BaseException | None]:
     """On a worker: run ``rows`` (positions from ``first``); results, history entries, and
     the error that stopped them early, if any."""
     from lmbench.evaluate.executors.transport import loads_task, worker_settings
-    from lmbench.observe.collectors import MemoryCollector
 
     task, settings = loads_task(payload)
-    collector = MemoryCollector(maxlen=1_000_000)
+    collector = _ShippingCollector()
     stopped: BaseException | None = None
     with worker_settings(settings, collector):
         try:
             results = run_threads(task, rows, threads=threads, first_position=first)
         except Stopped as stop:
             results, stopped = stop.results, _portable(stop.cause)
-    entries = [entry.to_dict() for entry in collector.entries()]
-    return [r.shipped() for r in results], entries, stopped
+    return [r.shipped() for r in results], collector.shipped, stopped
 
 
 def _gather_entries(entries: list[dict[str, Any]]) -> None:
