@@ -14,6 +14,7 @@ Figures are the best of several runs. Run: ``.venv/bin/python benchmarks/bench_e
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import time
@@ -132,18 +133,27 @@ def overhead(count: int = 2000, repeats: int = 7) -> None:
     for _ in range(2):  # warm up
         direct()
         evaluated()
-    # CPU time of this thread (threads=1 runs the rows inline): what evaluation itself costs,
-    # without the waits of a machine shared with other busy processes
-    direct_s = evaluate_s = float("inf")
-    for _ in range(repeats):  # interleaved, so both see the same machine
-        direct_s = min(direct_s, timed(direct, 1, time.thread_time)[0])
-        evaluate_s = min(evaluate_s, timed(evaluated, 1, time.thread_time)[0])
-    per_row = (evaluate_s - direct_s) / count * 1e6
-    print(
-        f"overhead: program alone {direct_s / count * 1e6:.1f} us/row, inside evaluate "
-        f"{evaluate_s / count * 1e6:.1f} us/row -> {per_row:.1f} us of evaluation per row "
-        "(target < 50 us; scripted model, metric and history entry included)"
-    )
+    for paused in (False, True):
+        # CPU time of this thread (threads=1 runs the rows inline): what evaluation itself
+        # costs, without the waits of a machine shared with other busy processes
+        direct_s = evaluate_s = float("inf")
+        if paused:
+            gc.disable()
+        try:
+            for _ in range(repeats):  # interleaved, so both see the same machine
+                gc.collect()
+                direct_s = min(direct_s, timed(direct, 1, time.thread_time)[0])
+                gc.collect()
+                evaluate_s = min(evaluate_s, timed(evaluated, 1, time.thread_time)[0])
+        finally:
+            gc.enable()
+        per_row = (evaluate_s - direct_s) / count * 1e6
+        print(
+            f"overhead{' (garbage collector paused)' if paused else ''}: program alone "
+            f"{direct_s / count * 1e6:.1f} us/row, inside evaluate {evaluate_s / count * 1e6:.1f} "
+            f"us/row -> {per_row:.1f} us of evaluation per row (target < 50 us; scripted model, "
+            "metric and history entry included)"
+        )
 
 
 if __name__ == "__main__":

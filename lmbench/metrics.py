@@ -88,8 +88,11 @@ class FieldMetric:
         return replace(self, field=field, expected=expected or field)
 
     def pairs(self, example: Any, prediction: Any) -> list[tuple[Any, Any]]:
-        outputs = _fields_of(prediction)
-        labels = _labels_of(example)
+        return self._pairs(_labels_of(example), _fields_of(prediction))
+
+    def _pairs(
+        self, labels: Mapping[str, Any], outputs: Mapping[str, Any]
+    ) -> list[tuple[Any, Any]]:
         if self.field is not None:
             expected = self.expected or self.field
             if expected not in labels:
@@ -108,7 +111,11 @@ class FieldMetric:
         return [(outputs[name], labels[name]) for name in shared]
 
     def __call__(self, example: Any, prediction: Any) -> float:
-        pairs = self.pairs(example, prediction)
+        return self.score_labels(_labels_of(example), _fields_of(prediction))
+
+    def score_labels(self, labels: Mapping[str, Any], outputs: Mapping[str, Any]) -> float:
+        """The score from the label and output fields themselves (what evaluation calls)."""
+        pairs = self._pairs(labels, outputs)
         return sum(self.compare(got, want) for got, want in pairs) / len(pairs)
 
     def __repr__(self) -> str:

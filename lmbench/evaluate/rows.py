@@ -17,6 +17,7 @@ from typing import Any
 from lmbench.calls.tree import ModuleCall
 from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError
 from lmbench.evaluate.data import Row
+from lmbench.metrics import FieldMetric
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["FATAL_ERRORS", "RowCall", "RowResult", "RowTask", "describe"]
@@ -160,14 +161,19 @@ class RowTask:
     def _keep(self, result: RowResult, prediction: Any) -> None:
         result.prediction = prediction
         result.outputs = _outputs(prediction)
-        result.cost = getattr(prediction, "cost", 0.0)
+        entry = getattr(getattr(prediction, "call", None), "entry", None)  # its node's roll-up
+        result.cost = entry.cost_usd if entry is not None else getattr(prediction, "cost", 0.0)
         result.repairs = len(getattr(prediction, "repairs", ()) or ())
         result.adapter = getattr(prediction, "adapter", None)
 
     def _score(self, result: RowResult, row: Row, prediction: Any) -> None:
-        assert self.metric is not None
+        metric = self.metric
+        assert metric is not None
         try:
-            value = self.metric(row.example(), prediction)
+            if isinstance(metric, FieldMetric):  # compares fields: no Example needed
+                value = metric.score_labels(row.labels, result.outputs or {})
+            else:
+                value = metric(row.example(), prediction)
         except FATAL_ERRORS:
             raise
         except Exception as exc:
