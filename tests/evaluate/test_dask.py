@@ -127,3 +127,23 @@ def test_no_client_and_unknown_executors_are_clear_errors() -> None:
 
     with pytest.raises(ConfigError, match=r"use 'threads', 'dask', or a dask\.distributed\.Client"):
         resolve_client("spark")
+
+
+def test_predict_cell_over_a_frame_on_dask(client: Any) -> None:
+    import pandas as pd
+
+    from lmbench.notebook.predict_magic import PredictCell
+    from lmbench.settings import configure
+
+    configure(lm=ScriptedLM(item_answer))
+    namespace = {"df": pd.DataFrame({"question": [f"What is item {i}?" for i in range(1, 6)]})}
+    cell = PredictCell.parse(
+        '"question -> answer" --over df --executor dask --threads 4', "# rows\n", namespace
+    )
+    frame = cell.run(namespace)
+    assert frame["answer"].tolist() == ["answer-1", "answer-2", "answer-3", "answer-4", "wrong"]
+    namespace["df"]["answer"] = [f"answer-{i}" for i in range(1, 6)]
+    scored = PredictCell.parse(
+        '"question -> answer" --over df --metric exact_match --executor dask', "# rows\n", namespace
+    ).run(namespace)
+    assert scored.executor == "dask" and scored.score == 0.8
