@@ -140,20 +140,15 @@ def load_rows(data: Any, program: Any, constants: Mapping[str, Any] | None = Non
             required = taken[1]
         missing = [name for name in wanted if name in required and name not in fields]
         if missing:
+            noun = "column" if columns is not None else "field"
             present = columns if columns is not None else list(fields)
-            where = "column" if columns is not None else f"field in item {position}"
+            where = "" if columns is not None else f" in item {position}"
             raise InputError(
-                f"{_plural(missing, where)} {', '.join(map(repr, missing))} missing: the program "
-                f"takes inputs {wanted}, the data has {present}. Rename the "
-                f"{'columns' if columns is not None else 'fields'} or pass constants for them."
+                f"input {noun}{'s' if len(missing) > 1 else ''} "
+                f"{', '.join(map(repr, missing))} missing{where}: the program takes inputs "
+                f"{wanted}, the data has {present}. Rename the {noun}s or pass constants for them."
             )
         inputs = {name: fields[name] for name in wanted}
         labels = {k: v for k, v in fields.items() if k not in inputs and k not in given}
         rows.append(Row(key, inputs, labels))
     return rows
-
-
-def _plural(items: list[str], noun: str) -> str:
-    if len(items) == 1:
-        return f"input {noun}"
-    return f"input {noun.replace('column', 'columns').replace('field', 'fields')}"

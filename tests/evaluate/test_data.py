@@ -52,7 +52,7 @@ def test_lists_of_dicts_and_examples(tmp_path: Path) -> None:
 
     (row,) = load_rows([marked], Echo())
     assert row.inputs == {"text": "hi"} and row.labels == {"gold": "x"}
-    with pytest.raises(InputError, match="missing: the program takes inputs"):
+    with pytest.raises(InputError, match="missing in item 0: the program takes inputs"):
         load_rows([{"question": "q"}], QA)
     with pytest.raises(ConfigError, match="data item 1 is a str"):
         load_rows([{"question": "q", "context": "c"}, "oops"], QA)
