@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
+from lmbench.errors import ConfigError
 from lmbench.lm.types import LMRequest, Usage
 
 __all__ = [
@@ -65,8 +66,6 @@ def set_price(name: str, *, input: float, output: float, cached_input: float | N
     """
     provider, sep, model = name.partition("/")
     if not sep or not model:
-        from lmbench.errors import ConfigError
-
         raise ConfigError(
             f"set_price name {name!r} has no provider prefix: write it as 'provider/model'"
         )

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -26,14 +26,14 @@ from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
+from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.exchange import Exchange, StreamReader
-from lmbench.providers.json_codec import json_body
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.retry_budget import retry_bucket
 from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
-from lmbench.providers.wire.base import WireFormat, WireRequest
+from lmbench.providers.wire.base import WireFormat
 from lmbench.secrets import Secret, is_secret_header, register_secret
 from lmbench.settings import current as current_settings
 
@@ -149,40 +149,27 @@ class RemoteLM(BaseLM):
             made = self._timeouts[read] = httpx.Timeout(read, connect=self._connect_timeout)
         return made
 
-    def call_state(
-        self,
-        attempts: list[Attempt],
-        started_at: float,
-        rejects_request: Callable[[int, str], bool] | None = None,
-    ) -> CallState:
-        """The retry state of one request, with the settings in force now."""
+    def endpoint(self) -> Endpoint:
+        """Where and how the next call goes, with the settings in force now."""
         max_retries = self.retry.max_retries
         settings = current_settings()
-        return CallState(
+        return Endpoint(
             provider=self.provider,
             model=self.model,
-            policy=self.retry,
+            base_url=self.base_url,
+            headers=self._headers,
+            auth_headers=self.provider_config.auth_headers,
+            wire=self.wire,
+            retry=self.retry,
             max_retries=settings.max_retries if max_retries is None else max_retries,
             timeout=self.timeout(),
             key_hint=self.provider_config.key_hint,
-            attempts=list(attempts),
-            started_at=started_at,
-            rejects_request=rejects_request,
             budget=retry_bucket(self.provider, self.base_url, settings.retry_budget),
         )
 
-    def build_http_request(
-        self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
-    ) -> httpx.Request:
-        headers = {**self._headers, **self.provider_config.auth_headers()}
-        if stream and self.wire.stream_format == "sse":
-            headers["accept"] = "text/event-stream"
-        return client.build_request(
-            "POST",
-            self.base_url + wire_request.path,
-            content=json_body(wire_request.body),
-            headers=headers,
-        )
+    def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
+        """The retry state of one request, with the settings in force now."""
+        return self.endpoint().call_state(attempts, started_at)
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -229,7 +216,7 @@ class RemoteLM(BaseLM):
     # -- calls ---------------------------------------------------------------------------------
 
     def _open(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
-        exchange = Exchange(self, request, stream=stream)
+        exchange = Exchange(self.endpoint(), request, stream=stream)
         client = self._sync_client()
         while True:
             http_request, call = exchange.prepare(client)
@@ -240,7 +227,7 @@ class RemoteLM(BaseLM):
                     raise
 
     async def _aopen(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
-        exchange = Exchange(self, request, stream=stream)
+        exchange = Exchange(self.endpoint(), request, stream=stream)
         client = self._async_client()
         while True:
             http_request, call = exchange.prepare(client)
