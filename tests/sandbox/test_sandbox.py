@@ -189,3 +189,23 @@ def test_a_tool_cannot_use_the_sandbox_that_called_it(sandbox: Sandbox) -> None:
     assert result.error is not None
     assert "a tool used the sandbox that was running the code calling it" in result.error
     assert not result.restarted and sandbox.run("2 + 2").value == 4
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_process_can_start_sandboxes_of_its_own(sandbox: Sandbox) -> None:
+    import multiprocessing
+
+    def child(queue: multiprocessing.Queue) -> None:
+        with Sandbox() as box:
+            queue.put(box.run("6 * 7").value)
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    worker = context.Process(target=child, args=(queue,))
+    worker.start()
+    try:
+        assert queue.get(timeout=60) == 42
+    finally:
+        worker.join(10)
+        if worker.is_alive():
+            worker.kill()
