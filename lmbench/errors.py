@@ -47,7 +47,6 @@ __all__ = [
     "SandboxUnavailable",
     "SignatureError",
     "ToolError",
-    "describe_error",
 ]
 
 
@@ -58,7 +57,7 @@ def describe_error(error: BaseException, *, first_line: bool = False) -> str:
     """
     message = str(error)
     if first_line:
-        message = message.split("\n", 1)[0]
+        message = (message.splitlines() or [""])[0]
     return f"{type(error).__name__}: {message}"
 
 
@@ -124,6 +123,29 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
         super().__init__(text)
 
 
+# Statuses and words of an error showing the server rejected the structured-output request
+# itself (llama-cpp-python reports its validation errors as 500s).
+_REJECTION_STATUSES = frozenset({400, 422, 500})
+_STRUCTURED_WORDS = (
+    "response_format",
+    "json_schema",
+    "json schema",
+    "structured output",
+    "json_object",
+    "json mode",
+)
+
+
+def rejects_structured_output(status: int | None, body: str) -> bool:
+    """Whether an error response (``status``, ``body``) is the server refusing the
+    structured-output request itself (a schema or JSON mode it does not support), as opposed
+    to a failure worth retrying or reporting."""
+    if status not in _REJECTION_STATUSES:
+        return False
+    text = body.lower()
+    return any(word in text for word in _STRUCTURED_WORDS)
+
+
 class ProviderError(LMBenchError):
     """An LM provider call failed.
 
@@ -153,6 +175,11 @@ class ProviderError(LMBenchError):
         if status is not None:
             head += f" HTTP {status}"
         super().__init__(f"{head}: {message}")
+
+    @property
+    def rejects_structured_output(self) -> bool:
+        """Whether the server refused the structured-output request itself."""
+        return rejects_structured_output(self.status, self.body or self.message)
 
 
 class AuthenticationError(ProviderError):

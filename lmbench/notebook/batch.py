@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmbench.errors import describe_error
 from lmbench.notebook.html import badge, box, esc, pre, show_value, table
 from lmbench.notebook.progress import progress
 from lmbench.notebook.render_prediction import format_cost
@@ -38,10 +39,6 @@ def _output_names(signature: Any, predictions: Sequence[Any]) -> list[str]:
     for prediction in predictions:
         names.update(dict.fromkeys(prediction))
     return list(names)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def run_over(
@@ -76,7 +73,7 @@ def run_over(
                 output_tokens=0,
                 cost_usd=0.0,
                 latency_s=time.perf_counter() - started,
-                error=_describe(exc),
+                error=describe_error(exc),
             )
         else:
             predictions.append(prediction)
@@ -208,7 +205,7 @@ def compare_models(
             prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))
         except Exception as exc:  # one model's failure is that model's result
             runs.append(
-                ModelRun(model, error=_describe(exc), latency_s=time.perf_counter() - started)
+                ModelRun(model, error=describe_error(exc), latency_s=time.perf_counter() - started)
             )
         else:
             runs.append(

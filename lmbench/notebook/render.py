@@ -44,7 +44,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.signatures.signature", "Signature", signature_html, signature_text),
     Renderer("lmbench.primitives.example", "Example", example_html, example_text),
     Renderer("lmbench.observe.entry", "HistoryEntry", entry_html, entry_text),
-    Renderer("lmbench.observe.history", "History", _history_html, _history_text),
+    Renderer("lmbench.observe.history", "CallHistory", _history_html, _history_text),
     Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
     Renderer("lmbench.sandbox.sandbox", "SandboxResult", result_html, result_text),

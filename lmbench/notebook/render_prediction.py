@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lmbench.money import format_usd
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
 from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
@@ -26,10 +27,8 @@ __all__ = [
 
 
 def format_cost(usd: float | None) -> str:
-    """Dollars with enough digits for cheap calls; ``unknown`` when no price is known."""
-    if usd is None:
-        return "unknown"
-    return "$0" if usd == 0 else f"${usd:.6f}".rstrip("0")
+    """Dollars as the notebook shows them (``lmbench.money``, trailing zeros dropped)."""
+    return format_usd(usd, trim=True)
 
 
 @dataclass(frozen=True)

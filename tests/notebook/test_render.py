@@ -20,7 +20,7 @@ from lmbench.notebook.render_history import EntriesView
 from lmbench.notebook.render_prediction import FullPrediction
 from lmbench.notebook.render_session import Panel, message_panel
 from lmbench.observe import MemoryCollector
-from lmbench.observe.history import History
+from lmbench.observe.history import CallHistory as History
 from lmbench.primitives import Example, Prediction
 from lmbench.signatures import InputField, OutputField, Signature
 
@@ -152,7 +152,7 @@ def test_the_renderer_table_covers_the_core_types() -> None:
         "Signature",
         "Example",
         "HistoryEntry",
-        "History",
+        "CallHistory",
         "ModuleCall",
         "AdapterParseError",
         "SandboxResult",
