@@ -189,8 +189,9 @@ def test_a_run_past_the_timeout_kills_the_worker_and_the_next_run_works(
     fresh_sandbox.run("kept = 1")
     first_pid = fresh_sandbox.pid
     started = time.monotonic()
-    result = fresh_sandbox.run("while True:\n    pass")
+    result = fresh_sandbox.run("print('working on it')\nwhile True:\n    pass")
     assert result.timed_out and result.restarted
+    assert result.stdout == "working on it\n"  # what it printed before it was stopped
     assert 1.4 < time.monotonic() - started < 5
     assert "timeout=1.5 s" in (result.error or "")
     assert first_pid is not None and not running(first_pid)
