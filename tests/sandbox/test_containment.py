@@ -183,6 +183,21 @@ def test_javascript_memory_is_capped_too(sandbox: Sandbox) -> None:
     assert fresh_sandbox.restarts >= 1
 
 
+def test_webassembly_memory_is_capped_whichever_way_it_is_made(sandbox: Sandbox) -> None:
+    capped = sandbox.run(
+        "import js\njs.WebAssembly.Memory.new(js.Object.fromEntries([['initial', 20000]]))"
+    )
+    _fails(capped, "memory_mb")
+    native = sandbox.run(  # the engine's own constructor, found through the prototype
+        "import js\n"
+        "Native = js.WebAssembly.Memory.prototype.constructor\n"
+        "m = Native.new(js.Object.fromEntries([['initial', 16000]]))\n"
+        "js.Uint8Array.new(m.buffer).fill(1)"
+    )
+    _fails(native, "MemoryError", "could not allocate")
+    assert sandbox.run("'still here'").value == "still here"
+
+
 def test_a_run_past_the_timeout_kills_the_worker_and_the_next_run_works(
     fresh_sandbox: Sandbox,
 ) -> None:
