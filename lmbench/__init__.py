@@ -54,6 +54,14 @@ _EXPORTS: dict[str, str] = {
     "XMLAdapter": "lmbench.adapters",
     "TwoStepAdapter": "lmbench.adapters",
     "FallbackAdapter": "lmbench.adapters",
+    # evaluation over data
+    "batch": "lmbench.evaluate",
+    "compare": "lmbench.evaluate",
+    "EvalResult": "lmbench.evaluate",
+    "BatchResult": "lmbench.evaluate",
+    "LabeledFewShot": "lmbench.evaluate",
+    "BootstrapFewShot": "lmbench.evaluate",
+    "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
     "BaseLM": "lmbench.lm",
@@ -94,7 +102,12 @@ _EXPORTS: dict[str, str] = {
     "SandboxUnavailable": "lmbench.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
+# public submodules, imported on first use; ``lmbench.evaluate`` is a callable package
+# (``lmbench.evaluate(program, data, metric)``), so the name means the same thing whichever
+# import came first
+_SUBMODULES = frozenset({"metrics", "evaluate"})
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 
 
 # Old module paths and names that keep working for one release (0.2 renamed them).
@@ -105,6 +118,8 @@ _MOVED = Moved(__name__, {"History": "lmbench.primitives.conversation:Conversati
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lmbench.{name}")
     if name in _MOVED_MODULES:
         return sys.modules[f"{__name__}.{name}"]
     if name in _MOVED:
@@ -135,6 +150,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:
+    from lmbench import metrics
     from lmbench.adapters import (
         ChatAdapter,
         FallbackAdapter,
@@ -162,6 +178,16 @@ if TYPE_CHECKING:
         SandboxUnavailable,
         SignatureError,
         ToolError,
+    )
+    from lmbench.evaluate import (
+        BatchResult,
+        BootstrapFewShot,
+        EvalResult,
+        LabeledFewShot,
+        batch,
+        compare,
+        evaluate,
+        load_run,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache

@@ -174,6 +174,7 @@ class ModuleCall(CallNode, RichDisplay):
         self._span: Any = None
         self._collector: Collector | None = None
         self._watchers: tuple[Any, ...] = ()
+        self._run_id: str | None = None
         if parent is not None:
             parent.children.append(self)
 
@@ -182,6 +183,7 @@ class ModuleCall(CallNode, RichDisplay):
         self._token = _current.set(self)
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
+        self._run_id = settings.run_id
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
         parent = self.parent
         self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
@@ -292,6 +294,7 @@ class ModuleCall(CallNode, RichDisplay):
             cost_known=known,
             latency_s=self.duration_s or 0.0,
             error=self.error,
+            run_id=self._run_id,
         )
 
     # -- trace ---------------------------------------------------------------------------------
