@@ -152,7 +152,7 @@ class WorkerProcess:
         else:
             try:
                 message = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 message = None
             if not isinstance(message, dict) or not secrets.compare_digest(
                 str(message.pop("key", "")), self.key

@@ -319,7 +319,7 @@ class Sandbox(RichDisplay):
         name = str(message.get("name"))
         try:
             arguments = json.loads(str(message.get("args")))
-        except ValueError:
+        except (ValueError, RecursionError):
             arguments = None
         if not isinstance(arguments, dict):
             error = f"tool {name!r} needs its arguments as keywords"
@@ -332,7 +332,7 @@ class Sandbox(RichDisplay):
                 )
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
-            result = _jsonable(tool(**arguments))
+            result = _jsonable(tool(**arguments), name)
             text = json.dumps(result, ensure_ascii=False)
             if len(text) > self.max_output:
                 raise ToolError(
@@ -381,11 +381,16 @@ def _describe(table: Mapping[str, Tool]) -> list[dict[str, Any]]:
     ]
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, tool: str) -> Any:
     """A tool's result as JSON data (pydantic models dumped, unknown objects as text)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    try:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ToolError(
+            f"tool {tool!r} returned a value that cannot be sent as JSON: {exc}", tool=tool
+        ) from None
 
 
 class _RunState:
@@ -410,7 +415,7 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     if isinstance(outcome, str):
         try:
             outcome = json.loads(outcome)
-        except ValueError:
+        except (ValueError, RecursionError):
             outcome = None
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}

@@ -209,3 +209,15 @@ def test_a_forked_process_can_start_sandboxes_of_its_own(sandbox: Sandbox) -> No
         worker.join(10)
         if worker.is_alive():
             worker.kill()
+
+
+def test_a_tool_result_that_is_not_json_is_a_tool_error(sandbox: Sandbox) -> None:
+    def loop() -> list:
+        """A list that holds itself."""
+        items: list = []
+        items.append(items)
+        return items
+
+    result = sandbox.run("loop()", tools=[loop])
+    assert result.error is not None and not result.restarted
+    assert "ToolError: tool 'loop' returned a value that cannot be sent as JSON" in result.error
