@@ -9,6 +9,9 @@ the drivers decide which one is used, so the generator holds no ``await`` and se
 - ``drive`` / ``adrive`` return what the generator returns;
 - ``drive_stream`` / ``adrive_stream`` also pass on the events it yields (``FieldDelta`` and
   ``AdapterResult``), and send nothing back for them.
+
+Modules drive their own generators with these drivers too, naming their event types
+(``events=``); ``drive`` and ``adrive`` then hand each event to ``on_event`` (or drop it).
 """
 
 from __future__ import annotations
@@ -90,43 +93,66 @@ class _Resume(Generic[T]):
             return _DONE
 
 
-def drive(steps: Steps[T]) -> T:
-    """Run ``steps`` synchronously; return what it returns."""
+def drive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = _EVENTS,
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps`` synchronously; return what it returns. Items of the ``events`` types go
+    to ``on_event`` (when given) instead of being run."""
     resume = _Resume(steps)
     while (step := resume.next()) is not _DONE:
         try:
-            resume.outcome = step.run()
+            if isinstance(step, events):
+                resume.outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                resume.outcome = step.run()
         except BaseException as exc:
             resume.error = exc
     return resume.result  # type: ignore[return-value]
 
 
-async def adrive(steps: Steps[T]) -> T:
-    """Run ``steps``, awaiting each step; return what it returns."""
+async def adrive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = _EVENTS,
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps``, awaiting each step; return what it returns (events as in ``drive``)."""
     resume = _Resume(steps)
     while (step := resume.next()) is not _DONE:
         try:
-            resume.outcome = await step.arun()
+            if isinstance(step, events):
+                resume.outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                resume.outcome = await step.arun()
         except BaseException as exc:
             resume.error = exc
     return resume.result  # type: ignore[return-value]
 
 
-def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
-    """Run ``steps`` synchronously, yielding its events."""
+def drive_stream(steps: Steps[Any], *, events: tuple[type, ...] = _EVENTS) -> Iterator[Any]:
+    """Run ``steps`` synchronously, yielding its events (items of the ``events`` types)."""
     resume = _Resume(steps)
     while (item := resume.next()) is not _DONE:
         try:
-            resume.outcome = (yield item) if isinstance(item, _EVENTS) else item.run()
+            resume.outcome = (yield item) if isinstance(item, events) else item.run()
         except BaseException as exc:
             resume.error = exc
 
 
-async def adrive_stream(steps: Steps[Any]) -> AsyncIterator[Any]:
+async def adrive_stream(
+    steps: Steps[Any], *, events: tuple[type, ...] = _EVENTS
+) -> AsyncIterator[Any]:
     """Run ``steps``, awaiting each step and yielding its events."""
     resume = _Resume(steps)
     while (item := resume.next()) is not _DONE:
         try:
-            resume.outcome = (yield item) if isinstance(item, _EVENTS) else await item.arun()
+            resume.outcome = (yield item) if isinstance(item, events) else await item.arun()
         except BaseException as exc:
             resume.error = exc
