@@ -143,11 +143,11 @@ def astream_events(target: Any, inputs: dict[str, Any]) -> AsyncIterator[Any]:
     """``stream_events`` for async code (other callables run in a task, or a worker thread)."""
     steps = getattr(target, "_steps", None)
     if steps is None:
-        return task_events(functools.partial(_acall, target, inputs))
+        return task_events(functools.partial(_acall, target, **inputs))
     return adrive_stream(_ending(steps(inputs, True)), events=EVENTS)
 
 
-async def _acall(target: Any, inputs: dict[str, Any]) -> Any:
+async def _acall(target: Any, **inputs: Any) -> Any:
     acall = getattr(target, "acall", None)
     if acall is not None:
         return await acall(**inputs)
@@ -257,9 +257,7 @@ def concurrently(
     return (yield from relay(Pull(_threads, _tasks, bodies, workers, streaming, check)))
 
 
-def _threads(
-    bodies: Sequence[Body], workers: int, streaming: bool, check: Check
-) -> Iterator[Any]:
+def _threads(bodies: Sequence[Body], workers: int, streaming: bool, check: Check) -> Iterator[Any]:
     items: queue.SimpleQueue[Any] = queue.SimpleQueue()
     outcomes: list[Outcome | None] = [None] * len(bodies)
 

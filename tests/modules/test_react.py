@@ -234,7 +234,7 @@ def test_bad_constructions_are_refused() -> None:
 
 def test_its_predictors_are_discoverable() -> None:
     agent, _ = make_agent([])
-    assert [name for name, _ in agent.named_predictors()] == ["react", "extract"]
+    assert [name for name, _ in agent.named_predictors()] == ["react", "native", "extract"]
     assert repr(agent) == "ReAct(question -> answer: int, tools=['temperature'], max_iters=5)"
 
 
