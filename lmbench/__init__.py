@@ -40,6 +40,8 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "Program": "lmbench.modules",
+    "streamify": "lmbench.modules",
     "Tool": "lmbench.tools",
     # adapters
     "ChatAdapter": "lmbench.adapters",
@@ -137,9 +139,11 @@ if TYPE_CHECKING:
         MultiChainComparison,
         Parallel,
         Predict,
+        Program,
         ReAct,
         Refine,
         parallel_map,
+        streamify,
         typed,
     )
     from lmbench.notebook import history_browser, playground, plot

@@ -3,27 +3,52 @@
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.events import (
+    AttemptFinished,
+    AttemptStarted,
+    Notice,
+    SandboxRun,
+    StatusEvent,
+    StepStarted,
+    ToolFinished,
+    ToolStarted,
+)
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
+from lmbench.modules.program import Program
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
+from lmbench.modules.running import report
+from lmbench.modules.streaming import Streamed, streamify
 from lmbench.modules.typed import TypedProgram, typed
 
 __all__ = [
+    "AttemptFinished",
+    "AttemptStarted",
     "BestOfN",
     "ChainOfThought",
     "ItemError",
     "Module",
     "MultiChainComparison",
+    "Notice",
     "Parallel",
     "ParallelResults",
     "Predict",
+    "Program",
     "ReAct",
     "ReActStep",
     "Refine",
     "Rollout",
+    "SandboxRun",
+    "StatusEvent",
+    "StepStarted",
+    "Streamed",
+    "ToolFinished",
+    "ToolStarted",
     "TypedProgram",
     "parallel_map",
+    "report",
+    "streamify",
     "typed",
 ]
