@@ -13,7 +13,8 @@ import pytest
 os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test-cache-"))
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+# Beside the repository, or where LMBENCH_TEST_FIXTURES points (a worktree elsewhere).
+FIXTURES = Path(os.environ.get("LMBENCH_TEST_FIXTURES") or REPO.parent / "shared" / "fixtures")
 
 
 @pytest.fixture(autouse=True)

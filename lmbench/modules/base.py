@@ -76,9 +76,7 @@ class Module:
         """The module's work as a generator of steps and events; by default, ``forward``."""
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             if streaming and not listening():  # a stream driven here: forward in a thread
-                work = functools.partial(self.forward, **inputs)
-                awork = functools.partial(self.aforward, **inputs)
-                result = yield from relay(Pull(thread_events, task_events, work, awork))
+                result = yield from relay(Pull(_forward_events, _aforward_events, self, inputs))
             else:  # a plain call (inside a stream, its events go to the stream's sink)
                 result = yield Call(self.forward, self.aforward, inputs)
         return attached(result, node)
@@ -145,6 +143,14 @@ class Module:
             raise ConfigError(f"{path} is not an lmbench program file (no 'state' key)")
         self.load_state(data["state"])
         return self
+
+
+def _forward_events(module: Module, inputs: dict[str, Any]) -> Iterator[Any]:
+    return thread_events(functools.partial(module.forward, **inputs))
+
+
+def _aforward_events(module: Module, inputs: dict[str, Any]) -> AsyncIterator[Any]:
+    return task_events(functools.partial(module.aforward, **inputs))
 
 
 def attached(result: Any, node: ModuleCall) -> Any:

@@ -55,7 +55,9 @@ class NativeConversation:
         messages = [*self.start, *(m for turn in self.turns for m in turn)]
         request = self.adapter.build_request(self.lm, self.signature, messages, self.config)
         return request.replace(
-            tools=self.tools, tool_choice=self.config.get("tool_choice"), response_schema=None
+            tools=self.tools,
+            tool_choice=self.config.get("tool_choice") or "auto",
+            response_schema=None,
         )
 
     def turn(self, streaming: bool) -> Steps[NativeTurn]:
