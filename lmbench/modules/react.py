@@ -244,9 +244,12 @@ class ReAct(Module):
                     break
             if streaming:
                 yield StepStarted("ReAct", len(run.steps) + 1, None, "extract the outputs")
-            extracted = yield from sub_call(
-                self.extract, {**inputs, "trajectory": format_trajectory(run.steps)}, streaming
-            )
+
+            def extract() -> Steps[Prediction]:
+                extract_inputs = {**inputs, "trajectory": run.shown()}
+                return (yield from sub_call(self.extract, extract_inputs, streaming))
+
+            extracted = yield from self._with_room(run, None, extract, streaming)
         prediction = Prediction(
             extracted,
             completions=extracted.completions,

@@ -237,8 +237,9 @@ class Outcome:
     error: BaseException | None = None
 
 
-#: Told each outcome as it arrives (with the list so far); True stops the others (the ones
-#: not yet started are cancelled, the running ones finish unobserved), an error is raised.
+#: Told each outcome as it arrives; True stops the others (the ones not yet started are
+#: cancelled; on threads the running ones finish and are kept, as tasks they are cancelled);
+#: an error it raises is raised after the running ones end.
 Check = Callable[[Outcome], bool]
 
 
@@ -285,6 +286,10 @@ def _threads(bodies: Sequence[Body], workers: int, streaming: bool, check: Check
                 break
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+    while not items.empty():  # bodies that were running when the check stopped the rest
+        item = items.get_nowait()
+        if type(item) is Outcome:
+            outcomes[item.index] = item
     yield Final(outcomes)
 
 
