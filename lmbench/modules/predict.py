@@ -6,12 +6,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
+from lmbench.adapters.base import RunArgs
 from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.adapters.steps import Pull, Steps
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
-from lmbench.modules.running import Call
 from lmbench.observe.calls import ModuleCall, module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
@@ -125,9 +125,8 @@ class Predict(Module):
                         result = event
                     else:
                         yield event
-            else:
-                run = {"lm": lm, "signature": signature, "inputs": inputs, "demos": demos}
-                result = yield Call(adapter.run, adapter.arun, {**run, "config": config})
+            else:  # the adapter's own steps, driven with this body's
+                result = yield from adapter._steps(RunArgs(lm, signature, inputs, demos, config))
         return self._prediction(result, inputs, node, signature)
 
     def render(self, **kwargs: Any) -> str:

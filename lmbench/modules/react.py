@@ -57,6 +57,7 @@ from lmbench.modules.react_native import NativeConversation, NativeTurn
 from lmbench.modules.running import sub_call
 from lmbench.observe.calls import module_call
 from lmbench.primitives.prediction import Prediction
+from lmbench.settings import get_lm
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
 from lmbench.tools import Tool
@@ -113,8 +114,14 @@ class _Run:
     notices: list[Notice] = field(default_factory=list)
     stop_reason: StopReason = "max_iters"
 
+    blocks: list[str] = field(default_factory=list)  # each step as the model reads it
+
     def shown(self) -> str:
-        return format_trajectory(self.steps[self.hidden :], first=self.hidden + 1)
+        """The trajectory as the model sees it: the steps not hidden (each formatted once)."""
+        blocks = self.blocks
+        for number in range(len(blocks) + 1, len(self.steps) + 1):
+            blocks.append(step_text(number, self.steps[number - 1]))
+        return trajectory_text(blocks[self.hidden :], self.hidden + 1)
 
 
 class ReAct(Module):
@@ -272,9 +279,9 @@ class ReAct(Module):
         """The start of a native tool-calling run, or None to call tools through fields."""
         if self.native_tools is False:
             return None
-        lm, adapter, config, demos, checked = self.native._prepare(dict(inputs))
-        if self.native_tools is None and not lm.capabilities.tools:
+        if self.native_tools is None and not get_lm(self.native.lm).capabilities.tools:
             return None
+        lm, adapter, config, demos, checked = self.native._prepare(dict(inputs))
         signature = self.native._signature_for_call()
         return NativeConversation(
             lm,
@@ -510,18 +517,24 @@ def _tool_table(tools: Sequence[Tool | Callable[..., Any]]) -> dict[str, Tool]:
 def format_trajectory(steps: Sequence[ReActStep], first: int = 1) -> str:
     """The steps as the model reads them in the ``trajectory`` field; ``first`` is the number
     of the first one (the ones before it are hidden to fit the context)."""
-    if not steps and first == 1:
+    return trajectory_text([step_text(n, s) for n, s in enumerate(steps, first)], first)
+
+
+def step_text(number: int, step: ReActStep) -> str:
+    return (
+        f"Step {number}\n"
+        f"thought: {step.thought}\n"
+        f"tool: {step.tool_name}\n"
+        f"arguments: {json.dumps(step.tool_args, ensure_ascii=False, default=str)}\n"
+        f"observation: {step.observation}"
+    )
+
+
+def trajectory_text(blocks: Sequence[str], first: int) -> str:
+    if not blocks and first == 1:
         return "(no steps yet)"
-    blocks = [f"(steps 1-{first - 1} are hidden to fit the context)"] if first > 1 else []
-    for number, step in enumerate(steps, first):
-        blocks.append(
-            f"Step {number}\n"
-            f"thought: {step.thought}\n"
-            f"tool: {step.tool_name}\n"
-            f"arguments: {json.dumps(step.tool_args, ensure_ascii=False, default=str)}\n"
-            f"observation: {step.observation}"
-        )
-    return "\n\n".join(blocks)
+    hidden = [f"(steps 1-{first - 1} are hidden to fit the context)"] if first > 1 else []
+    return "\n\n".join([*hidden, *blocks])
 
 
 def observation_text(result: Any) -> str:

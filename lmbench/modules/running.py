@@ -220,12 +220,23 @@ def relay(source: Pull) -> Steps[Any]:
 def sub_call(target: Any, inputs: dict[str, Any], streaming: bool) -> Steps[Any]:
     """Call a module (or any callable) from a body: ``result = yield from sub_call(...)``.
 
-    In a stream its events are passed on as they come; otherwise it is a plain call (or an
-    await of its ``acall``).
+    A module's body runs inside this one (its steps and events pass through); anything else
+    is a plain call (or an await of its ``acall``), or in a stream runs as ``stream_events``
+    does, its events passed on as they come.
     """
+    if _runs_its_steps(target):
+        return (yield from target._steps(dict(inputs), streaming))
     if streaming:
         return (yield from relay(Pull(stream_events, astream_events, target, inputs)))
     return (yield Call(target, functools.partial(_acall, target), inputs))
+
+
+def _runs_its_steps(target: Any) -> bool:
+    """Whether calling ``target`` is driving its ``_steps`` (a module that keeps
+    ``Module.__call__``; one with its own ``__call__`` is called as it asks)."""
+    from lmbench.modules.base import Module  # base imports this module
+
+    return type(target).__call__ is Module.__call__
 
 
 @dataclass(frozen=True)
