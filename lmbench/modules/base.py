@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lmbench.adapters.steps import Pull, Steps
+from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 from lmbench.modules.running import (
     Call,
@@ -23,11 +24,9 @@ from lmbench.modules.running import (
     task_events,
     thread_events,
 )
-from lmbench.observe.calls import module_call
 
 if TYPE_CHECKING:
     from lmbench.modules.predict import Predict
-    from lmbench.observe.calls import ModuleCall
 
 __all__ = ["Module", "attached"]
 

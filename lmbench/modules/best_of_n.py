@@ -32,11 +32,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmbench.adapters.steps import Steps
+from lmbench.calls import module_call
 from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError, RunsFailed
 from lmbench.modules.base import Module, attached
 from lmbench.modules.events import AttemptFinished, AttemptStarted
 from lmbench.modules.running import Outcome, concurrently, sub_call
-from lmbench.observe.calls import module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import Settings, context, current
 

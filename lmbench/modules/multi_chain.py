@@ -23,6 +23,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from lmbench.adapters.steps import Steps
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, SignatureError
 from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import rollout
@@ -30,7 +31,6 @@ from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
 from lmbench.modules.running import sub_call
-from lmbench.observe.calls import module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature

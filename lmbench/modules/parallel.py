@@ -30,16 +30,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lmbench.adapters.steps import Steps
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, RunsFailed
 from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import FATAL_ERRORS
 from lmbench.modules.running import Outcome, concurrently, sub_call
-from lmbench.observe.calls import module_call
 from lmbench.primitives.example import Example
 
 if TYPE_CHECKING:
+    from lmbench.calls import ModuleCall
     from lmbench.lm.types import Usage
-    from lmbench.observe.calls import ModuleCall
 
 __all__ = ["ItemError", "Parallel", "ParallelResults", "parallel_map"]
 

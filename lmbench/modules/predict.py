@@ -9,10 +9,10 @@ from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
 from lmbench.adapters.base import RunArgs
 from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.adapters.steps import Pull, Steps
+from lmbench.calls import ModuleCall, module_call
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
-from lmbench.observe.calls import ModuleCall, module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
 from lmbench.signatures.signature import Signature, ensure_signature

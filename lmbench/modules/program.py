@@ -26,11 +26,11 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from lmbench.adapters.steps import Steps
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError
 from lmbench.modules.base import Module
 from lmbench.modules.events import StepStarted
 from lmbench.modules.running import sub_call
-from lmbench.observe.calls import module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.signature import Signature
 

@@ -47,6 +47,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from lmbench.adapters.steps import Steps
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, ProviderError, SignatureError, ToolError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
@@ -55,7 +56,6 @@ from lmbench.modules.inputs import check_inputs
 from lmbench.modules.predict import Predict
 from lmbench.modules.react_native import NativeConversation, NativeTurn
 from lmbench.modules.running import sub_call
-from lmbench.observe.calls import module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import get_lm
 from lmbench.signatures.fields import FieldSpec

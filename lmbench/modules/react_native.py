@@ -16,10 +16,10 @@ from typing import Any
 from lmbench.adapters.base import Adapter
 from lmbench.adapters.results import field_deltas
 from lmbench.adapters.steps import Pull, Steps
+from lmbench.calls import lm_call
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, ToolCall, ToolSpec
-from lmbench.observe.calls import lm_call
 from lmbench.signatures.signature import Signature
 
 __all__ = ["NativeConversation", "NativeTurn"]

@@ -191,11 +191,9 @@ def test_parallel_attempts_run_at_once_with_their_own_rollout_ids() -> None:
     best = BestOfN(
         Predict("question -> answer", lm=lm), n=4, reward_fn=is_paris, threshold=2.0, parallel=True
     )
-    started = time.perf_counter()
     with context(history=history):
         pred = best(question="Capital of France?")
-    elapsed = time.perf_counter() - started
-    assert lm.most == 4 and elapsed < 0.35  # four 0.1 s calls at once, not one after another
+    assert lm.most == 4  # the four calls were in flight at once
     assert sorted(r.index for r in pred.rollouts) == [0, 1, 2, 3]
     lm_entries = [e for e in history.entries() if e.kind == "lm"]
     assert len(lm_entries) == 4
