@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
+from lmbench.notebook.render_agent import agent_html, agent_text
 
 if TYPE_CHECKING:
     from lmbench.calls import LMCall
@@ -151,7 +152,7 @@ def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
     body += kv_table(_facts_pairs(facts, prediction))
     for error in facts.errors:
         body += f"<div>{badge('error', 'err')} {pre(error)}</div>"
-    body += _repairs_html(prediction) + _timeline_html(prediction)
+    body += _repairs_html(prediction) + _timeline_html(prediction) + agent_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
         body += details("Inputs", kv_table(rows), open_=expanded)
@@ -186,6 +187,7 @@ def prediction_text(prediction: Prediction) -> str:
         )
         lines.append(f"  fallback: {steps}")
     lines += [f"  error: {error}" for error in facts.errors]
+    lines += agent_text(prediction)
     return "\n".join(lines)
 
 
