@@ -311,3 +311,34 @@ def test_a_module_called_inside_a_streamed_forward_streams_its_lm_call() -> None
     assert [c.streamed for c in pred.lm_calls] == [True, True]
     plain = Summarise(summarise_lm())(text="Some text.")
     assert [c.streamed for c in plain.lm_calls] == [False, False]
+
+
+def test_parallel_attempts_stream_their_events_from_every_thread() -> None:
+    lm = ScriptedLM([answer(answer="Lyon"), answer(answer="Paris"), answer(answer="Nice")])
+    best = BestOfN(
+        Predict("question -> answer", lm=lm),
+        n=3,
+        reward_fn=lambda i, p: float(p.answer == "Paris"),
+        threshold=2.0,
+        parallel=True,
+    )
+    events = list(best.stream(question="Capital of France?"))
+    started = sorted(e.attempt for e in events if isinstance(e, AttemptStarted))
+    finished = {e.attempt: e.reward for e in events if isinstance(e, AttemptFinished)}
+    assert started == [1, 2, 3] and sorted(finished) == [1, 2, 3]
+    assert sorted(finished.values()) == [0.0, 0.0, 1.0]
+    assert sorted(d.value_so_far for d in events if isinstance(d, FieldDelta)) == [
+        "Lyon",
+        "Nice",
+        "Paris",
+    ]
+    assert events[-1].answer == "Paris"
+
+
+def test_parallel_astream_runs_the_items_as_tasks() -> None:
+    lm = ScriptedLM({"France": answer(answer="Paris"), "Norway": answer(answer="Oslo")})
+    qa = Predict("question -> answer", lm=lm)
+    pairs = [(qa, {"question": "France?"}), (qa, {"question": "Norway?"})]
+    events = collect_async(Parallel(num_threads=2).astream(pairs))
+    assert [r.answer for r in events[-1]] == ["Paris", "Oslo"]
+    assert {d.value_so_far for d in events if isinstance(d, FieldDelta)} == {"Paris", "Oslo"}
