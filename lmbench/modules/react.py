@@ -242,7 +242,8 @@ class ReAct(Module):
             for number in range(1, self.max_iters + 1):
                 if streaming:
                     yield StepStarted("ReAct", number, self.max_iters, "step")
-                yield from self._fit(run, conversation, streaming)
+                if self.max_trajectory_tokens is not None:
+                    yield from self._fit(run, conversation, self.max_trajectory_tokens, streaming)
                 if conversation is None:
                     stop = yield from self._field_step(inputs, run, streaming)
                 else:
@@ -251,12 +252,9 @@ class ReAct(Module):
                     break
             if streaming:
                 yield StepStarted("ReAct", len(run.steps) + 1, None, "extract the outputs")
-
-            def extract() -> Steps[Prediction]:
-                extract_inputs = {**inputs, "trajectory": run.shown()}
-                return (yield from sub_call(self.extract, extract_inputs, streaming))
-
-            extracted = yield from self._with_room(run, None, extract, streaming)
+            extracted = yield from self._with_room(
+                run, None, lambda: sub_call(self.extract, _shown(inputs, run), streaming), streaming
+            )
         prediction = Prediction(
             extracted,
             completions=extracted.completions,
@@ -294,12 +292,9 @@ class ReAct(Module):
 
     def _field_step(self, inputs: dict[str, Any], run: _Run, streaming: bool) -> Steps[bool]:
         """One step through the adapter's fields; True when the loop ends."""
-
-        def ask() -> Steps[Prediction]:
-            step_inputs = {**inputs, "trajectory": run.shown()}
-            return (yield from sub_call(self.react, step_inputs, streaming))
-
-        step = yield from self._with_room(run, None, ask, streaming)
+        step = yield from self._with_room(
+            run, None, lambda: sub_call(self.react, _shown(inputs, run), streaming), streaming
+        )
         name, args = step.next_tool_name, dict(step.next_tool_args or {})
         if name == FINISH:
             run.steps.append(ReActStep(step.next_thought, name, args, "Done."))
@@ -403,12 +398,13 @@ class ReAct(Module):
                 yield from _noticed(run, notice, streaming)
 
     def _fit(
-        self, run: _Run, conversation: NativeConversation | None, streaming: bool
+        self,
+        run: _Run,
+        conversation: NativeConversation | None,
+        limit: int,
+        streaming: bool,
     ) -> Steps[None]:
-        """Hide the oldest steps while the trajectory is over ``max_trajectory_tokens``."""
-        limit = self.max_trajectory_tokens
-        if limit is None:
-            return
+        """Hide the oldest steps while the trajectory is over ``limit`` tokens."""
         before = run.hidden
         while _trajectory_tokens(run, conversation) > limit and _hide_oldest(run, conversation):
             pass
@@ -457,6 +453,11 @@ class _ToolRun:
             f"Error: there is no tool named {self.name!r}; the tools are {list(self.known)}",
             True,
         )
+
+
+def _shown(inputs: dict[str, Any], run: _Run) -> dict[str, Any]:
+    """The inputs with the trajectory as the model sees it."""
+    return {**inputs, "trajectory": run.shown()}
 
 
 def _noticed(run: _Run, notice: Notice, streaming: bool) -> Steps[None]:
