@@ -21,6 +21,7 @@ A code-running module reports each execution with ``SandboxRun``: once with ``ph
 
 from __future__ import annotations
 
+import html
 import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -54,6 +55,13 @@ class StatusEvent:
     @property
     def text(self) -> str:
         return self.module
+
+    def _repr_html_(self) -> str:
+        """The line, as a notebook shows an event (inline style: survives untrusted notebooks)."""
+        return f'<div style="font-family:monospace;color:#555">{html.escape(self.text)}</div>'
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        printer.text(self.text)
 
 
 @dataclass(frozen=True)

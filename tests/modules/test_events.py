@@ -54,3 +54,10 @@ def test_sandbox_runs_read_by_phase_and_outcome() -> None:
 def test_long_values_are_shortened_to_one_line() -> None:
     text = ToolFinished("ReAct", "read", "line\n" * 100, False, 1).text
     assert "\n" not in text and text.endswith("…") and len(text) < 160
+
+
+def test_events_render_in_notebooks_as_their_line() -> None:
+    event = ToolStarted("ReAct", "search", {"q": "<b>"}, 1)
+    html = event._repr_html_()
+    assert "running search({&quot;q&quot;: &quot;&lt;b&gt;&quot;})" in html
+    assert 'style="' in html and "<b>" not in html

@@ -260,3 +260,34 @@ def test_a_repeated_native_call_is_stagnation(on_repeat: str) -> None:
     if on_repeat == "nudge":
         nudge = lm.requests[2].messages[-1]
         assert nudge.role == "tool" and "You already called temperature" in nudge.text
+
+
+def test_ollama_native_chat_on_loopback(server: FaultServer) -> None:
+    done = {"done": True, "done_reason": "stop", "prompt_eval_count": 12, "eval_count": 4}
+    call = {"function": {"name": "temperature", "arguments": {"city": "Paris"}}}
+    server.script(
+        respond(
+            200,
+            {"model": "m", "message": {"role": "assistant", "content": "", "tool_calls": [call]}}
+            | done,
+        ),
+        respond(
+            200, {"model": "m", "message": {"role": "assistant", "content": "21 then."}} | done
+        ),
+        respond(
+            200,
+            {
+                "model": "m",
+                "message": {"role": "assistant", "content": answer(reasoning="-", answer="21")},
+            }
+            | done,
+        ),
+    )
+    lm = resolve_lm("ollama/m", base_url=server.url)
+    pred = ReAct("question -> answer: int", tools=[temperature], lm=lm)(question="Paris?")
+    assert pred.native_tools and pred.answer == 21
+    first, second, _ = (r.body for r in server.received)
+    assert first["tools"][0]["function"]["name"] == "temperature"
+    assert second["messages"][-1] == {"role": "tool", "content": "21", "tool_name": "temperature"}
+    assert second["messages"][-2]["tool_calls"] == [call]
+    assert pred.trajectory[-1].thought == "21 then."
