@@ -31,7 +31,6 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.adapters.steps import Steps
 from lmbench.calls import module_call
 from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError, RunsFailed
 from lmbench.modules.base import Module, attached
@@ -39,6 +38,7 @@ from lmbench.modules.events import AttemptFinished, AttemptStarted
 from lmbench.modules.running import Outcome, concurrently, sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import Settings, context, current
+from lmbench.steps import Steps
 
 __all__ = ["FATAL_ERRORS", "BestOfN", "RewardFn", "Rollout", "outputs_of", "rollout"]
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lmbench.adapters.steps import Steps
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, SignatureError
 from lmbench.modules.base import Module, attached
@@ -34,6 +33,7 @@ from lmbench.modules.running import sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
+from lmbench.steps import Steps
 
 __all__ = ["MultiChainComparison"]
 

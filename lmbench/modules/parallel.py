@@ -29,13 +29,13 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from lmbench.adapters.steps import Steps
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, RunsFailed
 from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import FATAL_ERRORS
 from lmbench.modules.running import Outcome, concurrently, sub_call
 from lmbench.primitives.example import Example
+from lmbench.steps import Steps
 
 if TYPE_CHECKING:
     from lmbench.calls import ModuleCall

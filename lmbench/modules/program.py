@@ -25,7 +25,6 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from lmbench.adapters.steps import Steps
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError
 from lmbench.modules.base import Module
@@ -33,6 +32,7 @@ from lmbench.modules.events import StepStarted
 from lmbench.modules.running import sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.signature import Signature
+from lmbench.steps import Steps
 
 __all__ = ["Program"]
 

@@ -46,7 +46,6 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
-from lmbench.adapters.steps import Steps
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, ProviderError, SignatureError, ToolError
 from lmbench.modules.base import Module
@@ -60,6 +59,7 @@ from lmbench.primitives.prediction import Prediction
 from lmbench.settings import get_lm
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
+from lmbench.steps import Steps
 from lmbench.tools import Tool
 
 __all__ = ["FINISH", "ReAct", "ReActStep", "format_trajectory", "observation_text"]
@@ -237,11 +237,13 @@ class ReAct(Module):
     def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
         inputs = check_inputs(self.signature, inputs)
         run = _Run()
-        with module_call("ReAct", signature=self.signature.name, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=self.signature.name, callbacks=self.callbacks
+        ) as node:
             conversation = self._conversation(inputs)
             for number in range(1, self.max_iters + 1):
                 if streaming:
-                    yield StepStarted("ReAct", number, self.max_iters, "step")
+                    yield StepStarted(type(self).__name__, number, self.max_iters, "step")
                 if self.max_trajectory_tokens is not None:
                     yield from self._fit(run, conversation, self.max_trajectory_tokens, streaming)
                 if conversation is None:
@@ -251,7 +253,9 @@ class ReAct(Module):
                 if stop:
                     break
             if streaming:
-                yield StepStarted("ReAct", len(run.steps) + 1, None, "extract the outputs")
+                yield StepStarted(
+                    type(self).__name__, len(run.steps) + 1, None, "extract the outputs"
+                )
             extracted = yield from self._with_room(
                 run, None, lambda: sub_call(self.extract, _shown(inputs, run), streaming), streaming
             )
@@ -333,12 +337,12 @@ class ReAct(Module):
             yield from self._repeated(run, thought, name, args, earlier, streaming)
             return run.steps[-1]
         if streaming:
-            yield ToolStarted("ReAct", name, args, number)
+            yield ToolStarted(type(self).__name__, name, args, number)
         observation, error = yield _ToolRun(self.tools.get(name), name, args, tuple(self.tools))
         step = ReActStep(thought, name, args, observation, error)
         run.steps.append(step)
         if streaming:
-            yield ToolFinished("ReAct", name, observation, error, number)
+            yield ToolFinished(type(self).__name__, name, observation, error, number)
         return step
 
     def _repeated(
@@ -362,7 +366,7 @@ class ReAct(Module):
         run.steps.append(ReActStep(thought, name, args, observation, before.error, earlier))
         action = "stopped the loop" if stop else "told the model instead of running it again"
         notice = Notice(
-            "ReAct",
+            type(self).__name__,
             "stagnation",
             f"step {number} repeats the call of step {earlier} ({name}); {action}",
             {"step": number, "repeat_of": earlier, "tool": name, "arguments": args, "stop": stop},
@@ -389,7 +393,7 @@ class ReAct(Module):
                 if not _OVERFLOW.search(str(exc)) or not _hide_oldest(run, conversation):
                     raise
                 notice = Notice(
-                    "ReAct",
+                    type(self).__name__,
                     "truncation",
                     f"the prompt was too long for the model; the oldest steps are hidden from "
                     f"it now ({run.hidden} hidden)",
@@ -410,7 +414,7 @@ class ReAct(Module):
             pass
         if run.hidden > before:
             notice = Notice(
-                "ReAct",
+                type(self).__name__,
                 "truncation",
                 f"the trajectory was over max_trajectory_tokens={limit}; the oldest steps are "
                 f"hidden from the model now ({run.hidden} hidden)",

@@ -29,7 +29,6 @@ import inspect
 import json
 from typing import Any
 
-from lmbench.adapters.steps import Steps
 from lmbench.errors import ConfigError, SignatureError
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, RewardFn, Rollout, outputs_of
@@ -37,6 +36,7 @@ from lmbench.modules.predict import Predict
 from lmbench.modules.running import sub_call
 from lmbench.signatures.fields import InputField
 from lmbench.signatures.signature import Signature
+from lmbench.steps import Steps
 
 __all__ = ["ADVICE_SIGNATURE", "Refine"]
 

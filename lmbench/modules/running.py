@@ -1,7 +1,7 @@
 """How modules run: one generator body, driven as a call, an await, and a stream.
 
 A module's work is ``Module._steps(inputs, streaming)``: a generator (the pattern of
-``lmbench.adapters.steps``) that yields *steps* where it waits (an LM call, a tool, a
+``lmbench.steps``) that yields *steps* where it waits (an LM call, a tool, a
 sub-module) and *events* (``FieldDelta``, status events from ``lmbench.modules.events``), and
 returns the module's result. ``Module.__call__``, ``acall``, ``stream`` and ``astream`` drive
 that one body four ways. ``streaming`` tells the body whether anyone listens for events; when
@@ -31,8 +31,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmbench.adapters.results import FieldDelta
-from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
+from lmbench.adapters.steps import Pull, adrive_stream, drive_stream
 from lmbench.modules.events import StatusEvent
+from lmbench.steps import Steps, adrive, drive
 
 __all__ = [
     "EVENTS",

@@ -19,13 +19,13 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
 
-from lmbench.adapters.steps import Steps
 from lmbench.errors import InputError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.predict import Predict
 from lmbench.modules.running import sub_call
 from lmbench.signatures.models import signature_from_models
+from lmbench.steps import Steps
 
 __all__ = ["TypedProgram", "typed"]
 
