@@ -2,7 +2,8 @@
 
 Prints: microseconds per validated tool call; per ReAct LM call, and ReAct's overhead per
 step (each LM call of a run: the time outside the LM and the tool, i.e. prompt, parsing,
-history, the loop; target under 100 us) and per BestOfN attempt with the scripted LM (cache
+history, the loop; target under 100 us; and what the loop adds to the same predictor calls
+made directly) and per BestOfN attempt with the scripted LM (cache
 off, so this is the library's own work); and the wall time of 32 calls to an LM that takes
 50 ms per answer, one after another and on Parallel(8).
 Target: Parallel(8) at least 6x faster than sequential on that LM.
@@ -18,6 +19,7 @@ from collections.abc import Callable
 import lmbench
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import LMRequest, LMResponse
+from lmbench.modules.react import format_trajectory
 
 ANSWER = "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"
 
@@ -85,42 +87,37 @@ class TimedTool(lmbench.Tool):
             self.spent += time.perf_counter() - start
 
 
-def react_step_us(steps: int = 4, runs: int = 300, rounds: int = 3) -> tuple[float, float]:
-    """A ReAct run of ``steps`` steps and the extraction with the scripted LM: the time per
-    LM call, and per step the time spent outside the LM and the tool (the step's prompt,
-    parsing, history, the loop)."""
+def react_step_us(steps: int = 4, runs: int = 300, rounds: int = 3) -> tuple[float, float, float]:
+    """A ReAct run of ``steps`` steps and the extraction with the scripted LM, per LM call:
+    the whole time; the time outside the LM and the tool (prompts, parsing, history, the
+    loop); and of that, what the loop adds to the same predictor calls made directly."""
     lm = TimedLM(react_script(steps), repeat=True)
     agent = lmbench.ReAct("question -> answer: int", tools=[add], max_iters=steps, lm=lm)
     tool = agent.tools["add"] = TimedTool(add)
     calls = steps + 1
-    for _ in range(50):
-        agent(question="2 + 2?")
-    best_total, best_overhead = float("inf"), float("inf")
-    for _ in range(rounds):
-        lm.spent = tool.spent = 0.0
-        start = time.perf_counter()
-        for _ in range(runs):
-            agent(question="2 + 2?")
-        total = time.perf_counter() - start
-        best_total = min(best_total, total / runs / calls)
-        best_overhead = min(best_overhead, (total - lm.spent - tool.spent) / runs / calls)
-    return best_total * 1e6, best_overhead * 1e6
+    trajectory = agent(question="2 + 2?").trajectory
+    shown = [format_trajectory(trajectory[:i]) for i in range(calls)]
 
+    def direct() -> None:  # the same predictor calls, answered by the same script
+        for i in range(steps):
+            agent.react(question="2 + 2?", trajectory=shown[i])
+        agent.extract(question="2 + 2?", trajectory=shown[steps])
 
-def predict_overhead_us(calls: int = 1500, rounds: int = 3) -> float:
-    """A lone Predict call's time outside the scripted LM, for comparison with a ReAct step."""
-    lm = TimedLM([ANSWER], repeat=True)
-    qa = lmbench.Predict("question, trajectory -> answer", lm=lm)
-    for _ in range(100):
-        qa(question="2 + 2?", trajectory="(no steps yet)")
-    best = float("inf")
-    for _ in range(rounds):
-        lm.spent = 0.0
-        start = time.perf_counter()
-        for _ in range(calls):
-            qa(question="2 + 2?", trajectory="(no steps yet)")
-        best = min(best, (time.perf_counter() - start - lm.spent) / calls)
-    return best * 1e6
+    def outside(work: Callable[[], object]) -> float:
+        for _ in range(50):
+            work()
+        best = float("inf")
+        for _ in range(rounds):
+            lm.spent = tool.spent = 0.0
+            start = time.perf_counter()
+            for _ in range(runs):
+                work()
+            best = min(best, time.perf_counter() - start - lm.spent - tool.spent)
+        return best / runs / calls * 1e6
+
+    per_call = best_time_us(lambda: agent(question="2 + 2?"), runs, rounds) / calls
+    overhead = outside(lambda: agent(question="2 + 2?"))
+    return per_call, overhead, overhead - outside(direct)
 
 
 def best_of_n_attempt_us() -> float:
@@ -166,11 +163,11 @@ def main() -> None:
     tool = lmbench.Tool(add)
     print(f"Tool call (validate + call): {best_time_us(lambda: tool(a=2, b='3'), 20000):.1f} us")
     with lmbench.context(cache=False):
-        per_call, overhead = react_step_us()
+        per_call, overhead, loop = react_step_us()
         print(f"ReAct per LM call (4 steps + extraction): {per_call:.1f} us")
         print(
             f"ReAct step overhead (excluding the LM and the tool): {overhead:.1f} us "
-            f"(target < 100 us; a lone Predict call: {predict_overhead_us():.1f} us)"
+            f"(target < 100 us), of which the loop itself {loop:.1f} us"
         )
         print(f"BestOfN per attempt (n=4, Predict): {best_of_n_attempt_us():.1f} us")
         sequential, concurrent = parallel_speedup()
