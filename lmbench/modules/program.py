@@ -58,10 +58,10 @@ class Program(Module):
         merged: dict[str, Any] = {}
         results: list[Any] = []
         total = len(self.steps)
-        with module_call("Program", callbacks=self.callbacks) as node:
+        with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             for number, step in enumerate(self.steps, 1):
                 if streaming:
-                    yield StepStarted("Program", number, total, _describe(step))
+                    yield StepStarted(type(self).__name__, number, total, _describe(step))
                 step_inputs = _inputs_for(number, step, available)
                 result = yield from sub_call(step, step_inputs, streaming)
                 outputs = _outputs_of(number, step, result)
