@@ -33,7 +33,8 @@ Guards, each recorded on the prediction (``notices``, ``stop_reason``) and in th
   the ``max_repeats``-th repeat, or at the first one with ``on_repeat="stop"``;
 - context overflow: when the provider rejects a step because the prompt is too long, the
   oldest steps are hidden from the model (not from ``pred.trajectory``) and the step is sent
-  again; ``max_trajectory_tokens`` hides them before that point is reached.
+  again. Before that point, the trajectory is kept under ``max_trajectory_tokens`` (by default
+  half the model's context window, when the model or the price data knows it).
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from lmbench.modules.inputs import check_inputs
 from lmbench.modules.predict import Predict
 from lmbench.modules.react_native import NativeConversation, NativeTurn
 from lmbench.modules.running import sub_call
+from lmbench.observe.cost import context_window
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import get_lm
 from lmbench.signatures.fields import FieldSpec
@@ -241,11 +243,12 @@ class ReAct(Module):
             type(self).__name__, signature=self.signature.name, callbacks=self.callbacks
         ) as node:
             conversation = self._conversation(inputs)
+            limit = self._trajectory_limit(conversation)
             for number in range(1, self.max_iters + 1):
                 if streaming:
                     yield StepStarted(type(self).__name__, number, self.max_iters, "step")
-                if self.max_trajectory_tokens is not None:
-                    yield from self._fit(run, conversation, self.max_trajectory_tokens, streaming)
+                if limit is not None:
+                    yield from self._fit(run, conversation, limit, streaming)
                 if conversation is None:
                     stop = yield from self._field_step(inputs, run, streaming)
                 else:
@@ -293,6 +296,14 @@ class ReAct(Module):
             tuple(tool.to_spec() for tool in self.tools.values()),
             config,
         )
+
+    def _trajectory_limit(self, conversation: NativeConversation | None) -> int | None:
+        """``max_trajectory_tokens``, else half the model's context window (None: unknown)."""
+        if self.max_trajectory_tokens is not None:
+            return self.max_trajectory_tokens
+        lm = conversation.lm if conversation is not None else get_lm(self.react.lm)
+        window = context_window(lm)
+        return window // 2 if window else None
 
     def _field_step(self, inputs: dict[str, Any], run: _Run, streaming: bool) -> Steps[bool]:
         """One step through the adapter's fields; True when the loop ends."""
@@ -416,9 +427,9 @@ class ReAct(Module):
             notice = Notice(
                 type(self).__name__,
                 "truncation",
-                f"the trajectory was over max_trajectory_tokens={limit}; the oldest steps are "
+                f"the trajectory was over {limit} tokens; the oldest steps are "
                 f"hidden from the model now ({run.hidden} hidden)",
-                {"hidden": run.hidden, "reason": "max_trajectory_tokens"},
+                {"hidden": run.hidden, "reason": "trajectory_limit", "limit": limit},
             )
             yield from _noticed(run, notice, streaming)
 

@@ -393,4 +393,28 @@ def test_max_trajectory_tokens_hides_old_steps_before_the_model_overflows() -> N
     assert "(steps 1-1 are hidden to fit the context)" in third_prompt
     assert "Step 2\nthought: Two." in third_prompt and "thought: One." not in third_prompt
     (notice,) = pred.notices
-    assert notice.details == {"hidden": 1, "reason": "max_trajectory_tokens"}
+    assert notice.details == {"hidden": 1, "reason": "trajectory_limit", "limit": 35}
+
+
+def test_by_default_the_trajectory_keeps_to_half_the_models_context_window() -> None:
+    agent, lm = make_agent(
+        [
+            step("One.", "temperature", {"city": "Paris"}),
+            step("Two.", "temperature", {"city": "Oslo"}),
+            step("Three.", "finish", {}),
+            answer(reasoning="-", answer="9"),
+        ]
+    )
+    lm.context_window = 70  # type: ignore[attr-defined]  # as a provider may declare it
+    pred = agent(question="?")
+    assert pred.hidden_steps == 1
+    assert pred.notices[0].details["limit"] == 35
+    unlimited, lm = make_agent(
+        [
+            step("One.", "temperature", {"city": "Paris"}),
+            step("Two.", "temperature", {"city": "Oslo"}),
+            step("Three.", "finish", {}),
+            answer(reasoning="-", answer="9"),
+        ]
+    )
+    assert unlimited(question="?").hidden_steps == 0  # a scripted model has no known window
