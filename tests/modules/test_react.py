@@ -418,3 +418,33 @@ def test_by_default_the_trajectory_keeps_to_half_the_models_context_window() -> 
         ]
     )
     assert unlimited(question="?").hidden_steps == 0  # a scripted model has no known window
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "This model's maximum context length is 128000 tokens. However, your messages resulted in 130000 tokens",
+        "prompt is too long: 215000 tokens > 200000 maximum",
+        "The input token count (1200000) exceeds the maximum number of tokens allowed (1048576).",
+        "the request exceeds the available context size, try increasing it",
+        "Please reduce the length of the messages or completion.",
+        "the prompt is 9000 tokens, more than the context window n_ctx=8192 of local/gemma allows",
+    ],
+)
+def test_providers_ways_of_saying_the_prompt_is_too_long_are_recognised(message: str) -> None:
+    replies = [
+        step("First.", "temperature", {"city": "Paris"}),
+        ProviderError(message, provider="p", status=400),
+        step("Done.", "finish", {}),
+        answer(reasoning="-", answer="21"),
+    ]
+
+    def reply(request: Any) -> str:
+        answer_or_error = replies.pop(0)
+        if isinstance(answer_or_error, Exception):
+            raise answer_or_error
+        return answer_or_error
+
+    pred = ReAct("question -> answer: int", tools=[temperature], lm=ScriptedLM(reply))(question="?")
+    assert pred.answer == 21 and pred.hidden_steps == 1
+    assert pred.notices[0].details["reason"] == "context_overflow"
