@@ -1,9 +1,11 @@
 """What a multi-step module did, under its prediction: ReAct's steps and notices (stagnation,
-truncation, why the loop stopped), and the attempts of BestOfN/Refine with their rewards."""
+truncation, why the loop stopped), the attempts of BestOfN/Refine with their rewards, and
+what each step of a Program returned."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lmbench.notebook.html import badge, details, esc, pre, table
@@ -69,8 +71,22 @@ def _rollouts_html(prediction: Prediction) -> str:
     )
 
 
+def _program_html(prediction: Prediction) -> str:
+    results = _extra(prediction, "steps")
+    if not results:
+        return ""
+    rows = []
+    for number, result in enumerate(results, 1):
+        fields = dict(result) if isinstance(result, Mapping) else {}
+        shown = "".join(f"<div><b>{esc(k)}</b>: {esc(v)}</div>" for k, v in fields.items())
+        node = getattr(result, "call", None)
+        module = node.module if node is not None else type(result).__name__
+        rows.append([esc(number), esc(module), shown])
+    return details(f"Program steps ({len(results)})", table(["step", "module", "outputs"], rows))
+
+
 def agent_html(prediction: Prediction) -> str:
-    return _steps_html(prediction) + _rollouts_html(prediction)
+    return _steps_html(prediction) + _rollouts_html(prediction) + _program_html(prediction)
 
 
 def agent_text(prediction: Prediction) -> list[str]:

@@ -63,3 +63,13 @@ def test_a_plain_prediction_has_no_agent_sections() -> None:
     pred = Predict("question -> answer", lm=ScriptedLM([chat_answer(answer="x")]))(question="q")
     html = prediction_html(pred)
     assert "Trajectory" not in html and "Attempts" not in html
+
+
+def test_a_program_prediction_lists_each_steps_outputs() -> None:
+    from lmbench.modules import Program
+
+    lm = ScriptedLM([chat_answer(outline="a & b"), chat_answer(title="T")])
+    program = Program(Predict("topic -> outline", lm=lm), Predict("outline -> title", lm=lm))
+    html = prediction_html(program(topic="x"))
+    assert "Program steps (2)" in html
+    assert "<b>outline</b>: a &amp; b" in html and "<b>title</b>: T" in html
