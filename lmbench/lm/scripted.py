@@ -120,12 +120,9 @@ class ScriptedLM(BaseLM):
     def generate(self, request: LMRequest) -> LMResponse:
         with self._lock:
             self.requests.append(request)
-            answers = [_as_reply(self._next_answer(request)) for _ in range(max(1, request.n))]
-            calls = [
-                call if call.id else replace(call, id=f"call_{next(self._call_ids)}")
-                for call in answers[0].tool_calls
-            ]
-        texts = [a.text for a in answers]
+            answers = [self._next_answer(request) for _ in range(max(1, request.n))]
+            calls = self._calls_of(answers[0])
+        texts = [a if isinstance(a, str) else _as_reply(a).text for a in answers]
         prompt_tokens = sum(_count_tokens(m.text) for m in request.messages)
         output_tokens = sum(_count_tokens(t) for t in texts)
         output_tokens += sum(_count_tokens(f"{c.name}{c.arguments}") for c in calls)
@@ -137,6 +134,15 @@ class ScriptedLM(BaseLM):
             usage=Usage(prompt_tokens, output_tokens),
             finish_reason="tool_calls" if calls else "stop",
         )
+
+    def _calls_of(self, answer: Answer) -> list[ToolCall]:
+        """The answer's tool calls, each with an id (``call_1``... when it has none)."""
+        if isinstance(answer, str):
+            return []
+        return [
+            call if call.id else replace(call, id=f"call_{next(self._call_ids)}")
+            for call in _as_reply(answer).tool_calls
+        ]
 
     def stream(self, request: LMRequest) -> Iterator[StreamChunk]:
         response = self.generate(request)
