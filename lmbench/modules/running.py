@@ -137,7 +137,8 @@ def stream_events(target: Any, inputs: dict[str, Any]) -> Iterator[Any]:
     steps = getattr(target, "_steps", None)
     if steps is None:
         return thread_events(functools.partial(target, **inputs))
-    return drive_stream(_ending(steps(inputs, True)), events=EVENTS)
+    events = drive_stream(_ending(steps(inputs, True)), events=EVENTS)
+    return events if _sink.get() is None else _own(events)
 
 
 def astream_events(target: Any, inputs: dict[str, Any]) -> AsyncIterator[Any]:
@@ -145,7 +146,37 @@ def astream_events(target: Any, inputs: dict[str, Any]) -> AsyncIterator[Any]:
     steps = getattr(target, "_steps", None)
     if steps is None:
         return task_events(functools.partial(_acall, target, **inputs))
-    return adrive_stream(_ending(steps(inputs, True)), events=EVENTS)
+    events = adrive_stream(_ending(steps(inputs, True)), events=EVENTS)
+    return events if _sink.get() is None else _aown(events)
+
+
+_END: Any = object()
+
+
+def _own(events: Iterator[Any]) -> Iterator[Any]:
+    """``events``, advanced with no sink in force: a stream opened inside another stream's
+    work (``inner.stream()`` in a streamed ``forward``) keeps its events to itself."""
+    while True:
+        token = _sink.set(None)
+        try:
+            item = next(events, _END)
+        finally:
+            _sink.reset(token)
+        if item is _END:
+            return
+        yield item
+
+
+async def _aown(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
+    while True:
+        token = _sink.set(None)
+        try:
+            item = await anext(events, _END)
+        finally:
+            _sink.reset(token)
+        if item is _END:
+            return
+        yield item
 
 
 async def _acall(target: Any, **inputs: Any) -> Any:

@@ -342,3 +342,22 @@ def test_parallel_astream_runs_the_items_as_tasks() -> None:
     events = collect_async(Parallel(num_threads=2).astream(pairs))
     assert [r.answer for r in events[-1]] == ["Paris", "Oslo"]
     assert {d.value_so_far for d in events if isinstance(d, FieldDelta)} == {"Paris", "Oslo"}
+
+
+def test_a_stream_opened_inside_a_streamed_forward_keeps_its_own_events() -> None:
+    class Outer(Module):
+        def __init__(self) -> None:
+            self.inner = Summarise(summarise_lm())
+            self.seen: list[Any] = []
+
+        def forward(self, text: str) -> Any:
+            for event in self.inner.stream(text=text):
+                self.seen.append(event)
+            return event
+
+    outer = Outer()
+    events = list(streamify(outer)(text="Some text."))
+    assert fields_of(outer.seen)["summary"] == "It says one thing."  # the inner stream's own
+    assert statuses(outer.seen) == ["Summarise · progress: outline done"]
+    assert not [e for e in events if isinstance(e, (FieldDelta, StatusEvent))]
+    assert events[-1].summary == "It says one thing."
