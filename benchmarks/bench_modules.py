@@ -92,7 +92,7 @@ class TimedTool(lmbench.Tool):
             self.spent += cpu_clock() - start
 
 
-def react_step_us(steps: int = 4, runs: int = 300, rounds: int = 5) -> tuple[float, float, float]:
+def react_step_us(steps: int = 4, runs: int = 200, rounds: int = 9) -> tuple[float, float, float]:
     """A ReAct run of ``steps`` steps and the extraction with the scripted LM, in CPU time
     per LM call: the whole; outside the LM and the tool (prompts, parsing, history, the
     loop); and of that, what the loop adds to the same predictor calls made directly."""
@@ -109,22 +109,27 @@ def react_step_us(steps: int = 4, runs: int = 300, rounds: int = 5) -> tuple[flo
         agent.extract(question="2 + 2?", trajectory=shown[steps])
 
     def cpu_us(work: Callable[[], object]) -> tuple[float, float]:
-        """Best over rounds of the CPU time per LM call: in all, and outside the LM and tool."""
-        for _ in range(50):
+        """One round's CPU time per LM call: in all, and outside the LM and the tool."""
+        lm.spent = tool.spent = 0.0
+        start = cpu_clock()
+        for _ in range(runs):
             work()
-        whole = outside = float("inf")
-        for _ in range(rounds):
-            lm.spent = tool.spent = 0.0
-            start = cpu_clock()
-            for _ in range(runs):
-                work()
-            spent = cpu_clock() - start
-            whole = min(whole, spent)
-            outside = min(outside, spent - lm.spent - tool.spent)
-        return whole / runs / calls * 1e6, outside / runs / calls * 1e6
+        spent = cpu_clock() - start
+        return spent / runs / calls * 1e6, (spent - lm.spent - tool.spent) / runs / calls * 1e6
 
-    per_call, overhead = cpu_us(lambda: agent(question="2 + 2?"))
-    return per_call, overhead, overhead - cpu_us(direct)[1]
+    def run() -> None:
+        agent(question="2 + 2?")
+
+    for _ in range(50):
+        run()
+        direct()
+    # Rounds of the two alternate, so a change in the machine's load hits both alike.
+    of_run, of_direct = [], []
+    for _ in range(rounds):
+        of_run.append(cpu_us(run))
+        of_direct.append(cpu_us(direct))
+    overhead = min(r[1] for r in of_run)
+    return min(r[0] for r in of_run), overhead, overhead - min(r[1] for r in of_direct)
 
 
 def best_of_n_attempt_us() -> float:

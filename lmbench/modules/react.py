@@ -78,6 +78,9 @@ _OVERFLOW = re.compile(
 
 StopReason = Literal["finish", "max_iters", "stagnation"]
 
+# One encoder for arguments and results: ``json.dumps`` with options builds one per call.
+_as_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
+
 
 @dataclass(frozen=True)
 class ReActStep:
@@ -541,7 +544,7 @@ def step_text(number: int, step: ReActStep) -> str:
         f"Step {number}\n"
         f"thought: {step.thought}\n"
         f"tool: {step.tool_name}\n"
-        f"arguments: {json.dumps(step.tool_args, ensure_ascii=False, default=str)}\n"
+        f"arguments: {_as_json(step.tool_args)}\n"
         f"observation: {step.observation}"
     )
 
@@ -557,6 +560,8 @@ def observation_text(result: Any) -> str:
     """A tool's result as prompt text: strings as they are, anything else as JSON."""
     if isinstance(result, str):
         return result
+    if type(result) is int:
+        return str(result)
     if isinstance(result, BaseModel):
         return result.model_dump_json()
-    return json.dumps(result, ensure_ascii=False, default=str)
+    return _as_json(result)
