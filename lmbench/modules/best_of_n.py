@@ -123,7 +123,7 @@ class BestOfN(Module):
 
     def _at_once(self, inputs: dict[str, Any], streaming: bool) -> Steps[list[Rollout]]:
         bodies = [
-            functools.partial(self._attempt, index, inputs, dict(inputs)) for index in range(self.n)
+            functools.partial(self._attempt, index, inputs, self._first_inputs(inputs)) for index in range(self.n)
         ]
 
         def check(outcome: Outcome) -> bool:
@@ -155,7 +155,7 @@ class BestOfN(Module):
         self, inputs: dict[str, Any], rollouts: list[Rollout], streaming: bool
     ) -> Steps[dict[str, Any]]:
         """The inputs of the next attempt; Refine adds advice drawn from the earlier ones."""
-        return dict(inputs)
+        return self._first_inputs(inputs)
         yield  # a generator, as Refine's (which asks an LM) is
 
     def _attempt(
@@ -186,6 +186,17 @@ class BestOfN(Module):
                 "(True/False count as 1/0)"
             )
         return float(reward)
+
+    def render(self, **inputs: Any) -> str:
+        """The prompt of the first attempt, without calling the LM."""
+        render = getattr(self.module, "render", None)
+        if render is None:
+            raise ConfigError(f"{type(self.module).__name__} cannot show its prompt (no render)")
+        return str(render(**self._first_inputs(inputs)))
+
+    def _first_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The inputs of the first attempt (Refine adds an empty hint)."""
+        return dict(inputs)
 
     def __repr__(self) -> str:
         parallel = ", parallel=True" if self.parallel else ""

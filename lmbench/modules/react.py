@@ -436,6 +436,16 @@ class ReAct(Module):
             )
             yield from _noticed(run, notice, streaming)
 
+    def render(self, **inputs: Any) -> str:
+        """The prompt of the first step, without calling the LM (native tool calling: the
+        messages; the tools go beside them in the request)."""
+        inputs = check_inputs(self.signature, inputs)
+        conversation = self._conversation(inputs)
+        if conversation is None:
+            return self.react.render(**inputs, trajectory=format_trajectory([]))
+        tools = ", ".join(t.name for t in conversation.tools)
+        return self.native.render(**inputs) + f"\n\n--- tools (native) ---\n{tools}"
+
     def __repr__(self) -> str:
         return f"ReAct({self.signature}, tools={list(self.tools)}, max_iters={self.max_iters})"
 

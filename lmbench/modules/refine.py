@@ -70,11 +70,14 @@ class Refine(BestOfN):
         lm = advice_lm if advice_lm is not None else getattr(module, "lm", None)
         self.advise = Predict(ADVICE_SIGNATURE, lm=lm)
 
+    def _first_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {**inputs, "hint": ""}
+
     def _attempt_inputs(
         self, inputs: dict[str, Any], rollouts: list[Rollout], streaming: bool
     ) -> Steps[dict[str, Any]]:
         if not rollouts:
-            return {**inputs, "hint": ""}
+            return self._first_inputs(inputs)
         last = rollouts[-1]
         if last.error is not None:
             outcome = f"error: {type(last.error).__name__}: {last.error}"

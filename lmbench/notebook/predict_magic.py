@@ -276,6 +276,12 @@ class PredictCell:
     def run(self, namespace: Mapping[str, Any]) -> Any:
         options = self.options
         if options.prompt:
+            if not hasattr(self.program, "render"):
+                raise CellError(
+                    f"--prompt: --module {options.module} cannot show its prompt before it "
+                    "runs; run the cell and look at the prompts in pred.lm_calls",
+                    line=0,
+                )
             return PromptView(self.signature, self.program.render(**self.inputs))
         if options.over is not None:
             return self._run_over(namespace)

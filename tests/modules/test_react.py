@@ -448,3 +448,13 @@ def test_providers_ways_of_saying_the_prompt_is_too_long_are_recognised(message:
     pred = ReAct("question -> answer: int", tools=[temperature], lm=ScriptedLM(reply))(question="?")
     assert pred.answer == 21 and pred.hidden_steps == 1
     assert pred.notices[0].details["reason"] == "context_overflow"
+
+
+def test_render_shows_the_first_steps_prompt_without_calling() -> None:
+    agent, lm = make_agent([])
+    text = agent.render(question="How warm is Paris?")
+    assert "How warm is Paris?" in text and "(no steps yet)" in text and "- finish:" in text
+    native = ReAct("question -> answer", tools=[temperature], lm=ScriptedLM([], tools=True))
+    text = native.render(question="How warm is Paris?")
+    assert "next_tool_name" not in text and text.endswith("--- tools (native) ---\ntemperature")
+    assert lm.requests == []

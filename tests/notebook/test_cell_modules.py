@@ -132,3 +132,42 @@ def test_module_option_mistakes_are_named(
 
     assert html.escape(message, quote=True) in run.html()
     assert lm.requests == []
+
+
+def test_prompt_shows_the_first_prompt_of_react_and_best_of_n(shell: Any, lm: ScriptedLM) -> None:
+    shell.user_ns.update(temperature=temperature, f=lambda inputs, pred: 1.0)
+    run = run_cell(
+        shell,
+        '%%predict "question -> answer" --module react --tools temperature --prompt\nquestion: q\n',
+    )
+    assert run.error is None, run.error
+    assert "next_tool_name" in run.result.text and "(no steps yet)" in run.result.text
+    run = run_cell(
+        shell, '%%predict "question -> answer" --module refine --reward f --prompt\nquestion: q\n'
+    )
+    assert run.error is None, run.error
+    assert "hint" in run.result.text
+    assert lm.requests == []
+
+
+def test_prompt_of_a_module_that_cannot_show_it_is_a_clear_error(
+    shell: Any, lm: ScriptedLM
+) -> None:
+    from lmbench.modules import Module
+    from lmbench.notebook import register_module
+
+    class Opaque(Module):
+        def __init__(self, signature: Any, **options: Any) -> None:
+            pass
+
+    register_module("opaque", Opaque)
+    try:
+        run = run_cell(
+            shell, '%%predict "question -> answer" --module opaque --prompt\nquestion: q'
+        )
+    finally:
+        from lmbench.notebook.predict_magic import MODULES
+
+        MODULES.pop("opaque")
+    assert run.error is not None
+    assert "--module opaque cannot show its prompt before it runs" in run.html()
