@@ -123,7 +123,8 @@ class BestOfN(Module):
 
     def _at_once(self, inputs: dict[str, Any], streaming: bool) -> Steps[list[Rollout]]:
         bodies = [
-            functools.partial(self._attempt, index, inputs, self._first_inputs(inputs)) for index in range(self.n)
+            functools.partial(self._attempt, index, inputs, self._first_inputs(inputs))
+            for index in range(self.n)
         ]
 
         def check(outcome: Outcome) -> bool:
