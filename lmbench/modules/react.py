@@ -42,19 +42,23 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel
-
 from lmbench.calls import module_call
-from lmbench.errors import ConfigError, ProviderError, SignatureError, ToolError
+from lmbench.errors import ConfigError, ProviderError, SignatureError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.events import Notice, StepStarted, ToolFinished, ToolStarted
 from lmbench.modules.inputs import check_inputs
 from lmbench.modules.predict import Predict
 from lmbench.modules.react_native import NativeConversation, NativeTurn
+from lmbench.modules.react_trajectory import (
+    ReActStep,
+    Run,
+    ToolRun,
+    format_trajectory,
+    observation_text,
+)
 from lmbench.modules.running import sub_call
 from lmbench.observe.cost import context_window
 from lmbench.primitives.prediction import Prediction
@@ -75,58 +79,6 @@ _OVERFLOW = re.compile(
     r"input.{0,20}too long|reduce the length|exceeds? the .{0,30}(context|token)",
     re.IGNORECASE,
 )
-
-StopReason = Literal["finish", "max_iters", "stagnation"]
-
-# One encoder for arguments and results: ``json.dumps`` with options builds one per call.
-_as_json = json.JSONEncoder(ensure_ascii=False, default=str).encode
-
-
-@dataclass(frozen=True)
-class ReActStep:
-    """One step of the loop: what the model thought, the tool it called, what came back.
-
-    ``error`` is True when the observation is a tool's error message; ``repeat_of`` is the
-    number (from 1) of the earlier step this call repeated, when it was not run again.
-    """
-
-    thought: str
-    tool_name: str
-    tool_args: dict[str, Any] = field(default_factory=dict)
-    observation: str = ""
-    error: bool = False
-    repeat_of: int | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "thought": self.thought,
-            "tool_name": self.tool_name,
-            "tool_args": self.tool_args,
-            "observation": self.observation,
-            "error": self.error,
-            "repeat_of": self.repeat_of,
-        }
-
-
-@dataclass
-class _Run:
-    """The state of one run: its steps, how many of the oldest the model no longer sees,
-    the notices given, and why it stopped."""
-
-    steps: list[ReActStep] = field(default_factory=list)
-    hidden: int = 0
-    repeats: int = 0
-    notices: list[Notice] = field(default_factory=list)
-    stop_reason: StopReason = "max_iters"
-
-    blocks: list[str] = field(default_factory=list)  # each step as the model reads it
-
-    def shown(self) -> str:
-        """The trajectory as the model sees it: the steps not hidden (each formatted once)."""
-        blocks = self.blocks
-        for number in range(len(blocks) + 1, len(self.steps) + 1):
-            blocks.append(step_text(number, self.steps[number - 1]))
-        return trajectory_text(blocks[self.hidden :], self.hidden + 1)
 
 
 class ReAct(Module):
@@ -241,7 +193,7 @@ class ReAct(Module):
 
     def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
         inputs = check_inputs(self.signature, inputs)
-        run = _Run()
+        run = Run()
         with module_call(
             type(self).__name__, signature=self.signature.name, callbacks=self.callbacks
         ) as node:
@@ -308,7 +260,7 @@ class ReAct(Module):
         window = context_window(lm)
         return window // 2 if window else None
 
-    def _field_step(self, inputs: dict[str, Any], run: _Run, streaming: bool) -> Steps[bool]:
+    def _field_step(self, inputs: dict[str, Any], run: Run, streaming: bool) -> Steps[bool]:
         """One step through the adapter's fields; True when the loop ends."""
         step = yield from self._with_room(
             run, None, lambda: sub_call(self.react, _shown(inputs, run), streaming), streaming
@@ -322,7 +274,7 @@ class ReAct(Module):
         return run.stop_reason == "stagnation"
 
     def _native_step(
-        self, conversation: NativeConversation, run: _Run, streaming: bool
+        self, conversation: NativeConversation, run: Run, streaming: bool
     ) -> Steps[bool]:
         """One turn of native tool calling (its calls run in order); True when the loop ends."""
         turn: NativeTurn = yield from self._with_room(
@@ -342,7 +294,7 @@ class ReAct(Module):
         return run.stop_reason == "stagnation"
 
     def _act(
-        self, run: _Run, thought: str, name: str, args: dict[str, Any], streaming: bool
+        self, run: Run, thought: str, name: str, args: dict[str, Any], streaming: bool
     ) -> Steps[ReActStep]:
         """Run a tool call, or answer a repeated one without running it (stagnation)."""
         number = len(run.steps) + 1
@@ -352,7 +304,7 @@ class ReAct(Module):
             return run.steps[-1]
         if streaming:
             yield ToolStarted(type(self).__name__, name, args, number)
-        observation, error = yield _ToolRun(self.tools.get(name), name, args, tuple(self.tools))
+        observation, error = yield ToolRun(self.tools.get(name), name, args, tuple(self.tools))
         step = ReActStep(thought, name, args, observation, error)
         run.steps.append(step)
         if streaming:
@@ -361,7 +313,7 @@ class ReAct(Module):
 
     def _repeated(
         self,
-        run: _Run,
+        run: Run,
         thought: str,
         name: str,
         args: dict[str, Any],
@@ -393,7 +345,7 @@ class ReAct(Module):
 
     def _with_room(
         self,
-        run: _Run,
+        run: Run,
         conversation: NativeConversation | None,
         ask: Callable[[], Steps[Any]],
         streaming: bool,
@@ -417,7 +369,7 @@ class ReAct(Module):
 
     def _fit(
         self,
-        run: _Run,
+        run: Run,
         conversation: NativeConversation | None,
         limit: int,
         streaming: bool,
@@ -450,45 +402,12 @@ class ReAct(Module):
         return f"ReAct({self.signature}, tools={list(self.tools)}, max_iters={self.max_iters})"
 
 
-class _ToolRun:
-    """A step: run a tool; its outcome is ``(observation, error)``, a tool's failure as text."""
-
-    __slots__ = ("args", "known", "name", "tool")
-
-    def __init__(
-        self, tool: Tool | None, name: str, args: dict[str, Any], known: tuple[str, ...]
-    ) -> None:
-        self.tool, self.name, self.args, self.known = tool, name, args, known
-
-    def run(self) -> tuple[str, bool]:
-        if self.tool is None:
-            return self._unknown()
-        try:
-            return observation_text(self.tool(**self.args)), False
-        except ToolError as exc:
-            return f"Error: {exc}", True
-
-    async def arun(self) -> tuple[str, bool]:
-        if self.tool is None:
-            return self._unknown()
-        try:
-            return observation_text(await self.tool.acall(**self.args)), False
-        except ToolError as exc:
-            return f"Error: {exc}", True
-
-    def _unknown(self) -> tuple[str, bool]:
-        return (
-            f"Error: there is no tool named {self.name!r}; the tools are {list(self.known)}",
-            True,
-        )
-
-
-def _shown(inputs: dict[str, Any], run: _Run) -> dict[str, Any]:
+def _shown(inputs: dict[str, Any], run: Run) -> dict[str, Any]:
     """The inputs with the trajectory as the model sees it."""
     return {**inputs, "trajectory": run.shown()}
 
 
-def _noticed(run: _Run, notice: Notice, streaming: bool) -> Steps[None]:
+def _noticed(run: Run, notice: Notice, streaming: bool) -> Steps[None]:
     run.notices.append(notice)
     if streaming:
         yield notice
@@ -502,7 +421,7 @@ def _earlier_call(steps: Sequence[ReActStep], name: str, args: dict[str, Any]) -
     return None
 
 
-def _hide_oldest(run: _Run, conversation: NativeConversation | None) -> bool:
+def _hide_oldest(run: Run, conversation: NativeConversation | None) -> bool:
     """Hide the oldest step (a whole turn, natively) from the model; False if none is left."""
     if conversation is not None:
         dropped = conversation.drop_oldest()
@@ -514,7 +433,7 @@ def _hide_oldest(run: _Run, conversation: NativeConversation | None) -> bool:
     return True
 
 
-def _trajectory_tokens(run: _Run, conversation: NativeConversation | None) -> int:
+def _trajectory_tokens(run: Run, conversation: NativeConversation | None) -> int:
     if conversation is not None:
         chars = sum(
             len(m.text) + len(json.dumps([c.to_dict() for c in m.tool_calls]))
@@ -541,37 +460,3 @@ def _tool_table(tools: Sequence[Tool | Callable[..., Any]]) -> dict[str, Tool]:
             )
         table[tool.name] = tool
     return table
-
-
-def format_trajectory(steps: Sequence[ReActStep], first: int = 1) -> str:
-    """The steps as the model reads them in the ``trajectory`` field; ``first`` is the number
-    of the first one (the ones before it are hidden to fit the context)."""
-    return trajectory_text([step_text(n, s) for n, s in enumerate(steps, first)], first)
-
-
-def step_text(number: int, step: ReActStep) -> str:
-    return (
-        f"Step {number}\n"
-        f"thought: {step.thought}\n"
-        f"tool: {step.tool_name}\n"
-        f"arguments: {_as_json(step.tool_args)}\n"
-        f"observation: {step.observation}"
-    )
-
-
-def trajectory_text(blocks: Sequence[str], first: int) -> str:
-    if not blocks and first == 1:
-        return "(no steps yet)"
-    hidden = [f"(steps 1-{first - 1} are hidden to fit the context)"] if first > 1 else []
-    return "\n\n".join([*hidden, *blocks])
-
-
-def observation_text(result: Any) -> str:
-    """A tool's result as prompt text: strings as they are, anything else as JSON."""
-    if isinstance(result, str):
-        return result
-    if type(result) is int:
-        return str(result)
-    if isinstance(result, BaseModel):
-        return result.model_dump_json()
-    return _as_json(result)
