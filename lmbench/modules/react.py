@@ -265,12 +265,13 @@ class ReAct(Module):
         step = yield from self._with_room(
             run, None, lambda: sub_call(self.react, _shown(inputs, run), streaming), streaming
         )
-        name, args = step.next_tool_name, dict(step.next_tool_args or {})
+        thought, name = step["next_thought"], step["next_tool_name"]
+        args = dict(step["next_tool_args"] or {})
         if name == FINISH:
-            run.steps.append(ReActStep(step.next_thought, name, args, "Done."))
+            run.steps.append(ReActStep(thought, name, args, "Done."))
             run.stop_reason = "finish"
             return True
-        yield from self._act(run, step.next_thought, name, args, streaming)
+        yield from self._act(run, thought, name, args, streaming)
         return run.stop_reason == "stagnation"
 
     def _native_step(
@@ -304,7 +305,7 @@ class ReAct(Module):
             return run.steps[-1]
         if streaming:
             yield ToolStarted(type(self).__name__, name, args, number)
-        observation, error = yield ToolRun(self.tools.get(name), name, args, tuple(self.tools))
+        observation, error = yield ToolRun(self.tools, name, args)
         step = ReActStep(thought, name, args, observation, error)
         run.steps.append(step)
         if streaming:

@@ -4,7 +4,7 @@ text, and the state of a run (what is hidden from the model, the notices, why it
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -79,34 +79,35 @@ class Run:
 
 
 class ToolRun:
-    """A step: run a tool; its outcome is ``(observation, error)``, a tool's failure as text."""
+    """A step: run the named tool of ``tools``; its outcome is ``(observation, error)``, a
+    tool's failure (or an unknown name) as text."""
 
-    __slots__ = ("args", "known", "name", "tool")
+    __slots__ = ("args", "name", "tools")
 
-    def __init__(
-        self, tool: Tool | None, name: str, args: dict[str, Any], known: tuple[str, ...]
-    ) -> None:
-        self.tool, self.name, self.args, self.known = tool, name, args, known
+    def __init__(self, tools: Mapping[str, Tool], name: str, args: dict[str, Any]) -> None:
+        self.tools, self.name, self.args = tools, name, args
 
     def run(self) -> tuple[str, bool]:
-        if self.tool is None:
+        tool = self.tools.get(self.name)
+        if tool is None:
             return self._unknown()
         try:
-            return observation_text(self.tool(**self.args)), False
+            return observation_text(tool(**self.args)), False
         except ToolError as exc:
             return f"Error: {exc}", True
 
     async def arun(self) -> tuple[str, bool]:
-        if self.tool is None:
+        tool = self.tools.get(self.name)
+        if tool is None:
             return self._unknown()
         try:
-            return observation_text(await self.tool.acall(**self.args)), False
+            return observation_text(await tool.acall(**self.args)), False
         except ToolError as exc:
             return f"Error: {exc}", True
 
     def _unknown(self) -> tuple[str, bool]:
         return (
-            f"Error: there is no tool named {self.name!r}; the tools are {list(self.known)}",
+            f"Error: there is no tool named {self.name!r}; the tools are {list(self.tools)}",
             True,
         )
 
