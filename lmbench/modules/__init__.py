@@ -3,6 +3,8 @@
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.code_act import CodeAct
+from lmbench.modules.code_runs import CodeRun
 from lmbench.modules.events import (
     AttemptFinished,
     AttemptStarted,
@@ -17,6 +19,7 @@ from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
 from lmbench.modules.program import Program
+from lmbench.modules.program_of_thought import ProgramOfThought
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
 from lmbench.modules.running import report
@@ -28,6 +31,8 @@ __all__ = [
     "AttemptStarted",
     "BestOfN",
     "ChainOfThought",
+    "CodeAct",
+    "CodeRun",
     "ItemError",
     "Module",
     "MultiChainComparison",
@@ -36,6 +41,7 @@ __all__ = [
     "ParallelResults",
     "Predict",
     "Program",
+    "ProgramOfThought",
     "ReAct",
     "ReActStep",
     "Refine",

@@ -32,7 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmbench.calls import module_call
-from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError, RunsFailed
+from lmbench.errors import (
+    AuthenticationError,
+    BudgetExceeded,
+    ConfigError,
+    RunsFailed,
+    describe_error,
+)
 from lmbench.modules.base import Module, attached
 from lmbench.modules.events import AttemptFinished, AttemptStarted
 from lmbench.modules.running import Outcome, concurrently, sub_call
@@ -70,7 +76,7 @@ class Rollout:
             "inputs": self.inputs,
             "outputs": outputs_of(self.prediction) if self.prediction is not None else None,
             "reward": self.reward,
-            "error": f"{type(self.error).__name__}: {self.error}" if self.error else None,
+            "error": describe_error(self.error) if self.error else None,
         }
 
 
@@ -144,7 +150,7 @@ class BestOfN(Module):
             last = rollouts[-1].error
             raise RunsFailed(
                 f"all {len(rollouts)} attempts of {self!r} failed; the last with "
-                f"{type(last).__name__}: {last}",
+                f"{describe_error(last)}",
                 errors=[r.error for r in rollouts if r.error is not None],
             ) from last
         best = max(scored, key=lambda r: r.reward or 0.0)  # the first of equal rewards
@@ -175,7 +181,7 @@ class BestOfN(Module):
         else:
             result = Rollout(index, attempt_inputs, prediction, self._reward(inputs, prediction))
         if streaming:
-            error = f"{type(result.error).__name__}: {result.error}" if result.error else None
+            error = describe_error(result.error) if result.error else None
             yield AttemptFinished(name, index + 1, result.reward, error)
         return result
 

@@ -10,6 +10,7 @@ from lmbench.adapters.base import RunArgs
 from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
+from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
@@ -164,7 +165,6 @@ class Predict(Module):
 
 
 def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    from lmbench.errors import ConfigError
 
     unknown = set(config) - _CONFIG_KEYS
     if unknown:

@@ -25,8 +25,14 @@ def _arguments(args: Any) -> str:
     return json.dumps(args, ensure_ascii=False, default=str)
 
 
+def _react_steps(prediction: Prediction) -> list[Any]:
+    """ReAct's steps (CodeAct's trajectory, code runs, is shown with the sandbox's renderer)."""
+    trajectory = _extra(prediction, "trajectory") or []
+    return list(trajectory) if all(hasattr(s, "tool_name") for s in trajectory) else []
+
+
 def _steps_html(prediction: Prediction) -> str:
-    trajectory = _extra(prediction, "trajectory")
+    trajectory = _react_steps(prediction)
     if not trajectory:
         return ""
     rows = []
@@ -91,7 +97,7 @@ def agent_html(prediction: Prediction) -> str:
 
 def agent_text(prediction: Prediction) -> list[str]:
     lines = []
-    for number, step in enumerate(_extra(prediction, "trajectory") or [], 1):
+    for number, step in enumerate(_react_steps(prediction), 1):
         mark = " (error)" if step.error else ""
         if step.repeat_of is not None:
             mark += f" (repeats step {step.repeat_of})"
