@@ -361,3 +361,25 @@ def test_a_stream_opened_inside_a_streamed_forward_keeps_its_own_events() -> Non
     assert statuses(outer.seen) == ["Summarise · progress: outline done"]
     assert not [e for e in events if isinstance(e, (FieldDelta, StatusEvent))]
     assert events[-1].summary == "It says one thing."
+
+
+def test_program_of_thought_streams_its_sandbox_runs(sandbox: Any) -> None:
+    from lmbench.modules import ProgramOfThought, SandboxRun
+
+    lm = ScriptedLM(
+        [
+            answer(reasoning="Sum.", generated_code="```python\nprint(sum(range(k + 1)))\n```"),
+            answer(reasoning="It printed 55.", answer="55"),
+        ]
+    )
+    pot = ProgramOfThought("k: int -> answer: int", sandbox=sandbox, lm=lm)
+    events = list(pot.stream(k=10))
+    runs = [e for e in events if isinstance(e, SandboxRun)]
+    assert [(r.module, r.phase) for r in runs] == [
+        ("ProgramOfThought", "start"),
+        ("ProgramOfThought", "end"),
+    ]
+    assert runs[0].code == "print(sum(range(k + 1)))"
+    assert runs[1].stdout == "55\n" and runs[1].error is None
+    assert runs[1].text == "ProgramOfThought · code ran: 55"
+    assert events[-1].answer == 55
