@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lmbench.adapters import Adapter, AdapterResult, FieldDelta, resolve_adapter
+from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
+from lmbench.adapters.base import RunArgs
 from lmbench.adapters.resolve import shared_default_adapter
+from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
@@ -110,50 +112,23 @@ class Predict(Module):
 
     # -- calling --------------------------------------------------------------------------------
 
-    def __call__(self, **kwargs: Any) -> Prediction:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+    def _steps(self, kwargs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
+        """One adapter run; in a stream, its field deltas are passed on as they arrive."""
+        lm, adapter, config, demos, inputs = self._prepare(dict(kwargs))
         signature = self._signature_for_call()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
-            result = adapter.run(lm, signature, inputs, demos, config)
+            if streaming:
+                events = Pull(adapter.stream, adapter.astream, lm, signature, inputs, demos, config)
+                while (event := (yield events)) is not None:
+                    if isinstance(event, AdapterResult):
+                        result = event
+                    else:
+                        yield event
+            else:  # the adapter's own steps, driven with this body's
+                result = yield from adapter._steps(RunArgs(lm, signature, inputs, demos, config))
         return self._prediction(result, inputs, node, signature)
-
-    async def acall(self, **kwargs: Any) -> Prediction:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
-        ) as node:
-            result = await adapter.arun(lm, signature, inputs, demos, config)
-        return self._prediction(result, inputs, node, signature)
-
-    def stream(self, **kwargs: Any) -> Iterator[FieldDelta | Prediction]:
-        """Yield ``FieldDelta`` for each output field as its text arrives, then the Prediction."""
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
-        ) as node:
-            for event in adapter.stream(lm, signature, inputs, demos, config):
-                if isinstance(event, AdapterResult):
-                    result = event
-                else:
-                    yield event
-        yield self._prediction(result, inputs, node, signature)
-
-    async def astream(self, **kwargs: Any) -> AsyncIterator[FieldDelta | Prediction]:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
-        ) as node:
-            async for event in adapter.astream(lm, signature, inputs, demos, config):
-                if isinstance(event, AdapterResult):
-                    result = event
-                else:
-                    yield event
-        yield self._prediction(result, inputs, node, signature)
 
     def render(self, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""
