@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-import warnings
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from lmbench.deprecation import Moved, MovedModule
 
 __version__ = "0.1.0"
 
@@ -28,7 +28,7 @@ _EXPORTS: dict[str, str] = {
     "OutputField": "lmbench.signatures",
     "Example": "lmbench.primitives",
     "Prediction": "lmbench.primitives",
-    "History": "lmbench.primitives",
+    "Conversation": "lmbench.primitives",
     "Image": "lmbench.media",
     "Audio": "lmbench.media",
     "Document": "lmbench.media",
@@ -43,7 +43,11 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "ProgramOfThought": "lmbench.modules",
+    "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Sandbox": "lmbench.sandbox",
+    "SandboxResult": "lmbench.sandbox",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
@@ -85,9 +89,17 @@ _EXPORTS: dict[str, str] = {
     "InputError": "lmbench.errors",
     "AdapterParseError": "lmbench.errors",
     "ProviderError": "lmbench.errors",
+    "AuthenticationError": "lmbench.errors",
+    "RateLimitError": "lmbench.errors",
+    "ProviderTimeout": "lmbench.errors",
+    "ProviderConnectionError": "lmbench.errors",
+    "ReplayMissError": "lmbench.errors",
     "BudgetExceeded": "lmbench.errors",
     "RunsFailed": "lmbench.errors",
+    "CodeFailed": "lmbench.errors",
     "ToolError": "lmbench.errors",
+    "SandboxError": "lmbench.errors",
+    "SandboxUnavailable": "lmbench.errors",
 }
 
 # public submodules, imported on first use; ``lmbench.evaluate`` is a callable package
@@ -98,28 +110,11 @@ _SUBMODULES = frozenset({"metrics", "evaluate"})
 __all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 
 
-class _MovedModule(ModuleType):
-    """A module that moved: its names load from the new one, with a DeprecationWarning."""
-
-    def __init__(self, old: str, new: str) -> None:
-        super().__init__(old)
-        self._new = new
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        warnings.warn(
-            f"{self.__name__} moved to {self._new}; the old name goes in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(self._new), name)
-
-
-# Old module paths that keep working for one release (0.2 renamed them).
-_MOVED_MODULES = {"types": "lmbench.media"}
+# Old module paths and names that keep working for one release (0.2 renamed them).
+_MOVED_MODULES = {"types": "lmbench.media", "primitives.history": "lmbench.primitives"}
 for _old, _new in _MOVED_MODULES.items():
-    sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
+    sys.modules.setdefault(f"{__name__}.{_old}", MovedModule(f"{__name__}.{_old}", _new))
+_MOVED = Moved(__name__, {"History": "lmbench.primitives.conversation:Conversation"})
 
 
 def __getattr__(name: str) -> Any:
@@ -127,6 +122,8 @@ def __getattr__(name: str) -> Any:
         return importlib.import_module(f"lmbench.{name}")
     if name in _MOVED_MODULES:
         return sys.modules[f"{__name__}.{name}"]
+    if name in _MOVED:
+        return _MOVED.load(name)
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'lmbench' has no attribute {name!r}")
@@ -165,12 +162,20 @@ if TYPE_CHECKING:
     from lmbench.calls.callbacks import Callback
     from lmbench.errors import (
         AdapterParseError,
+        AuthenticationError,
         BudgetExceeded,
+        CodeFailed,
         ConfigError,
         InputError,
         LMBenchError,
+        ProviderConnectionError,
         ProviderError,
+        ProviderTimeout,
+        RateLimitError,
+        ReplayMissError,
         RunsFailed,
+        SandboxError,
+        SandboxUnavailable,
         SignatureError,
         ToolError,
     )
@@ -191,10 +196,12 @@ if TYPE_CHECKING:
     from lmbench.modules import (
         BestOfN,
         ChainOfThought,
+        CodeAct,
         Module,
         MultiChainComparison,
         Parallel,
         Predict,
+        ProgramOfThought,
         ReAct,
         Refine,
         parallel_map,
@@ -202,7 +209,8 @@ if TYPE_CHECKING:
     )
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.observe.history import history, load_history
-    from lmbench.primitives import Example, History, Prediction
+    from lmbench.primitives import Conversation, Example, Prediction
+    from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool

@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.errors import ConfigError, InputError, RunsFailed
+from lmbench.errors import ConfigError, InputError, RunsFailed, describe_error
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import FATAL_ERRORS
 from lmbench.primitives.example import Example
@@ -103,7 +103,7 @@ class Parallel(Module):
                         raise RunsFailed(
                             f"{len(errors)} of {len(work)} items failed, more than "
                             f"max_errors={self.max_errors}; the rest were cancelled. Last error: "
-                            f"{type(error).__name__}: {error}",
+                            f"{describe_error(error)}",
                             errors=[e.error for e in errors],
                         ) from error
         finally:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmbench.errors import describe_error
 from lmbench.notebook.html import badge, box, esc, pre, show_value, table
 from lmbench.notebook.progress import progress
 from lmbench.notebook.render_prediction import format_cost
@@ -37,10 +38,6 @@ def _output_names(signature: Any, predictions: Sequence[Any]) -> list[str]:
     for prediction in predictions:
         names.update(dict.fromkeys(prediction))
     return list(names)
-
-
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
 
 
 def run_over(
@@ -188,7 +185,7 @@ def compare_models(
             prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))
         except Exception as exc:  # one model's failure is that model's result
             runs.append(
-                ModelRun(model, error=_describe(exc), latency_s=time.perf_counter() - started)
+                ModelRun(model, error=describe_error(exc), latency_s=time.perf_counter() - started)
             )
         else:
             runs.append(

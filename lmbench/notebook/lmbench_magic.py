@@ -17,6 +17,7 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
+from lmbench.money import format_usd
 from lmbench.notebook.cell_inputs import CellError
 from lmbench.notebook.problems import problem_from
 from lmbench.notebook.render_session import (
@@ -126,7 +127,10 @@ def _budget(args: list[str]) -> Any:
     set_session_budget(usd=usd, tokens=tokens)
     limits = " and ".join(
         part
-        for part in (f"${usd:g}" if usd is not None else "", f"{tokens} tokens" if tokens else "")
+        for part in (
+            format_usd(usd, trim=True) if usd is not None else "",
+            f"{tokens} tokens" if tokens else "",
+        )
         if part
     )
     return message_panel("lmbench budget", f"session budget set: {limits} over every later call")

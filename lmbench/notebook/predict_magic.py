@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmbench.adapters.resolve import ADAPTER_NAMES
 from lmbench.notebook.cell_inputs import CellError, check_complete, coerce_inputs, parse_cell
 from lmbench.notebook.html import box, esc, pre
 from lmbench.notebook.problems import problem_from
@@ -41,8 +42,8 @@ MAGIC = "%%predict"
 #: ``--module`` names -> factories ``(signature, **predict_options) -> module``.
 MODULES: dict[str, Callable[..., Any]] = {}
 
-#: ``--adapter`` names (``lmbench.adapters.resolve_adapter`` builds them).
-ADAPTERS = ("chat", "json", "xml", "twostep", "fallback")
+#: ``--adapter`` names: those ``lmbench.adapters.resolve_adapter`` knows.
+ADAPTERS = ADAPTER_NAMES
 
 
 def register_module(name: str, factory: Callable[..., Any]) -> None:

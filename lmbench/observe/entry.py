@@ -17,6 +17,7 @@ from typing import Any, Literal
 from lmbench.display import RichDisplay
 from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
+from lmbench.money import format_usd
 from lmbench.secrets import redact
 
 __all__ = [
@@ -109,7 +110,7 @@ class HistoryEntry(RichDisplay):
 
     def __repr__(self) -> str:
         what = self.module if self.kind == "module" else self.model
-        cost = "?" if self.cost_usd is None else f"${self.cost_usd:.6f}"
+        cost = format_usd(self.cost_usd, unknown="?")
         return (
             f"<HistoryEntry {self.kind} {what} id={self.call_id} "
             f"tokens={self.usage.total_tokens} cost={cost} cache={self.cache}"

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
+from lmbench.errors import ConfigError
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["COLUMNS", "entries_frame"]
@@ -66,8 +67,6 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        from lmbench.errors import ConfigError
-
         raise ConfigError(
             "history.frame() needs pandas: pip install 'lmbench[notebook]' (or pandas)"
         ) from None

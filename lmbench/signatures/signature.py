@@ -277,7 +277,7 @@ def _clean_doc(doc: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _output_model(signature: Signature) -> type:
-    from lmbench.signatures.models import build_output_model
+    from lmbench.signatures.models import build_output_model  # models builds on signature
 
     return build_output_model(signature)
 
