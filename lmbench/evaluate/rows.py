@@ -110,7 +110,6 @@ class RowCall(ModuleCall):
         row.metric_cost = None if total is None or row.cost is None else max(0.0, total - row.cost)
         row.cache = _cache_state(self)
         entry.kind = "eval"
-        entry.call_id = f"{entry.call_id}e"  # apart from the module calls' ids
         entry.adapter = row.adapter
         entry.cache = row.cache if row.cache in _CACHE_STATES else "off"  # type: ignore[assignment]
         entry.error = entry.error or row.error
