@@ -96,3 +96,12 @@ def test_clients_keys_and_unknown_lms_refuse_to_travel() -> None:
 
     rebuilt = cloudpickle.loads(dumps(Described()))
     assert isinstance(rebuilt, ScriptedLM) and rebuilt.model == "echo"
+
+
+def test_executor_dask_without_a_client_says_how_to_make_one() -> None:
+    pytest.importorskip("distributed", reason="needs lmbench[dask]")
+    from lmbench.evaluate.executors.dask import resolve_client
+
+    with pytest.raises(ConfigError, match="found no Dask client") as info:
+        resolve_client("dask")
+    assert "tcp://scheduler-host:8786" in str(info.value)
