@@ -165,7 +165,8 @@ CASES: list[tuple[Any, Any, Any, list[str]]] = [
     ('{"a": "1", "b": "two (2)"}', dict[str, int], {"a": 1, "b": 2}, ["number_in_prose"]),
     # text fields receiving other JSON values
     (42, str, "42", ["value_to_string"]),
-    (["a", "b"], str, '["a", "b"]', ["value_to_string"]),
+    (["a", "b"], str, "a\nb", ["list_joined"]),
+    ([["a"], "b"], str, '[["a"], "b"]', ["value_to_string"]),
     # unions and Annotated
     ("42", int | str, 42, []),
     ("forty", int | str, "forty", []),
