@@ -51,7 +51,7 @@ import datetime as dt
 import enum
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -107,10 +107,11 @@ class FieldRules:
     """A field's opt-in readings: words for numbers (``qualitative``) and aliases of its
     allowed values (``aliases``), keyed by their normalised text."""
 
-    __slots__ = ("aliases", "qualitative")
+    __slots__ = ("aliases", "qualitative", "words")
 
     def __init__(self, spec: FieldSpec) -> None:
         self.qualitative = {normalize_name(word): number for word, number in spec.qualitative}
+        self.words = [word for word, _ in spec.qualitative]
         self.aliases = {normalize_name(str(alias)): value for alias, value in spec.aliases}
 
     @staticmethod
@@ -248,21 +249,17 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     except CoercionError:
         if rec.rules is None or not rec.rules.qualitative:
             raise
-        return _qualitative(value, target, rec.rules.qualitative, path, rec)
+        return _qualitative(value, target, rec.rules, path, rec)
     rec.extend(fixes, path)
     return number
 
 
-def _qualitative(
-    value: str, target: type, words: Mapping[str, Any], path: str, rec: _Recorder
-) -> Any:
+def _qualitative(value: str, target: type, rules: FieldRules, path: str, rec: _Recorder) -> Any:
     """A word for a number ("high"), read by the field's ``qualitative`` scale."""
     written = strip_markup(value)
-    number = words.get(normalize_name(written))
+    number = rules.qualitative.get(normalize_name(written))
     if number is None:
-        raise CoercionError(
-            f"{short(value)} is neither a number nor one of the words {sorted(words)}"
-        )
+        raise CoercionError(f"{short(value)} is neither a number nor one of the words {rules.words}")
     if target is int and not float(number).is_integer():
         raise CoercionError(f"{short(written)} maps to {number}, which is not a whole number")
     result = Decimal(str(number)) if target is Decimal else target(number)

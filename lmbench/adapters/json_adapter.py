@@ -104,7 +104,8 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         except CoercionError as exc:
             scalar = read_scalar(answer) if single is not None else None
             if scalar is None:
-                raise self._structure_error(plan, text, exc.reason) from None
+                reason = missing_reason(answer, repairs, exc.reason)
+                raise self._structure_error(plan, text, reason) from None
             obj, fixes = scalar
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
         if isinstance(obj, dict) and not _is_the_value(plan, obj):

@@ -57,7 +57,7 @@ def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
         fixes.append(("json_in_prose", _prose_detail(body, start, end)))
         return value, fixes
     if not starts:
-        raise CoercionError(f"no JSON {expect or 'value'} found in {short(text)}")
+        raise CoercionError(f"no JSON {expect or 'value'} found in {short(text.strip())}")
     return _repaired(body, starts[0], text, fixes), fixes
 
 
@@ -151,7 +151,7 @@ def _repaired(body: str, start: int, text: str, fixes: list[Fix]) -> Any:
     # json-repair reads up to the end of the JSON and drops any prose after it.
     repaired = _repair(body[start:])
     if repaired is None:
-        raise CoercionError(f"the JSON in {short(text)} could not be read or repaired")
+        raise CoercionError(f"the JSON in {short(text.strip())} could not be read or repaired")
     if start > 0:
         fixes.append(("json_in_prose", _prose_detail(body, start, len(body))))
     fixes.append(("json_repair", f"repaired broken JSON {short(body[start:])}"))

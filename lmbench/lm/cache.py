@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 from lmbench.env import user_cache_dir
 from lmbench.lm.types import LMResponse, ToolCall, Usage
+from lmbench.storable import storable_json
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
 
@@ -117,7 +118,7 @@ def _encode(response: LMResponse) -> str:
 
     data = response.to_dict()
     data["metadata"] = redact(data["metadata"])
-    return json.dumps(data, ensure_ascii=False, default=str)
+    return storable_json(data, default=str)
 
 
 def _decode(text: str) -> LMResponse:

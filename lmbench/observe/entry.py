@@ -7,7 +7,6 @@ i.e. when a collector writes to disk or a DataFrame is built.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -16,6 +15,7 @@ from typing import Any, Literal
 from lmbench.display import RichDisplay
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
 from lmbench.observe.redaction import redact
+from lmbench.storable import storable_json
 
 __all__ = ["SESSION_ID", "EntryKind", "HistoryEntry", "entry_to_json", "json_default"]
 
@@ -213,5 +213,9 @@ def json_default(value: Any) -> Any:
 
 
 def entry_to_json(entry: HistoryEntry) -> str:
-    """One line of JSON (no newline inside) for JSONL and SQLite storage."""
-    return json.dumps(entry.to_dict(), ensure_ascii=False, default=json_default)
+    """One line of JSON (no newline inside) for JSONL and SQLite storage.
+
+    Text holding lone surrogates (which UTF-8 cannot store) is kept, written escaped
+    (``\\ud83d``), rather than losing the entry when it is saved.
+    """
+    return storable_json(entry.to_dict(), default=json_default)

@@ -15,7 +15,6 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
@@ -35,6 +34,7 @@ from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
 from lmbench.providers.wire.base import WireFormat, WireRequest
 from lmbench.settings import current as current_settings
+from lmbench.storable import storable_json
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
 
@@ -156,7 +156,7 @@ class RemoteLM(BaseLM):
         headers = {**self._headers, **self.provider_config.auth_headers()}
         if stream and self.wire.stream_format == "sse":
             headers["accept"] = "text/event-stream"
-        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
+        content = storable_json(wire_request.body, separators=(",", ":")).encode()
         return client.build_request(
             "POST", self.base_url + wire_request.path, content=content, headers=headers
         )
@@ -268,3 +268,4 @@ class RemoteLM(BaseLM):
         finally:
             await response.aclose()
         yield reader.finish()
+
