@@ -259,7 +259,9 @@ def _qualitative(value: str, target: type, rules: FieldRules, path: str, rec: _R
     written = strip_markup(value)
     number = rules.qualitative.get(normalize_name(written))
     if number is None:
-        raise CoercionError(f"{short(value)} is neither a number nor one of the words {rules.words}")
+        raise CoercionError(
+            f"{short(value)} is neither a number nor one of the words {rules.words}"
+        )
     if target is int and not float(number).is_integer():
         raise CoercionError(f"{short(written)} maps to {number}, which is not a whole number")
     result = Decimal(str(number)) if target is Decimal else target(number)

@@ -1,4 +1,15 @@
-"""Checking a module call's inputs against its signature, before any LM call is made."""
+"""A module call's keywords: its inputs, checked against the signature before any LM call is
+made, and its call options.
+
+A call takes the signature's input fields and the call options ``lm``, ``adapter``, ``config``,
+``n`` and ``demos``. An input field named like an option is the field: ``Predict("n -> answer")``
+is called with ``n=3`` as its input. The option stays reachable another way (``config={"n": 3}``
+or ``Predict(..., lm=..., adapter=..., config=..., demos=...)``), and inputs can also be given
+as one mapping, ``predict({"n": 3, ...}, n=2)``: then every keyword is an option.
+
+``bytes`` inputs must hold UTF-8 text (they are shown in the prompt as text); other bytes are
+refused naming the field, since decoding them with replacement characters would change them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +22,42 @@ from pydantic import TypeAdapter, ValidationError
 from lmbench.errors import InputError
 from lmbench.signatures.signature import Signature
 
-__all__ = ["check_inputs"]
+__all__ = ["CALL_OPTIONS", "check_inputs", "split_call"]
+
+#: Keywords of a module call that are not inputs (unless the signature has a field so named).
+CALL_OPTIONS = frozenset({"lm", "adapter", "config", "n", "demos"})
 
 _PLAIN = (str, int, float, bool)
+_CONTAINERS = (list, tuple, set, frozenset)
+
+
+def split_call(
+    signature: Signature, kwargs: Mapping[str, Any], given: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inputs, options) of a call. With ``given`` (the inputs as one mapping), keywords named
+    like options are options; without it, a keyword is an input when the signature has an
+    input field of that name, else an option if it is one. Other keywords go with the inputs
+    (``check_inputs`` names them as unexpected)."""
+    fields = signature.input_fields
+    inputs: dict[str, Any] = {}
+    if given is not None:
+        if not isinstance(given, Mapping):
+            raise InputError(
+                f"{signature.name} takes its inputs as keywords or as one mapping, got "
+                f"{type(given).__name__} {given!r}; call it like ({', '.join(f'{n}=...' for n in fields)})"
+            )
+        inputs.update(given)
+    options: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in CALL_OPTIONS and (given is not None or key not in fields):
+            options[key] = value
+        elif key in inputs:
+            raise InputError(
+                f"{signature.name} got the input {key!r} twice (in the mapping and as a keyword)"
+            )
+        else:
+            inputs[key] = value
+    return inputs, options
 
 
 @functools.lru_cache(maxsize=1024)
@@ -22,6 +66,9 @@ def _validator(annotation: Any) -> TypeAdapter[Any]:
 
 
 def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
+    kind = type(value)
+    if kind is bytes or kind in _CONTAINERS or kind is dict:
+        _check_bytes(signature, name, value, name)
     if annotation is str or annotation is Any:
         return value  # any value can be shown as text
     if type(value) is annotation and annotation in _PLAIN:
@@ -36,6 +83,26 @@ def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -
         ) from None
     except Exception:
         return value  # types pydantic cannot validate (user classes) are passed through
+
+
+def _check_bytes(signature: Signature, name: str, value: Any, where: str) -> None:
+    """Refuse bytes that are not UTF-8 text, wherever they sit in an input's value."""
+    if type(value) is bytes:
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"input {name!r} of {signature.name} holds bytes that are not UTF-8 text "
+                f"({where}: byte 0x{value[exc.start]:02x} at position {exc.start}); decode them "
+                f"first, e.g. {name}=data.decode('latin-1'), or pass binary media as "
+                "Image/Audio/Document"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_bytes(signature, name, item, f"{where}[{key!r}]")
+    elif isinstance(value, _CONTAINERS):
+        for index, item in enumerate(value):
+            _check_bytes(signature, name, item, f"{where}[{index}]")
 
 
 def check_inputs(signature: Signature, inputs: Mapping[str, Any]) -> dict[str, Any]:

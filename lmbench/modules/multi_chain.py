@@ -106,7 +106,7 @@ class MultiChainComparison(Module):
             if len(attempts) >= self.M:
                 break
             with rollout(round_):
-                made = self.generate(**inputs, n=self.M - len(attempts))
+                made = self.generate(inputs, n=self.M - len(attempts))
             attempts.extend(made.completions)
         return attempts[: self.M]
 

@@ -268,4 +268,3 @@ class RemoteLM(BaseLM):
         finally:
             await response.aclose()
         yield reader.finish()
-
