@@ -7,8 +7,8 @@ blanked out (replaced by spaces, so positions in the text, and the spans of erro
 true), and each is reported as the repair ``reasoning_block``. Recognised:
 
 - one or more blocks at the start of the reply, each closed by its own closing tag;
-- a closing tag with no opening one (chat templates often put ``<think>`` in the prompt): all
-  that comes before it is reasoning;
+- a closing tag with no opening one before it (chat templates often put ``<think>`` in the
+  prompt): all that comes before it is reasoning;
 - a block opened at the start and never closed (the reply ran out while thinking): all of it
   is reasoning, so no field can be read from it.
 
@@ -25,7 +25,7 @@ from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.results import Repair
 from lmbench.adapters.typeplan import normalize_name
 
-__all__ = ["REASONING_TAGS", "mask_reasoning", "missing_reason", "without_reasoning"]
+__all__ = ["REASONING_TAGS", "mask_reasoning", "missing_reason"]
 
 REASONING_TAGS = (
     "think",
@@ -40,6 +40,7 @@ _NAMES = "|".join(REASONING_TAGS)
 # ``match`` at a position: whitespace, then an opening tag.
 _OPEN = re.compile(rf"\s*<[ \t]*({_NAMES})[ \t]*>", re.IGNORECASE)
 _CLOSE = re.compile(rf"<[ \t]*/[ \t]*({_NAMES})[ \t]*>", re.IGNORECASE)
+_OPENING = {tag: re.compile(rf"<[ \t]*{tag}[ \t]*>", re.IGNORECASE) for tag in REASONING_TAGS}
 _CLOSING = {
     tag: re.compile(rf"<[ \t]*/[ \t]*{tag}[ \t]*>", re.IGNORECASE) for tag in REASONING_TAGS
 }
@@ -74,8 +75,11 @@ def _blocks(plan: SignaturePlan, text: str) -> list[tuple[int, int, str, bool]]:
         position = closing.end()
     if not blocks and "</" in text:
         orphan = _CLOSE.search(text)
-        if orphan is not None and orphan.group(1).lower() not in fields:
-            blocks.append((0, orphan.end(), orphan.group(1).lower(), True))
+        if orphan is not None:
+            tag = orphan.group(1).lower()
+            opened = _OPENING[tag].search(text, 0, orphan.start())
+            if opened is None and tag not in fields:
+                blocks.append((0, orphan.end(), tag, True))
     return blocks
 
 
@@ -98,14 +102,6 @@ def mask_reasoning(plan: SignaturePlan, text: str) -> tuple[str, list[Repair]]:
         repairs.append(Repair("reasoning_block", None, detail))
     pieces.append(text[last:])
     return "".join(pieces), repairs
-
-
-def without_reasoning(plan: SignaturePlan, text: str) -> str:
-    """``text`` with its opening reasoning blocks cut out (for prompts, not spans)."""
-    blocks = _blocks(plan, text)
-    if not blocks:
-        return text
-    return text[blocks[-1][1] :].lstrip()
 
 
 def missing_reason(answer: str, repairs: list[Repair], reason: str) -> str:

@@ -75,7 +75,10 @@ def _sections(
     shapes = _shapes(plan)
     found: dict[str, Found] = {}
     for name, element in elements.items():
-        value, note = element_value(text, element.start, element.end, shapes[name])
+        try:
+            value, note = element_value(text, element.start, element.end, shapes[name])
+        except XMLStructureError as exc:
+            raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
         raw = text[element.start : element.end]
         stripped = raw.strip()
         offset = element.start + (raw.index(stripped[0]) if stripped else 0)

@@ -228,7 +228,8 @@ def element_value(text: str, start: int, end: int, shape: str | None) -> tuple[A
 
     ``shape`` is ``"list"`` or ``"object"`` for fields of those types: content made only of
     child elements is then read as the items (one element name, repeated or not) or as the
-    keys (a repeated name gives a list). Anything else is the content as text.
+    keys (a repeated name gives a list). Anything else is the content as text. A list made
+    of elements of several names is refused (``XMLStructureError`` with no field set).
     """
     children = _children(text, start, end) if shape and "<" in text[start:end] else None
     if children is None:
@@ -236,7 +237,10 @@ def element_value(text: str, start: int, end: int, shape: str | None) -> tuple[A
     names = list(dict.fromkeys(name for name, _, _ in children))
     if shape == "list":
         if len(names) != 1:
-            return _text(text, start, end).strip(), None
+            shown = ", ".join(f"<{name}>" for name in names)
+            raise XMLStructureError(
+                "", f"the list holds elements of several names ({shown}); expected one per item"
+            )
         items = [_nested(text, s, e) for _, s, e in children]
         return items, f"read {len(items)} <{names[0]}> elements as a list"
     value: dict[str, Any] = {}
