@@ -11,7 +11,14 @@ from lmbench.adapters.assemble import assemble_outputs, match_keys
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json
-from lmbench.adapters.markers import COMPLETED, Scan, marker, partial_sections, scan
+from lmbench.adapters.markers import (
+    COMPLETED,
+    Scan,
+    foreign_section,
+    marker,
+    partial_sections,
+    scan,
+)
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.reasoning import mask_reasoning, missing_reason
@@ -60,7 +67,7 @@ class ChatAdapter(ReusesParses, TurnAdapter):
         plan = signature_plan(signature)
         answer, repairs = mask_reasoning(plan, text)
         found = scan(plan, answer)
-        if not found.found and "{" in answer:
+        if not found.found and "{" in answer and foreign_section(plan, answer) is None:
             found = _json_answer(plan, answer) or found
         repairs.extend(found.repairs)
         return assemble_outputs(

@@ -17,7 +17,7 @@ from lmbench.adapters.assemble import Found, assemble_outputs, has_output_keys, 
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json, partial_json, read_scalar
-from lmbench.adapters.markers import marker
+from lmbench.adapters.markers import foreign_section, marker
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.reasoning import mask_reasoning, missing_reason
@@ -108,9 +108,18 @@ class JSONAdapter(ReusesParses, TurnAdapter):
                 raise self._structure_error(plan, text, reason) from None
             obj, fixes = scalar
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
+        in_prose = any(rule == "json_in_prose" for rule, _ in fixes)
+        section = foreign_section(plan, answer) if in_prose and "[[" in answer else None
+        if section is not None:
+            raise self._structure_error(
+                plan,
+                text,
+                f"the answer is written in marked sections ({section}), not as a JSON object; "
+                "JSON inside a section is not the answer",
+            )
         if isinstance(obj, dict) and not _is_the_value(plan, obj):
             found = match_keys(plan, obj, repairs)
-        elif single is not None and not any(rule == "json_in_prose" for rule, _ in fixes):
+        elif single is not None and not in_prose:
             repairs.append(
                 Repair("bare_value", single, "the answer is the value itself, not an object")
             )

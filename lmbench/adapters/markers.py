@@ -20,7 +20,7 @@ from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import short
 from lmbench.adapters.typeplan import normalize_name
 
-__all__ = ["COMPLETED", "Scan", "marker", "partial_sections", "scan"]
+__all__ = ["COMPLETED", "Scan", "foreign_section", "marker", "partial_sections", "scan"]
 
 COMPLETED = "completed"
 
@@ -281,3 +281,21 @@ def partial_sections(plan: SignaturePlan, text: str) -> dict[str, str]:
         if value.strip():  # a marker at the very end may still be growing
             sections[boundary.field] = value.strip()  # type: ignore[index]
     return sections
+
+
+# A chat marker that starts its line: "[[ ## reasoning ## ]]".
+_SECTION = re.compile(
+    r"^[ \t]*\[\[[ \t]*#{2,3}[ \t]*([A-Za-z_][\w \-]{0,63}?)[ \t]*#{2,3}[ \t]*\]\]", re.MULTILINE
+)
+
+
+def foreign_section(plan: SignaturePlan, answer: str) -> str | None:
+    """A marker in the answer naming no field of the signature (``[[ ## reasoning ## ]]`` when
+    only ``answer`` is asked for), as written; None if every marker names a field (inputs
+    echoed back, outputs) or ends the answer. JSON found in the prose of such an answer is
+    text of that other section, never the answer."""
+    for match in _SECTION.finditer(answer):
+        key = normalize_name(match.group(1))
+        if key not in plan.output_by_norm and key not in plan.input_by_norm and key != COMPLETED:
+            return match.group().strip()
+    return None

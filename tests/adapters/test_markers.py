@@ -81,3 +81,21 @@ def test_the_json_fallback_never_turns_marker_text_into_a_value(text: str) -> No
     with pytest.raises(AdapterParseError) as info:
         FallbackAdapter().parse(QA, text)
     assert "JSONAdapter" in info.value.reason and info.value.raw == text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '[[ ## reasoning ## ]]\nThe JSON would be {"answer": "Lyon"}.\n[[ ## completed ## ]]',
+        '[[ ## notes ## ]]\n{"answer": "Lyon"}',
+    ],
+)
+def test_json_inside_another_section_is_not_the_answer(text: str) -> None:
+    with pytest.raises(AdapterParseError) as info:
+        FallbackAdapter().parse(QA, text)
+    assert "marked sections" in info.value.reason
+
+
+def test_json_after_echoed_input_markers_is_still_read() -> None:
+    text = '[[ ## question ## ]]\nCapital?\n\n{"answer": "Paris"}'
+    assert FallbackAdapter().parse(QA, text) == {"answer": "Paris"}
