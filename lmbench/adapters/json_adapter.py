@@ -144,6 +144,7 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         return AdapterParseError(
             reason,
             adapter=self.name,
+            field=plan.outputs[0].name if len(plan.outputs) == 1 else None,
             expected=f"a JSON object with the keys {keys}",
             raw=text,
             span=(0, len(text)),

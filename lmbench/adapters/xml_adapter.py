@@ -50,11 +50,12 @@ def _field_lookup(plan: SignaturePlan) -> Callable[[str], str | None]:
     return plan.memo("xml-fields", build)
 
 
-def _shapes(plan: SignaturePlan) -> dict[str, str | None]:
-    """Which output fields read child elements: ``list`` or ``object`` fields."""
+def _shapes(plan: SignaturePlan) -> dict[str, tuple[str | None, tuple[str, str]]]:
+    """Per output field: whether it reads child elements (``list`` or ``object`` fields), and
+    its tags as written canonically."""
 
-    def build() -> dict[str, str | None]:
-        return {o.name: _shape(o.type) for o in plan.outputs}
+    def build() -> dict[str, tuple[str | None, tuple[str, str]]]:
+        return {o.name: (_shape(o.type), (f"<{o.name}>", f"</{o.name}>")) for o in plan.outputs}
 
     return plan.memo("xml-shapes", build)
 
@@ -75,8 +76,9 @@ def _sections(
     shapes = _shapes(plan)
     found: dict[str, Found] = {}
     for name, element in elements.items():
+        shape, canonical = shapes[name]
         try:
-            value, note = element_value(text, element.start, element.end, shapes[name])
+            value, note = element_value(text, element.start, element.end, shape)
         except XMLStructureError as exc:
             raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
         raw = text[element.start : element.end]
@@ -87,14 +89,25 @@ def _sections(
             continue
         if note is not None:
             repairs.append(Repair("xml_elements", name, note))
-        for written in element.tags:
-            canonical = f"</{name}>" if written.startswith("</") else f"<{name}>"
-            if written != canonical and not (written.endswith("/>") and not element.tags[1:]):
-                repairs.append(Repair("tag_variant", name, f"read {short(written)} as {canonical}"))
+        if element.tags != canonical:
+            _tag_repairs(name, element.tags, canonical, repairs)
     if repairs is not None:
         for name in repeated:
             repairs.append(Repair("duplicate_field", name, "kept the first of several values"))
     return found
+
+
+def _tag_repairs(
+    name: str, tags: tuple[str, ...], canonical: tuple[str, str], repairs: list[Repair]
+) -> None:
+    """A ``tag_variant`` repair for each tag not written canonically (``<Answer >``)."""
+    if len(tags) == 1:  # a self-closing element: <answer/>
+        if tags[0].replace(" ", "") != f"<{name}/>":
+            repairs.append(Repair("tag_variant", name, f"read {short(tags[0])} as <{name}/>"))
+        return
+    for written, expected in zip(tags, canonical, strict=True):
+        if written != expected:
+            repairs.append(Repair("tag_variant", name, f"read {short(written)} as {expected}"))
 
 
 class XMLAdapter(ReusesParses, TurnAdapter):

@@ -24,15 +24,13 @@ from typing import Any, NamedTuple
 
 __all__ = ["Element", "XMLStructureError", "element_value", "read_elements"]
 
-# CDATA, a comment, or a tag; names may hold spaces ("<final answer>") and be padded with
-# spaces ("</ answer>"), which models write and which are read as variants.
+# A tag; names may hold spaces ("<final answer>") and be padded with spaces ("</ answer>"),
+# which models write and which are read as variants.
+_TAG = r"<(?P<close>/?)[ \t]*(?P<name>[A-Za-z_][\w\-.]*(?: +[\w\-.]+)*)[ \t]*(?:[ \t][^<>]*?)?(?P<empty>/?)>"
+_TAG_ONLY = re.compile(_TAG)
+# A tag, CDATA (closed or not) or a comment: for text holding "<!".
 _TOKEN = re.compile(
-    r"<!\[CDATA\[(?P<cdata>.*?)\]\]>"
-    r"|(?P<open_cdata><!\[CDATA\[)"
-    r"|<!--.*?-->"
-    r"|<(?P<close>/)?[ \t]*(?P<name>[A-Za-z_][\w\-. ]{0,63}?)[ \t]*"
-    r"(?P<attrs>[ \t][^<>]*?)?(?P<empty>/)?>",
-    re.DOTALL,
+    rf"{_TAG}|<!\[CDATA\[(?P<cdata>.*?)\]\]>|(?P<open_cdata><!\[CDATA\[)|<!--.*?-->", re.DOTALL
 )
 _REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 # A tag cut off by the end of a stream: "<", "</ans", "<answer".
@@ -59,29 +57,28 @@ class Element(NamedTuple):
     closed: bool
 
 
-class _Tag(NamedTuple):
-    start: int
-    end: int
-    name: str  # as written, stripped
-    closing: bool
-    empty: bool
+# A tag as (start, end, name as written, closing, self-closing); CDATA sections and comments
+# are (start, end) instead, with end -1 for a CDATA section never closed. Plain tuples: an
+# answer's tags are listed on every parse.
+_Tag = tuple[int, int, str, bool, bool]
+_Token = _Tag | tuple[int, int]
 
 
-def _tags(text: str, start: int = 0, end: int | None = None) -> list[_Tag | tuple[int, int]]:
+def _tags(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
     """Tags in order, and the spans of CDATA sections and comments (which hold no tags)."""
     stop = len(text) if end is None else end
-    found: list[_Tag | tuple[int, int]] = []
+    if "<!" not in text:
+        return [
+            (*m.span(), name, close == "/", empty == "/")
+            for m in _TAG_ONLY.finditer(text, start, stop)
+            for close, name, empty in (m.groups(),)
+        ]
+    found: list[_Token] = []
     for match in _TOKEN.finditer(text, start, stop):
-        if match.group("name") is not None:
-            found.append(
-                _Tag(
-                    match.start(),
-                    match.end(),
-                    match.group("name").strip(),
-                    match.group("close") is not None,
-                    match.group("empty") is not None,
-                )
-            )
+        name = match.group("name")
+        if name is not None:
+            closing, empty = match.group("close") == "/", match.group("empty") == "/"
+            found.append((match.start(), match.end(), name, closing, empty))
         elif match.group("open_cdata") is not None:
             found.append((match.start(), -1))  # a CDATA section that never closes
         else:
@@ -103,23 +100,22 @@ def read_elements(
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if not isinstance(token, _Tag):
+        if len(token) == 2:
             if token[1] < 0 and not partial:
                 raise XMLStructureError("", "a <![CDATA[ section is never closed", None)
             continue
-        field = field_of(token.name)
+        start, end, name, closing, empty = token  # type: ignore[misc]
+        field = field_of(name)
         if field is None:
             continue
-        if token.closing:
+        if closing:
             if not partial:
-                raise XMLStructureError(
-                    field, f"</{token.name}> closes no open <{field}>", (token.start, token.end)
-                )
+                raise XMLStructureError(field, f"</{name}> closes no open <{field}>", (start, end))
             continue
-        if token.empty:
-            element = Element(field, token.end, token.end, (text[token.start : token.end],), True)
+        if empty:
+            element = Element(field, end, end, (text[start:end],), True)
         else:
-            element, index = _element(text, tokens, index, token, field, field_of, partial)
+            element, index = _element(text, tokens, index, token, field, field_of, partial)  # type: ignore[arg-type]
         if field in found:
             repeated.append(field)
         else:
@@ -129,7 +125,7 @@ def read_elements(
 
 def _element(
     text: str,
-    tokens: list[_Tag | tuple[int, int]],
+    tokens: list[_Token],
     index: int,
     opening: _Tag,
     field: str,
@@ -139,34 +135,35 @@ def _element(
     """The element opened by ``opening``: up to its own closing tag (same-named elements
     inside it nest), and the index of the token after it."""
     depth = 1
-    written = text[opening.start : opening.end]
+    opened, content = opening[0], opening[1]
+    written = text[opened:content]
     while index < len(tokens):
         token = tokens[index]
         index += 1
-        if not isinstance(token, _Tag):
+        if len(token) == 2:
             if token[1] < 0 and not partial:
                 raise XMLStructureError(field, f"a <![CDATA[ section in <{field}> is never closed")
             continue
-        other = field_of(token.name)
-        if other is None or token.empty:
+        start, end, name, closing, empty = token  # type: ignore[misc]
+        other = field_of(name)
+        if other is None or empty:
             continue
         if other != field:
             if partial:
-                return Element(field, opening.end, token.start, (written,), False), index - 1
-            if token.closing:
-                reason = f"</{token.name}> closes <{field}>, which is still open"
+                return Element(field, content, start, (written,), False), index - 1
+            if closing:
+                reason = f"</{name}> closes <{field}>, which is still open"
             else:
-                reason = f"<{field}> is not closed before <{token.name}> opens"
-            raise XMLStructureError(field, reason, (opening.start, token.end))
-        depth += -1 if token.closing else 1
+                reason = f"<{field}> is not closed before <{name}> opens"
+            raise XMLStructureError(field, reason, (opened, end))
+        depth += -1 if closing else 1
         if depth == 0:
-            tags = (written, text[token.start : token.end])
-            return Element(field, opening.end, token.start, tags, True), index
+            return Element(field, content, start, (written, text[start:end]), True), index
     if not partial:
         raise XMLStructureError(
-            field, f"<{field}> is never closed (no </{field}>)", (opening.start, len(text))
+            field, f"<{field}> is never closed (no </{field}>)", (opened, len(text))
         )
-    return Element(field, opening.end, len(text), (written,), False), index
+    return Element(field, content, len(text), (written,), False), index
 
 
 def _unescape(text: str) -> str:
@@ -200,24 +197,25 @@ def _children(text: str, start: int, end: int) -> list[tuple[str, int, int]] | N
     stack: list[tuple[str, int]] = []
     position = start
     for token in _tags(text, start, end):
-        if not isinstance(token, _Tag):
+        if len(token) == 2:
             if not stack:
                 return None  # CDATA or a comment beside the children: text content
             continue
-        if not stack and text[position : token.start].strip():
+        begin, stop, name, closing, empty = token  # type: ignore[misc]
+        if not stack and text[position:begin].strip():
             return None
-        if token.empty:
+        if empty:
             if not stack:
-                children.append((token.name, token.end, token.end))
-        elif not token.closing:
-            stack.append((token.name, token.end))
-        elif not stack or stack[-1][0] != token.name:
+                children.append((name, stop, stop))
+        elif not closing:
+            stack.append((name, stop))
+        elif not stack or stack[-1][0] != name:
             return None
         else:
-            name, inner = stack.pop()
+            _, inner = stack.pop()
             if not stack:
-                children.append((name, inner, token.start))
-        position = token.end
+                children.append((name, inner, begin))
+        position = stop
     if stack or text[position:end].strip() or not children:
         return None
     return children

@@ -322,8 +322,11 @@ def test_values_that_are_not_a_whole_json_answer_are_refused(
 ) -> None:
     with pytest.raises(AdapterParseError) as info:
         JSONAdapter().parse(signature, text)
-    assert info.value.adapter == "JSONAdapter" and info.value.raw == text
-    assert info.value.expected.startswith("a JSON object with the keys")
+    error = info.value
+    assert error.adapter == "JSONAdapter" and error.raw == text
+    assert error.expected.startswith("a JSON object with the keys")
+    single = list(signature.output_fields)
+    assert error.field == (single[0] if len(single) == 1 else None)
 
 
 @pytest.mark.parametrize(
