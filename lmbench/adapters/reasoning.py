@@ -67,11 +67,12 @@ def _blocks(plan: SignaturePlan, text: str) -> list[tuple[int, int, str, bool]]:
         tag = opening.group(1).lower()
         if tag in fields:
             break
+        start = text.index("<", opening.start())
         closing = _CLOSING[tag].search(text, opening.end())
         if closing is None:
-            blocks.append((opening.start(1) - 1, len(text), tag, False))
+            blocks.append((start, len(text), tag, False))
             return blocks
-        blocks.append((opening.start(1) - 1, closing.end(), tag, True))
+        blocks.append((start, closing.end(), tag, True))
         position = closing.end()
     if not blocks and "</" in text:
         orphan = _CLOSE.search(text)

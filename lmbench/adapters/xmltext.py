@@ -54,7 +54,6 @@ class Element(NamedTuple):
     start: int  # content start
     end: int  # content end
     tags: tuple[str, ...]  # the opening (and closing) tag as written
-    closed: bool
 
 
 # A tag as (start, end, name as written, closing, self-closing); CDATA sections and comments
@@ -113,7 +112,7 @@ def read_elements(
                 raise XMLStructureError(field, f"</{name}> closes no open <{field}>", (start, end))
             continue
         if empty:
-            element = Element(field, end, end, (text[start:end],), True)
+            element = Element(field, end, end, (text[start:end],))
         else:
             element, index = _element(text, tokens, index, token, field, field_of, partial)  # type: ignore[arg-type]
         if field in found:
@@ -150,7 +149,7 @@ def _element(
             continue
         if other != field:
             if partial:
-                return Element(field, content, start, (written,), False), index - 1
+                return Element(field, content, start, (written,)), index - 1
             if closing:
                 reason = f"</{name}> closes <{field}>, which is still open"
             else:
@@ -158,12 +157,12 @@ def _element(
             raise XMLStructureError(field, reason, (opened, end))
         depth += -1 if closing else 1
         if depth == 0:
-            return Element(field, content, start, (written, text[start:end]), True), index
+            return Element(field, content, start, (written, text[start:end])), index
     if not partial:
         raise XMLStructureError(
             field, f"<{field}> is never closed (no </{field}>)", (opened, len(text))
         )
-    return Element(field, content, len(text), (written,), False), index
+    return Element(field, content, len(text), (written,)), index
 
 
 def _unescape(text: str) -> str:
