@@ -22,7 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 from lmbench.errors import InputError
 from lmbench.signatures.signature import Signature
 
-__all__ = ["CALL_OPTIONS", "check_inputs", "split_call"]
+__all__ = ["CALL_OPTIONS", "check_inputs", "fit_value", "split_call"]
 
 #: Keywords of a module call that are not inputs (unless the signature has a field so named).
 CALL_OPTIONS = frozenset({"lm", "adapter", "config", "n", "demos"})
@@ -65,10 +65,10 @@ def _validator(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
-    kind = type(value)
-    if kind is bytes or kind in _CONTAINERS or kind is dict:
-        _check_bytes(signature, name, value, name)
+def fit_value(annotation: Any, value: Any) -> Any:
+    """``value`` as a value of ``annotation`` (validated, and converted where pydantic's lax
+    mode converts); ``ValueError`` with pydantic's reason when it does not fit. Types pydantic
+    cannot validate (user classes) are passed through. ``%%predict`` cells use it too."""
     if annotation is str or annotation is Any:
         return value  # any value can be shown as text
     if type(value) is annotation and annotation in _PLAIN:
@@ -76,13 +76,22 @@ def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -
     try:
         return _validator(annotation).validate_python(value)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        raise ValueError(exc.errors()[0]["msg"]) from None
+    except Exception:
+        return value
+
+
+def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
+    kind = type(value)
+    if kind is bytes or kind in _CONTAINERS or kind is dict:
+        _check_bytes(signature, name, value, name)
+    try:
+        return fit_value(annotation, value)
+    except ValueError as exc:
         raise InputError(
             f"input {name!r} of {signature.name} expects {signature.fields[name].type_name}, "
-            f"got {value!r} ({type(value).__name__}): {first['msg']}. Pass a value of that type."
+            f"got {value!r} ({type(value).__name__}): {exc}. Pass a value of that type."
         ) from None
-    except Exception:
-        return value  # types pydantic cannot validate (user classes) are passed through
 
 
 def _check_bytes(signature: Signature, name: str, value: Any, where: str) -> None:
