@@ -106,10 +106,11 @@ def mask_reasoning(plan: SignaturePlan, text: str) -> tuple[str, list[Repair]]:
 
 
 def missing_reason(answer: str, repairs: list[Repair], reason: str) -> str:
-    """``reason`` for a missing field, or, when reasoning is all the answer holds, that."""
-    if answer.strip():
+    """``reason`` for a missing field, or, when reasoning is all the answer holds, that.
+
+    ``repairs`` start with those of ``mask_reasoning`` (it runs first), so a look at the
+    first one tells whether there was any reasoning at all."""
+    if not repairs or repairs[0].rule != "reasoning_block" or answer.strip():
         return reason
     blocks = [r for r in repairs if r.rule == "reasoning_block"]
-    if not blocks:
-        return reason
     return f"the answer holds only reasoning, no fields ({blocks[-1].detail})"
