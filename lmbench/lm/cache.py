@@ -25,6 +25,7 @@ from typing import Any, Literal
 from lmbench.env import user_cache_dir
 from lmbench.lm.stored import LM_RESPONSES, Codec
 from lmbench.logs import warn
+from lmbench.storable import storable_json
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
 
@@ -114,7 +115,7 @@ class CacheStats:
 
 
 def _encode(response: Any, codec: Codec[Any]) -> str:
-    return json.dumps(codec.encode(response), ensure_ascii=False, default=str)
+    return storable_json(codec.encode(response), default=str)
 
 
 # What a stored value of the wrong shape raises when decoded: not JSON, JSON that is not a

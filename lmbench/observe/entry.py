@@ -8,7 +8,6 @@ i.e. when a collector writes to disk or a DataFrame is built.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, 
 from lmbench.money import format_usd
 from lmbench.private_data import redact_private_fields
 from lmbench.secrets import redact
+from lmbench.storable import storable_json
 
 __all__ = [
     "SESSION_ID",
@@ -232,5 +232,9 @@ def json_default(value: Any) -> Any:
 
 
 def entry_to_json(entry: HistoryEntry) -> str:
-    """One line of JSON (no newline inside) for JSONL and SQLite storage."""
-    return json.dumps(entry.to_dict(), ensure_ascii=False, default=json_default)
+    """One line of JSON (no newline inside) for JSONL and SQLite storage.
+
+    Text holding lone surrogates (which UTF-8 cannot store) is kept, written escaped
+    (``\\ud83d``), rather than losing the entry when it is saved.
+    """
+    return storable_json(entry.to_dict(), default=json_default)
