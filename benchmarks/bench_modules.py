@@ -165,7 +165,7 @@ def parallel_speedup(
         qa(**item)
     sequential = time.perf_counter() - start
     start = time.perf_counter()
-    results = lmbench.parallel_map(qa, inputs, num_threads=threads)
+    results = lmbench.Parallel(threads)([(qa, item) for item in inputs])
     concurrent = time.perf_counter() - start
     assert not results.errors, results.errors
     return sequential, concurrent
