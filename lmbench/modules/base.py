@@ -5,13 +5,14 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
+from lmbench.modules.inputs import CallInputs, bind_call
 from lmbench.modules.running import (
     Call,
     Final,
@@ -63,25 +64,31 @@ class Module:
         context, so its LM calls join the call tree); override it to await LM calls instead."""
         return await asyncio.to_thread(self.forward, **inputs)
 
-    def __call__(self, **inputs: Any) -> Any:
-        return run_sync(functools.partial(self._steps, inputs))
+    # Inputs come as keywords, or as one mapping (then keywords named like call options, such
+    # as ``n`` or ``lm``, are those options even where a field has that name).
+    def __call__(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Any:
+        return run_sync(functools.partial(self._steps, bind_call(given, inputs)))
 
-    async def acall(self, **inputs: Any) -> Any:
+    async def acall(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Any:
         """Call the module from async code (``await program.acall(...)``)."""
-        return await run_async(functools.partial(self._steps, inputs))
+        return await run_async(functools.partial(self._steps, bind_call(given, inputs)))
 
-    def stream(self, **inputs: Any) -> Iterator[Any]:
+    def stream(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Iterator[Any]:
         """Yield ``FieldDelta`` and status events as the work goes on, then the result."""
-        for item in stream_events(self, inputs):
+        for item in stream_events(self, bind_call(given, inputs)):
             yield item.value if type(item) is Final else item
 
-    async def astream(self, **inputs: Any) -> AsyncIterator[Any]:
+    async def astream(
+        self, given: Mapping[str, Any] | None = None, /, **inputs: Any
+    ) -> AsyncIterator[Any]:
         """``stream`` for async code."""
-        async for item in astream_events(self, inputs):
+        async for item in astream_events(self, bind_call(given, inputs)):
             yield item.value if type(item) is Final else item
 
     def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Any]:
         """The module's work as a generator of steps and events; by default, ``forward``."""
+        if isinstance(inputs, CallInputs):
+            inputs = inputs.flat()
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             if streaming and not listening():  # a stream driven here: forward in a thread
                 result = yield from relay(Pull(_forward_events, _aforward_events, self, inputs))

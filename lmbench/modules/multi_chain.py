@@ -28,7 +28,7 @@ from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.events import StepStarted
-from lmbench.modules.inputs import check_inputs
+from lmbench.modules.inputs import CallInputs, check_inputs
 from lmbench.modules.running import sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
@@ -120,7 +120,7 @@ class MultiChainComparison(Module):
             if len(attempts) >= self.M:
                 break
             with rollout(round_):
-                asked = {**inputs, "n": self.M - len(attempts)}
+                asked = CallInputs(inputs, {"n": self.M - len(attempts)})
                 made = yield from sub_call(self.generate, asked, streaming)
             attempts.extend(made.completions)
         return attempts[: self.M]

@@ -241,7 +241,7 @@ class ReAct(Module):
             return None
         if self.native_tools is None and not get_lm(self.native.lm).capabilities.tools:
             return None
-        lm, adapter, config, demos, checked = self.native._prepare(dict(inputs))
+        lm, adapter, config, demos, checked = self.native._prepare(None, dict(inputs))
         signature = self.native._signature_for_call()
         return NativeConversation(
             lm,

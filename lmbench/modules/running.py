@@ -257,7 +257,7 @@ def sub_call(target: Any, inputs: dict[str, Any], streaming: bool) -> Steps[Any]
     does, its events passed on as they come.
     """
     if _runs_its_steps(target):
-        return (yield from target._steps(dict(inputs), streaming))
+        return (yield from target._steps(inputs.copy(), streaming))
     if streaming:
         return (yield from relay(Pull(stream_events, astream_events, target, inputs)))
     return (yield Call(target, functools.partial(_acall, target), inputs))
