@@ -41,6 +41,11 @@ _EXPORTS: dict[str, str] = {
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Retrieve": "lmbench.modules",
+    "KNN": "lmbench.modules",
+    # retrieval
+    "Embedder": "lmbench.retrieval",
+    "VectorIndex": "lmbench.retrieval",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
@@ -131,6 +136,7 @@ if TYPE_CHECKING:
     from lmbench.lm.cache import cache
     from lmbench.lm.replay import replay
     from lmbench.modules import (
+        KNN,
         BestOfN,
         ChainOfThought,
         Module,
@@ -139,6 +145,7 @@ if TYPE_CHECKING:
         Predict,
         ReAct,
         Refine,
+        Retrieve,
         parallel_map,
         typed,
     )
@@ -147,6 +154,7 @@ if TYPE_CHECKING:
     from lmbench.observe.callbacks import Callback
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Example, History, Prediction
+    from lmbench.retrieval import Embedder, VectorIndex
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool

@@ -3,14 +3,17 @@
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.knn import KNN
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
+from lmbench.modules.retrieve import Retrieve
 from lmbench.modules.typed import TypedProgram, typed
 
 __all__ = [
+    "KNN",
     "BestOfN",
     "ChainOfThought",
     "ItemError",
@@ -22,6 +25,7 @@ __all__ = [
     "ReAct",
     "ReActStep",
     "Refine",
+    "Retrieve",
     "Rollout",
     "TypedProgram",
     "parallel_map",

@@ -12,6 +12,14 @@ from typing import Any, NamedTuple
 from lmbench.notebook.render_errors import parse_error_html, parse_error_text
 from lmbench.notebook.render_history import entries_html, entries_text, entry_html, entry_text
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
+from lmbench.notebook.render_retrieval import (
+    embedder_html,
+    embedder_text,
+    hits_html,
+    hits_text,
+    index_html,
+    index_text,
+)
 from lmbench.notebook.render_signature import (
     example_html,
     example_text,
@@ -46,6 +54,9 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.observe.history", "History", _history_html, _history_text),
     Renderer("lmbench.observe.calls", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
+    Renderer("lmbench.retrieval.hits", "Hits", hits_html, hits_text),
+    Renderer("lmbench.retrieval.index", "VectorIndex", index_html, index_text),
+    Renderer("lmbench.retrieval.embedder", "Embedder", embedder_html, embedder_text),
 )
 
 _BY_NAME = {(r.module, r.name): r for r in RENDERERS}

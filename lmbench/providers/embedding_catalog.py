@@ -42,7 +42,9 @@ __all__ = [
 
 DEFAULT_EMBEDDING_MODEL = "local/all-minilm-l6-v2"
 
-_CHAT_ONLY = frozenset({"structured_modes", "max_tokens_field", "default_max_tokens", "capabilities"})
+_CHAT_ONLY = frozenset(
+    {"structured_modes", "max_tokens_field", "default_max_tokens", "capabilities"}
+)
 _registered: dict[str, Callable[..., EmbeddingModel]] = {}
 _lock = threading.Lock()
 
@@ -94,7 +96,9 @@ def build_embedding_model(prefix: str, model: str, **options: Any) -> EmbeddingM
     return RemoteEmbeddingModel(build_lm(prefix, model, **options), wire, max_batch=max_batch)
 
 
-def resolve_embedding_model(name: str | EmbeddingModel | None = None, **options: Any) -> EmbeddingModel:
+def resolve_embedding_model(
+    name: str | EmbeddingModel | None = None, **options: Any
+) -> EmbeddingModel:
     """Turn ``"provider/model"`` (default ``DEFAULT_EMBEDDING_MODEL``) into an embedding model;
     a model object is returned as it is."""
     if name is not None and not isinstance(name, str):

@@ -95,9 +95,7 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
             raise self._error(exc.message, exc.status, call) from None
         parsed.provider = self.provider
         parsed.model = parsed.model or self.model
-        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get(
-            "response_id"
-        )
+        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
         parsed.latency_s = time.perf_counter() - started
         parsed.attempts = list(call.attempts)
         parsed.metadata["requested_model"] = self.model

@@ -54,9 +54,7 @@ class _Plan:
     """One ``embed`` call: which texts the cache has, which batches go to the model, and the
     matrix put together at the end."""
 
-    def __init__(
-        self, embedder: Embedder, texts: list[str], input_type: InputType | None
-    ) -> None:
+    def __init__(self, embedder: Embedder, texts: list[str], input_type: InputType | None) -> None:
         self.embedder = embedder
         self.texts = texts
         self.input_type = input_type
@@ -82,7 +80,7 @@ class _Plan:
         )
 
     def take(self, request: EmbeddingRequest, response: EmbeddingResponse) -> None:
-        for text, vector in zip(request.texts, response.vectors):
+        for text, vector in zip(request.texts, response.vectors, strict=True):
             self.found[text] = vector
 
     def result(self) -> np.ndarray:

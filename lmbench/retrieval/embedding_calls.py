@@ -38,19 +38,19 @@ def lookup(
     if cache is False or not _settings.current().cache:
         return {}
     with _lock:
-        return {
-            t: _memory[k] for t in texts if (k := text_key(model, t, template)) in _memory
-        }
+        return {t: _memory[k] for t in texts if (k := text_key(model, t, template)) in _memory}
 
 
-def _check(model: EmbeddingModel, request: EmbeddingRequest, response: EmbeddingResponse) -> EmbeddingResponse:
+def _check(
+    model: EmbeddingModel, request: EmbeddingRequest, response: EmbeddingResponse
+) -> EmbeddingResponse:
     if len(response) != len(request.texts):
         raise ProviderError(
             f"{model.name} returned {len(response)} vectors for {len(request.texts)} texts",
             provider=model.provider,
         )
     with _lock:
-        for text, vector in zip(request.texts, response.vectors):
+        for text, vector in zip(request.texts, response.vectors, strict=True):
             _memory[text_key(model, text, request)] = vector
     return response
 

@@ -86,7 +86,9 @@ class VectorIndex(RichDisplay):
         import numpy as np
 
         if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
-            raise ConfigError(f"VectorIndex(dim={dim!r}): dim is the vector length, a whole number >= 1")
+            raise ConfigError(
+                f"VectorIndex(dim={dim!r}): dim is the vector length, a whole number >= 1"
+            )
         if metric not in _METRICS:
             raise ConfigError(f"VectorIndex(metric={metric!r}): use one of {', '.join(_METRICS)}")
         if backend not in ("auto", "numpy", "faiss"):
@@ -134,7 +136,9 @@ class VectorIndex(RichDisplay):
                 f"shape {tuple(np.shape(vectors))}; the index was made with dim={self.dim}"
             )
         if not np.isfinite(rows).all():
-            raise InputError(f"{what}: vectors contain NaN or infinity; check the embedder's output")
+            raise InputError(
+                f"{what}: vectors contain NaN or infinity; check the embedder's output"
+            )
         return rows
 
     def _reserve(self, extra: int) -> None:
@@ -268,7 +272,9 @@ class VectorIndex(RichDisplay):
         import numpy as np
 
         if not isinstance(k, int) or isinstance(k, bool) or k < 1:
-            raise InputError(f"VectorIndex.search(k={k!r}): k is how many hits, a whole number >= 1")
+            raise InputError(
+                f"VectorIndex.search(k={k!r}): k is how many hits, a whole number >= 1"
+            )
         vector = self._as_rows(query, "VectorIndex.search(query)")
         if vector.shape[0] != 1:
             raise InputError(
@@ -296,7 +302,10 @@ class VectorIndex(RichDisplay):
             top = self._top(all_scores, min(k, all_scores.shape[0]))
             scores = all_scores[top]
             positions = top if rows is None else rows[top]
-        return Hits([self._hit(int(p), float(s)) for p, s in zip(positions, scores)], metric=self.metric)
+        return Hits(
+            [self._hit(int(p), float(s)) for p, s in zip(positions, scores, strict=True)],
+            metric=self.metric,
+        )
 
     def search_many(self, queries: Any, k: int = 10, where: Where | None = None) -> list[Hits]:
         """``search`` for each row of ``queries``."""

@@ -53,7 +53,9 @@ def save_index(index: VectorIndex, path: Path) -> Path:
     try:
         text = json.dumps(state, ensure_ascii=False)
     except TypeError as exc:
-        raise ConfigError(f"cannot save the index metadata as JSON ({exc}); keep metadata JSON-able") from None
+        raise ConfigError(
+            f"cannot save the index metadata as JSON ({exc}); keep metadata JSON-able"
+        ) from None
     tmp_npz = npz_path.with_name(npz_path.name + ".tmp")
     with open(tmp_npz, "wb") as handle:
         np.savez(handle, vectors=np.ascontiguousarray(index.vectors))
@@ -71,10 +73,17 @@ def _mapped_vectors(npz_path: Path) -> np.ndarray:
     with zipfile.ZipFile(npz_path) as archive:
         info = archive.getinfo("vectors.npy")
         if info.compress_type != zipfile.ZIP_STORED:
-            raise ConfigError(f"{npz_path}: compressed vectors cannot be memory-mapped; load with mmap=False")
+            raise ConfigError(
+                f"{npz_path}: compressed vectors cannot be memory-mapped; load with mmap=False"
+            )
         with archive.open(info) as member:
             version = np.lib.format.read_magic(member)
-            shape, fortran, dtype = np.lib.format._read_array_header(member, version)
+            read_header = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
+            shape, fortran, dtype = read_header(member)
             header_size = member.tell()
     with open(npz_path, "rb") as handle:
         handle.seek(info.header_offset)
@@ -82,8 +91,9 @@ def _mapped_vectors(npz_path: Path) -> np.ndarray:
         name_len = int.from_bytes(local[26:28], "little")
         extra_len = int.from_bytes(local[28:30], "little")
     offset = info.header_offset + 30 + name_len + extra_len + header_size
-    return np.memmap(npz_path, dtype=dtype, mode="r", shape=shape, offset=offset,
-                     order="F" if fortran else "C")
+    return np.memmap(
+        npz_path, dtype=dtype, mode="r", shape=shape, offset=offset, order="F" if fortran else "C"
+    )
 
 
 def load_index(cls: type[VectorIndex], path: Path, *, mmap: bool | None) -> VectorIndex:
@@ -103,9 +113,13 @@ def load_index(cls: type[VectorIndex], path: Path, *, mmap: bool | None) -> Vect
             with np.load(npz_path, allow_pickle=False) as data:
                 vectors = np.ascontiguousarray(data["vectors"], dtype=np.float32)
     except (ValueError, KeyError, OSError, zipfile.BadZipFile) as exc:
-        raise ConfigError(f"the saved index at {npz_path} is damaged ({exc}); save it again") from None
+        raise ConfigError(
+            f"the saved index at {npz_path} is damaged ({exc}); save it again"
+        ) from None
     if state.get("version") != FORMAT_VERSION:
-        raise ConfigError(f"{json_path}: index format {state.get('version')!r}, expected {FORMAT_VERSION}")
+        raise ConfigError(
+            f"{json_path}: index format {state.get('version')!r}, expected {FORMAT_VERSION}"
+        )
     count, dim = state.get("count"), state.get("dim")
     if vectors.ndim != 2 or vectors.shape != (count, dim) or vectors.dtype != np.float32:
         raise ConfigError(

@@ -36,7 +36,9 @@ def vector_from(value: Any) -> Any:
         try:
             return np.frombuffer(base64.b64decode(value), dtype="<f4")
         except (ValueError, TypeError):
-            raise WireError(f"an embedding is neither numbers nor base64 float32: {value[:40]!r}")
+            raise WireError(
+                f"an embedding is neither numbers nor base64 float32: {value[:40]!r}"
+            ) from None
     if not isinstance(value, list):
         raise WireError(f"an embedding should be a list of numbers, got {type(value).__name__}")
     return value

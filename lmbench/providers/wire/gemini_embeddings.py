@@ -39,9 +39,7 @@ class GeminiEmbeddings:
                 for text in request.texts
             ]
         }
-        return WireRequest(
-            f"/models/{name}:batchEmbedContents", merge_extra(body, request.extra)
-        )
+        return WireRequest(f"/models/{name}:batchEmbedContents", merge_extra(body, request.extra))
 
     def parse(self, data: Any, request: EmbeddingRequest) -> EmbeddingResponse:
         data = expect_object(data)

@@ -48,7 +48,9 @@ class OpenAIEmbeddings:
         if data.get("error"):
             raise error_from(data["error"])
         items = sorted(data.get("data") or [], key=lambda item: item.get("index", 0))
-        vectors = check_count([vector_from(item.get("embedding")) for item in items], request, "embeddings")
+        vectors = check_count(
+            [vector_from(item.get("embedding")) for item in items], request, "embeddings"
+        )
         usage = data.get("usage") or {}
         return EmbeddingResponse(
             vectors=vectors,

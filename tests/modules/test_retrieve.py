@@ -1,0 +1,87 @@
+"""Retrieve over a small corpus with the real local embedder."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+pytest.importorskip("onnxruntime")
+
+from lmbench.errors import ConfigError, InputError
+from lmbench.lm.scripted import ScriptedLM
+from lmbench.modules import Module, Predict
+from lmbench.modules.retrieve import Retrieve
+from lmbench.retrieval import Embedder, VectorIndex
+
+CORPUS = [
+    {"id": "paris", "text": "Paris is the capital and largest city of France.", "topic": "geo"},
+    {
+        "id": "python",
+        "text": "Python is a programming language created by Guido van Rossum.",
+        "topic": "tech",
+    },
+    {
+        "id": "tea",
+        "text": "Green tea is made from unoxidised leaves of Camellia sinensis.",
+        "topic": "food",
+    },
+    {"id": "berlin", "text": "Berlin is the capital of Germany.", "topic": "geo"},
+]
+
+
+def test_finds_the_relevant_passage_with_scores() -> None:
+    retrieve = Retrieve(CORPUS, k=2)
+    hits = retrieve("What is the capital of France?")
+    assert hits.ids[0] == "paris"
+    assert len(hits) == 2 and hits.scores[0] > hits.scores[1]
+    assert hits.passages[0].startswith("Paris")
+    assert hits[0].metadata == {"topic": "geo"}
+    assert hits.query == "What is the capital of France?"
+    assert retrieve(query="Who made Python?", k=1).ids == ["python"]
+    assert retrieve("a city", k=4, where={"topic": "food"}).ids == ["tea"]
+    assert "passage" in hits._repr_html_()
+
+
+def test_inside_a_program_and_async() -> None:
+    lm = ScriptedLM(["[[ ## answer ## ]]\nBerlin\n\n[[ ## completed ## ]]"])
+
+    class RAG(Module):
+        def __init__(self) -> None:
+            self.retrieve = Retrieve([c["text"] for c in CORPUS], k=1)
+            self.answer = Predict("context: list[str], question -> answer", lm=lm)
+
+        def forward(self, question: str):
+            context = self.retrieve(question).passages
+            return self.answer(context=context, question=question)
+
+    prediction = RAG()(question="Which city is Germany's capital?")
+    assert prediction.answer == "Berlin"
+    assert "Berlin is the capital of Germany." in lm.requests[0].messages[-1].text
+    names = [child.module for child in prediction.call.children]
+    assert names == ["Retrieve", "Predict"]
+    hits = asyncio.run(Retrieve(["alpha beta", "gamma delta"], k=1).acall(query="alpha"))
+    assert hits.ids == [0]
+
+
+def test_a_prebuilt_index() -> None:
+    embedder = Embedder()
+    texts = ["red apples", "blue ocean"]
+    index = VectorIndex(384)
+    index.add(embedder.embed(texts), ids=["r", "b"], texts=texts)
+    assert Retrieve(index, k=1, embedder=embedder)("the sea").ids == ["b"]
+
+
+def test_bad_input() -> None:
+    with pytest.raises(InputError, match="'text' string"):
+        Retrieve([{"body": "x"}])
+    with pytest.raises(InputError, match="one string"):
+        Retrieve("a whole document")
+    with pytest.raises(ConfigError, match="k is how many"):
+        Retrieve(["a"], k=0)
+    with pytest.raises(InputError, match="query"):
+        Retrieve(["a"])("  ")
+    index = VectorIndex(8)
+    index.add([[1.0] * 8])
+    with pytest.raises(ConfigError, match="same embedder"):
+        Retrieve(index)("hello")
