@@ -11,6 +11,12 @@ from typing import Any, NamedTuple
 
 from lmbench.notebook.render_errors import parse_error_html, parse_error_text
 from lmbench.notebook.render_history import entries_html, entries_text, entry_html, entry_text
+from lmbench.notebook.render_media import (
+    citations_html,
+    citations_text,
+    media_html,
+    media_text,
+)
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
 from lmbench.notebook.render_retrieval import (
     embedder_html,
@@ -55,6 +61,10 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.observe.calls", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
     Renderer("lmbench.retrieval.hits", "Hits", hits_html, hits_text),
+    Renderer("lmbench.types", "Image", media_html, media_text),
+    Renderer("lmbench.types", "Audio", media_html, media_text),
+    Renderer("lmbench.types", "Document", media_html, media_text),
+    Renderer("lmbench.multimodal.citations", "Citations", citations_html, citations_text),
     Renderer("lmbench.retrieval.index", "VectorIndex", index_html, index_text),
     Renderer("lmbench.retrieval.embedder", "Embedder", embedder_html, embedder_text),
 )
