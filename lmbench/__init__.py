@@ -29,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "Image": "lmbench.types",
     "Audio": "lmbench.types",
     "Document": "lmbench.types",
+    "Citations": "lmbench.types",
     # modules
     "Module": "lmbench.modules",
     "Predict": "lmbench.modules",
@@ -158,4 +159,4 @@ if TYPE_CHECKING:
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool
-    from lmbench.types import Audio, Document, Image
+    from lmbench.types import Audio, Citations, Document, Image
