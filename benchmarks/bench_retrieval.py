@@ -74,7 +74,9 @@ def bench_embedder() -> None:
     text = [f"A repeated text, embedded once and then read from the cache ({time.time()})."]
     fresh_s = best_of(lambda: cached.embed(text), 1)  # the first run reaches the model
     hit_s = best_of(lambda: cached.embed(text), 200)
-    print(f"one text, then again from the cache:    {fresh_s * 1e3:8.2f} ms -> {hit_s * 1e6:.0f} us")
+    print(
+        f"one text, then again from the cache:    {fresh_s * 1e3:8.2f} ms -> {hit_s * 1e6:.0f} us"
+    )
 
 
 if __name__ == "__main__":
