@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
 
 if TYPE_CHECKING:
-    from lmbench.observe.calls import LMCall
+    from lmbench.calls import LMCall
     from lmbench.primitives.prediction import Prediction
 
 __all__ = [

@@ -17,10 +17,10 @@ from lmbench.errors import ProviderError
 from lmbench.lm.embedding import BaseEmbeddingModel, EmbeddingRequest, EmbeddingResponse
 from lmbench.providers.http_errors import request_id_from
 from lmbench.providers.remote import RemoteLM
-from lmbench.providers.secrets import redact
 from lmbench.providers.transport import CallState, asend, send
 from lmbench.providers.wire.base import WireError, WireRequest
 from lmbench.providers.wire.embeddings_base import EmbeddingWire
+from lmbench.secrets import redact
 
 __all__ = ["RemoteEmbeddingModel"]
 

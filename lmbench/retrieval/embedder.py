@@ -2,10 +2,10 @@
 
 ``Embedder()`` is the offline local model (all-MiniLM-L6-v2, no key, no network);
 ``Embedder("openai/text-embedding-3-small")`` and the like call a provider's embeddings API.
-Each text is looked up in the cache first; the texts not found go to the model in batches of
-``batch_size``, each batch one embedding call on the call path every model call takes
-(history with tokens and cost, budgets, replay, spans). Repeated texts in one input are
-embedded once.
+Each text is looked up in the response cache first; the texts not found go to the model in
+batches of ``batch_size``, each batch one embedding call on the path every model call takes
+(``lmbench.calls``: history with tokens and cost, budgets, replay, callbacks, spans; see
+``embedding_calls``). Repeated texts in one input are embedded once.
 
 ``embed`` and ``aembed`` share every step but the waiting: ``_Plan`` holds the lookups,
 batches and results; the two methods only differ in how they wait for each batch (``aembed``
@@ -82,6 +82,7 @@ class _Plan:
     def take(self, request: EmbeddingRequest, response: EmbeddingResponse) -> None:
         for text, vector in zip(request.texts, response.vectors, strict=True):
             self.found[text] = vector
+        embedding_calls.store(self.embedder.model, request, response, self.embedder.cache)
 
     def result(self) -> np.ndarray:
         import numpy as np

@@ -11,8 +11,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from media_files import png
 
 from lmbench.errors import InputError
+from lmbench.media import Image
 from lmbench.multimodal.sources import detect_media_type, download, parse_data_url
-from lmbench.types import Image
 
 
 def test_url_downloaded_once_then_cached(file_server) -> None:

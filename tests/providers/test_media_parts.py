@@ -16,7 +16,7 @@ from media_files import png, wav
 from lmbench.errors import InputError
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, Message
-from lmbench.types import Audio, Citations, Document, Image
+from lmbench.media import Audio, Citations, Document, Image
 
 pytest.importorskip("PIL")
 

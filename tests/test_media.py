@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).parent / "multimodal"))
 from media_files import pdf, png, wav
 
 from lmbench.errors import InputError
-from lmbench.types import Audio, Document, Image
+from lmbench.media import Audio, Document, Image
 
 pytest.importorskip("PIL")
 
