@@ -143,6 +143,13 @@ def test_the_renderer_table_covers_the_core_types() -> None:
         "History",
         "ModuleCall",
         "AdapterParseError",
+        "Hits",
+        "VectorIndex",
+        "Embedder",
+        "Image",
+        "Audio",
+        "Document",
+        "Citations",
     }
     assert html_for(object()) is None and text_for(object()) is None
 
