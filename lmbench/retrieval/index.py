@@ -6,8 +6,11 @@ matrix-vector product (BLAS) and ``argpartition`` for the top k, then a sort of 
 With ``metric="cosine"`` vectors are normalised when added and queries when searched, so the
 score is the dot product.
 
-``backend="faiss"`` (or ``"auto"`` with FAISS installed and a large index) hands the search
-to a FAISS flat index, built lazily from the same matrix. Filtering (``where``) is exact on
+``backend="faiss"`` (``pip install 'lmbench[faiss]'``) answers unfiltered searches from a FAISS
+HNSW graph instead: approximate, and much faster than a full scan once an index holds
+millions of vectors (on 100,000 the exact scan is already a few milliseconds). The graph is
+built at the first search and grown with later additions; building is slow (minutes for
+100,000 x 384 on two cores), so it pays off for large indexes queried many times. Filtering (``where``) is exact on
 numpy in every case: the filter picks rows, then the rows are scored.
 
 Saved as ``<path>.npz`` (the vectors, no pickle) plus ``<path>.json`` (ids, metadata,
@@ -27,12 +30,13 @@ from lmbench.retrieval.hits import Hit, Hits
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["FAISS_THRESHOLD", "Metric", "VectorIndex"]
+__all__ = ["Metric", "VectorIndex"]
 
 Metric = Literal["cosine", "dot", "l2"]
 _METRICS = ("cosine", "dot", "l2")
-#: With ``backend="auto"``, indexes at least this large search through FAISS when installed.
-FAISS_THRESHOLD = 200_000
+#: FAISS HNSW graph: neighbours per node, and the least search depth (raised for large k).
+HNSW_NEIGHBOURS = 32
+HNSW_SEARCH_DEPTH = 128
 _MIN_CAPACITY = 1024
 
 Where = Callable[[dict[str, Any]], bool] | Mapping[str, Any]
@@ -81,7 +85,7 @@ class VectorIndex(RichDisplay):
         dim: int,
         metric: Metric = "cosine",
         *,
-        backend: Literal["auto", "numpy", "faiss"] = "auto",
+        backend: Literal["numpy", "faiss"] = "numpy",
     ) -> None:
         import numpy as np
 
@@ -91,8 +95,8 @@ class VectorIndex(RichDisplay):
             )
         if metric not in _METRICS:
             raise ConfigError(f"VectorIndex(metric={metric!r}): use one of {', '.join(_METRICS)}")
-        if backend not in ("auto", "numpy", "faiss"):
-            raise ConfigError(f"VectorIndex(backend={backend!r}): use 'auto', 'numpy' or 'faiss'")
+        if backend not in ("numpy", "faiss"):
+            raise ConfigError(f"VectorIndex(backend={backend!r}): use 'numpy' or 'faiss'")
         self.dim = dim
         self.metric: Metric = metric
         self.backend = backend
@@ -221,28 +225,34 @@ class VectorIndex(RichDisplay):
 
     # -- searching ----------------------------------------------------------------------------
     def _use_faiss(self) -> bool:
-        if self.backend == "numpy" or (self.backend == "auto" and self._size < FAISS_THRESHOLD):
+        if self.backend == "numpy":
             return False
         try:
             import faiss  # noqa: F401
         except ImportError:
-            if self.backend == "faiss":
-                raise ConfigError(
-                    "VectorIndex(backend='faiss') needs FAISS: pip install faiss-cpu "
-                    "(or use backend='numpy', exact and fast up to a few hundred thousand vectors)"
-                ) from None
-            return False
-        return self.metric != "l2"
+            raise ConfigError(
+                "VectorIndex(backend='faiss') needs FAISS: pip install 'lmbench[faiss]' "
+                "(or use backend='numpy', exact and fast up to a few hundred thousand vectors)"
+            ) from None
+        return True
 
     def _faiss_scores(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Approximate top ``k`` from a FAISS HNSW graph, grown with the rows added since."""
         import faiss
+        import numpy as np
 
-        if self._faiss is None or self._faiss_size != self._size:
-            self._faiss = faiss.IndexFlatIP(self.dim)
-            self._faiss.add(self._matrix[: self._size])
+        if self._faiss is None:
+            metric = faiss.METRIC_L2 if self.metric == "l2" else faiss.METRIC_INNER_PRODUCT
+            self._faiss = faiss.IndexHNSWFlat(self.dim, HNSW_NEIGHBOURS, metric)
+            self._faiss_size = 0
+        if self._faiss_size < self._size:
+            self._faiss.add(np.ascontiguousarray(self._matrix[self._faiss_size : self._size]))
             self._faiss_size = self._size
+        self._faiss.hnsw.efSearch = max(HNSW_SEARCH_DEPTH, 4 * k)
         scores, positions = self._faiss.search(query.reshape(1, -1), k)
         keep = positions[0] >= 0
+        if self.metric == "l2":  # FAISS gives squared distances; scores grow with similarity
+            return positions[0][keep], -scores[0][keep]
         return positions[0][keep], scores[0][keep]
 
     def _scores(self, query: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
@@ -346,6 +356,7 @@ class VectorIndex(RichDisplay):
         self._positions = {item: i for i, item in enumerate(ids)}
         self._metadata = metadata
         self._texts = texts
+        self._faiss = None
         if self.metric == "l2":
             self._sq_norms = np.einsum("ij,ij->i", matrix, matrix).astype(np.float32)
 

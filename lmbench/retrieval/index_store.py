@@ -126,7 +126,7 @@ def load_index(cls: type[VectorIndex], path: Path, *, mmap: bool | None) -> Vect
             f"{npz_path} holds vectors of shape {vectors.shape} ({vectors.dtype}) but {json_path.name} "
             f"describes {count} x {dim} float32: the two files do not belong together"
         )
-    index = cls(dim, state["metric"], backend=state.get("backend", "auto"))
+    index = cls(dim, state["metric"], backend=state.get("backend", "numpy"))
     ids, metadata, texts = state["ids"], state["metadata"], state["texts"]
     if not (len(ids) == len(metadata) == len(texts) == count):
         raise ConfigError(f"{json_path}: ids, metadata and texts do not all have {count} entries")
