@@ -10,6 +10,7 @@ from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.calls import ModuleCall, module_call
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
+from lmbench.modules.citations import citation_fields, fill_citations, without_citations
 from lmbench.modules.inputs import check_inputs
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
@@ -92,6 +93,9 @@ class Predict(Module):
     def _prediction(
         self, result: AdapterResult, inputs: dict[str, Any], node: ModuleCall, signature: Signature
     ) -> Prediction:
+        cited = citation_fields(self.signature) if self._cites else ()
+        if cited:
+            fill_citations(result.completions, cited, node)
         return Prediction(
             result.completions[0],
             completions=result.completions,
@@ -107,11 +111,22 @@ class Predict(Module):
         """The signature sent to the adapter; ChainOfThought extends it."""
         return self.signature
 
+    @property
+    def _cites(self) -> bool:
+        """Whether the signature has ``Citations`` outputs (filled after the call)."""
+        return any(spec.type_name == "Citations" for spec in self.signature.output_fields.values())
+
+    def _adapter_signature(self) -> Signature:
+        """``_signature_for_call`` less its ``Citations`` outputs, which come from the
+        provider's citation blocks rather than from the model's text."""
+        signature = self._signature_for_call()
+        return without_citations(signature) if self._cites else signature
+
     # -- calling --------------------------------------------------------------------------------
 
     def __call__(self, **kwargs: Any) -> Prediction:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
+        signature = self._adapter_signature()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
@@ -120,7 +135,7 @@ class Predict(Module):
 
     async def acall(self, **kwargs: Any) -> Prediction:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
+        signature = self._adapter_signature()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
@@ -130,7 +145,7 @@ class Predict(Module):
     def stream(self, **kwargs: Any) -> Iterator[FieldDelta | Prediction]:
         """Yield ``FieldDelta`` for each output field as its text arrives, then the Prediction."""
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
+        signature = self._adapter_signature()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
@@ -143,7 +158,7 @@ class Predict(Module):
 
     async def astream(self, **kwargs: Any) -> AsyncIterator[FieldDelta | Prediction]:
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
+        signature = self._adapter_signature()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
@@ -157,7 +172,7 @@ class Predict(Module):
     def render(self, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""
         _lm, adapter, _config, demos, inputs = self._prepare(kwargs)
-        return adapter.render(self._signature_for_call(), inputs, demos)
+        return adapter.render(self._adapter_signature(), inputs, demos)
 
     # -- state ----------------------------------------------------------------------------------
 

@@ -60,11 +60,19 @@ _ALLOWED_NODES = (
 
 
 def _known_types(types: Mapping[str, Any] | None) -> dict[str, Any]:
-    from lmbench.media import Audio, Document, Image
+    from lmbench.media import Audio, Citations, Document, Image
     from lmbench.primitives.history import History
 
     table = dict(_SAFE_NAMES)
-    table.update({"History": History, "Image": Image, "Audio": Audio, "Document": Document})
+    table.update(
+        {
+            "History": History,
+            "Image": Image,
+            "Audio": Audio,
+            "Document": Document,
+            "Citations": Citations,
+        }
+    )
     if types:
         table.update(types)
     return table

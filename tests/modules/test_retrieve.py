@@ -85,3 +85,13 @@ def test_bad_input() -> None:
     index.add([[1.0] * 8])
     with pytest.raises(ConfigError, match="same embedder"):
         Retrieve(index)("hello")
+
+
+def test_the_trace_shows_the_query_embedding_call() -> None:
+    from lmbench.notebook.render_trace import trace_html, trace_text
+
+    retrieve = Retrieve(["solar panels on roofs", "wind turbines at sea"], k=1)
+    hits = retrieve("offshore wind energy, first time asked")
+    text = trace_text(hits.call)
+    assert "Retrieve" in text and "embedding local/all-minilm-l6-v2" in text
+    assert "offshore wind" in trace_html(hits.call)
