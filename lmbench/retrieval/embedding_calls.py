@@ -26,6 +26,8 @@ from lmbench.lm.embedding import EmbeddingModel, EmbeddingRequest, EmbeddingResp
 from lmbench.lm.replay import active as active_replayer
 from lmbench.lm.stored import json_copy, stored_response
 from lmbench.lm.types import Usage
+from lmbench.logs import warn
+from lmbench.secrets import redact
 
 __all__ = [
     "EMBEDDINGS",
@@ -94,13 +96,12 @@ class EmbeddingKind(CallKind[EmbeddingModel, EmbeddingRequest, EmbeddingResponse
         return self._checked(client, request, await client.aembed(request))
 
     def key(self, client: EmbeddingModel, request: EmbeddingRequest, rollout_id: Any) -> str:
+        """Over the kind, model, texts and options; secret-named ``extra`` values redacted."""
+        params = request.params()
+        if params["extra"]:
+            params["extra"] = redact(params["extra"])
         return key_of(
-            {
-                "kind": "embedding",
-                "model": client.name,
-                "texts": list(request.texts),
-                **request.params(),
-            }
+            {"kind": "embedding", "model": client.name, "texts": list(request.texts), **params}
         )
 
     def cacheable(self, client: EmbeddingModel, request: EmbeddingRequest, rollout_id: Any) -> bool:
@@ -160,18 +161,29 @@ def _text_key(model: EmbeddingModel, text: str, template: EmbeddingRequest) -> s
     return EMBEDDINGS.key(model, template.replace(texts=(text,)), None)
 
 
-def _reading(cache: bool | None) -> bool:
+def _keyable(model: EmbeddingModel, template: EmbeddingRequest) -> bool:
+    """Whether keys can be made with ``template``'s options (JSON-able ``extra``)."""
+    try:
+        _text_key(model, "", template)
+    except TypeError as exc:
+        warn(f"embeddings by {model.name} not cached: {exc}")
+        return False
+    return True
+
+
+def _reading(model: EmbeddingModel, template: EmbeddingRequest, cache: bool | None) -> bool:
     if cache is False or not _settings.current().cache:
         return False
     replayer = active_replayer()
-    return replayer is None or replayer.mode != "play"
+    playing = replayer is not None and replayer.mode == "play"
+    return not playing and _keyable(model, template)
 
 
 def lookup(
     model: EmbeddingModel, texts: list[str], template: EmbeddingRequest, cache: bool | None
 ) -> dict[str, Any]:
     """The cached vector of each of ``texts`` that has one (by text)."""
-    if not texts or not _reading(cache):
+    if not texts or not _reading(model, template, cache):
         return {}
     store_ = get_cache()
     found: dict[str, Any] = {}
@@ -189,7 +201,7 @@ def store(
     cache: bool | None,
 ) -> None:
     """Cache each text's vector of a batch, with its share of the batch's tokens."""
-    if cache is False or not _settings.current().cache:
+    if cache is False or not _settings.current().cache or not _keyable(model, request):
         return
     store_ = get_cache()
     total_tokens = response.usage.input_tokens

@@ -131,3 +131,26 @@ def test_local_model_calls_are_free_and_recorded(collector: Any) -> None:
     (entry,) = [e for e in collector.entries() if e.kind == "embedding"]
     assert entry.provider == "local" and entry.cost_usd == 0.0
     assert entry.usage.input_tokens > 4
+
+
+def test_options_no_key_can_be_made_of_run_uncached(collector: Any) -> None:
+    pytest.importorskip("onnxruntime")
+    embedder = Embedder(show_progress=False, extra={"note": object()})  # the local model ignores it
+    for _ in range(2):
+        with pytest.warns(RuntimeWarning, match="not cached"):
+            assert embedder.embed(["x"]).shape == (1, 384)
+    assert len([e for e in collector.entries() if e.kind == "embedding"]) == 2
+
+
+def test_secret_extra_values_are_not_in_the_key(server: FaultServer) -> None:
+    from lmbench.lm.embedding import EmbeddingRequest
+    from lmbench.retrieval.embedding_calls import EMBEDDINGS
+
+    model = _embedder(server).model
+    first = EMBEDDINGS.key(
+        model, EmbeddingRequest(("t",), extra={"api_key": "sk-one-111111"}), None
+    )
+    second = EMBEDDINGS.key(
+        model, EmbeddingRequest(("t",), extra={"api_key": "sk-two-222222"}), None
+    )
+    assert first == second
