@@ -24,6 +24,7 @@ from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.http_errors import error_for_transport, request_id_from
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.media import check_media
 from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
 
@@ -53,6 +54,7 @@ class Exchange:
     """The state of one ``generate``/``stream`` call of a ``RemoteLM``."""
 
     def __init__(self, lm: RemoteLM, request: LMRequest, *, stream: bool) -> None:
+        check_media(request, lm.capabilities.media, lm.name)
         self.lm = lm
         self.request = request
         self.stream = stream

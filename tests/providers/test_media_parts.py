@@ -196,3 +196,31 @@ def test_anthropic_streamed_citations(server: FaultServer) -> None:
     citations = Citations.from_response(chunks[-1].response)
     assert [c.cited_text for c in citations] == ["Water boils at 100 C."]
     assert citations[0].document_title == "facts"
+
+
+def test_text_only_models_refuse_media_before_sending(server: FaultServer) -> None:
+    from lmbench.lm.types import Capabilities
+
+    image = Image.from_bytes(png())
+    request = LMRequest((Message("user", [{"type": "text", "text": "hi"}, image.to_part()]),))
+    for name in ("deepseek/deepseek-chat", "openai/gpt-3.5-turbo"):
+        lm = resolve_lm(name, base_url=server.url, api_key="key-1234567890")
+        with pytest.raises(
+            InputError, match=rf"{name} cannot take image inputs \(it takes text only\)"
+        ):
+            lm.generate(request)
+    assert server.count == 0
+    notes = Document.from_text("Plain notes.")  # text documents are text to every model
+    server.script(respond(200, chat_body("ok")))
+    resolve_lm("deepseek/deepseek-chat", base_url=server.url, api_key="key-1234567890").generate(
+        LMRequest((Message("user", [notes.to_part()]),))
+    )
+    assert server.received[0].body["messages"][0]["content"][0]["text"] == "Plain notes."
+    server.script(respond(200, chat_body("ok")))
+    trusted = resolve_lm(
+        "openai/gpt-3.5-turbo",
+        base_url=server.url,
+        api_key="key-1234567890",
+        capabilities=Capabilities(media=None),
+    )
+    assert trusted.generate(request).text == "ok"

@@ -6,9 +6,9 @@ from __future__ import annotations
 import base64
 
 from lmbench.errors import InputError
-from lmbench.lm.types import ContentPart
+from lmbench.lm.types import ContentPart, LMRequest
 
-__all__ = ["audio_format", "document_text", "require_inline"]
+__all__ = ["audio_format", "check_media", "document_text", "require_inline"]
 
 #: The names audio APIs use for a media type (OpenAI's ``input_audio.format``).
 _AUDIO_FORMATS = {
@@ -51,3 +51,21 @@ def require_inline(part: ContentPart, api: str) -> None:
             f"the {api} API does not fetch {kind} URLs ({part['url'][:80]}): download it with "
             f"{kind.capitalize()}.from_url(url), which sends the bytes instead"
         )
+
+
+def check_media(request: LMRequest, accepted: frozenset[str] | None, name: str) -> None:
+    """Raise, naming the kind and the model, when ``request`` carries media the model cannot
+    take (``Capabilities.media``; None accepts whatever the API takes)."""
+    if accepted is None:
+        return
+    for message in request.messages:
+        if isinstance(message.content, str):
+            continue
+        for part in message.content:
+            kind = part.get("type")
+            if kind != "text" and kind not in accepted and document_text(part) is None:
+                takes = ", ".join(sorted(accepted)) or "text only"
+                raise InputError(
+                    f"{name} cannot take {kind} inputs (it takes {takes}); use a multimodal "
+                    "model, or pass capabilities= to the factory if this model does take them"
+                )
