@@ -203,18 +203,21 @@ def store(
     """Cache each text's vector of a batch, with its share of the batch's tokens."""
     if cache is False or not _settings.current().cache or not _keyable(model, request):
         return
-    store_ = get_cache()
     total_tokens = response.usage.input_tokens
     total_chars = sum(len(t) for t in request.texts) or 1
-    for text, vector in zip(request.texts, response.vectors, strict=True):
-        share = round(total_tokens * len(text) / total_chars)
-        single = EmbeddingResponse(
-            vectors=vector.reshape(1, -1),
-            model=response.model,
-            provider=response.provider,
-            usage=Usage(input_tokens=share),
+    singles = (
+        (
+            _text_key(model, text, request),
+            EmbeddingResponse(
+                vectors=vector.reshape(1, -1),
+                model=response.model,
+                provider=response.provider,
+                usage=Usage(input_tokens=round(total_tokens * len(text) / total_chars)),
+            ),
         )
-        store_.put(_text_key(model, text, request), single, EMBEDDINGS.codec)
+        for text, vector in zip(request.texts, response.vectors, strict=True)
+    )
+    get_cache().put_many(singles, EMBEDDINGS.codec)
 
 
 # -- one batch on the call path ----------------------------------------------------------------
