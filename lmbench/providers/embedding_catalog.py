@@ -115,7 +115,12 @@ def resolve_embedding_model(
     if prefix == "local":
         from lmbench.providers.local_embeddings import LocalEmbeddingModel
 
-        return LocalEmbeddingModel(model, **options)
+        if options:
+            raise ConfigError(
+                f"{name} runs in process and takes no options; got {sorted(options)} "
+                "(Embedder's own options are batch_size, normalize, dimensions, cache, ...)"
+            )
+        return LocalEmbeddingModel(model)
     from lmbench.providers.catalog import SERVICES
 
     if prefix not in SERVICES:

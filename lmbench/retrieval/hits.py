@@ -37,7 +37,6 @@ class Hits(RichDisplay):
     hits: list[Hit]
     query: str | None = None
     metric: str = "cosine"
-    extra: dict[str, Any] = field(default_factory=dict)
     #: The module call that produced these hits (set by ``Retrieve``).
     call: Any = field(default=None, repr=False, compare=False)
 

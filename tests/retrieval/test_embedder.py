@@ -83,6 +83,10 @@ def test_bad_input_names_the_problem() -> None:
     with pytest.raises(ConfigError, match="384-dimensional"):
         Embedder(dimensions=128).embed(["x"])
     assert embedder.embed([]).shape == (0, 384)
+    with pytest.raises(ConfigError, match=r"takes no options; got \['api_key'\]"):
+        Embedder(api_key="sk-x")
+    with pytest.raises(ConfigError, match="unknown local embedding model"):
+        Embedder("local/bert-large")
 
 
 def test_tokenizer_is_extracted_once_into_the_cache_folder() -> None:
