@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from lmbench.env import env_str
 from lmbench.errors import ConfigError
 from lmbench.lm.embedding import EmbeddingModel
 
@@ -99,11 +100,11 @@ def build_embedding_model(prefix: str, model: str, **options: Any) -> EmbeddingM
 def resolve_embedding_model(
     name: str | EmbeddingModel | None = None, **options: Any
 ) -> EmbeddingModel:
-    """Turn ``"provider/model"`` (default ``DEFAULT_EMBEDDING_MODEL``) into an embedding model;
-    a model object is returned as it is."""
+    """Turn ``"provider/model"`` into an embedding model (default: ``LMBENCH_EMBEDDER``, else
+    ``DEFAULT_EMBEDDING_MODEL``); a model object is returned as it is."""
     if name is not None and not isinstance(name, str):
         return name
-    name = name or DEFAULT_EMBEDDING_MODEL
+    name = name or env_str("LMBENCH_EMBEDDER") or DEFAULT_EMBEDDING_MODEL
     prefix, sep, model = name.partition("/")
     if not sep or not model:
         raise ConfigError(

@@ -89,6 +89,14 @@ def test_bad_input_names_the_problem() -> None:
         Embedder("local/bert-large")
 
 
+def test_default_embedder_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LMBENCH_EMBEDDER", "ollama/nomic-embed-text")
+    assert Embedder().name == "ollama/nomic-embed-text"
+    monkeypatch.setenv("LMBENCH_EMBEDDER", "no-prefix")
+    with pytest.raises(ConfigError, match="'no-prefix' has no provider prefix"):
+        Embedder()
+
+
 def test_tokenizer_is_extracted_once_into_the_cache_folder() -> None:
     from lmbench.providers.local_embeddings import tokenizer_path
 
