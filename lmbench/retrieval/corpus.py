@@ -1,8 +1,8 @@
 """Turning what users hand to ``Retrieve`` into ids, passages and metadata.
 
 Accepted: a list of strings; a dict of id -> string; a list of dicts / ``Example`` records
-with a ``text`` field (the other fields become metadata, ``id`` the id); or ``Document``
-chunks (anything with ``text`` and ``metadata`` attributes).
+with a ``text`` field (the other fields become metadata, ``id`` the id); ``Document`` chunks
+(anything with ``text`` and ``metadata`` attributes); or one ``Document``, chunked.
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ def _from_record(position: int, item: Any) -> tuple[Any, str, dict[str, Any] | N
 
 
 def passages_from(corpus: Any) -> Passages:
+    if callable(getattr(corpus, "chunks", None)):  # one Document: its chunks, default sizes
+        corpus = corpus.chunks()
     if isinstance(corpus, str):
         raise InputError("the corpus is one string: give a list of passages (e.g. chunk it first)")
     if isinstance(corpus, Mapping):

@@ -64,6 +64,14 @@ def test_inside_a_program_and_async() -> None:
     assert hits.ids == [0]
 
 
+def test_a_whole_document_is_chunked() -> None:
+    from lmbench.media import Document
+
+    text = "Cats purr when content.\n\n" + "Filler sentence about nothing. " * 60 + "\n\nDogs bark."
+    hits = Retrieve(Document.from_text(text, title="pets"), k=1)("Which animal barks?")
+    assert "Dogs bark." in hits.passages[0] and hits[0].metadata["source"] == "pets"
+
+
 def test_a_prebuilt_index() -> None:
     embedder = Embedder()
     texts = ["red apples", "blue ocean"]
