@@ -3,10 +3,13 @@
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.code_act import CodeAct
+from lmbench.modules.code_runs import CodeRun
 from lmbench.modules.knn import KNN
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
+from lmbench.modules.program_of_thought import ProgramOfThought
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
 from lmbench.modules.retrieve import Retrieve
@@ -16,12 +19,15 @@ __all__ = [
     "KNN",
     "BestOfN",
     "ChainOfThought",
+    "CodeAct",
+    "CodeRun",
     "ItemError",
     "Module",
     "MultiChainComparison",
     "Parallel",
     "ParallelResults",
     "Predict",
+    "ProgramOfThought",
     "ReAct",
     "ReActStep",
     "Refine",

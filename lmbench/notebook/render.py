@@ -26,6 +26,7 @@ from lmbench.notebook.render_retrieval import (
     index_html,
     index_text,
 )
+from lmbench.notebook.render_sandbox import result_html, result_text, sandbox_html, sandbox_text
 from lmbench.notebook.render_signature import (
     example_html,
     example_text,
@@ -57,7 +58,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.signatures.signature", "Signature", signature_html, signature_text),
     Renderer("lmbench.primitives.example", "Example", example_html, example_text),
     Renderer("lmbench.observe.entry", "HistoryEntry", entry_html, entry_text),
-    Renderer("lmbench.observe.history", "History", _history_html, _history_text),
+    Renderer("lmbench.observe.history", "CallHistory", _history_html, _history_text),
     Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
     Renderer("lmbench.retrieval.hits", "Hits", hits_html, hits_text),
@@ -67,6 +68,8 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.multimodal.citations", "Citations", citations_html, citations_text),
     Renderer("lmbench.retrieval.index", "VectorIndex", index_html, index_text),
     Renderer("lmbench.retrieval.embedder", "Embedder", embedder_html, embedder_text),
+    Renderer("lmbench.sandbox.sandbox", "SandboxResult", result_html, result_text),
+    Renderer("lmbench.sandbox.sandbox", "Sandbox", sandbox_html, sandbox_text),
 )
 
 _BY_NAME = {(r.module, r.name): r for r in RENDERERS}

@@ -1,8 +1,8 @@
 """``RemoteEmbeddingModel``: an embedding endpoint behind an HTTP API.
 
-It rides on a ``RemoteLM`` of the same provider for everything that is not the body: base
-URL, key and auth header, timeouts, clients (one per event loop) and the one retry loop
-(``transport``). Only the request and response shapes differ, and those are the embedding
+It rides on a ``RemoteLM`` of the same provider for everything that is not the body: its
+``Endpoint`` (base URL, key and auth header, timeouts, retry settings), its clients (one per
+event loop) and the one retry loop (``transport``). Only the request and response shapes differ, and those are the embedding
 wire format's (``providers/wire/*_embeddings.py``).
 """
 
@@ -30,18 +30,18 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
     ``lmbench.providers.embedding_catalog``, e.g. for ``"openai/text-embedding-3-small"``)."""
 
     def __init__(
-        self, endpoint: RemoteLM, wire: EmbeddingWire, *, max_batch: int | None = None
+        self, remote: RemoteLM, wire: EmbeddingWire, *, max_batch: int | None = None
     ) -> None:
-        self.endpoint = endpoint
+        self.remote = remote
         self.wire = wire
-        self.provider = endpoint.provider
-        self.model = endpoint.model
-        self.free = endpoint.free
+        self.provider = remote.provider
+        self.model = remote.model
+        self.free = remote.free
         self.max_batch = max_batch or wire.max_batch
 
     @property
     def base_url(self) -> str:
-        return self.endpoint.base_url
+        return self.remote.base_url
 
     def __repr__(self) -> str:
         return f"<RemoteEmbeddingModel {self.name} at {self.base_url}>"
@@ -49,20 +49,21 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
     def _prepare(
         self, client: httpx.Client | httpx.AsyncClient, request: EmbeddingRequest
     ) -> tuple[WireRequest, httpx.Request, CallState]:
+        endpoint = self.remote.endpoint()  # the settings in force now (timeout, retries)
         wire_request = self.wire.build(request, self.model)
-        http_request = self.endpoint.build_http_request(client, wire_request, stream=False)
-        return wire_request, http_request, self.endpoint.call_state([], time.monotonic())
+        http_request = endpoint.http_request(client, wire_request, stream=False)
+        return wire_request, http_request, endpoint.call_state([], time.monotonic())
 
     def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         started = time.perf_counter()
-        client = self.endpoint._sync_client()
+        client = self.remote._sync_client()
         wire_request, http_request, call = self._prepare(client, request)
         response = send(client, http_request, call, stream=False)
         return self._complete(request, wire_request, response, call, started)
 
     async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
         started = time.perf_counter()
-        client = self.endpoint._async_client()
+        client = self.remote._async_client()
         wire_request, http_request, call = self._prepare(client, request)
         response = await asend(client, http_request, call, stream=False)
         return self._complete(request, wire_request, response, call, started)

@@ -12,7 +12,8 @@ import pytest
 from lmbench.calls import lm_call, module_call
 from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import History, MemoryCollector, history
+from lmbench.observe import CallHistory as History
+from lmbench.observe import MemoryCollector, history
 from lmbench.observe.frame import COLUMNS
 
 
