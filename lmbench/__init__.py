@@ -67,6 +67,7 @@ _EXPORTS: dict[str, str] = {
     "BatchResult": "lmbench.evaluate",
     "LabeledFewShot": "lmbench.evaluate",
     "BootstrapFewShot": "lmbench.evaluate",
+    "KNNFewShot": "lmbench.evaluate",
     "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
@@ -189,6 +190,7 @@ if TYPE_CHECKING:
         BatchResult,
         BootstrapFewShot,
         EvalResult,
+        KNNFewShot,
         LabeledFewShot,
         batch,
         compare,
