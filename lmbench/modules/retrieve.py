@@ -10,6 +10,7 @@ call path; a ``VectorIndex`` built elsewhere is used as it is (it must hold the 
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from lmbench.errors import ConfigError, InputError
@@ -19,6 +20,8 @@ from lmbench.retrieval.hits import Hits
 from lmbench.retrieval.index import VectorIndex, Where
 
 __all__ = ["Retrieve"]
+
+_building = threading.Lock()
 
 
 class Retrieve(Module):
@@ -47,12 +50,15 @@ class Retrieve(Module):
 
     def build(self) -> VectorIndex:
         """Embed the corpus into the index (done on the first call when not called)."""
-        if self.index is None:
-            corpus = self._corpus
-            vectors = self.embedder.embed(corpus.texts, input_type="document")
-            index = VectorIndex(vectors.shape[1])
-            index.add(vectors, ids=corpus.ids, metadata=corpus.metadata, texts=corpus.texts)
-            self.index = index
+        if self.index is not None:
+            return self.index
+        with _building:  # concurrent first calls embed the corpus once
+            if self.index is None:
+                corpus = self._corpus
+                vectors = self.embedder.embed(corpus.texts, input_type="document")
+                index = VectorIndex(vectors.shape[1])
+                index.add(vectors, ids=corpus.ids, metadata=corpus.metadata, texts=corpus.texts)
+                self.index = index
         return self.index
 
     def forward(self, query: str, k: int | None = None, where: Where | None = None) -> Hits:  # type: ignore[override]

@@ -169,6 +169,9 @@ class Embedder(RichDisplay):
     def __repr__(self) -> str:
         return f"<Embedder {self.name} batch_size={self.batch_size}>"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Embedder:
+        return self  # a handle on a model: copies of a program share it
+
     def embed(
         self, texts: str | Iterable[str], *, input_type: InputType | None = None
     ) -> np.ndarray:

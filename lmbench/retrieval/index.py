@@ -371,6 +371,11 @@ class VectorIndex(RichDisplay):
             "texts": self._texts,
         }
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> VectorIndex:
+        """Copies of a program share its index (as they share LM clients), rather than each
+        copying every vector."""
+        return self
+
     def __repr__(self) -> str:
         return f"<VectorIndex {self._size} x {self.dim} {self.metric}>"
 

@@ -103,3 +103,13 @@ def test_the_trace_shows_the_query_embedding_call() -> None:
     text = trace_text(hits.call)
     assert "Retrieve" in text and "embedding local/all-minilm-l6-v2" in text
     assert "offshore wind" in trace_html(hits.call)
+
+
+def test_copies_of_a_program_share_the_index_and_embedder() -> None:
+    import copy
+
+    retrieve = Retrieve(["one passage", "another passage"], k=1)
+    retrieve.build()
+    twin = copy.deepcopy(retrieve)
+    assert twin.index is retrieve.index and twin.embedder is retrieve.embedder
+    assert twin("another").ids == [1]
