@@ -109,6 +109,7 @@ class VectorIndex(RichDisplay):
         self._texts: list[str | None] = []
         self._faiss: Any = None
         self._faiss_size = 0
+        self._columns: dict[str, np.ndarray] = {}
 
     # -- adding -----------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -299,10 +300,7 @@ class VectorIndex(RichDisplay):
             return Hits([], metric=self.metric)
         rows: np.ndarray | None = None
         if where is not None:
-            check = _matches(where)
-            rows = np.fromiter(
-                (i for i, meta in enumerate(self._metadata) if check(meta)), dtype=np.int64
-            )
+            rows = self._rows_where(where)
             if rows.size == 0:
                 return Hits([], metric=self.metric)
         if rows is None and self._use_faiss():
@@ -316,6 +314,47 @@ class VectorIndex(RichDisplay):
             [self._hit(int(p), float(s)) for p, s in zip(positions, scores, strict=True)],
             metric=self.metric,
         )
+
+    def _column(self, key: str) -> np.ndarray:
+        """Metadata ``key`` of every row as an object array (kept until the next ``add``)."""
+        import numpy as np
+
+        cached = self._columns.get(key)
+        if cached is None or cached.shape[0] != self._size:
+            cached = np.empty(self._size, dtype=object)
+            cached[:] = [None if meta is None else meta.get(key) for meta in self._metadata]
+            self._columns[key] = cached
+        return cached
+
+    def _rows_where(self, where: Where) -> np.ndarray:
+        """Positions of the rows whose metadata matches ``where``. A dict of plain values is
+        compared column by column on numpy; a function is called on each row's metadata."""
+        import numpy as np
+
+        plain = (str, int, float, bool, type(None))
+        if callable(where) or not all(
+            isinstance(v, plain)
+            or (
+                isinstance(v, (list, tuple, set, frozenset))
+                and all(isinstance(x, plain) for x in v)
+            )
+            for v in where.values()
+        ):
+            check = _matches(where)
+            return np.fromiter(
+                (i for i, meta in enumerate(self._metadata) if check(meta)), dtype=np.int64
+            )
+        mask = np.array([meta is not None for meta in self._metadata], dtype=bool)
+        for key, value in where.items():
+            column = self._column(key)
+            if isinstance(value, (list, tuple, set, frozenset)):
+                either = np.zeros(self._size, dtype=bool)
+                for option in value:
+                    either |= column == option
+                mask &= either
+            else:
+                mask &= column == value
+        return np.flatnonzero(mask)
 
     def search_many(self, queries: Any, k: int = 10, where: Where | None = None) -> list[Hits]:
         """``search`` for each row of ``queries``."""
@@ -357,6 +396,7 @@ class VectorIndex(RichDisplay):
         self._metadata = metadata
         self._texts = texts
         self._faiss = None
+        self._columns = {}
         if self.metric == "l2":
             self._sq_norms = np.einsum("ij,ij->i", matrix, matrix).astype(np.float32)
 

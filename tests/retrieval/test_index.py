@@ -52,6 +52,18 @@ def test_ids_metadata_texts_and_where() -> None:
     assert len(index.search([1, 0], k=50)) == 3
 
 
+def test_filters_on_missing_keys_mixed_types_and_later_adds() -> None:
+    index = VectorIndex(2)
+    index.add([[1, 0], [1, 0.1]], metadata=[None, {"year": 2020}])
+    index.add([[1, 0.2], [1, 0.3]], metadata=[{"year": "2020"}, {"year": 2021, "tag": "x"}])
+    assert index.search([1, 0], k=9, where={"year": 2020}).ids == [1]
+    assert index.search([1, 0], k=9, where={"year": [2021, "2020"]}).ids == [2, 3]
+    assert index.search([1, 0], k=9, where={"tag": None}).ids == [1, 2]  # absent counts as None
+    index.add([[1, 0.05]], metadata=[{"year": 2020}])  # columns follow new rows
+    assert index.search([1, 0], k=9, where={"year": 2020}).ids == [4, 1]
+    assert index.search([1, 0], k=9, where={"year": {"nested": 1}}).ids == []
+
+
 def test_growth_keeps_earlier_rows() -> None:
     index = VectorIndex(4, metric="dot")
     data = _data(3000, 4)
