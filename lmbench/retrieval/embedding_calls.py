@@ -14,6 +14,7 @@ calls: the recording answers instead of the model.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from lmbench import settings as _settings
@@ -32,6 +33,7 @@ from lmbench.secrets import redact
 __all__ = [
     "EMBEDDINGS",
     "EmbeddingKind",
+    "EmbeddingRecord",
     "EmbeddingResponseCodec",
     "asend",
     "lookup",
@@ -68,6 +70,43 @@ class EmbeddingResponseCodec:
             attempts=list(response.attempts),
             metadata=json_copy(response.metadata) if response.metadata else {},
         )
+
+
+@dataclass(frozen=True)
+class EmbeddingRecord:
+    """What history keeps of an embedding response: its shape and usage, not the vectors
+    (a batch's vectors are tens of kilobytes; the cache and replay files keep them)."""
+
+    model: str
+    provider: str
+    count: int
+    dimensions: int
+    usage: Usage
+    latency_s: float
+    metadata: dict[str, Any]
+
+    @classmethod
+    def of(cls, response: EmbeddingResponse) -> EmbeddingRecord:
+        return cls(
+            response.model,
+            response.provider,
+            len(response),
+            response.dimensions,
+            response.usage,
+            response.latency_s,
+            response.metadata,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "provider": self.provider,
+            "count": self.count,
+            "dimensions": self.dimensions,
+            "usage": self.usage.to_dict(),
+            "latency_s": self.latency_s,
+            "metadata": dict(self.metadata),
+        }
 
 
 class EmbeddingKind(CallKind[EmbeddingModel, EmbeddingRequest, EmbeddingResponse]):
@@ -131,7 +170,7 @@ class EmbeddingKind(CallKind[EmbeddingModel, EmbeddingRequest, EmbeddingResponse
         }
         if response is not None:
             fields["response_model"] = response.model
-            fields["response"] = response
+            fields["response"] = EmbeddingRecord.of(response)
             fields["usage"] = response.usage
             fields["attempts"] = response.attempts
             fields["metadata"] = {**response.metadata, "texts": len(call.request.texts)}

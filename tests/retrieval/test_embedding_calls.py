@@ -65,7 +65,10 @@ def test_history_has_one_entry_per_batch_with_tokens_and_cost(
     assert entries[0].model == "tiny-embed" and entries[0].metadata["texts"] == 2
     assert entries[0].parent_id == node.call_id
     assert node.cost == pytest.approx(0.006)
-    assert entries[0].to_dict()["request"]["texts"] == ["aa", "bbb"]
+    saved = entries[0].to_dict()
+    assert saved["request"]["texts"] == ["aa", "bbb"]
+    assert saved["response"]["count"] == 2 and saved["response"]["dimensions"] == 2
+    assert "vectors" not in saved["response"]  # history keeps no vectors
 
 
 def test_each_text_is_cached_whatever_batch_it_came_in(server: FaultServer, collector: Any) -> None:
