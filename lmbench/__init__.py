@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "Program": "lmbench.modules",
+    "streamify": "lmbench.modules",
     "ProgramOfThought": "lmbench.modules",
     "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
@@ -210,11 +212,13 @@ if TYPE_CHECKING:
         MultiChainComparison,
         Parallel,
         Predict,
+        Program,
         ProgramOfThought,
         ReAct,
         Refine,
         Retrieve,
         parallel_map,
+        streamify,
         typed,
     )
     from lmbench.notebook import history_browser, playground, plot
