@@ -8,8 +8,8 @@ history entry of kind ``"embedding"``, callbacks (``on_embedding_start``/``_end`
 Vectors are cached per text, in the same response cache as LM answers (memory, then disk),
 under a key naming the kind, the model, the options and the text: a text embedded once is
 never sent again, whichever batch it arrives in. The batch call itself is therefore not
-cached as a whole. While a replay recording plays, the per-text cache is not read, as for LM
-calls: the recording answers instead of the model.
+cached as a whole. While a replay recording is made or played, the per-text cache is not
+read: batches then hold every text, so the played run finds exactly the recorded batches.
 """
 
 from __future__ import annotations
@@ -213,9 +213,9 @@ def _keyable(model: EmbeddingModel, template: EmbeddingRequest) -> bool:
 def _reading(model: EmbeddingModel, template: EmbeddingRequest, cache: bool | None) -> bool:
     if cache is False or not _settings.current().cache:
         return False
-    replayer = active_replayer()
-    playing = replayer is not None and replayer.mode == "play"
-    return not playing and _keyable(model, template)
+    # While recording or playing, every text goes into the batches, so a played run sends
+    # exactly the batches that were recorded, whatever either run's cache held.
+    return active_replayer() is None and _keyable(model, template)
 
 
 def lookup(

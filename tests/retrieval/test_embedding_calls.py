@@ -99,7 +99,8 @@ def test_budgets_count_embeddings(server: FaultServer) -> None:
 
 def test_replay_records_then_plays_without_the_server(server: FaultServer, tmp_path: Path) -> None:
     path = tmp_path / "embeddings.jsonl"
-    server.script(_answer(["alpha", "beta"]))
+    server.script(_answer(["alpha"]), _answer(["alpha", "beta"]))
+    _embedder(server).embed(["alpha"])  # cached before recording: recorded all the same
     with replay.record(path):
         recorded = _embedder(server).embed(["alpha", "beta"])
     silent = Embedder(
