@@ -20,7 +20,7 @@ def _size(media: Any) -> str:
     return f"{size / 1024:,.1f} KB" if size >= 1024 else f"{size} bytes"
 
 
-def _image(media: Any) -> str:
+def _image(media: Any) -> tuple[str, str]:
     src = esc(media.data_url)
     dims = ""
     if media.data is not None:
