@@ -56,22 +56,37 @@ class Resume(Generic[T]):
 
 
 def drive(steps: Steps[T]) -> T:
-    """Run ``steps`` synchronously; return what it returns."""
-    resume = Resume(steps)
-    while (step := resume.next()) is not DONE:
+    """Run ``steps`` synchronously; return what it returns.
+
+    (``Resume``'s loop, inlined: every model call and adapter runs through here.)
+    """
+    send, throw = steps.send, steps.throw
+    outcome: Any = None
+    error: BaseException | None = None
+    while True:
         try:
-            resume.outcome = step.run()
+            step = send(outcome) if error is None else throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        error = None
+        try:
+            outcome = step.run()
         except BaseException as exc:
-            resume.error = exc
-    return resume.result  # type: ignore[return-value]
+            error = exc  # raised in the generator at the next turn, outside this block
 
 
 async def adrive(steps: Steps[T]) -> T:
     """Run ``steps``, awaiting each step; return what it returns."""
-    resume = Resume(steps)
-    while (step := resume.next()) is not DONE:
+    send, throw = steps.send, steps.throw
+    outcome: Any = None
+    error: BaseException | None = None
+    while True:
         try:
-            resume.outcome = await step.arun()
+            step = send(outcome) if error is None else throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        error = None
+        try:
+            outcome = await step.arun()
         except BaseException as exc:
-            resume.error = exc
-    return resume.result  # type: ignore[return-value]
+            error = exc

@@ -9,7 +9,7 @@ is sent, how a request is keyed, what a call may cost and what its history entry
    call itself), ``key`` (the cache and replay key: build it with ``lmbench.lm.cache_key.key_of``
    over a payload that names the kind), ``usage`` (tokens a response used), ``estimate`` (the
    most a request can use, reserved on budgets before sending), ``preview`` (the request in a
-   replay-miss error) and ``entry_fields`` (what its ``HistoryEntry`` holds);
+   replay-miss error) and ``fill_entry`` (what its ``HistoryEntry`` holds);
 2. set ``codec`` (``lmbench.lm.stored.Codec``: how a response is stored and copied), ``entry_kind``
    (the history entry's kind), ``event`` (callbacks get ``on_<event>_start`` / ``on_<event>_end``;
    add both to ``EVENTS`` and ``Callback``) and ``client_name`` (the client's key in their payload);
@@ -35,6 +35,7 @@ from lmbench.observe.cost import Price, price_of
 
 if TYPE_CHECKING:
     from lmbench.calls.model_call import ModelCall
+    from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["CallKind"]
 
@@ -109,8 +110,11 @@ class CallKind(Generic[ClientT, RequestT, ResponseT]):
         """A few words that identify ``request`` in an error."""
         raise NotImplementedError
 
-    def entry_fields(self, call: ModelCall[ClientT, RequestT, ResponseT]) -> dict[str, Any]:
-        """``HistoryEntry`` fields of this kind (provider, model, request, response, usage...)."""
+    def fill_entry(
+        self, entry: HistoryEntry, call: ModelCall[ClientT, RequestT, ResponseT]
+    ) -> None:
+        """Set the ``HistoryEntry`` fields of this kind (provider, model, request, response,
+        usage...) on ``entry``, which holds those of every call (ids, timing, cost, cache)."""
         raise NotImplementedError
 
     def span(self, call: ModelCall[ClientT, RequestT, ResponseT]) -> tuple[str, dict[str, Any]]:
