@@ -43,13 +43,25 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "ProgramOfThought": "lmbench.modules",
+    "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Sandbox": "lmbench.sandbox",
+    "SandboxResult": "lmbench.sandbox",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
     "XMLAdapter": "lmbench.adapters",
     "TwoStepAdapter": "lmbench.adapters",
     "FallbackAdapter": "lmbench.adapters",
+    # evaluation over data
+    "batch": "lmbench.evaluate",
+    "compare": "lmbench.evaluate",
+    "EvalResult": "lmbench.evaluate",
+    "BatchResult": "lmbench.evaluate",
+    "LabeledFewShot": "lmbench.evaluate",
+    "BootstrapFewShot": "lmbench.evaluate",
+    "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
     "BaseLM": "lmbench.lm",
@@ -84,10 +96,18 @@ _EXPORTS: dict[str, str] = {
     "ReplayMissError": "lmbench.errors",
     "BudgetExceeded": "lmbench.errors",
     "RunsFailed": "lmbench.errors",
+    "CodeFailed": "lmbench.errors",
     "ToolError": "lmbench.errors",
+    "SandboxError": "lmbench.errors",
+    "SandboxUnavailable": "lmbench.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
+# public submodules, imported on first use; ``lmbench.evaluate`` is a callable package
+# (``lmbench.evaluate(program, data, metric)``), so the name means the same thing whichever
+# import came first
+_SUBMODULES = frozenset({"metrics", "evaluate"})
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 
 
 # Old module paths and names that keep working for one release (0.2 renamed them).
@@ -98,6 +118,8 @@ _MOVED = Moved(__name__, {"History": "lmbench.primitives.conversation:Conversati
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lmbench.{name}")
     if name in _MOVED_MODULES:
         return sys.modules[f"{__name__}.{name}"]
     if name in _MOVED:
@@ -128,6 +150,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:
+    from lmbench import metrics
     from lmbench.adapters import (
         ChatAdapter,
         FallbackAdapter,
@@ -141,6 +164,7 @@ if TYPE_CHECKING:
         AdapterParseError,
         AuthenticationError,
         BudgetExceeded,
+        CodeFailed,
         ConfigError,
         InputError,
         LMBenchError,
@@ -150,8 +174,20 @@ if TYPE_CHECKING:
         RateLimitError,
         ReplayMissError,
         RunsFailed,
+        SandboxError,
+        SandboxUnavailable,
         SignatureError,
         ToolError,
+    )
+    from lmbench.evaluate import (
+        BatchResult,
+        BootstrapFewShot,
+        EvalResult,
+        LabeledFewShot,
+        batch,
+        compare,
+        evaluate,
+        load_run,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache
@@ -160,10 +196,12 @@ if TYPE_CHECKING:
     from lmbench.modules import (
         BestOfN,
         ChainOfThought,
+        CodeAct,
         Module,
         MultiChainComparison,
         Parallel,
         Predict,
+        ProgramOfThought,
         ReAct,
         Refine,
         parallel_map,
@@ -172,6 +210,7 @@ if TYPE_CHECKING:
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Conversation, Example, Prediction
+    from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool

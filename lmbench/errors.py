@@ -15,7 +15,10 @@ Hierarchy::
     ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
     ├── ReplayMissError             replay "play" mode has no recording for a request
     ├── RunsFailed                  every attempt of BestOfN/Refine, or too many Parallel items, failed
-    └── ToolError                   a tool raised or was called with bad arguments
+    │   └── CodeFailed              every program ProgramOfThought wrote failed in the sandbox
+    ├── ToolError                   a tool raised or was called with bad arguments
+    └── SandboxError                the code sandbox failed to start or broke down
+        └── SandboxUnavailable      Deno or Pyodide is missing (also a ConfigError)
 
 Messages name the field or setting, the value, and the fix.
 """
@@ -30,6 +33,7 @@ __all__ = [
     "AdapterParseError",
     "AuthenticationError",
     "BudgetExceeded",
+    "CodeFailed",
     "ConfigError",
     "InputError",
     "LMBenchError",
@@ -39,6 +43,8 @@ __all__ = [
     "RateLimitError",
     "ReplayMissError",
     "RunsFailed",
+    "SandboxError",
+    "SandboxUnavailable",
     "SignatureError",
     "ToolError",
 ]
@@ -218,6 +224,17 @@ class RunsFailed(LMBenchError):
         super().__init__(message)
 
 
+class CodeFailed(RunsFailed):
+    """Every program a code-running module wrote failed in the sandbox.
+
+    ``runs`` holds each attempt (its code and its ``SandboxResult``), so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, runs: list[Any]) -> None:
+        self.runs = list(runs)
+        super().__init__(message, errors=[])
+
+
 class ToolError(LMBenchError):
     """A tool failed or received bad arguments.
 
@@ -237,3 +254,14 @@ class ToolError(LMBenchError):
         self.argument = argument
         self.value = value
         super().__init__(message)
+
+
+class SandboxError(LMBenchError):
+    """The code sandbox could not start, or its worker broke down outside a run's own errors.
+
+    Errors of the code it runs are not raised: they are in ``SandboxResult.error``.
+    """
+
+
+class SandboxUnavailable(SandboxError, ConfigError):
+    """A part the sandbox needs (Deno, Pyodide) is not installed; the message says how to."""

@@ -28,6 +28,10 @@ def _type_checking_imports() -> dict[str, str]:
 
 def test_the_type_checking_imports_match_the_lazy_table() -> None:
     imports = _type_checking_imports()
+    for name in lmbench._SUBMODULES:  # public submodules, e.g. ``lmbench.metrics``
+        assert name in imports
+        assert getattr(lmbench, name) is importlib.import_module(f"lmbench.{name}")
+        del imports[name]
     assert set(imports) == set(lmbench._EXPORTS)
     for name, module in imports.items():
         # the same object, whether imported from where type checkers look or from the table
@@ -40,6 +44,7 @@ def test_every_exported_name_resolves_and_is_listed() -> None:
         assert getattr(lmbench, name) is not None
     assert set(lmbench.__all__) == {
         *lmbench._EXPORTS,
+        *lmbench._SUBMODULES,
         "load_ipython_extension",
         "unload_ipython_extension",
     }

@@ -421,6 +421,7 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
             cache=self.cache_state,
             cache_key=self.cache_key,
             error=self.error,
+            run_id=self._settings.run_id,
         )
         self.kind.fill_entry(entry, self)
         if response is None and isinstance(error, ProviderError):

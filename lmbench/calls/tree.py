@@ -178,6 +178,7 @@ class ModuleCall(CallNode, RichDisplay):
         self._span: Any = None
         self._collector: Collector | None = None
         self._watchers: tuple[Any, ...] = ()
+        self._run_id: str | None = None
         if parent is not None:
             parent.children.append(self)
 
@@ -186,6 +187,7 @@ class ModuleCall(CallNode, RichDisplay):
         self._token = current_node.set(self)
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
+        self._run_id = settings.run_id
         configured = tuple(settings.callbacks)
         own = self.callbacks
         self._watchers = merge_callbacks(configured, own) if own else configured
@@ -298,6 +300,7 @@ class ModuleCall(CallNode, RichDisplay):
             cost_known=known,
             latency_s=self.ended - self.started if self.ended is not None else 0.0,
             error=self.error,
+            run_id=self._run_id,
         )
 
     # -- trace ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@
     results[0].answer               # results keep the order of the inputs
     results.errors                  # [ItemError(index=..., inputs=..., error=...)] for failures
 
-    results = parallel_map(qa, [{"question": q} for q in questions], num_threads=4)
+    outputs = lmbench.batch(qa, [{"question": q} for q in questions], threads=4)
 
 Each item runs in a copy of the caller's context (``contextvars.copy_context``), so
 ``lmbench.context(...)`` settings and the enclosing call-tree node apply inside the threads.
@@ -121,7 +121,15 @@ def parallel_map(
     num_threads: int = DEFAULT_THREADS,
     max_errors: int | None = None,
 ) -> ParallelResults:
-    """Call ``module`` on every item of ``inputs`` concurrently; results in input order."""
+    """Deprecated: ``lmbench.batch(module, inputs, threads=...)`` is the batch entry point."""
+    import warnings
+
+    warnings.warn(
+        "parallel_map is deprecated and will be removed in the next release: use "
+        "lmbench.batch(module, inputs, threads=N)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return Parallel(num_threads, max_errors=max_errors)([(module, item) for item in inputs])
 
 

@@ -8,6 +8,7 @@
 %lmbench cache stats|clear
 %lmbench budget 0.50 [--tokens N] | off
 %lmbench replay record|play PATH | off
+%lmbench eval [RUN_ID | runs]   the last evaluation run (or that run), or every run, from history
 """
 
 from __future__ import annotations
@@ -152,6 +153,35 @@ def _replay(args: list[str]) -> Any:
     raise _usage("replay", ["record PATH | play PATH | off"])
 
 
+def _eval(args: list[str]) -> Any:
+    from lmbench.evaluate.runs import load_run, runs
+
+    if args == ["runs"]:
+        import pandas as pd
+
+        return (
+            pd.DataFrame(runs()).set_index("run_id")
+            if runs()
+            else message_panel(
+                "lmbench eval", "no run yet: call lmbench.evaluate or %%predict --over DF --metric"
+            )
+        )
+    if len(args) > 1:
+        raise _usage("eval", ["[RUN_ID | runs]"])
+    if args:
+        try:
+            return load_run(args[0])
+        except KeyError as exc:
+            raise CellError(str(exc.args[0]), line=0) from None
+    evaluations = [r for r in runs() if r["kind"] == "evaluate"]
+    if not evaluations:
+        return message_panel(
+            "lmbench eval",
+            "no evaluation yet: call lmbench.evaluate or %%predict --over DF --metric",
+        )
+    return load_run(evaluations[-1]["run_id"])
+
+
 COMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "config": _config,
     "models": _models,
@@ -161,6 +191,7 @@ COMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "cache": _cache,
     "budget": _budget,
     "replay": _replay,
+    "eval": _eval,
 }
 
 

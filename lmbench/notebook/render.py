@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from lmbench.notebook.render_errors import parse_error_html, parse_error_text
 from lmbench.notebook.render_history import entries_html, entries_text, entry_html, entry_text
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
+from lmbench.notebook.render_sandbox import result_html, result_text, sandbox_html, sandbox_text
 from lmbench.notebook.render_signature import (
     example_html,
     example_text,
@@ -46,6 +47,8 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.observe.history", "CallHistory", _history_html, _history_text),
     Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
+    Renderer("lmbench.sandbox.sandbox", "SandboxResult", result_html, result_text),
+    Renderer("lmbench.sandbox.sandbox", "Sandbox", sandbox_html, sandbox_text),
 )
 
 _BY_NAME = {(r.module, r.name): r for r in RENDERERS}

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lmbench.money import format_usd
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
+from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
 if TYPE_CHECKING:
     from lmbench.calls import LMCall
@@ -100,6 +101,24 @@ def _repairs_html(prediction: Prediction) -> str:
     return f"<h4>Repairs applied</h4>{table(['rule', 'field', 'detail'], rows)}"
 
 
+def _code_steps(prediction: Prediction) -> tuple[list[Any], str]:
+    """The code runs of a ProgramOfThought (``code_runs``) or CodeAct (``trajectory``)."""
+    extra = vars(prediction)
+    if extra.get("code_runs"):
+        return list(extra["code_runs"]), "Program"
+    steps = extra.get("trajectory") or []
+    if steps and all(hasattr(s, "code") and hasattr(s, "result") for s in steps):
+        return list(steps), "Step"
+    return [], ""
+
+
+def _code_html(prediction: Prediction) -> str:
+    steps, title = _code_steps(prediction)
+    if not steps:
+        return ""
+    return f"<h4>Code runs</h4>{code_steps_html(steps, title)}"
+
+
 def messages_html(messages: Any) -> str:
     parts = [f"<b>{esc(m.role)}</b>{pre(m.text)}" for m in messages]
     return "".join(parts)
@@ -150,7 +169,7 @@ def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
     body += kv_table(_facts_pairs(facts, prediction))
     for error in facts.errors:
         body += f"<div>{badge('error', 'err')} {pre(error)}</div>"
-    body += _repairs_html(prediction) + _timeline_html(prediction)
+    body += _repairs_html(prediction) + _timeline_html(prediction) + _code_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
         body += details("Inputs", kv_table(rows), open_=expanded)
@@ -185,6 +204,9 @@ def prediction_text(prediction: Prediction) -> str:
         )
         lines.append(f"  fallback: {steps}")
     lines += [f"  error: {error}" for error in facts.errors]
+    steps, title = _code_steps(prediction)
+    if steps:
+        lines.append(code_steps_text(steps, title))
     return "\n".join(lines)
 
 

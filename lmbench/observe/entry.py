@@ -1,4 +1,5 @@
-"""``HistoryEntry``: the record of one LM call (kind ``"lm"``) or one module call (``"module"``).
+"""``HistoryEntry``: the record of one LM call (kind ``"lm"``), one module call (``"module"``),
+or one scored row of an evaluation run (``"eval"``, its row data in ``metadata``).
 
 Entries hold references to the request and response objects, not copies: making one costs a
 few microseconds. They are serialised (and secrets redacted) only when ``to_dict`` is called,
@@ -28,7 +29,8 @@ __all__ = [
     "json_default",
 ]
 
-#: ``"module"``, ``"lm"``, or the ``entry_kind`` of another kind of model call (``"embedding"``).
+#: ``"module"``, ``"lm"``, ``"eval"`` (a scored row of an evaluation run), or the
+#: ``entry_kind`` of another kind of model call (``"embedding"``).
 EntryKind = str
 CacheResult = Literal["off", "miss", "memory", "disk", "replay"]
 
@@ -83,6 +85,7 @@ class HistoryEntry(RichDisplay):
     metadata: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     raw: Any = None
+    run_id: str | None = None  # the evaluation or batch run the call belongs to
 
     # -- convenient views -------------------------------------------------------------
     @property
@@ -147,6 +150,7 @@ class HistoryEntry(RichDisplay):
             "metadata": redact(self.metadata),
             "error": self.error,
             "raw": None if self.raw is None else redact(self.raw),
+            "run_id": self.run_id,
         }
 
     @classmethod
@@ -186,6 +190,7 @@ class HistoryEntry(RichDisplay):
             metadata=dict(data.get("metadata") or {}),
             error=data.get("error"),
             raw=data.get("raw"),
+            run_id=data.get("run_id"),
         )
 
 

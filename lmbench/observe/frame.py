@@ -31,6 +31,7 @@ _TEXT = (
     "adapter",
     "fallback_from",
     "error",
+    "run_id",
 )
 _FLOAT = ("cost_usd", "saved_usd", "latency_s", "ttft_s")  # None becomes NaN
 _BOOL = ("cost_known", "stream")
