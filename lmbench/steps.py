@@ -5,11 +5,13 @@ that yields *steps*, the points where it waits, and gets back each step's outcom
 error raised at the ``yield``). A step is any object with ``run()`` and ``arun()``; the driver
 decides which one is used, so the generator holds no ``await`` and serves both. Streaming
 drivers (``lmbench.adapters.steps``, ``lmbench.calls.model_call``) build on ``Resume``.
+Modules (``lmbench.modules.running``) also yield events between their steps, which the drivers
+hand on (``events=``, ``on_event=``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
 __all__ = ["DONE", "Resume", "Steps", "adrive", "drive"]
@@ -55,8 +57,14 @@ class Resume(Generic[T]):
         self._steps.close()
 
 
-def drive(steps: Steps[T]) -> T:
-    """Run ``steps`` synchronously; return what it returns.
+def drive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = (),
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps`` synchronously; return what it returns. Items of the ``events`` types are
+    not steps: they go to ``on_event`` (when given) and the generator gets None back.
 
     (``Resume``'s loop, inlined: every model call and adapter runs through here.)
     """
@@ -70,13 +78,23 @@ def drive(steps: Steps[T]) -> T:
             return done.value  # type: ignore[no-any-return]
         error = None
         try:
-            outcome = step.run()
+            if events and isinstance(step, events):
+                outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                outcome = step.run()
         except BaseException as exc:
             error = exc  # raised in the generator at the next turn, outside this block
 
 
-async def adrive(steps: Steps[T]) -> T:
-    """Run ``steps``, awaiting each step; return what it returns."""
+async def adrive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = (),
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps``, awaiting each step; return what it returns (events as in ``drive``)."""
     send, throw = steps.send, steps.throw
     outcome: Any = None
     error: BaseException | None = None
@@ -87,6 +105,11 @@ async def adrive(steps: Steps[T]) -> T:
             return done.value  # type: ignore[no-any-return]
         error = None
         try:
-            outcome = await step.arun()
+            if events and isinstance(step, events):
+                outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                outcome = await step.arun()
         except BaseException as exc:
             error = exc

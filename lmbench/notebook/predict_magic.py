@@ -22,6 +22,12 @@ from typing import Any
 
 from lmbench.adapters.resolve import ADAPTER_NAMES
 from lmbench.notebook.cell_inputs import CellError, check_complete, coerce_inputs, parse_cell
+from lmbench.notebook.cell_modules import (
+    BUILTIN_MODULES,
+    ModuleOptions,
+    add_module_options,
+    module_options,
+)
 from lmbench.notebook.html import box, esc, pre
 from lmbench.notebook.problems import problem_from
 from lmbench.notebook.state import LastPrediction
@@ -51,12 +57,6 @@ def register_module(name: str, factory: Callable[..., Any]) -> None:
     MODULES[name] = factory
 
 
-def _builtin_modules() -> dict[str, Callable[..., Any]]:
-    from lmbench.modules import ChainOfThought, Predict
-
-    return {"predict": Predict, "cot": ChainOfThought, **MODULES}
-
-
 def build_program(
     module: str,
     signature: Any,
@@ -65,17 +65,22 @@ def build_program(
     adapter: str | None = None,
     demos: Any = (),
     config: Mapping[str, Any] | None = None,
+    extra: ModuleOptions | None = None,
 ) -> Any:
-    """The program a ``--module`` name and ``--adapter`` name stand for."""
-    modules = _builtin_modules()
-    factory = modules.get(module)
+    """The program a ``--module`` name and ``--adapter`` name stand for (``extra``: the
+    tools, reward... of the modules that need them; see ``lmbench.notebook.cell_modules``)."""
+    options = {"lm": model, "adapter": adapter, "demos": demos, "config": dict(config or {})}
+    if module in MODULES:
+        return MODULES[module](signature, **options)
+    factory = BUILTIN_MODULES.get(module)
     if factory is None:
+        known = sorted({*BUILTIN_MODULES, *MODULES})
         raise CellError(
-            f"--module {module}: unknown module; known: {', '.join(sorted(modules))} "
+            f"--module {module}: unknown module; known: {', '.join(known)} "
             "(add one with lmbench.notebook.register_module)",
             line=0,
         )
-    return factory(signature, lm=model, adapter=adapter, demos=demos, config=dict(config or {}))
+    return factory(signature, extra or ModuleOptions(), **options)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -101,7 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("signature", nargs="?", help='signature, e.g. "question -> answer: int"')
     parser.add_argument("-m", "--model", help="model name, e.g. openai/gpt-4o-mini")
     parser.add_argument("-a", "--adapter", choices=ADAPTERS, help="prompt format")
-    parser.add_argument("--module", default="predict", help="predict, cot, or a registered name")
+    parser.add_argument(
+        "--module",
+        default="predict",
+        help="predict, cot, react, pot, best_of_n, refine, or a registered name",
+    )
     parser.add_argument("-n", type=int, help="number of completions")
     parser.add_argument("-t", "--temperature", type=float)
     parser.add_argument("--demos", metavar="VAR", help="variable holding demos (Examples or dicts)")
@@ -125,6 +134,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--threads", type=int, default=8, help="with --over: rows at once")
     parser.add_argument("--compare", metavar="M1,M2", help="run on several models side by side")
+    add_module_options(parser)
     return parser
 
 
@@ -144,21 +154,30 @@ class PromptView:
 
 @dataclass
 class StreamView:
-    """Output fields while they stream in; ``stopped`` says why a stream ended without a
-    prediction (the fields that arrived stay on show)."""
+    """Output fields while they stream in, under the module's latest status lines (which
+    step, which tool runs with which arguments, which attempt); ``stopped`` says why a stream
+    ended without a prediction (what arrived stays on show)."""
 
     fields: dict[str, str] = field(default_factory=dict)
+    status: list[str] = field(default_factory=list)
     stopped: str | None = None
+
+    #: Status lines kept on show (the latest ones).
+    SHOWN_STATUS = 8
 
     def _repr_html_(self) -> str:
         rows = "".join(
             f"<tr><th>{esc(k)}</th><td>{pre(v)}</td></tr>" for k, v in self.fields.items()
         )
+        steps = "".join(
+            f'<div style="color:#555;font-size:0.9em">{esc(line)}</div>'
+            for line in self.status[-self.SHOWN_STATUS :]
+        )
         title = "Streaming…" if self.stopped is None else f"Stream stopped · {self.stopped}"
-        return box(title, f"<table><tbody>{rows}</tbody></table>")
+        return box(title, f"{steps}<table><tbody>{rows}</tbody></table>")
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        lines = [f"{k}: {v}" for k, v in self.fields.items()]
+        lines = [*self.status[-self.SHOWN_STATUS :], *(f"{k}: {v}" for k, v in self.fields.items())]
         if self.stopped is not None:
             lines.insert(0, f"stream stopped: {self.stopped}")
         printer.text("\n".join(lines) or "streaming…")
@@ -268,12 +287,19 @@ class PredictCell:
             adapter=options.adapter,
             demos=demos,
             config=config,
+            extra=module_options(options, namespace),
         )
 
     # -- running -------------------------------------------------------------------------------
     def run(self, namespace: Mapping[str, Any]) -> Any:
         options = self.options
         if options.prompt:
+            if not hasattr(self.program, "render"):
+                raise CellError(
+                    f"--prompt: --module {options.module} cannot show its prompt before it "
+                    "runs; run the cell and look at the prompts in pred.lm_calls",
+                    line=0,
+                )
             return PromptView(self.signature, self.program.render(**self.inputs))
         if options.over is not None:
             return self._run_over(namespace)
@@ -336,6 +362,7 @@ class PredictCell:
         from IPython.display import display
 
         from lmbench.adapters.base import FieldDelta
+        from lmbench.modules.events import StatusEvent
 
         view = StreamView()
         handle = display(view, display_id=True)
@@ -343,6 +370,9 @@ class PredictCell:
             for event in self.program.stream(**self.inputs, **self.call_kwargs):
                 if isinstance(event, FieldDelta):
                     view.fields[event.field] = event.value_so_far
+                    handle.update(view)
+                elif isinstance(event, StatusEvent):
+                    view.status.append(event.text)
                     handle.update(view)
                 else:
                     handle.update(event)

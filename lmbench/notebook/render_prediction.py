@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from lmbench.money import format_usd
 from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
+from lmbench.notebook.render_agent import agent_html, agent_text
 from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
     for error in facts.errors:
         body += f"<div>{badge('error', 'err')} {pre(error)}</div>"
     body += _repairs_html(prediction) + _timeline_html(prediction) + _code_html(prediction)
+    body += agent_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
         body += details("Inputs", kv_table(rows), open_=expanded)
@@ -207,6 +209,7 @@ def prediction_text(prediction: Prediction) -> str:
     steps, title = _code_steps(prediction)
     if steps:
         lines.append(code_steps_text(steps, title))
+    lines += agent_text(prediction)
     return "\n".join(lines)
 
 
