@@ -95,21 +95,15 @@ async def adrive(
     on_event: Callable[[Any], None] | None = None,
 ) -> T:
     """Run ``steps``, awaiting each step; return what it returns (events as in ``drive``)."""
-    send, throw = steps.send, steps.throw
-    outcome: Any = None
-    error: BaseException | None = None
-    while True:
-        try:
-            step = send(outcome) if error is None else throw(error)
-        except StopIteration as done:
-            return done.value  # type: ignore[no-any-return]
-        error = None
+    resume = Resume(steps)  # the event loop costs far more than this object
+    while (step := resume.next()) is not DONE:
         try:
             if events and isinstance(step, events):
-                outcome = None
+                resume.outcome = None
                 if on_event is not None:
                     on_event(step)
             else:
-                outcome = await step.arun()
+                resume.outcome = await step.arun()
         except BaseException as exc:
-            error = exc
+            resume.error = exc
+    return resume.result  # type: ignore[return-value]
