@@ -17,7 +17,7 @@ from lmbench.lm.cache_key import key_of
 from lmbench.lm.replay import replay
 from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Usage
-from lmbench.observe import HistoryEntry, MemoryCollector, load_history, set_price
+from lmbench.observe import MemoryCollector, load_history, set_price
 from lmbench.settings import context
 
 
@@ -88,13 +88,16 @@ class ShoutKind(CallKind[Shouter, ShoutRequest, ShoutResponse]):
     def preview(self, request: ShoutRequest) -> str:
         return request.text[:20]
 
-    def fill_entry(
-        self, entry: HistoryEntry, call: ModelCall[Shouter, ShoutRequest, ShoutResponse]
-    ) -> None:
-        entry.provider, entry.model = call.client.provider, call.client.model
-        entry.request, entry.response = call.request, call.response
+    def entry_fields(self, call: ModelCall[Shouter, ShoutRequest, ShoutResponse]) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "provider": call.client.provider,
+            "model": call.client.model,
+            "request": call.request,
+            "response": call.response,
+        }
         if call.response is not None:
-            entry.usage = call.usage
+            fields["usage"] = call.usage
+        return fields
 
 
 SHOUT = ShoutKind()
