@@ -64,19 +64,28 @@ def drive(
     on_event: Callable[[Any], None] | None = None,
 ) -> T:
     """Run ``steps`` synchronously; return what it returns. Items of the ``events`` types are
-    not steps: they go to ``on_event`` (when given) and the generator gets None back."""
-    resume = Resume(steps)
-    while (step := resume.next()) is not DONE:
+    not steps: they go to ``on_event`` (when given) and the generator gets None back.
+
+    (``Resume``'s loop, inlined: every model call and adapter runs through here.)
+    """
+    send, throw = steps.send, steps.throw
+    outcome: Any = None
+    error: BaseException | None = None
+    while True:
+        try:
+            step = send(outcome) if error is None else throw(error)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        error = None
         try:
             if events and isinstance(step, events):
-                resume.outcome = None
+                outcome = None
                 if on_event is not None:
                     on_event(step)
             else:
-                resume.outcome = step.run()
+                outcome = step.run()
         except BaseException as exc:
-            resume.error = exc
-    return resume.result  # type: ignore[return-value]
+            error = exc  # raised in the generator at the next turn, outside this block
 
 
 async def adrive(
@@ -86,7 +95,7 @@ async def adrive(
     on_event: Callable[[Any], None] | None = None,
 ) -> T:
     """Run ``steps``, awaiting each step; return what it returns (events as in ``drive``)."""
-    resume = Resume(steps)
+    resume = Resume(steps)  # the event loop costs far more than this object
     while (step := resume.next()) is not DONE:
         try:
             if events and isinstance(step, events):

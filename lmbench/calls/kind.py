@@ -9,7 +9,8 @@ is sent, how a request is keyed, what a call may cost and what its history entry
    call itself), ``key`` (the cache and replay key: build it with ``lmbench.lm.cache_key.key_of``
    over a payload that names the kind), ``usage`` (tokens a response used), ``estimate`` (the
    most a request can use, reserved on budgets before sending), ``preview`` (the request in a
-   replay-miss error) and ``entry_fields`` (what its ``HistoryEntry`` holds);
+   replay-miss error) and ``entry_fields`` (what its ``HistoryEntry`` holds; or ``fill_entry``,
+   which sets them in place);
 2. set ``codec`` (``lmbench.lm.stored.Codec``: how a response is stored and copied), ``entry_kind``
    (the history entry's kind), ``event`` (callbacks get ``on_<event>_start`` / ``on_<event>_end``;
    add both to ``EVENTS`` and ``Callback``) and ``client_name`` (the client's key in their payload);
@@ -35,6 +36,7 @@ from lmbench.observe.cost import Price, price_of
 
 if TYPE_CHECKING:
     from lmbench.calls.model_call import ModelCall
+    from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["CallKind"]
 
@@ -112,6 +114,15 @@ class CallKind(Generic[ClientT, RequestT, ResponseT]):
     def entry_fields(self, call: ModelCall[ClientT, RequestT, ResponseT]) -> dict[str, Any]:
         """``HistoryEntry`` fields of this kind (provider, model, request, response, usage...)."""
         raise NotImplementedError
+
+    def fill_entry(
+        self, entry: HistoryEntry, call: ModelCall[ClientT, RequestT, ResponseT]
+    ) -> None:
+        """Set this kind's fields on ``entry``, which holds those of every call (ids, timing,
+        cost, cache): by default what ``entry_fields`` gives; a kind on a hot path (LM calls)
+        sets them directly."""
+        for name, value in self.entry_fields(call).items():
+            setattr(entry, name, value)
 
     def span(self, call: ModelCall[ClientT, RequestT, ResponseT]) -> tuple[str, dict[str, Any]]:
         """The OpenTelemetry span's name and attributes."""

@@ -20,6 +20,7 @@ from lmbench.lm.stored import LM_RESPONSES, LMResponseCodec
 from lmbench.lm.types import LMRequest, LMResponse, StreamChunk, Usage
 from lmbench.logs import log_parse_diagnostics
 from lmbench.observe.cost import Price, context_window, estimate_usage, price_of
+from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["LMCall", "LMKind", "lm_call"]
 
@@ -93,27 +94,24 @@ class LMKind(CallKind[LM, LMRequest, LMResponse]):
         more = " ..." if len(words) > _PREVIEW_WORDS else ""
         return " ".join(words[:_PREVIEW_WORDS]) + more
 
-    def entry_fields(self, call: ModelCall[LM, LMRequest, LMResponse]) -> dict[str, Any]:
-        response = call.response
+    def fill_entry(self, entry: HistoryEntry, call: ModelCall[LM, LMRequest, LMResponse]) -> None:
         lm = call.client
-        fields: dict[str, Any] = {
-            "provider": lm.provider,
-            "model": lm.model,
-            "request": call.request,
-        }
+        entry.provider = lm.provider
+        entry.model = lm.model
+        entry.request = call.request
+        response = call.response
         if response is not None:
-            fields["response_model"] = response.model
-            fields["response"] = response
-            fields["usage"] = response.usage
-            fields["attempts"] = response.attempts
-            fields["metadata"] = response.metadata
+            entry.response_model = response.model
+            entry.response = response
+            entry.usage = response.usage
+            entry.attempts = response.attempts
+            entry.metadata = response.metadata
             if call._settings.save_raw:
-                fields["raw"] = response.raw
+                entry.raw = response.raw
         if isinstance(call, LMCall):
-            fields["adapter"] = call.adapter
-            fields["fallback_from"] = call.fallback_from
-            fields["diagnostics"] = call.diagnostics
-        return fields
+            entry.adapter = call.adapter
+            entry.fallback_from = call.fallback_from
+            entry.diagnostics = call.diagnostics
 
     def span(self, call: ModelCall[LM, LMRequest, LMResponse]) -> tuple[str, dict[str, Any]]:
         """GenAI semantic conventions."""
@@ -135,7 +133,12 @@ LM_CALLS = LMKind()
 
 class LMCall(ModelCall[LM, LMRequest, LMResponse]):
     """One LM call: runs it (through replay, cache and budgets) and holds what happened,
-    including what the adapter made of it."""
+    including what the adapter made of it. Made with ``lm_call`` (the same class).
+
+    ``cache``: None follows the settings and the request, False skips the cache, True caches
+    even a sampled (temperature > 0) request. ``rollout_id`` (default: the setting) keys a
+    distinct sample of the same request.
+    """
 
     __slots__ = ("adapter", "diagnostics", "fallback_from")
 
@@ -180,18 +183,5 @@ class LMCall(ModelCall[LM, LMRequest, LMResponse]):
         return f"<LMCall {self.client.name} id={self.call_id} cache={self.cache_state}>"
 
 
-def lm_call(
-    lm: LM,
-    request: LMRequest,
-    *,
-    adapter: str | None = None,
-    cache: bool | None = None,
-    rollout_id: Any = None,
-) -> LMCall:
-    """Make one LM call: ``with lm_call(lm, request, adapter="ChatAdapter") as call: ...``.
-
-    ``cache``: None follows the settings and the request, False skips the cache, True caches
-    even a sampled (temperature > 0) request. ``rollout_id`` (default: the setting) keys a
-    distinct sample of the same request.
-    """
-    return LMCall(lm, request, adapter=adapter, cache=cache, rollout_id=rollout_id)
+#: ``with lm_call(lm, request, adapter="ChatAdapter") as call: ...`` makes one LM call.
+lm_call = LMCall

@@ -25,7 +25,7 @@ from lmbench import settings as _settings
 from lmbench.calls.budget import Reservation, active_budgets, reserve
 from lmbench.calls.callbacks import merge_callbacks
 from lmbench.calls.kind import CallKind
-from lmbench.calls.tree import CallNode, ModuleCall, current_module_call, new_call_id, record
+from lmbench.calls.tree import CallNode, ModuleCall, current_node, new_call_id, record
 from lmbench.errors import ProviderError, describe_error
 from lmbench.lm.cache import get_cache
 from lmbench.lm.replay import Replayer
@@ -102,6 +102,7 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         "_run_started",
         "_settings",
         "_span",
+        "_usage",
         "_watchers",
         "cache",
         "cache_hit",
@@ -144,12 +145,13 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self.cache = cache
         self.rollout_id = rollout_id if rollout_id is not None else settings.rollout_id
         self.call_id = new_call_id()
-        self.parent: ModuleCall | None = current_module_call()
+        self.parent: ModuleCall | None = current_node.get()
         self.timestamp = time.time()
         self.started = time.perf_counter()
         self.ended: float | None = None
         self._run_started: float | None = None
         self.response: ResponseT | None = None
+        self._usage: Usage | None = None
         self.cache_hit: Literal["memory", "disk"] | None = None
         self.replayed = False
         self.cache_key: str | None = None
@@ -163,7 +165,8 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self._span: Any = None
         configured = tuple(settings.callbacks)
         parent = self.parent
-        self._watchers = merge_callbacks(configured, parent.callbacks) if parent else configured
+        inherited = parent.callbacks if parent is not None else ()
+        self._watchers = merge_callbacks(configured, inherited) if inherited else configured
         if parent is not None:
             parent.children.append(self)
 
@@ -194,7 +197,7 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
     @property
     def usage(self) -> Usage:
         """Tokens of the response (nothing before it came)."""
-        return self.kind.usage(self.response) if self.response is not None else Usage()
+        return self._usage if self._usage is not None else Usage()
 
     # -- the policy, written once ---------------------------------------------------------------
     def _policy(self) -> Generator[Any, Any, ResponseT]:
@@ -206,7 +209,8 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         if not playing:
             hit = self._cached()
             if hit is not None:
-                self._keep_recording(hit, replayer)
+                if replayer is not None:
+                    self._keep_recording(hit, replayer)
                 return hit
         reservation = self._reserve()
         try:
@@ -253,7 +257,8 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self.response = response
         self.price = CACHE_HIT
         kind = self.kind
-        self.saved_usd = kind.price(self.client, kind.usage(response), response).usd
+        usage = self._usage = kind.usage(response)
+        self.saved_usd = kind.price(self.client, usage, response).usd
         self.latency_s = time.perf_counter() - (self._run_started or self.started)
         return response  # type: ignore[no-any-return]
 
@@ -267,9 +272,9 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
             preview=kind.preview(self.request),
         )
 
-    def _keep_recording(self, response: ResponseT, replayer: Replayer | None) -> None:
+    def _keep_recording(self, response: ResponseT, replayer: Replayer) -> None:
         """In replay record mode, append ``response`` to the recording."""
-        if replayer is None or replayer.mode != "record":
+        if replayer.mode != "record":
             return
         kind = self.kind
         key = self.cache_key or kind.key(self.client, self.request, self.rollout_id)
@@ -306,11 +311,13 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self.response = response
         self.latency_s = time.perf_counter() - (self._run_started or self.started)
         kind = self.kind
-        usage = kind.usage(response)
+        usage = self._usage = kind.usage(response)
         self.price = kind.price(self.client, usage, response)
         if self.cache_key is not None:
             get_cache().put(self.cache_key, response, kind.codec)
-        self._keep_recording(response, active_replayer())
+        replayer = active_replayer()
+        if replayer is not None:
+            self._keep_recording(response, replayer)
         if reservation is not None:
             reservation.settle(
                 tokens=usage.total_tokens,
@@ -395,6 +402,7 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
     def _make_entry(self, error: BaseException | None) -> HistoryEntry:
         parent = self.parent
         price = self.price or FREE  # no response: nothing was billed
+        response = self.response
         entry = HistoryEntry(
             kind=self.kind.entry_kind,
             call_id=self.call_id,
@@ -408,17 +416,15 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
             cost_known=price.known,
             saved_usd=self.saved_usd,
             latency_s=self.latency_s,
-            ttft_s=self.ttft_s
-            if self.ttft_s is not None
-            else getattr(self.response, "ttft_s", None),
+            ttft_s=self.ttft_s if self.ttft_s is not None else getattr(response, "ttft_s", None),
             stream=self.streamed,
             cache=self.cache_state,
             cache_key=self.cache_key,
             error=self.error,
             run_id=self._settings.run_id,
-            **self.kind.entry_fields(self),
         )
-        if self.response is None and isinstance(error, ProviderError):
+        self.kind.fill_entry(entry, self)
+        if response is None and isinstance(error, ProviderError):
             entry.attempts = error.attempts
         return entry
 

@@ -33,9 +33,11 @@ if TYPE_CHECKING:
     from lmbench.calls.model_call import ModelCall
 
 __all__ = [
+    "CallNode",
     "ModuleCall",
     "active_callbacks",
     "current_module_call",
+    "current_node",
     "emit",
     "module_call",
     "new_call_id",
@@ -69,19 +71,20 @@ def record(entry: HistoryEntry, collector: Collector) -> None:
         warn(f"history entry {entry.call_id} was not recorded: {describe_error(exc)}")
 
 
-_current: ContextVar[ModuleCall | None] = ContextVar("lmbench_module_call", default=None)
+#: The innermost module call in progress in this context (``current_module_call()`` reads it).
+current_node: ContextVar[ModuleCall | None] = ContextVar("lmbench_module_call", default=None)
 
 
 def current_module_call() -> ModuleCall | None:
     """The innermost module call in progress here, if any."""
-    return _current.get()
+    return current_node.get()
 
 
 def active_callbacks() -> tuple[Any, ...]:
     """Callbacks in force here: the settings' ones, then those of the enclosing modules."""
-    node = _current.get()
+    node = current_node.get()
     configured = tuple(_settings.current().callbacks)
-    return merge_callbacks(configured, node.callbacks) if node is not None else configured
+    return merge_callbacks(configured, node.callbacks) if node and node.callbacks else configured
 
 
 def emit(event: str, **payload: Any) -> None:
@@ -158,12 +161,13 @@ class ModuleCall(CallNode, RichDisplay):
         self.inputs = inputs
         self.outputs: Any = None
         self.call_id = new_call_id()
-        parent = _current.get()
+        parent = current_node.get()
         self.parent = parent
         self.root_id: str = parent.root_id if parent is not None else self.call_id
         self.children: list[ModuleCall | ModelCall[Any, Any, Any]] = []
-        self.callbacks: tuple[Any, ...] = merge_callbacks(
-            parent.callbacks if parent is not None else (), tuple(callbacks)
+        inherited = parent.callbacks if parent is not None else ()
+        self.callbacks: tuple[Any, ...] = (
+            merge_callbacks(inherited, tuple(callbacks)) if callbacks else inherited
         )
         self.timestamp = time.time()
         self.started = time.perf_counter()
@@ -180,11 +184,13 @@ class ModuleCall(CallNode, RichDisplay):
 
     # -- the with block -------------------------------------------------------------------
     def __enter__(self) -> ModuleCall:
-        self._token = _current.set(self)
+        self._token = current_node.set(self)
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
         self._run_id = settings.run_id
-        self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
+        configured = tuple(settings.callbacks)
+        own = self.callbacks
+        self._watchers = merge_callbacks(configured, own) if own else configured
         parent = self.parent
         self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
         if self._watchers:
@@ -204,7 +210,7 @@ class ModuleCall(CallNode, RichDisplay):
         if error is not None:
             self.error = describe_error(error)
         if self._token is not None:
-            _current.reset(self._token)
+            current_node.reset(self._token)
             self._token = None
         entry = self.entry = self._make_entry()
         if self._collector is not None:
@@ -292,7 +298,7 @@ class ModuleCall(CallNode, RichDisplay):
             usage=usage,
             cost_usd=cost,
             cost_known=known,
-            latency_s=self.duration_s or 0.0,
+            latency_s=self.ended - self.started if self.ended is not None else 0.0,
             error=self.error,
             run_id=self._run_id,
         )

@@ -85,7 +85,7 @@ def runs(history: Any = None) -> list[dict[str, Any]]:
 
 def load_run(run_id: str, history: Any = None) -> Any:
     """The ``EvalResult`` (or ``BatchResult``) of run ``run_id``, rebuilt from ``history``
-    (default: the history in force; or a ``History``, or the path of a JSONL/SQLite file).
+    (default: the history in force; or a ``CallHistory``, or the path of a JSONL/SQLite file).
     Predictions are plain output dicts: the live objects stay with the process that ran."""
     from lmbench.evaluate.result import BatchResult, EvalResult
     from lmbench.evaluate.rows import RowResult
