@@ -43,7 +43,17 @@ FORBIDDEN = {
         "lmbench.notebook",
     ),
 }
-GROUND = ("errors", "env", "secrets", "logs", "money", "steps", "deprecation", "display")
+GROUND = (
+    "errors",
+    "env",
+    "secrets",
+    "private_data",
+    "logs",
+    "money",
+    "steps",
+    "deprecation",
+    "display",
+)
 
 
 def _module_name(path: Path) -> str:
