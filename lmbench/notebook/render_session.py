@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.notebook.html import badge, box, esc, kv_table, table
+from lmbench.notebook.html import badge, box, code, details, esc, heading, kv_table, note, table
 from lmbench.notebook.render_prediction import format_cost
 
 __all__ = [
@@ -112,20 +112,29 @@ def key_state(provider: str) -> tuple[str, str]:
 
 
 def models_panel() -> Panel:
+    """Every provider prefix with its key state and the models known for it, and the aliases."""
     from lmbench.lm.registry import DEFAULT_MODEL, known_providers
+    from lmbench.notebook.models import aliases, known_models
 
+    models = known_models()
     rows_html = []
     rows_text = []
     for provider in known_providers():
         state, kind = key_state(provider)
-        rows_html.append([f"<code>{esc(provider)}/…</code>", badge(state, kind)])
-        rows_text.append(f"  {provider + '/...':<24} {state}")
-    note = f"default model: {DEFAULT_MODEL}"
-    return Panel(
-        "lmbench models",
-        table(["provider", "key"], rows_html) + f"<div class='lmb-meta'>{esc(note)}</div>",
-        "\n".join([*rows_text, f"  {note}"]),
-    )
+        names = models.get(provider, [])
+        shown = ", ".join(names[:4]) + (f", … ({len(names)} in all)" if len(names) > 4 else "")
+        listing = esc(shown) if len(names) <= 4 else details(shown, esc(", ".join(names)))
+        rows_html.append([code(f"{provider}/…"), badge(state, kind), listing])
+        rows_text.append(f"  {provider + '/...':<24} {state:<34} {shown}")
+    note_text = f"default model: {DEFAULT_MODEL}"
+    body = table(["provider", "key", "known models"], rows_html, nowrap=(0, 1))
+    body += note(note_text)
+    text = [*rows_text, f"  {note_text}"]
+    saved = aliases()
+    if saved:
+        body += heading("aliases") + kv_table((k, code(v)) for k, v in sorted(saved.items()))
+        text += [f"  alias {k} -> {v}" for k, v in sorted(saved.items())]
+    return Panel("lmbench models", body, "\n".join(text))
 
 
 def cost_panel(report: Any) -> Panel:

@@ -117,10 +117,15 @@ def cost_report(entries: list[HistoryEntry]) -> CostReport:
 
 
 class History(RichDisplay):
-    """A view over a collector: the one in force (``history``), or a fixed one."""
+    """A view over a collector: the one in force (``history``), or a fixed one.
 
-    def __init__(self, collector: Collector | None = None) -> None:
+    ``source`` says where a fixed collector's entries came from (``load_history`` names the
+    file it read), for the repr.
+    """
+
+    def __init__(self, collector: Collector | None = None, *, source: str | None = None) -> None:
         self._fixed = collector
+        self._source = source
 
     @property
     def collector(self) -> Collector:
@@ -243,7 +248,8 @@ class History(RichDisplay):
         return {"kind": "forest", "root_id": root_id, "children": [plain(r) for r in roots]}
 
     def __repr__(self) -> str:
-        return f"<History {len(self)} LM calls in {self.collector!r}>"
+        where = self._source if self._source is not None else f"in {self.collector!r}"
+        return f"<History {len(self)} LM calls {where}>"
 
 
 #: The history of this process (the collector in force), exposed as ``lmbench.history``.
@@ -275,4 +281,5 @@ def load_history(path: str | Path) -> History:
     collector = MemoryCollector(maxlen=max(len(entries), 1))
     for entry in entries:
         collector.add(entry)
-    return History(collector)
+    kind = "SQLite" if is_sqlite else "JSONL"
+    return History(collector, source=f"loaded from the {kind} file {path.name}")
