@@ -214,14 +214,20 @@ def coerce_inputs(values: list[CellValue], signature: Any) -> dict[str, Any]:
     return out
 
 
-def check_complete(signature: Any, given: set[str], *, frame: str | None = None) -> None:
+def check_complete(
+    signature: Any, given: set[str], *, frame: str | None = None, form: bool = False
+) -> None:
     """Raise ``CellError`` when an input without a default is not in ``given``.
 
-    ``frame`` names the ``--over`` DataFrame, whose columns may also provide inputs.
+    ``frame`` names the ``--over`` DataFrame, whose columns may also provide inputs; ``form``
+    words the fix for the playground's form instead of a cell.
     """
     missing = [n for n, f in signature.input_fields.items() if n not in given and not f.has_default]
     if not missing:
         return
+    if form:
+        names = ", ".join(repr(name) for name in missing)
+        raise CellError(f"fill in the field{'s' if len(missing) > 1 else ''} {names}")
     fix = f"add a line '{missing[0]}: ...' to the cell"
     if frame is not None:
         fix += f", or a column of that name to {frame}"
