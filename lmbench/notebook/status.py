@@ -36,7 +36,7 @@ def status_html(what: str, doing: str, elapsed_s: float, *, done: bool = False) 
     parts = [p for p in (what, doing, f"{elapsed_s:.0f} s") if p]
     text = " · ".join(parts)
     return (
-        f'<div class="lmb lmb-status {NO_MATH}" {style("meta", "padding:2px 0;opacity:.8")}>'
+        f'<div class="lmb lmb-status {NO_MATH}" {style("meta", "padding:2px 0")}>'
         f"{icon} {esc(text)}</div>"
     )
 
