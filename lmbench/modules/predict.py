@@ -22,6 +22,12 @@ _CONFIG_KEYS = frozenset(
 )
 
 
+def call_label(signature: Signature) -> str:
+    """How history names the signature of a call: its text, with the class name if it has one
+    (``question -> answer``, ``Trip(sentence -> city, transport)``)."""
+    return str(signature) if signature.name == "Signature" else f"{signature.name}({signature})"
+
+
 class Predict(Module):
     """Ask an LM for a signature's outputs.
 
@@ -113,7 +119,7 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
         with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
             result = adapter.run(lm, signature, inputs, demos, config)
         return self._prediction(result, inputs, node, signature)
@@ -122,7 +128,7 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
         with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
             result = await adapter.arun(lm, signature, inputs, demos, config)
         return self._prediction(result, inputs, node, signature)
@@ -132,7 +138,7 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
         with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
             for event in adapter.stream(lm, signature, inputs, demos, config):
                 if isinstance(event, AdapterResult):
@@ -145,7 +151,7 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(kwargs)
         signature = self._signature_for_call()
         with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
             async for event in adapter.astream(lm, signature, inputs, demos, config):
                 if isinstance(event, AdapterResult):

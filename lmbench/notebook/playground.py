@@ -17,7 +17,7 @@ import typing
 from typing import Any
 
 from lmbench.notebook.cell_inputs import CellError, CellValue, check_complete, coerce_inputs
-from lmbench.notebook.html import badge, box, esc
+from lmbench.notebook.html import badge, box, code, esc, note, table
 from lmbench.notebook.predict_magic import ADAPTERS, StreamView, build_program
 from lmbench.notebook.render_errors import parse_error_html
 from lmbench.notebook.render_prediction import prediction_html
@@ -189,10 +189,18 @@ class Playground:
             status.show_below(view.fields_html(), doing=f"receiving {event.field}")
         raise CellError("the stream ended without a prediction")
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live form, with a static view (fields and their widgets) for saved notebooks."""
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        rows = [
+            [code(name), esc(spec.type_name), esc(spec.desc or "")]
+            for name, spec in self.signature.input_fields.items()
+        ]
+        static = table(["input", "type", "description"], rows, nowrap=(0, 1))
+        static += note("A live form: run this cell in a kernel to fill it in and press Run.")
+        bundle["text/html"] = box(f"Playground · {self.signature}", static + self.output.value)
+        bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return f"<Playground {self.signature}>"

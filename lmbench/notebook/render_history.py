@@ -57,6 +57,9 @@ def _input_names(signature: str | None) -> list[str]:
     """The input names of a signature string ``a, b: int -> c`` (empty when there is none)."""
     if not signature or "->" not in signature:
         return []
+    named = re.fullmatch(r"\w+\((.*)\)", signature, re.S)  # Trip(sentence -> city)
+    if named:
+        signature = named.group(1)
     names = []
     for part in re.split(r",(?![^\[]*\])", signature.split("->", 1)[0]):
         name = part.split(":", 1)[0].strip()

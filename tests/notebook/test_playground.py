@@ -140,3 +140,10 @@ def test_run_disables_the_button_shows_a_status_and_clears_the_last_result() -> 
     assert "an old result" not in during and "scripted/pg" in during and "lmb-status" in during
     assert not pg.run_button.disabled
     assert "Prediction" in pg.output.value
+
+
+def test_a_saved_notebook_keeps_a_static_view_of_the_form() -> None:
+    bundle = lmbench.playground(Ask)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert "Playground" in html and "question" in html and "live form" in html
