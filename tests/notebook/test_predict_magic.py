@@ -453,3 +453,25 @@ def test_help_lists_the_options(shell: Any) -> None:
     magic = shell.find_cell_magic("predict")
     assert magic.__doc__ == predict_magic.__doc__
     assert "--compare" in magic.__doc__ and "--over" in magic.__doc__
+
+
+def test_the_help_example_runs_as_written_and_has_no_markup(shell: Any, lm: ScriptedLM) -> None:
+    import re
+
+    from lmbench.notebook import predict_magic
+
+    doc = shell.magics_manager.magics["cell"]["predict"].__doc__
+    assert doc == predict_magic.__doc__ and "``" not in doc
+    example = re.search(r"\n    (%%predict .*\n    .*)\n", doc).group(1).replace("\n    ", "\n")
+    run = run_cell(shell, example + "\n")
+    assert run.error is None and shell.user_ns["pred"].answer == 4
+
+
+def test_a_budget_error_keeps_its_dollar_amounts_out_of_mathjax(shell: Any, lm: ScriptedLM) -> None:
+    from lmbench.notebook.html import NO_MATH
+
+    run_cell(shell, "%lmbench budget 0")
+    run = run_cell(shell, '%%predict "question -> answer: int" -m openai/gpt-4o\nquestion: q\n')
+    assert run.error is not None
+    card = run.outputs[-1].data["text/html"]
+    assert "$" in card and f'class="lmb {NO_MATH}"' in card
