@@ -17,6 +17,7 @@ __all__ = [
     "key_state",
     "message_panel",
     "models_panel",
+    "shown_path",
 ]
 
 
@@ -43,6 +44,33 @@ def _pairs_panel(title: str, pairs: list[tuple[str, str]]) -> Panel:
     html_body = kv_table((name, esc(value)) for name, value in pairs)
     text = "\n".join(f"  {name}: {value}" for name, value in pairs)
     return Panel(title, html_body, text)
+
+
+def shown_path(path: Any) -> str:
+    """A path as a saved notebook may show it: ``~/...`` under the home folder, and no
+    machine-specific temporary folder (only its last part)."""
+    import tempfile
+    from pathlib import Path
+
+    if path is None:
+        return "none"
+    full = Path(path).expanduser().resolve()
+    for base, label in ((Path(tempfile.gettempdir()).resolve(), "a temporary folder"),):
+        if full.is_relative_to(base):
+            return f"{label} (…/{full.name})"
+    home = Path.home().resolve()
+    if full.is_relative_to(home) and home != Path("/"):
+        return "~/" + str(full.relative_to(home))
+    return str(full)
+
+
+def collector_text(collector: Any) -> str:
+    """What keeps the history: memory, or the kind of file and where it is."""
+    path = getattr(collector, "path", None)
+    if path is None:
+        return repr(collector)
+    kind = type(collector).__name__.removesuffix("Collector")
+    return f"{kind} file {shown_path(path)}"
 
 
 def config_panel() -> Panel:
@@ -75,10 +103,11 @@ def config_panel() -> Panel:
         ("adapter", adapter_name),
         (
             "cache",
-            ("on" if settings.cache else "off") + f", folder {cache.directory or 'memory only'}",
+            ("on" if settings.cache else "off")
+            + f", folder {shown_path(cache.directory) if cache.directory else 'memory only'}",
         ),
-        ("history", repr(history.collector)),
-        ("replay", replay.mode + (f" {replay.path}" if replay.path else "")),
+        ("history", collector_text(history.collector)),
+        ("replay", replay.mode + (f" {shown_path(replay.path)}" if replay.path else "")),
         ("session budget", "none" if limit is None else _budget_text(limit)),
     ]
     return _pairs_panel("lmbench config", pairs)
@@ -170,6 +199,6 @@ def cache_panel(stats: Any) -> Panel:
             "entries",
             f"{stats.memory_entries} in memory, {stats.disk_entries if stats.disk_entries is not None else 'no'} on disk",
         ),
-        ("folder", stats.directory or "memory only"),
+        ("folder", shown_path(stats.directory) if stats.directory else "memory only"),
     ]
     return _pairs_panel("lmbench cache", pairs)

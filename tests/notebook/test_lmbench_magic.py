@@ -210,3 +210,17 @@ def test_explain_says_what_went_wrong_with_the_configured_model(shell: Any) -> N
     assert run.error is None
     assert "ZeroDivisionError" in explainer.last_prompt
     assert "You divided by zero" in run.html()
+
+
+def test_panels_show_no_machine_specific_temp_paths(shell: Any, tmp_path: Any) -> None:
+    from lmbench.observe.sqlite import SQLiteCollector
+
+    configure(history=SQLiteCollector(tmp_path / "calls.db"))
+    for line in ("%lmbench config", "%lmbench cache stats"):
+        run = run_cell(shell, line)
+        html = html_of(shell, run.result)
+        assert str(tmp_path) not in html and "/tmp/" not in html, line
+        assert "a temporary folder (…/cache)" in html, line
+    assert "SQLite file a temporary folder (…/calls.db)" in html_of(
+        shell, run_cell(shell, "%lmbench config").result
+    )
