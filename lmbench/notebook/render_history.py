@@ -76,8 +76,11 @@ def _inputs_of(entry: HistoryEntry) -> dict[str, str]:
     found: dict[str, str] = {}
     markers = list(_MARKER.finditer(text))
     for number, match in enumerate(markers):
-        end = markers[number + 1].start() if number + 1 < len(markers) else len(text)
-        found.setdefault(match.group(1), text[match.end() : end].strip())
+        if number + 1 < len(markers):
+            value = text[match.end() : markers[number + 1].start()]
+        else:  # the last one runs up to the closing request ("Respond with ...")
+            value = text[match.end() :].strip("\n").split("\n\n", 1)[0]
+        found.setdefault(match.group(1), value.strip())
     names = _input_names(entry.signature) or list(found)
     out = {}
     for name in names:

@@ -59,6 +59,7 @@ def test_history_shows_the_last_calls(shell: Any, lm: ScriptedLM) -> None:
     assert "History (last 2 of 3)" in html
     assert "question: second" in html and "question: third" in html
     assert "question: first" not in html and "[[ ##" not in html  # the inputs, not the markup
+    assert "Respond" not in html  # nor the closing request after them
     default = html_of(shell, run_cell(shell, "%lmbench history").result)
     assert "History (last 3 of 3)" in default  # never "last 10 of 3"
     assert "question: first" in default
