@@ -50,7 +50,7 @@ def _what(entry: HistoryEntry) -> str:
     return entry.module or "?"
 
 
-_MARKER = re.compile(r"\[\[ ## (\w+) ## \]\]")
+_MARKER = re.compile(r"^\[\[ ## (\w+) ## \]\]", re.M)  # at a line start: not the closing request
 
 
 def _input_names(signature: str | None) -> list[str]:
