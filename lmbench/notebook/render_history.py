@@ -151,10 +151,10 @@ def entries_html(entries: Sequence[HistoryEntry], *, title: str = "History") -> 
     return box(title, rows, meta=meta)
 
 
-def entries_text(entries: Sequence[HistoryEntry]) -> str:
+def entries_text(entries: Sequence[HistoryEntry], *, title: str = "History") -> str:
     if not entries:
-        return "History: no calls recorded yet"
-    lines = [f"History ({len(entries)} calls)"]
+        return f"{title}: no calls recorded yet"
+    lines = [title if title != "History" else f"History ({len(entries)} calls)"]
     for e in entries:
         lines.append(
             f"  {_clock(e.timestamp)} {e.kind:<6} {_what(e):<28} {inputs_preview(e)!r} "
@@ -225,4 +225,4 @@ class EntriesView(list):  # type: ignore[type-arg]
         return entries_html(self, title=self.title)
 
     def _repr_pretty_(self, printer: object, cycle: bool) -> None:
-        printer.text(entries_text(self))  # type: ignore[attr-defined]
+        printer.text(entries_text(self, title=self.title))  # type: ignore[attr-defined]
