@@ -21,6 +21,7 @@ from typing import Any
 from lmbench.notebook.cell_inputs import CellError
 from lmbench.notebook.html import pre
 from lmbench.notebook.problems import problem_from
+from lmbench.notebook.render_prediction import format_cost
 from lmbench.notebook.render_session import (
     Panel,
     cache_panel,
@@ -161,7 +162,10 @@ def _budget(args: list[str]) -> Any:
     set_session_budget(usd=usd, tokens=tokens)
     limits = " and ".join(
         part
-        for part in (f"${usd:g}" if usd is not None else "", f"{tokens} tokens" if tokens else "")
+        for part in (
+            format_cost(usd) if usd is not None else "",
+            f"{tokens} tokens" if tokens else "",
+        )
         if part
     )
     return message_panel("lmbench budget", f"session budget set: {limits} over every later call")

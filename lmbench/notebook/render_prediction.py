@@ -173,7 +173,7 @@ def _fields_html(fields: dict[str, Any], prediction: Prediction) -> str:
             f"{_value_html(value)}"
             f'<td class="lmb-type" style="{cell};opacity:.6;font-size:12px">{kind}</td></tr>'
         )
-    return f'<table style="border-collapse:collapse;margin:2px 0;width:100%"><tbody>{"".join(rows)}</tbody></table>'
+    return f'<table style="border-collapse:collapse;margin:2px 0"><tbody>{"".join(rows)}</tbody></table>'
 
 
 def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:

@@ -1,6 +1,6 @@
 """A live status line for work that takes a while: what runs, what it is doing, seconds so far.
 
-``LiveStatus`` draws one line (``⏳ local/gemma-3-270m · waiting for the model · 4 s``) into a
+``LiveStatus`` draws one line (``• local/gemma-3-270m · waiting for the model · 4 s``) into a
 *sink* (a function given the HTML to show: a cell's display handle, an ipywidgets ``HTML``),
 redraws it every second from a small ticker thread, and is replaced in the same place by
 whatever ends the work: the result, an error view, or a final summary. Anything may report
@@ -27,7 +27,7 @@ __all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "stat
 
 Sink = Callable[[Any], None]
 
-_SPINNER = "⏳"
+_SPINNER = "•"
 
 
 def status_html(what: str, doing: str, elapsed_s: float, *, done: bool = False) -> str:

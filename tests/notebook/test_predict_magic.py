@@ -211,7 +211,7 @@ def test_a_call_shows_a_live_status_line_that_becomes_the_result(shell: Any) -> 
     run = run_cell(shell, '%%predict "question -> answer: int"\nquestion: q\n')
     assert run.error is None and run.result.answer == 4
     htmls = [o.data.get("text/html", "") for o in run.outputs]
-    assert "scripted/slow" in htmls[0] and "⏳" in htmls[0]
+    assert "scripted/slow" in htmls[0] and "• scripted/slow" in htmls[0]
     assert any("waiting for the model" in h for h in htmls)
     assert any("· 1 s" in h for h in htmls)  # the ticker counts the seconds
     assert "Prediction" in htmls[-1]
