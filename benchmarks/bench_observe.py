@@ -16,10 +16,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 from lmbench.adapters.parse_memo import KEPT
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.lm.cache import reset_cache
 from lmbench.modules import Predict
-from lmbench.observe import History, MemoryCollector, lm_call, module_call
+from lmbench.observe import History, MemoryCollector
 from lmbench.settings import configure
 
 ANSWER = "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"

@@ -13,6 +13,9 @@ Names are imported on first use, so ``import lmbench`` stays fast.
 from __future__ import annotations
 
 import importlib
+import sys
+import warnings
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
@@ -26,9 +29,9 @@ _EXPORTS: dict[str, str] = {
     "Example": "lmbench.primitives",
     "Prediction": "lmbench.primitives",
     "History": "lmbench.primitives",
-    "Image": "lmbench.types",
-    "Audio": "lmbench.types",
-    "Document": "lmbench.types",
+    "Image": "lmbench.media",
+    "Audio": "lmbench.media",
+    "Document": "lmbench.media",
     # modules
     "Module": "lmbench.modules",
     "Predict": "lmbench.modules",
@@ -59,8 +62,8 @@ _EXPORTS: dict[str, str] = {
     # observability
     "history": "lmbench.observe.history",
     "load_history": "lmbench.observe.history",
-    "budget": "lmbench.observe.budget",
-    "Callback": "lmbench.observe.callbacks",
+    "budget": "lmbench.calls.budget",
+    "Callback": "lmbench.calls.callbacks",
     "cache": "lmbench.lm.cache",
     # notebook workbench, record/replay
     "playground": "lmbench.notebook",
@@ -82,7 +85,33 @@ _EXPORTS: dict[str, str] = {
 __all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
 
 
+class _MovedModule(ModuleType):
+    """A module that moved: its names load from the new one, with a DeprecationWarning."""
+
+    def __init__(self, old: str, new: str) -> None:
+        super().__init__(old)
+        self._new = new
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        warnings.warn(
+            f"{self.__name__} moved to {self._new}; the old name goes in the next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return getattr(importlib.import_module(self._new), name)
+
+
+# Old module paths that keep working for one release (0.2 renamed them).
+_MOVED_MODULES = {"types": "lmbench.media"}
+for _old, _new in _MOVED_MODULES.items():
+    sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MOVED_MODULES:
+        return sys.modules[f"{__name__}.{name}"]
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'lmbench' has no attribute {name!r}")
@@ -116,6 +145,8 @@ if TYPE_CHECKING:
         TwoStepAdapter,
         XMLAdapter,
     )
+    from lmbench.calls.budget import budget
+    from lmbench.calls.callbacks import Callback
     from lmbench.errors import (
         AdapterParseError,
         BudgetExceeded,
@@ -130,6 +161,7 @@ if TYPE_CHECKING:
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache
     from lmbench.lm.replay import replay
+    from lmbench.media import Audio, Document, Image
     from lmbench.modules import (
         BestOfN,
         ChainOfThought,
@@ -143,11 +175,8 @@ if TYPE_CHECKING:
         typed,
     )
     from lmbench.notebook import history_browser, playground, plot
-    from lmbench.observe.budget import budget
-    from lmbench.observe.callbacks import Callback
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Example, History, Prediction
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool
-    from lmbench.types import Audio, Document, Image

@@ -41,7 +41,19 @@ __all__ = [
     "RunsFailed",
     "SignatureError",
     "ToolError",
+    "describe_error",
 ]
+
+
+def describe_error(error: BaseException, *, first_line: bool = False) -> str:
+    """``"TypeName: message"``: how an error is named in history, traces, tables and logs.
+
+    ``first_line`` keeps only the message's first line (for one-line summaries).
+    """
+    message = str(error)
+    if first_line:
+        message = message.split("\n", 1)[0]
+    return f"{type(error).__name__}: {message}"
 
 
 def _truncate(text: str, limit: int = 400) -> str:

@@ -38,9 +38,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
+from lmbench.calls import emit
 from lmbench.errors import ConfigError, ToolError
 from lmbench.lm.types import ToolSpec
-from lmbench.observe.callbacks import emit
 from lmbench.signatures.fields import type_name
 
 __all__ = ["Tool"]

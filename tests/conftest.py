@@ -6,6 +6,7 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,6 +32,27 @@ def _no_parses_kept_from_other_tests() -> None:
     from lmbench.adapters.parse_memo import forget_parses
 
     forget_parses()
+
+
+@pytest.fixture
+def collector() -> Any:
+    """A memory history of this test's calls, in force for the test."""
+    from lmbench.observe import MemoryCollector
+    from lmbench.settings import configure
+
+    memory = MemoryCollector()
+    configure(history=memory)
+    return memory
+
+
+@pytest.fixture
+def response_cache(tmp_path: Path) -> Iterator[Any]:
+    """A response cache of this test's own, in a temporary folder."""
+    from lmbench.lm.cache import reset_cache
+
+    cache = reset_cache(tmp_path / "cache")
+    yield cache
+    cache.close()
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Annotated, Any, Literal
 import pytest
 from pydantic import BaseModel, Field
 
+from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import ConfigError, ToolError
 from lmbench.lm.types import ToolSpec
-from lmbench.observe.callbacks import Callback, CallbackEvent
 from lmbench.settings import context
 from lmbench.tools import Tool
 

@@ -2,7 +2,7 @@
 
 An adapter knows prompts and parsing and nothing about HTTP. ``format``, ``parse`` and
 ``render`` work without any LM; ``run`` (and ``arun``/``stream``/``astream``) make the LM call
-through the observed seam (``lmbench.observe.lm_call``) and parse every choice.
+through the call layer (``lmbench.calls.lm_call``) and parse every choice.
 
 Subclasses implement ``format`` and ``parse_with_repairs``; they may override ``build_request``
 (to ask for structured output) and ``partial_fields`` (field-level streaming). Adapters that
@@ -28,11 +28,10 @@ from lmbench.adapters.results import (
     final_deltas,
 )
 from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
+from lmbench.calls import LMCall, active_callbacks, emit, lm_call
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
-from lmbench.observe.callbacks import emit
-from lmbench.observe.calls import LMCall, active_callbacks, lm_call
 from lmbench.signatures.signature import Signature
 
 __all__ = [

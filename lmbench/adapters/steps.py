@@ -1,5 +1,7 @@
 """Adapter logic written once for sync and async: a generator of steps, and four drivers.
 
+``drive``/``adrive`` come from ``lmbench.steps``; the streaming drivers are here.
+
 An adapter's work (format, call the LM, parse; try each adapter of a chain; stream the
 fields) is a generator that yields *steps*, the points where it waits on an LM or on another
 adapter, and gets back each step's outcome (or has its error raised at the ``yield``). A
@@ -13,10 +15,11 @@ the drivers decide which one is used, so the generator holds no ``await`` and se
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Generator, Iterator
-from typing import Any, Generic, TypeVar
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 from lmbench.adapters.results import AdapterResult, FieldDelta
+from lmbench.steps import DONE, Resume, Steps, adrive, drive
 
 __all__ = [
     "Pull",
@@ -26,11 +29,6 @@ __all__ = [
     "drive",
     "drive_stream",
 ]
-
-T = TypeVar("T")
-
-#: A generator of steps (and, in a stream, events) that returns a ``T``.
-Steps = Generator[Any, Any, T]
 
 _EVENTS = (FieldDelta, AdapterResult)
 
@@ -61,61 +59,10 @@ class Pull:
         return await anext(self._items, None)
 
 
-_DONE: Any = object()
-
-
-class _Resume(Generic[T]):
-    """Resumes a generator of steps: sends it the outcome of the last step, or raises in it the
-    error that step ended with (never from inside an ``except`` block, so that error does not
-    become the context of what the generator raises next)."""
-
-    __slots__ = ("_steps", "error", "outcome", "result")
-
-    def __init__(self, steps: Steps[T]) -> None:
-        self._steps = steps
-        self.outcome: Any = None
-        self.error: BaseException | None = None
-        self.result: T | None = None
-
-    def next(self) -> Any:
-        """The next step or event, or ``_DONE`` once the generator has returned ``result``."""
-        error = self.error
-        try:
-            if error is None:
-                return self._steps.send(self.outcome)
-            self.error = None
-            return self._steps.throw(error)
-        except StopIteration as done:
-            self.result = done.value
-            return _DONE
-
-
-def drive(steps: Steps[T]) -> T:
-    """Run ``steps`` synchronously; return what it returns."""
-    resume = _Resume(steps)
-    while (step := resume.next()) is not _DONE:
-        try:
-            resume.outcome = step.run()
-        except BaseException as exc:
-            resume.error = exc
-    return resume.result  # type: ignore[return-value]
-
-
-async def adrive(steps: Steps[T]) -> T:
-    """Run ``steps``, awaiting each step; return what it returns."""
-    resume = _Resume(steps)
-    while (step := resume.next()) is not _DONE:
-        try:
-            resume.outcome = await step.arun()
-        except BaseException as exc:
-            resume.error = exc
-    return resume.result  # type: ignore[return-value]
-
-
 def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
     """Run ``steps`` synchronously, yielding its events."""
-    resume = _Resume(steps)
-    while (item := resume.next()) is not _DONE:
+    resume = Resume(steps)
+    while (item := resume.next()) is not DONE:
         try:
             resume.outcome = (yield item) if isinstance(item, _EVENTS) else item.run()
         except BaseException as exc:
@@ -124,8 +71,8 @@ def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
 
 async def adrive_stream(steps: Steps[Any]) -> AsyncIterator[Any]:
     """Run ``steps``, awaiting each step and yielding its events."""
-    resume = _Resume(steps)
-    while (item := resume.next()) is not _DONE:
+    resume = Resume(steps)
+    while (item := resume.next()) is not DONE:
         try:
             resume.outcome = (yield item) if isinstance(item, _EVENTS) else await item.arun()
         except BaseException as exc:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from lmbench.lm.types import ContentPart
-from lmbench.types import Media
+from lmbench.media import Media
 
 __all__ = ["format_value", "media_parts", "to_jsonable"]
 

@@ -5,8 +5,8 @@ On by default. ``lmbench.cache.stats()`` counts hits and misses per level in thi
 safe for many processes) lives in the ``responses`` folder of ``LMBENCH_CACHE_DIR`` (or of the
 user cache folder), read at first use; ``lmbench.cache.reset(directory)`` switches folders (tests use a temporary one).
 
-The disk level stores JSON text of the response (without ``raw``, metadata scrubbed of
-secrets); the memory level keeps that text decoded once, as a response object, and every hit
+The disk level stores JSON text of the response as ``lmbench.lm.stored`` writes it (without
+``raw``, metadata scrubbed of secrets); the memory level keeps that text decoded once, as a response object, and every hit
 returns a fresh copy of it: mutating a returned response never alters the cache.
 """
 
@@ -22,7 +22,8 @@ from types import EllipsisType
 from typing import Any, Literal
 
 from lmbench.env import user_cache_dir
-from lmbench.lm.types import LMResponse, ToolCall, Usage
+from lmbench.lm.stored import LM_RESPONSES, Codec
+from lmbench.logs import warn
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
 
@@ -39,10 +40,10 @@ class _MemoryLRU:
     def __init__(self, maxsize: int, ttl: float | None) -> None:
         self.maxsize = maxsize
         self.ttl = ttl
-        self._data: OrderedDict[str, tuple[LMResponse, float]] = OrderedDict()
+        self._data: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> LMResponse | None:
+    def get(self, key: str) -> Any:
         with self._lock:
             item = self._data.get(key)
             if item is None:
@@ -54,7 +55,7 @@ class _MemoryLRU:
             self._data.move_to_end(key)
             return value
 
-    def put(self, key: str, value: LMResponse) -> None:
+    def put(self, key: str, value: Any) -> None:
         expires = time.monotonic() + self.ttl if self.ttl else 0.0
         with self._lock:
             self._data[key] = (value, expires)
@@ -111,49 +112,12 @@ class CacheStats:
         )
 
 
-def _encode(response: LMResponse) -> str:
-    """JSON of the response without ``raw``, provider metadata scrubbed of secrets."""
-    from lmbench.observe.redaction import redact
-
-    data = response.to_dict()
-    data["metadata"] = redact(data["metadata"])
-    return json.dumps(data, ensure_ascii=False, default=str)
+def _encode(response: Any, codec: Codec[Any]) -> str:
+    return json.dumps(codec.encode(response), ensure_ascii=False, default=str)
 
 
-def _decode(text: str) -> LMResponse:
-    return LMResponse.from_dict(json.loads(text))
-
-
-def _json_copy(value: Any) -> Any:
-    """A copy of decoded JSON data (dicts, lists and scalars) that shares nothing mutable."""
-    if isinstance(value, dict):
-        return {key: _json_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_json_copy(item) for item in value]
-    return value
-
-
-def _fresh(stored: LMResponse) -> LMResponse:
-    """A copy of a decoded response for one caller (far cheaper than decoding it again)."""
-    usage = stored.usage
-    return LMResponse(
-        texts=list(stored.texts),
-        model=stored.model,
-        provider=stored.provider,
-        tool_calls=[
-            ToolCall(call.name, _json_copy(call.arguments), call.id, _json_copy(call.provider_data))
-            for call in stored.tool_calls
-        ],
-        usage=Usage(
-            usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
-        ),
-        finish_reason=stored.finish_reason,
-        request_id=stored.request_id,
-        latency_s=stored.latency_s,
-        ttft_s=stored.ttft_s,
-        attempts=list(stored.attempts),
-        metadata=_json_copy(stored.metadata) if stored.metadata else {},
-    )
+def _decode(text: str, codec: Codec[Any]) -> Any:
+    return codec.decode(json.loads(text))
 
 
 class ResponseCache:
@@ -206,12 +170,16 @@ class ResponseCache:
         return self._disk
 
     # -- lookups ---------------------------------------------------------------------------
-    def get(self, key: str) -> tuple[LMResponse, CacheLevel] | None:
-        """A fresh copy of the cached response and the level that held it, or None."""
+    def get(self, key: str, codec: Codec[Any] = LM_RESPONSES) -> tuple[Any, CacheLevel] | None:
+        """A fresh copy of the cached response and the level that held it, or None.
+
+        ``codec`` reads and copies the kind of response stored under ``key`` (LM responses
+        by default).
+        """
         stored = self._memory.get(key)
         if stored is not None:
             self._counts["memory_hits"] += 1
-            return _fresh(stored), "memory"
+            return codec.copy(stored), "memory"
         self._counts["memory_misses"] += 1
         disk = self._disk_cache()
         if disk is None:
@@ -225,13 +193,13 @@ class ResponseCache:
             self._counts["disk_misses"] += 1
             return None
         self._counts["disk_hits"] += 1
-        stored = _decode(text)
+        stored = _decode(text, codec)
         self._memory.put(key, stored)
-        return _fresh(stored), "disk"
+        return codec.copy(stored), "disk"
 
-    def put(self, key: str, response: LMResponse) -> None:
-        text = _encode(response)
-        self._memory.put(key, _decode(text))
+    def put(self, key: str, response: Any, codec: Codec[Any] = LM_RESPONSES) -> None:
+        text = _encode(response, codec)
+        self._memory.put(key, _decode(text, codec))
         self._counts["writes"] += 1
         disk = self._disk_cache()
         if disk is None:
@@ -265,8 +233,6 @@ class ResponseCache:
 
 
 def _warn_disk(message: str) -> None:
-    from lmbench.observe.logs import warn
-
     warn(message)
 
 

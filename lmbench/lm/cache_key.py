@@ -20,8 +20,9 @@ import orjson
 
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest
+from lmbench.secrets import redact
 
-__all__ = ["KEY_VERSION", "cache_key", "canonical_request"]
+__all__ = ["KEY_VERSION", "cache_key", "canonical_request", "key_of"]
 
 #: Bumped when the shape of the keyed data changes, so old entries are never misread.
 KEY_VERSION = 2
@@ -55,8 +56,6 @@ def _canonical_bytes(lm_name: str, request: LMRequest, rollout_id: Any) -> bytes
     if isinstance(temperature, float) and temperature.is_integer():
         params["temperature"] = int(temperature)
     if params["extra"]:
-        from lmbench.observe.redaction import redact
-
         params["extra"] = redact(params["extra"])
     payload = {
         "v": KEY_VERSION,
@@ -65,6 +64,10 @@ def _canonical_bytes(lm_name: str, request: LMRequest, rollout_id: Any) -> bytes
         "params": params,
         "rollout_id": rollout_id,
     }
+    return _canonical_json(payload)
+
+
+def _canonical_json(payload: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(payload, option=_SORTED, default=_canonical_value)
     except orjson.JSONEncodeError as exc:
@@ -82,6 +85,15 @@ def _canonical_bytes(lm_name: str, request: LMRequest, rollout_id: Any) -> bytes
 def canonical_request(lm_name: str, request: LMRequest, rollout_id: Any = None) -> str:
     """The canonical JSON text that ``cache_key`` hashes (useful to see why two keys differ)."""
     return _canonical_bytes(lm_name, request, rollout_id).decode()
+
+
+def key_of(payload: dict[str, Any]) -> str:
+    """A 64-hex-digit key for any JSON-able ``payload``, by the same canonical JSON.
+
+    Other kinds of model call key their requests with it; their payload names the kind (e.g.
+    ``{"kind": "embedding", ...}``) so that no two kinds share a key.
+    """
+    return hashlib.sha256(_canonical_json(payload)).hexdigest()
 
 
 def cache_key(lm: LM | str, request: LMRequest, *, rollout_id: Any = None) -> str:

@@ -5,8 +5,9 @@
     lmbench.replay.off()
 
 Each also works as a ``with`` block that restores the previous mode on exit. Responses are
-keyed with the cache-key function (model name, messages, parameters, rollout id), so a
-request plays back exactly when it is the same request. In play mode nothing reaches a
+keyed with the cache key of their call (for an LM call: model name, messages, parameters,
+rollout id), so a request plays back exactly when it is the same request; this module only
+stores and finds them, the call layer (``lmbench.calls``) decides when. In play mode nothing reaches a
 provider: a request with no recording raises ``ReplayMissError`` naming the model and the
 start of the last message. Play mode sits in front of the response cache, so a replayed
 notebook reads only the recording; record mode sees responses served by the cache too.
@@ -25,26 +26,16 @@ import json
 import threading
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from lmbench.errors import ConfigError, ReplayMissError
-from lmbench.lm.base import LM
-from lmbench.lm.cache_key import cache_key
-from lmbench.lm.types import LMRequest, LMResponse
+from lmbench.lm.stored import Codec
 
 __all__ = ["ReplayControl", "ReplayMode", "Replayer", "active", "replay"]
 
 ReplayMode = Literal["record", "play"]
 
-_PREVIEW_WORDS = 12
-
-
-def _preview(request: LMRequest) -> str:
-    """The first words of the last message: enough to recognise a request in an error."""
-    text = request.messages[-1].text if request.messages else ""
-    words = text.split()
-    more = " ..." if len(words) > _PREVIEW_WORDS else ""
-    return " ".join(words[:_PREVIEW_WORDS]) + more
+R = TypeVar("R")
 
 
 class Replayer:
@@ -80,33 +71,33 @@ class Replayer:
     def __len__(self) -> int:
         return len(self._responses)
 
-    # -- play ------------------------------------------------------------------------------
-    def response(self, lm: LM, request: LMRequest, *, rollout_id: Any = None) -> LMResponse:
-        """The recorded response to ``request``; ``ReplayMissError`` when there is none."""
-        item = self._responses.get(cache_key(lm, request, rollout_id=rollout_id))
+    # -- play ----------------------------------------------------------------------------
+    def response(self, key: str, codec: Codec[R], *, name: str, preview: str) -> R:
+        """The response recorded under ``key``; ``ReplayMissError`` when there is none.
+
+        ``name`` (the model's) and ``preview`` (the start of the request) make the error
+        recognisable; ``codec`` reads the kind of response stored.
+        """
+        item = self._responses.get(key)
         if item is None:
             raise ReplayMissError(
-                f"no recording in {self.path} for a call to {lm.name}: {_preview(request)!r}. "
+                f"no recording in {self.path} for a call to {name}: {preview!r}. "
                 "The request differs from every recorded one (prompt, model or parameters "
                 f"changed). Record it again with lmbench.replay.record({str(self.path)!r}) "
                 "and a configured model, or turn replay off with lmbench.replay.off()."
             )
-        response = LMResponse.from_dict(item["response"])
-        response.metadata["replayed_from"] = str(self.path)
-        return response
+        data = dict(item["response"])
+        data["metadata"] = {**(data.get("metadata") or {}), "replayed_from": str(self.path)}
+        return codec.decode(data)
 
     # -- record ----------------------------------------------------------------------------
-    def save(
-        self, lm: LM, request: LMRequest, response: LMResponse, *, rollout_id: Any = None
-    ) -> None:
-        """Append ``response`` (without raw provider data; metadata redacted) to the file."""
-        from lmbench.observe.redaction import redact
-
-        data = response.to_dict()
-        data["metadata"] = redact(data["metadata"])
-        data["metadata"].pop("replayed_from", None)
-        key = cache_key(lm, request, rollout_id=rollout_id)
-        item = {"key": key, "model": lm.name, "prompt": _preview(request), "response": data}
+    def save(self, key: str, response: R, codec: Codec[R], *, name: str, preview: str) -> None:
+        """Append ``response`` under ``key`` as ``codec`` stores it (no raw provider data,
+        metadata redacted) to the file."""
+        data = codec.encode(response)
+        if isinstance(data.get("metadata"), dict):
+            data["metadata"].pop("replayed_from", None)
+        item = {"key": key, "model": name, "prompt": preview, "response": data}
         line = json.dumps(item, ensure_ascii=False, default=str)
         with self._lock:
             self.path.parent.mkdir(parents=True, exist_ok=True)

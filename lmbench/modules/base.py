@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 
 if TYPE_CHECKING:
     from lmbench.modules.predict import Predict
-    from lmbench.observe.calls import ModuleCall
 
 __all__ = ["Module"]
 
@@ -35,16 +35,12 @@ class Module:
         return await asyncio.to_thread(self.forward, **inputs)
 
     def __call__(self, **inputs: Any) -> Any:
-        from lmbench.observe.calls import module_call
-
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             result = self.forward(**inputs)
         return _attached(result, node)
 
     async def acall(self, **inputs: Any) -> Any:
         """Call the module from async code (``await program.acall(...)``)."""
-        from lmbench.observe.calls import module_call
-
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
             result = await self.aforward(**inputs)
         return _attached(result, node)

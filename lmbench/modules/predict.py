@@ -7,10 +7,10 @@ from typing import Any
 
 from lmbench.adapters import Adapter, AdapterResult, FieldDelta, resolve_adapter
 from lmbench.adapters.resolve import shared_default_adapter
+from lmbench.calls import ModuleCall, module_call
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
-from lmbench.observe.calls import ModuleCall, module_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
 from lmbench.signatures.signature import Signature, ensure_signature

@@ -141,7 +141,7 @@ def _number(text: str, what: str) -> float:
 
 
 def _budget(args: list[str]) -> Any:
-    from lmbench.observe.budget import set_session_budget
+    from lmbench.calls.budget import set_session_budget
 
     if args == ["off"]:
         set_session_budget()

@@ -44,7 +44,7 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.primitives.example", "Example", example_html, example_text),
     Renderer("lmbench.observe.entry", "HistoryEntry", entry_html, entry_text),
     Renderer("lmbench.observe.history", "History", _history_html, _history_text),
-    Renderer("lmbench.observe.calls", "ModuleCall", trace_html, trace_text),
+    Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
 )
 

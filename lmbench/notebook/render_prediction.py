@@ -22,7 +22,7 @@ from lmbench.notebook.html import (
 )
 
 if TYPE_CHECKING:
-    from lmbench.observe.calls import LMCall
+    from lmbench.calls import LMCall
     from lmbench.primitives.prediction import Prediction
 
 __all__ = [

@@ -74,11 +74,11 @@ def collector_text(collector: Any) -> str:
 
 
 def config_panel() -> Panel:
+    from lmbench.calls.budget import session_budget
     from lmbench.env import env_str
     from lmbench.lm.cache import cache
     from lmbench.lm.registry import DEFAULT_MODEL
     from lmbench.lm.replay import replay
-    from lmbench.observe.budget import session_budget
     from lmbench.observe.history import history
     from lmbench.settings import current
 

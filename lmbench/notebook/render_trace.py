@@ -8,7 +8,7 @@ from lmbench.notebook.html import badge, box, details, esc, pre
 from lmbench.notebook.render_prediction import format_cost, messages_html
 
 if TYPE_CHECKING:
-    from lmbench.observe.calls import LMCall, ModuleCall
+    from lmbench.calls import LMCall, ModuleCall
 
 __all__ = ["trace_html", "trace_text"]
 
@@ -37,7 +37,7 @@ def _lm_html(call: LMCall) -> str:
 
 
 def _node_html(node: ModuleCall) -> str:
-    from lmbench.observe.calls import LMCall
+    from lmbench.calls import LMCall
 
     state = badge("error", "err") if node.error else badge("ok", "ok")
     label = f"{node.module}" + (f" ({node.signature})" if node.signature else "")
@@ -62,7 +62,7 @@ def trace_html(root: ModuleCall) -> str:
 
 
 def trace_text(root: ModuleCall) -> str:
-    from lmbench.observe.calls import LMCall
+    from lmbench.calls import LMCall
 
     lines: list[str] = []
 

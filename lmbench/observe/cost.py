@@ -12,13 +12,23 @@ marked ``free`` (local and scripted) cost 0. ``set_price`` prices models the dat
 
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from lmbench.lm.types import LMRequest, Usage
 
-__all__ = ["CACHE_HIT", "FREE", "UNKNOWN", "Price", "estimate_usage", "price_of", "set_price"]
+__all__ = [
+    "CACHE_HIT",
+    "FREE",
+    "UNKNOWN",
+    "Price",
+    "context_window",
+    "estimate_usage",
+    "price_of",
+    "set_price",
+]
 
 PriceSource = Literal["genai-prices", "custom", "free", "cache", "unknown"]
 
@@ -136,3 +146,25 @@ def estimate_usage(request: LMRequest) -> Usage:
     input_tokens = chars // 4 + 4 * len(request.messages)
     output_tokens = (request.max_tokens or 0) * max(1, request.n)
     return Usage(input_tokens=input_tokens, output_tokens=output_tokens)
+
+
+def context_window(lm: Any) -> int | None:
+    """The model's context window in tokens: the LM's own ``context_window`` if it has one,
+    else the ``genai-prices`` data's; None when unknown (and for free models, which need none)."""
+    own = getattr(lm, "context_window", None)
+    if isinstance(own, int):
+        return own
+    if getattr(lm, "free", False):
+        return None
+    return _window(str(getattr(lm, "provider", "")), str(getattr(lm, "model", "")))
+
+
+@functools.lru_cache(maxsize=256)
+def _window(provider: str, model: str) -> int | None:
+    from genai_prices import data_snapshot  # heavy: loaded only when a budget needs it
+
+    try:
+        _, info = data_snapshot.get_snapshot().find_provider_model(model, None, provider, None)
+    except LookupError:
+        return None
+    return info.context_window

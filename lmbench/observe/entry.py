@@ -14,12 +14,21 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lmbench.display import RichDisplay
+from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
-from lmbench.observe.redaction import redact
+from lmbench.secrets import redact
 
-__all__ = ["SESSION_ID", "EntryKind", "HistoryEntry", "entry_to_json", "json_default"]
+__all__ = [
+    "SESSION_ID",
+    "CacheResult",
+    "EntryKind",
+    "HistoryEntry",
+    "entry_to_json",
+    "json_default",
+]
 
-EntryKind = Literal["lm", "module"]
+#: ``"module"``, ``"lm"``, or the ``entry_kind`` of another kind of model call (``"embedding"``).
+EntryKind = str
 CacheResult = Literal["off", "miss", "memory", "disk", "replay"]
 
 
@@ -55,8 +64,8 @@ class HistoryEntry(RichDisplay):
     provider: str | None = None
     model: str | None = None  # requested
     response_model: str | None = None  # reported by the provider as actually used
-    request: LMRequest | None = None
-    response: LMResponse | None = None
+    request: Any = None  # an LMRequest for an LM call; another kind's own request type
+    response: Any = None  # likewise: an LMResponse, or another kind's response
     usage: Usage = field(default_factory=Usage)
     cost_usd: float | None = 0.0
     cost_known: bool = True
@@ -77,26 +86,26 @@ class HistoryEntry(RichDisplay):
     # -- convenient views -------------------------------------------------------------
     @property
     def texts(self) -> list[str]:
-        return list(self.response.texts) if self.response is not None else []
+        return list(getattr(self.response, "texts", ()))
 
     @property
     def text(self) -> str:
-        return self.response.text if self.response is not None else ""
+        return str(getattr(self.response, "text", ""))
 
     @property
     def messages(self) -> tuple[Message, ...]:
-        return self.request.messages if self.request is not None else ()
+        return tuple(getattr(self.request, "messages", ()))
 
     @property
     def finish_reason(self) -> str | None:
-        return self.response.finish_reason if self.response is not None else None
+        return getattr(self.response, "finish_reason", None)
 
     @property
     def cache_hit(self) -> bool:
         return self.cache in ("memory", "disk")
 
     def __repr__(self) -> str:
-        what = self.model if self.kind == "lm" else self.module
+        what = self.module if self.kind == "module" else self.model
         cost = "?" if self.cost_usd is None else f"${self.cost_usd:.6f}"
         return (
             f"<HistoryEntry {self.kind} {what} id={self.call_id} "
@@ -120,7 +129,7 @@ class HistoryEntry(RichDisplay):
             "model": self.model,
             "response_model": self.response_model,
             "request": None if self.request is None else redact(self.request.to_dict()),
-            "response": None if self.response is None else _response_dict(self.response),
+            "response": None if self.response is None else stored_response(self.response.to_dict()),
             "usage": self.usage.to_dict(),
             "cost_usd": self.cost_usd,
             "cost_known": self.cost_known,
@@ -143,6 +152,9 @@ class HistoryEntry(RichDisplay):
     def from_dict(cls, data: dict[str, Any]) -> HistoryEntry:
         request = data.get("request")
         response = data.get("response")
+        if data["kind"] == "lm":  # other kinds keep their request and response as data
+            request = None if request is None else _request_from_dict(request)
+            response = None if response is None else LMResponse.from_dict(response)
         return cls(
             kind=data["kind"],
             call_id=data["call_id"],
@@ -155,8 +167,8 @@ class HistoryEntry(RichDisplay):
             provider=data.get("provider"),
             model=data.get("model"),
             response_model=data.get("response_model"),
-            request=None if request is None else _request_from_dict(request),
-            response=None if response is None else LMResponse.from_dict(response),
+            request=request,
+            response=response,
             usage=Usage(**data.get("usage", {})),
             cost_usd=data.get("cost_usd"),
             cost_known=data.get("cost_known", data.get("cost_usd") is not None),
@@ -174,12 +186,6 @@ class HistoryEntry(RichDisplay):
             error=data.get("error"),
             raw=data.get("raw"),
         )
-
-
-def _response_dict(response: LMResponse) -> dict[str, Any]:
-    out = response.to_dict()
-    out["metadata"] = redact(out["metadata"])
-    return out
 
 
 def _request_from_dict(data: dict[str, Any]) -> LMRequest:

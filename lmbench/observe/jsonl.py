@@ -16,10 +16,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from lmbench.logs import warn
 from lmbench.observe._filelock import locked
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry, entry_to_json
-from lmbench.observe.logs import warn
 
 __all__ = ["JSONLCollector", "read_jsonl"]
 

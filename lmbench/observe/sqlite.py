@@ -15,9 +15,9 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from lmbench.logs import warn
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry, entry_to_json
-from lmbench.observe.logs import warn
 
 __all__ = ["SQLiteCollector", "read_sqlite"]
 

@@ -1,4 +1,4 @@
-"""The call tree as data: modules, their LM calls (adapter, parse repairs, fallbacks, retry
+"""The call tree as data: modules, their model calls (adapter, parse repairs, fallbacks, retry
 attempts, cache hits) and timings, for ``Prediction.trace`` and JSON export.
 
 Times: ``started_at`` is wall-clock epoch seconds, ``offset_s`` the start relative to the
@@ -14,32 +14,29 @@ from typing import TYPE_CHECKING, Any
 from lmbench.observe.entry import json_default
 
 if TYPE_CHECKING:
-    from lmbench.observe.calls import LMCall, ModuleCall
+    from lmbench.calls import ModelCall, ModuleCall
 
-__all__ = ["call_tree", "export_trace", "lm_node", "tree_to_json"]
+__all__ = ["call_tree", "export_trace", "model_node", "tree_to_json"]
 
 
-def _root_start(node: ModuleCall | LMCall) -> float:
+def _root_start(node: ModuleCall | ModelCall[Any, Any, Any]) -> float:
     parent = node.parent
     while parent is not None and parent.parent is not None:
         parent = parent.parent
     return parent.started if parent is not None else node.started
 
 
-def _usage(call: LMCall) -> dict[str, int] | None:
-    return call.response.usage.to_dict() if call.response is not None else None
-
-
-def lm_node(call: LMCall, origin: float | None = None) -> dict[str, Any]:
+def model_node(call: ModelCall[Any, Any, Any], origin: float | None = None) -> dict[str, Any]:
+    """One model call (an LM call, an embedding call...) as a node of the tree."""
     origin = _root_start(call) if origin is None else origin
     response = call.response
     return {
-        "kind": "lm",
+        "kind": call.kind.entry_kind,
         "call_id": call.call_id,
-        "lm": call.lm.name,
-        "response_model": response.model if response is not None else None,
-        "adapter": call.adapter,
-        "fallback_from": call.fallback_from,
+        "lm": call.kind.client_label(call.client),
+        "response_model": getattr(response, "model", None),
+        "adapter": getattr(call, "adapter", None),
+        "fallback_from": getattr(call, "fallback_from", None),
         "cache": call.cache_state,
         "stream": call.streamed,
         "started_at": call.timestamp,
@@ -47,20 +44,18 @@ def lm_node(call: LMCall, origin: float | None = None) -> dict[str, Any]:
         "duration_s": call.duration_s,
         "latency_s": call.latency_s,
         "ttft_s": call.ttft_s,
-        "usage": _usage(call),
+        "usage": call.usage.to_dict() if response is not None else None,
         "cost_usd": call.price.usd if call.price is not None else None,
         "saved_usd": call.saved_usd,
-        "finish_reason": response.finish_reason if response is not None else None,
-        "attempts": [a.to_dict() for a in response.attempts] if response is not None else [],
-        "diagnostics": list(call.diagnostics),
+        "finish_reason": getattr(response, "finish_reason", None),
+        "attempts": [a.to_dict() for a in getattr(response, "attempts", ())],
+        "diagnostics": list(getattr(call, "diagnostics", ())),
         "error": call.error,
     }
 
 
 def call_tree(node: ModuleCall, origin: float | None = None) -> dict[str, Any]:
     """``node`` and everything below it as nested dicts."""
-    from lmbench.observe.calls import LMCall
-
     origin = _root_start(node) if origin is None else origin
     cost = node.cost
     return {
@@ -76,7 +71,7 @@ def call_tree(node: ModuleCall, origin: float | None = None) -> dict[str, Any]:
         "cost_known": node.cost_known,
         "error": node.error,
         "children": [
-            lm_node(child, origin) if isinstance(child, LMCall) else call_tree(child, origin)
+            call_tree(child, origin) if hasattr(child, "children") else model_node(child, origin)
             for child in node.children
         ],
     }

@@ -9,8 +9,8 @@ from lmbench.display import RichDisplay
 
 if TYPE_CHECKING:
     from lmbench.adapters.base import AdapterAttempt, Repair
+    from lmbench.calls import LMCall, ModuleCall
     from lmbench.lm.types import Usage
-    from lmbench.observe.calls import LMCall, ModuleCall
     from lmbench.signatures.signature import Signature
 
 __all__ = ["Prediction"]

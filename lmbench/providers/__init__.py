@@ -1,11 +1,12 @@
 """LM providers: wire formats on httpx and the embedded local model.
 
-Names load on first use, so ``import lmbench.providers`` (e.g. for ``redact``) stays cheap.
+Names load on first use, so ``import lmbench.providers`` stays cheap.
 """
 
 from __future__ import annotations
 
 import importlib
+import warnings
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from lmbench.providers.provider import Provider
     from lmbench.providers.remote import RemoteLM
     from lmbench.providers.retry import RetryPolicy
-    from lmbench.providers.secrets import REDACTED, Secret, redact, redact_headers
     from lmbench.providers.wire import (
         AnthropicMessages,
         CohereChat,
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "REDACTED",
     "AnthropicMessages",
     "CohereChat",
     "GeminiGenerateContent",
@@ -36,19 +35,12 @@ __all__ = [
     "Provider",
     "RemoteLM",
     "RetryPolicy",
-    "Secret",
     "WireFormat",
     "build_lm",
     "capabilities_for",
-    "redact",
-    "redact_headers",
 ]
 
 _WHERE = {
-    "REDACTED": "secrets",
-    "Secret": "secrets",
-    "redact": "secrets",
-    "redact_headers": "secrets",
     "RetryPolicy": "retry",
     "Provider": "provider",
     "RemoteLM": "remote",
@@ -64,7 +56,21 @@ _WHERE = {
 }
 
 
+# Secrets moved to the ground floor (``lmbench.secrets``) in 0.2; these names still work here,
+# with a DeprecationWarning, until the next release.
+_MOVED_TO_SECRETS = frozenset({"REDACTED", "Secret", "redact", "redact_headers"})
+
+
 def __getattr__(name: str) -> Any:
+    if name in _MOVED_TO_SECRETS:
+        warnings.warn(
+            f"lmbench.providers.{name} moved to lmbench.secrets.{name}; the old name goes in the "
+            "next release",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        value = globals()[name] = getattr(importlib.import_module("lmbench.secrets"), name)
+        return value
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'lmbench.providers' has no attribute {name!r}")

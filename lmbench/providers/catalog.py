@@ -42,13 +42,13 @@ from typing import Any
 from lmbench.errors import ConfigError
 from lmbench.providers.provider import Provider, is_loopback
 from lmbench.providers.remote import RemoteLM
-from lmbench.providers.secrets import Secret
 from lmbench.providers.wire.anthropic import DEFAULT_MAX_TOKENS, AnthropicMessages
 from lmbench.providers.wire.base import WireFormat
 from lmbench.providers.wire.cohere import CohereChat
 from lmbench.providers.wire.gemini import GeminiGenerateContent
 from lmbench.providers.wire.ollama import OllamaChat
 from lmbench.providers.wire.openai_chat import STRUCTURED_MODES, OpenAIChat
+from lmbench.secrets import Secret
 
 __all__ = [
     "SERVICES",

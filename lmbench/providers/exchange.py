@@ -22,9 +22,9 @@ import httpx
 from lmbench.errors import ProviderConnectionError, ProviderError
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.http_errors import error_for_transport, request_id_from
-from lmbench.providers.secrets import redact, redact_headers
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
 
 if TYPE_CHECKING:

@@ -30,7 +30,7 @@ from lmbench.errors import (
     RateLimitError,
 )
 from lmbench.lm.types import Attempt
-from lmbench.providers.secrets import redact
+from lmbench.secrets import redact
 
 __all__ = [
     "error_for_status",

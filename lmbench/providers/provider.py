@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lmbench.errors import AuthenticationError
-from lmbench.providers.secrets import Secret
+from lmbench.secrets import Secret
 
 __all__ = ["Provider", "is_loopback"]
 

@@ -30,10 +30,10 @@ from lmbench.providers.capabilities import capabilities_for
 from lmbench.providers.exchange import Exchange, StreamReader
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
-from lmbench.providers.secrets import is_secret_name, register_secret
 from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
 from lmbench.providers.wire.base import WireFormat, WireRequest
+from lmbench.secrets import is_secret_name, register_secret
 from lmbench.settings import current as current_settings
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]

@@ -24,7 +24,7 @@ from lmbench.providers.http_errors import (
     transport_failure,
 )
 from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide_transport
-from lmbench.providers.secrets import redact_http_logs
+from lmbench.secrets import redact_http_logs
 
 __all__ = ["CallState", "asend", "send"]
 

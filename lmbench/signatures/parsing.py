@@ -60,8 +60,8 @@ _ALLOWED_NODES = (
 
 
 def _known_types(types: Mapping[str, Any] | None) -> dict[str, Any]:
+    from lmbench.media import Audio, Document, Image
     from lmbench.primitives.history import History
-    from lmbench.types import Audio, Document, Image
 
     table = dict(_SAFE_NAMES)
     table.update({"History": History, "Image": Image, "Audio": Audio, "Document": Document})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 import lmbench
+from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import AdapterParseError
-from lmbench.observe.callbacks import Callback, CallbackEvent
 
 
 class Recorder(Callback):

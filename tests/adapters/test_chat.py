@@ -13,10 +13,10 @@ from pydantic import BaseModel
 from lmbench.adapters import AdapterResult, ChatAdapter, FieldDelta
 from lmbench.errors import AdapterParseError
 from lmbench.lm.scripted import ScriptedLM
+from lmbench.media import Image
 from lmbench.primitives import Example, History
 from lmbench.settings import context
 from lmbench.signatures import InputField, OutputField, Signature
-from lmbench.types import Image
 
 QA = Signature(
     "question, context: list[str] -> answer: int", instructions="Answer from the context."

@@ -14,10 +14,10 @@ from lmbench.adapters import (
     JSONAdapter,
     XMLAdapter,
 )
+from lmbench.calls import module_call
 from lmbench.errors import AdapterParseError, ConfigError, ProviderError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.lm.types import Capabilities, LMRequest, LMResponse
-from lmbench.observe.calls import module_call
 from lmbench.signatures import Signature
 
 SIG = Signature("question -> answer: int")

@@ -9,8 +9,8 @@ import pytest
 
 from lmbench.adapters import AdapterResult, ChatAdapter, FallbackAdapter, FieldDelta, JSONAdapter
 from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
+from lmbench.calls import module_call
 from lmbench.lm.scripted import ScriptedLM
-from lmbench.observe.calls import module_call
 from lmbench.signatures import Signature
 
 

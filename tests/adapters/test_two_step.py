@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from lmbench.adapters import AdapterResult, FieldDelta, JSONAdapter, TwoStepAdapter
+from lmbench.calls import module_call
 from lmbench.errors import AdapterParseError, ConfigError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.lm.types import Usage
-from lmbench.observe.calls import module_call
 from lmbench.signatures import Signature
 
 SIG = Signature("question -> answer: int, unit")

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, ToolSpec, Usage
 from lmbench.lm.cache import ResponseCache, cache, get_cache, reset_cache
 from lmbench.lm.cache_key import KEY_VERSION, cache_key, canonical_request
 from lmbench.lm.types import Attempt, ToolCall
-from lmbench.observe import MemoryCollector, lm_call, module_call
+from lmbench.observe import MemoryCollector
 from lmbench.settings import configure, context
 
 SENTINEL = "sk-cache-SENTINEL-abcdefghijklmnopqrstuv"
@@ -207,7 +208,7 @@ def test_the_disk_cache_is_shared_across_processes(tmp_path: Path) -> None:
         "import json, sys\n"
         "from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, Usage\n"
         "from lmbench.lm.cache_key import cache_key\n"
-        "from lmbench.observe import lm_call\n"
+        "from lmbench.calls import lm_call\n"
         "class CountingLM(BaseLM):\n"
         "    provider, model, free = 'counting', 'v1', True\n"
         "    def generate(self, request):\n"

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call
 from lmbench.errors import ConfigError, ReplayMissError
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
 from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
-from lmbench.observe import History, MemoryCollector, lm_call
+from lmbench.observe import History, MemoryCollector
 from lmbench.settings import configure
 
 SECRET = "sk-test-0123456789abcdef0123456789"

@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import ConfigError, InputError, SignatureError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules.react import ReAct, ReActStep
-from lmbench.observe.callbacks import Callback, CallbackEvent
 from lmbench.settings import context
 from lmbench.tools import Tool
 

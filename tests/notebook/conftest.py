@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
+from lmbench.calls.budget import set_session_budget
 from lmbench.lm import ScriptedLM
 from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
 from lmbench.observe import MemoryCollector
-from lmbench.observe.budget import set_session_budget
 from lmbench.settings import configure
 
 

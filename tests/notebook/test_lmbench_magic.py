@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
+from lmbench.calls.budget import session_budget
 from lmbench.errors import ReplayMissError
 from lmbench.lm import ScriptedLM
 from lmbench.lm.replay import replay
-from lmbench.observe.budget import session_budget
 from lmbench.settings import configure
 
 from .conftest import chat_answer, html_of, run_cell

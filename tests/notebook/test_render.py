@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from lmbench.adapters.base import AdapterAttempt, Repair
+from lmbench.calls import lm_call, module_call
 from lmbench.errors import AdapterParseError
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.notebook.batch import Comparison, ModelRun
@@ -18,7 +19,7 @@ from lmbench.notebook.render_errors import MagicError
 from lmbench.notebook.render_history import EntriesView
 from lmbench.notebook.render_prediction import FullPrediction
 from lmbench.notebook.render_session import Panel, message_panel
-from lmbench.observe import MemoryCollector, lm_call, module_call
+from lmbench.observe import MemoryCollector
 from lmbench.observe.history import History
 from lmbench.primitives import Example, Prediction
 from lmbench.signatures import InputField, OutputField, Signature

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from lmbench.lm.cache import ResponseCache, reset_cache
-from lmbench.observe import MemoryCollector
-from lmbench.settings import configure
-
 
 @pytest.fixture(autouse=True)
-def collector() -> MemoryCollector:
-    memory = MemoryCollector()
-    configure(history=memory)
-    return memory
-
-
-@pytest.fixture(autouse=True)
-def response_cache(tmp_path: Path) -> Iterator[ResponseCache]:
-    cache = reset_cache(tmp_path / "cache")
-    yield cache
-    cache.close()
+def _isolated(collector: Any, response_cache: Any) -> None:
+    """The shared ``collector`` and ``response_cache`` fixtures, for every test here."""

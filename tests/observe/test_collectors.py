@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call
 from lmbench.errors import ConfigError
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.observe import (
@@ -17,7 +18,6 @@ from lmbench.observe import (
     SQLiteCollector,
     collector_from_spec,
     history,
-    lm_call,
 )
 from lmbench.observe import collectors as collectors_module
 from lmbench.settings import configure, context
@@ -96,7 +96,8 @@ def test_lmbench_history_sets_the_default_collector(tmp_path: Path) -> None:
     path = tmp_path / "env.db"
     script = (
         "from lmbench.lm import LMRequest, Message, ScriptedLM\n"
-        "from lmbench.observe import lm_call, history\n"
+        "from lmbench.calls import lm_call\n"
+        "from lmbench.observe import history\n"
         "with lm_call(ScriptedLM(['from env']), LMRequest(messages=(Message('user', 'q'),))) as c:\n"
         "    c.run()\n"
         "print(type(history.collector).__name__)\n"

@@ -7,16 +7,10 @@ from decimal import Decimal
 import genai_prices
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.errors import ConfigError
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import (
-    MemoryCollector,
-    estimate_usage,
-    lm_call,
-    module_call,
-    price_of,
-    set_price,
-)
+from lmbench.observe import MemoryCollector, estimate_usage, price_of, set_price
 from lmbench.observe import cost as cost_module
 
 

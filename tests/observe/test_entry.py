@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ToolCall, ToolSpec, Usage
-from lmbench.observe import HistoryEntry, JSONLCollector, MemoryCollector, lm_call, module_call
+from lmbench.observe import HistoryEntry, JSONLCollector, MemoryCollector
 from lmbench.settings import context
 
 SENTINEL = "sk-test-SENTINEL-0123456789abcdefghij"

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 import genai_prices
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import History, MemoryCollector, history, lm_call, module_call
+from lmbench.observe import History, MemoryCollector, history
 from lmbench.observe.frame import COLUMNS
 
 

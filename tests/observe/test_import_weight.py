@@ -14,7 +14,8 @@ def test_a_scripted_call_loads_nothing_it_does_not_need(tmp_path: Path) -> None:
     script = (
         "import json, sys\n"
         "from lmbench.lm import LMRequest, Message, ScriptedLM\n"
-        "from lmbench.observe import lm_call, module_call, history\n"
+        "from lmbench.calls import lm_call, module_call\n"
+        "from lmbench.observe import history\n"
         "with module_call('Predict'), lm_call(ScriptedLM(['x']), LMRequest(messages=(Message('user', 'q'),))) as c:\n"
         "    c.run()\n"
         "assert len(history) == 1\n"

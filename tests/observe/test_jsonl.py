@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import LMRequest, Message, ScriptedLM
-from lmbench.observe import JSONLCollector, history, lm_call, load_history, module_call
+from lmbench.observe import JSONLCollector, history, load_history
 from lmbench.settings import context
 
 WRITER = Path(__file__).with_name("writer.py")
@@ -117,7 +118,7 @@ def test_history_reads_the_file_another_process_wrote(tmp_path: Path) -> None:
     path = tmp_path / "other.jsonl"
     script = (
         "from lmbench.lm import LMRequest, Message, ScriptedLM\n"
-        "from lmbench.observe import lm_call, module_call\n"
+        "from lmbench.calls import lm_call, module_call\n"
         f"from lmbench.settings import configure\nconfigure(history='jsonl://{path}')\n"
         "with module_call('Predict'), lm_call(ScriptedLM(['from the other process']), "
         "LMRequest(messages=(Message('user', 'q'),))) as c:\n    c.run()\n"

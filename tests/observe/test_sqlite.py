@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import LMRequest, Message, ScriptedLM
-from lmbench.observe import SQLiteCollector, lm_call, load_history, module_call
+from lmbench.observe import SQLiteCollector, load_history
 from lmbench.observe import sqlite as sqlite_module
 from lmbench.settings import context
 

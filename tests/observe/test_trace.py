@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import export_trace, lm_call, module_call
+from lmbench.observe import export_trace
 
 REQUEST = LMRequest(messages=(Message("user", "q"),))
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import sys
 import threading
 
+from lmbench.calls import lm_call, module_call
 from lmbench.lm import LMRequest, Message, ScriptedLM
-from lmbench.observe import JSONLCollector, SQLiteCollector, lm_call, module_call
+from lmbench.observe import JSONLCollector, SQLiteCollector
 from lmbench.settings import configure
 
 THREADS = 8

@@ -13,7 +13,7 @@ from lmbench.errors import ProviderError
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, Message
 from lmbench.providers.retry import RetryPolicy
-from lmbench.providers.secrets import REDACTED
+from lmbench.secrets import REDACTED
 from lmbench.settings import context
 
 SCHEMA = {"type": "object", "properties": {"answer": {"type": "string"}}, "required": ["answer"]}

@@ -6,7 +6,7 @@ import pytest
 
 from lmbench.errors import AuthenticationError
 from lmbench.providers.provider import Provider, is_loopback
-from lmbench.providers.secrets import Secret
+from lmbench.secrets import Secret
 
 
 @pytest.mark.parametrize(

@@ -14,7 +14,7 @@ from lmbench.errors import AuthenticationError, ConfigError
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, Message
 from lmbench.providers.retry import RetryPolicy
-from lmbench.providers.secrets import REDACTED, Secret, is_secret_name, redact, redact_headers
+from lmbench.secrets import REDACTED, Secret, is_secret_name, redact, redact_headers
 from lmbench.settings import context
 
 SENTINEL = "sk-SENTINEL-0123456789abcdefghijklmnop"

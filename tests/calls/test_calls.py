@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from lmbench.calls import budget, current_module_call, lm_call, module_call
 from lmbench.errors import AdapterParseError, BudgetExceeded, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
 from lmbench.lm.replay import replay
-from lmbench.observe import MemoryCollector, budget, current_module_call, lm_call, module_call
+from lmbench.observe import MemoryCollector
 from lmbench.observe import entry as entry_module
 from lmbench.settings import context
 

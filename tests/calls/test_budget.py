@@ -8,18 +8,10 @@ import threading
 
 import pytest
 
+from lmbench.calls import active_budgets, budget, lm_call, session_budget, set_session_budget
 from lmbench.errors import BudgetExceeded, ConfigError
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import (
-    MemoryCollector,
-    active_budgets,
-    budget,
-    estimate_usage,
-    lm_call,
-    price_of,
-    session_budget,
-    set_session_budget,
-)
+from lmbench.observe import MemoryCollector, estimate_usage, price_of
 
 
 def _request(text: str = "hello there", max_tokens: int | None = None) -> LMRequest:

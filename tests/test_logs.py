@@ -18,7 +18,7 @@ def _run(script: str, tmp_path: Path, **env: str) -> subprocess.CompletedProcess
 
 SCRIPT = (
     "from lmbench.lm import LMRequest, Message, ScriptedLM\n"
-    "from lmbench.observe import lm_call\n"
+    "from lmbench.calls import lm_call\n"
     "with lm_call(ScriptedLM(['x']), LMRequest(messages=(Message('user', 'q'),))) as c:\n"
     "    c.run()\n"
     "    c.set_parse(adapter='ChatAdapter', diagnostics=[{'message': 'fixed a marker'}])\n"

@@ -4,7 +4,7 @@ Subclass ``Callback`` and override the methods you need; each receives one ``Cal
 whose payload keys read as attributes (``event.call``, ``event.error``...). Callbacks come
 from three places, all of which apply: the settings (``configure(callbacks=[...])`` or
 ``with context(callbacks=[...])``), and every enclosing module (``module_call(...,
-callbacks=[...])``). A callback that raises is logged on the ``lmbench`` logger (and warned
+callbacks=[...])``). ``lmbench.calls.emit`` tells them of an event. A callback that raises is logged on the ``lmbench`` logger (and warned
 about once); the call it watched goes on.
 
 Events and payload keys:
@@ -21,12 +21,13 @@ tool_start/end        tool, arguments / result, error
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.observe.logs import logger
+from lmbench.logs import logger
 
-__all__ = ["EVENTS", "Callback", "CallbackEvent", "dispatch", "emit", "merge_callbacks"]
+__all__ = ["EVENTS", "Callback", "CallbackEvent", "dispatch", "merge_callbacks"]
 
 EVENTS = frozenset(
     {
@@ -113,30 +114,9 @@ def dispatch(
             key = (type(callback), name)
             if key not in _warned:
                 _warned.add(key)
-                import warnings
-
                 warnings.warn(
                     f"callback {type(callback).__name__}.{method_name} raised; the call went on "
                     "(details on the 'lmbench' logger; further failures of it are only logged)",
                     RuntimeWarning,
                     stacklevel=2,
                 )
-
-
-def emit(event: str, **payload: Any) -> None:
-    """Tell the callbacks in force here that ``event`` happened (adapters and tools call this).
-
-    ``call_id`` in the payload names the call the event belongs to; by default it is the
-    enclosing module call.
-    """
-    if event not in EVENTS:
-        raise ValueError(f"unknown callback event {event!r}; known events: {sorted(EVENTS)}")
-    from lmbench.observe.calls import active_callbacks, current_module_call
-
-    callbacks = active_callbacks()
-    if not callbacks:
-        return
-    node = current_module_call()
-    call_id = payload.pop("call_id", None) or (node.call_id if node is not None else None)
-    parent_id = node.parent.call_id if node is not None and node.parent is not None else None
-    dispatch(callbacks, event, call_id=call_id, parent_id=parent_id, payload=payload)

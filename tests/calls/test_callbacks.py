@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from lmbench.calls import Callback, CallbackEvent, emit, lm_call, module_call
+from lmbench.calls import callbacks as callbacks_module
 from lmbench.lm import LMRequest, Message, ScriptedLM
-from lmbench.observe import Callback, CallbackEvent, emit, lm_call, module_call
-from lmbench.observe import callbacks as callbacks_module
 from lmbench.settings import configure, context
 
 REQUEST = LMRequest(messages=(Message("user", "q"),))
