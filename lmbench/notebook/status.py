@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lmbench.notebook.html import NO_MATH, esc, style
-from lmbench.observe.callbacks import Callback, CallbackEvent
+from lmbench.calls.callbacks import Callback, CallbackEvent
 
 __all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "status_html"]
 
