@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lmbench.money import format_usd
 from lmbench.notebook.html import (
     badge,
     box,
@@ -38,10 +39,8 @@ __all__ = [
 
 
 def format_cost(usd: float | None) -> str:
-    """Dollars with enough digits for cheap calls; ``unknown`` when no price is known."""
-    if usd is None:
-        return "unknown"
-    return "$0" if usd == 0 else f"${usd:.6f}".rstrip("0")
+    """Dollars as every notebook view writes them (``lmbench.money.format_usd``, trimmed)."""
+    return format_usd(usd, trim=True)
 
 
 @dataclass(frozen=True)

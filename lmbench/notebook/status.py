@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from lmbench.notebook.html import NO_MATH, esc, style
 from lmbench.calls.callbacks import Callback, CallbackEvent
+from lmbench.notebook.html import NO_MATH, esc, style
 
 __all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "status_html"]
 
