@@ -131,6 +131,14 @@ def test_tour_and_playground_render_in_jupyterlab(
         assert chart.locator(".trace").count() > 0, "the plotly chart has no data drawn"
         chart.screenshot(path=str(screenshots / "plotly-chart.png"))
         page.screenshot(path=str(screenshots / "01-tour.png"))
+        # the history browser: one aligned row per call, with its inputs
+        listing = page.locator(".lmb-history-list select").first
+        listing.wait_for()
+        rows = listing.locator("option").all_inner_texts()
+        assert rows and all("[[ ##" not in row for row in rows)
+        assert any("sentence: Last summer I flew to Tokyo" in row for row in rows)
+        browser_widget = page.locator(".jp-OutputArea-output", has=listing).first
+        browser_widget.screenshot(path=str(screenshots / "history-browser.png"))
 
         _run_all_cells(page, url, "playground.ipynb", screenshots)
         _save(page, root, "playground.ipynb")

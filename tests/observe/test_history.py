@@ -221,3 +221,20 @@ def test_inspect_shows_rule_shaped_repairs() -> None:
     history.inspect(file=out)
     assert "  - missing_completed: no completed marker\n" in out.getvalue()
     assert "  - coerced [answer]: '4.0' -> 4 (span=[0, 3])\n" in out.getvalue()
+
+
+def test_a_loaded_history_names_the_file_it_came_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from lmbench.observe import load_history
+    from lmbench.observe.sqlite import SQLiteCollector
+
+    import lmbench
+    from lmbench.lm import ScriptedLM
+
+    collector = SQLiteCollector(tmp_path / "calls.db")
+    with lmbench.context(history=collector):
+        reply = "[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"
+        lmbench.Predict("q -> answer", lm=ScriptedLM([reply]))(q="x")
+    collector.close()
+    loaded = load_history(tmp_path / "calls.db")
+    assert repr(loaded) == "<History 1 LM calls loaded from the SQLite file calls.db>"
+    assert "MemoryCollector" not in repr(loaded)
