@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 from datetime import datetime, timedelta, timezone
 
 import genai_prices
@@ -223,12 +224,11 @@ def test_inspect_shows_rule_shaped_repairs() -> None:
     assert "  - coerced [answer]: '4.0' -> 4 (span=[0, 3])\n" in out.getvalue()
 
 
-def test_a_loaded_history_names_the_file_it_came_from(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from lmbench.observe import load_history
-    from lmbench.observe.sqlite import SQLiteCollector
-
+def test_a_loaded_history_names_the_file_it_came_from(tmp_path: Path) -> None:
     import lmbench
     from lmbench.lm import ScriptedLM
+    from lmbench.observe import load_history
+    from lmbench.observe.sqlite import SQLiteCollector
 
     collector = SQLiteCollector(tmp_path / "calls.db")
     with lmbench.context(history=collector):
