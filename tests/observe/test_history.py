@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import genai_prices
 import pytest
