@@ -387,7 +387,10 @@ def run_predict(shell: Any, line: str, body: str) -> Any:
             shown = False
             _keep(cell, cell.run(namespace), namespace)
         else:
-            work = lambda status: _keep(cell, cell.run_live(namespace, status), namespace)  # noqa: E731
+
+            def work(status: Any) -> Any:
+                return _keep(cell, cell.run_live(namespace, status), namespace)
+
             shown = run_in_cell(shell, MAGIC, cell.model_name, work, view=cell.view) is SHOWN
     except Exception as exc:
         from lmbench.errors import LMBenchError
