@@ -134,7 +134,7 @@ def test_tour_and_playground_render_in_jupyterlab(
         # the history browser: one aligned row per call, with its inputs
         listing = page.locator(".lmb-history-list select").first
         listing.wait_for()
-        rows = listing.locator("option").all_inner_texts()
+        rows = listing.locator("option").all_text_contents()
         assert rows and all("[[ ##" not in row for row in rows)
         assert any("sentence: Last summer I flew to Tokyo" in row for row in rows)
         browser_widget = page.locator(".jp-OutputArea-output", has=listing).first
