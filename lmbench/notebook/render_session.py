@@ -68,6 +68,9 @@ def collector_text(collector: Any) -> str:
     """What keeps the history: memory, or the kind of file and where it is."""
     path = getattr(collector, "path", None)
     if path is None:
+        maxlen = getattr(collector, "maxlen", None)
+        if maxlen is not None:  # the memory collector keeps the latest entries
+            return f"in memory ({len(collector)} entries, keeps the last {maxlen})"
         return repr(collector)
     kind = type(collector).__name__.removesuffix("Collector")
     return f"{kind} file {shown_path(path)}"

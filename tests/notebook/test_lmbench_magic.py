@@ -32,7 +32,7 @@ def test_config_shows_model_adapter_cache_history_replay_and_budget(
     assert "scripted/notebook (configured)" in html
     assert "default (per model)" in html
     assert "on, folder" in html
-    assert "MemoryCollector" in html
+    assert "in memory (0 entries, keeps the last" in html
     assert "<td>off</td>" in html  # replay
     assert "<td>none</td>" in html  # session budget
 
