@@ -20,7 +20,7 @@ from lmbench.calls import lm_call, module_call
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.lm.cache import reset_cache
 from lmbench.modules import Predict
-from lmbench.observe import History, MemoryCollector
+from lmbench.observe import CallHistory, MemoryCollector
 from lmbench.settings import configure
 
 ANSWER = "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"
@@ -121,7 +121,7 @@ def main() -> None:
     timings = []
     for _ in range(3):
         start = time.perf_counter()
-        frame = History(big).frame()
+        frame = CallHistory(big).frame()
         timings.append(time.perf_counter() - start)
     report(
         f"history.frame() over {len(frame):,} entries",

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import importlib
 import sys
-import warnings
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
+
+from lmbench.deprecation import Moved, MovedModule
 
 __version__ = "0.1.0"
 
@@ -28,7 +28,7 @@ _EXPORTS: dict[str, str] = {
     "OutputField": "lmbench.signatures",
     "Example": "lmbench.primitives",
     "Prediction": "lmbench.primitives",
-    "History": "lmbench.primitives",
+    "Conversation": "lmbench.primitives",
     "Image": "lmbench.media",
     "Audio": "lmbench.media",
     "Document": "lmbench.media",
@@ -43,13 +43,25 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "ProgramOfThought": "lmbench.modules",
+    "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Sandbox": "lmbench.sandbox",
+    "SandboxResult": "lmbench.sandbox",
     # adapters
     "ChatAdapter": "lmbench.adapters",
     "JSONAdapter": "lmbench.adapters",
     "XMLAdapter": "lmbench.adapters",
     "TwoStepAdapter": "lmbench.adapters",
     "FallbackAdapter": "lmbench.adapters",
+    # evaluation over data
+    "batch": "lmbench.evaluate",
+    "compare": "lmbench.evaluate",
+    "EvalResult": "lmbench.evaluate",
+    "BatchResult": "lmbench.evaluate",
+    "LabeledFewShot": "lmbench.evaluate",
+    "BootstrapFewShot": "lmbench.evaluate",
+    "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
     "BaseLM": "lmbench.lm",
@@ -77,41 +89,41 @@ _EXPORTS: dict[str, str] = {
     "InputError": "lmbench.errors",
     "AdapterParseError": "lmbench.errors",
     "ProviderError": "lmbench.errors",
+    "AuthenticationError": "lmbench.errors",
+    "RateLimitError": "lmbench.errors",
+    "ProviderTimeout": "lmbench.errors",
+    "ProviderConnectionError": "lmbench.errors",
+    "ReplayMissError": "lmbench.errors",
     "BudgetExceeded": "lmbench.errors",
     "RunsFailed": "lmbench.errors",
+    "CodeFailed": "lmbench.errors",
     "ToolError": "lmbench.errors",
+    "SandboxError": "lmbench.errors",
+    "SandboxUnavailable": "lmbench.errors",
 }
 
-__all__ = sorted([*_EXPORTS, "load_ipython_extension", "unload_ipython_extension"])
+# public submodules, imported on first use; ``lmbench.evaluate`` is a callable package
+# (``lmbench.evaluate(program, data, metric)``), so the name means the same thing whichever
+# import came first
+_SUBMODULES = frozenset({"metrics", "evaluate"})
+
+__all__ = sorted([*_EXPORTS, *_SUBMODULES, "load_ipython_extension", "unload_ipython_extension"])
 
 
-class _MovedModule(ModuleType):
-    """A module that moved: its names load from the new one, with a DeprecationWarning."""
-
-    def __init__(self, old: str, new: str) -> None:
-        super().__init__(old)
-        self._new = new
-
-    def __getattr__(self, name: str) -> Any:
-        if name.startswith("__"):
-            raise AttributeError(name)
-        warnings.warn(
-            f"{self.__name__} moved to {self._new}; the old name goes in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        return getattr(importlib.import_module(self._new), name)
-
-
-# Old module paths that keep working for one release (0.2 renamed them).
-_MOVED_MODULES = {"types": "lmbench.media"}
+# Old module paths and names that keep working for one release (0.2 renamed them).
+_MOVED_MODULES = {"types": "lmbench.media", "primitives.history": "lmbench.primitives"}
 for _old, _new in _MOVED_MODULES.items():
-    sys.modules.setdefault(f"{__name__}.{_old}", _MovedModule(f"{__name__}.{_old}", _new))
+    sys.modules.setdefault(f"{__name__}.{_old}", MovedModule(f"{__name__}.{_old}", _new))
+_MOVED = Moved(__name__, {"History": "lmbench.primitives.conversation:Conversation"})
 
 
 def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        return importlib.import_module(f"lmbench.{name}")
     if name in _MOVED_MODULES:
         return sys.modules[f"{__name__}.{name}"]
+    if name in _MOVED:
+        return _MOVED.load(name)
     module_name = _EXPORTS.get(name)
     if module_name is None:
         raise AttributeError(f"module 'lmbench' has no attribute {name!r}")
@@ -138,6 +150,7 @@ def unload_ipython_extension(ipython: Any) -> None:
 
 
 if TYPE_CHECKING:
+    from lmbench import metrics
     from lmbench.adapters import (
         ChatAdapter,
         FallbackAdapter,
@@ -149,14 +162,32 @@ if TYPE_CHECKING:
     from lmbench.calls.callbacks import Callback
     from lmbench.errors import (
         AdapterParseError,
+        AuthenticationError,
         BudgetExceeded,
+        CodeFailed,
         ConfigError,
         InputError,
         LMBenchError,
+        ProviderConnectionError,
         ProviderError,
+        ProviderTimeout,
+        RateLimitError,
+        ReplayMissError,
         RunsFailed,
+        SandboxError,
+        SandboxUnavailable,
         SignatureError,
         ToolError,
+    )
+    from lmbench.evaluate import (
+        BatchResult,
+        BootstrapFewShot,
+        EvalResult,
+        LabeledFewShot,
+        batch,
+        compare,
+        evaluate,
+        load_run,
     )
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache
@@ -165,10 +196,12 @@ if TYPE_CHECKING:
     from lmbench.modules import (
         BestOfN,
         ChainOfThought,
+        CodeAct,
         Module,
         MultiChainComparison,
         Parallel,
         Predict,
+        ProgramOfThought,
         ReAct,
         Refine,
         parallel_map,
@@ -176,7 +209,8 @@ if TYPE_CHECKING:
     )
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.observe.history import history, load_history
-    from lmbench.primitives import Example, History, Prediction
+    from lmbench.primitives import Conversation, Example, Prediction
+    from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature
     from lmbench.tools import Tool

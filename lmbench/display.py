@@ -18,11 +18,11 @@ class RichDisplay:
     __slots__ = ()
 
     def _repr_html_(self) -> str | None:
-        from lmbench.notebook.render import html_for
+        from lmbench.notebook.render import html_for  # the notebook layer sits above: load on use
 
         return html_for(self)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from lmbench.notebook.render import text_for
+        from lmbench.notebook.render import text_for  # the notebook layer sits above: load on use
 
         printer.text(repr(self) if cycle else text_for(self) or repr(self))

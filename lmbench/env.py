@@ -31,6 +31,7 @@ __all__ = [
     "env_int",
     "env_log_level",
     "env_str",
+    "platform_cache_dir",
     "user_cache_dir",
 ]
 
@@ -100,6 +101,11 @@ def user_cache_dir() -> Path:
     configured = env_str("LMBENCH_CACHE_DIR")
     if configured:
         return Path(configured).expanduser()
+    return platform_cache_dir()
+
+
+def platform_cache_dir() -> Path:
+    """The platform's user cache folder + ``lmbench`` (``~/.cache/lmbench`` on Linux)."""
     if os.name == "nt":
         base = Path(os.environ.get("LOCALAPPDATA", Path.home() / "AppData" / "Local"))
     elif os.uname().sysname == "Darwin":

@@ -15,7 +15,10 @@ Hierarchy::
     ├── BudgetExceeded              a ``budget(...)`` limit would be or was crossed
     ├── ReplayMissError             replay "play" mode has no recording for a request
     ├── RunsFailed                  every attempt of BestOfN/Refine, or too many Parallel items, failed
-    └── ToolError                   a tool raised or was called with bad arguments
+    │   └── CodeFailed              every program ProgramOfThought wrote failed in the sandbox
+    ├── ToolError                   a tool raised or was called with bad arguments
+    └── SandboxError                the code sandbox failed to start or broke down
+        └── SandboxUnavailable      Deno or Pyodide is missing (also a ConfigError)
 
 Messages name the field or setting, the value, and the fix.
 """
@@ -30,6 +33,7 @@ __all__ = [
     "AdapterParseError",
     "AuthenticationError",
     "BudgetExceeded",
+    "CodeFailed",
     "ConfigError",
     "InputError",
     "LMBenchError",
@@ -39,9 +43,10 @@ __all__ = [
     "RateLimitError",
     "ReplayMissError",
     "RunsFailed",
+    "SandboxError",
+    "SandboxUnavailable",
     "SignatureError",
     "ToolError",
-    "describe_error",
 ]
 
 
@@ -52,7 +57,7 @@ def describe_error(error: BaseException, *, first_line: bool = False) -> str:
     """
     message = str(error)
     if first_line:
-        message = message.split("\n", 1)[0]
+        message = (message.splitlines() or [""])[0]
     return f"{type(error).__name__}: {message}"
 
 
@@ -118,6 +123,29 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
         super().__init__(text)
 
 
+# Statuses and words of an error showing the server rejected the structured-output request
+# itself (llama-cpp-python reports its validation errors as 500s).
+_REJECTION_STATUSES = frozenset({400, 422, 500})
+_STRUCTURED_WORDS = (
+    "response_format",
+    "json_schema",
+    "json schema",
+    "structured output",
+    "json_object",
+    "json mode",
+)
+
+
+def rejects_structured_output(status: int | None, body: str) -> bool:
+    """Whether an error response (``status``, ``body``) is the server refusing the
+    structured-output request itself (a schema or JSON mode it does not support), as opposed
+    to a failure worth retrying or reporting."""
+    if status not in _REJECTION_STATUSES:
+        return False
+    text = body.lower()
+    return any(word in text for word in _STRUCTURED_WORDS)
+
+
 class ProviderError(LMBenchError):
     """An LM provider call failed.
 
@@ -147,6 +175,11 @@ class ProviderError(LMBenchError):
         if status is not None:
             head += f" HTTP {status}"
         super().__init__(f"{head}: {message}")
+
+    @property
+    def rejects_structured_output(self) -> bool:
+        """Whether the server refused the structured-output request itself."""
+        return rejects_structured_output(self.status, self.body or self.message)
 
 
 class AuthenticationError(ProviderError):
@@ -191,6 +224,17 @@ class RunsFailed(LMBenchError):
         super().__init__(message)
 
 
+class CodeFailed(RunsFailed):
+    """Every program a code-running module wrote failed in the sandbox.
+
+    ``runs`` holds each attempt (its code and its ``SandboxResult``), so nothing is lost.
+    """
+
+    def __init__(self, message: str, *, runs: list[Any]) -> None:
+        self.runs = list(runs)
+        super().__init__(message, errors=[])
+
+
 class ToolError(LMBenchError):
     """A tool failed or received bad arguments.
 
@@ -210,3 +254,14 @@ class ToolError(LMBenchError):
         self.argument = argument
         self.value = value
         super().__init__(message)
+
+
+class SandboxError(LMBenchError):
+    """The code sandbox could not start, or its worker broke down outside a run's own errors.
+
+    Errors of the code it runs are not raised: they are in ``SandboxResult.error``.
+    """
+
+
+class SandboxUnavailable(SandboxError, ConfigError):
+    """A part the sandbox needs (Deno, Pyodide) is not installed; the message says how to."""

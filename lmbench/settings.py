@@ -30,6 +30,7 @@ class Settings:
     adapter: Any = None  # an Adapter; None means the default FallbackAdapter(Chat -> JSON)
     cache: bool = True
     rollout_id: Any = None
+    run_id: str | None = None  # set by evaluate/batch: history entries carry it
     temperature: float | None = None
     max_tokens: int | None = None
     max_retries: int = 2

@@ -39,7 +39,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from lmbench.calls import emit
-from lmbench.errors import ConfigError, ToolError
+from lmbench.errors import ConfigError, ToolError, describe_error
 from lmbench.lm.types import ToolSpec
 from lmbench.signatures.fields import type_name
 
@@ -154,7 +154,7 @@ class Tool:
         error = (
             exc
             if isinstance(exc, ToolError)
-            else ToolError(f"tool {self.name!r} raised {type(exc).__name__}: {exc}", tool=self.name)
+            else ToolError(f"tool {self.name!r} raised {describe_error(exc)}", tool=self.name)
         )
         emit("tool_end", tool=self.name, result=None, error=error)
         return error

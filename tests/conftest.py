@@ -60,3 +60,19 @@ def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
         pytest.skip(f"recorded provider exchanges not found at {FIXTURES} (../shared/fixtures)")
     return FIXTURES
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[object]:
+    """One real Deno + Pyodide sandbox shared by the tests of a module whose state does not
+    matter (each start takes 0.5-2 s); skipped, saying why, where it is not installed."""
+    from lmbench.errors import SandboxUnavailable
+    from lmbench.sandbox import Sandbox
+
+    try:
+        box = Sandbox(timeout=5, memory_mb=128, max_output=2000)
+    except SandboxUnavailable as exc:
+        pytest.skip(f"the code sandbox is not installed here ({exc})")
+    box.start()
+    yield box
+    box.close()

@@ -18,6 +18,7 @@ from lmbench.adapters.coercion import coerce_value, normalize_name
 from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import CoercionError
 from lmbench.errors import AdapterParseError
+from lmbench.settings import current
 
 __all__ = ["Found", "assemble_outputs", "has_output_keys", "log_repairs", "match_keys"]
 
@@ -94,7 +95,6 @@ def assemble_outputs(
 def log_repairs(adapter: str, repairs: list[Repair]) -> None:
     """Log each repair on ``lmbench.adapters``: at INFO with ``debug_parse`` on (the setting or
     ``LMBENCH_DEBUG_PARSE``), at DEBUG otherwise."""
-    from lmbench.settings import current
 
     level = logging.INFO if current().debug_parse else logging.DEBUG
     if not _log.isEnabledFor(level):

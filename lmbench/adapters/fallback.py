@@ -19,7 +19,7 @@ from lmbench.adapters.chat import ChatAdapter
 from lmbench.adapters.json_adapter import JSONAdapter
 from lmbench.adapters.results import AdapterAttempt, AdapterResult, ParseResult, Repair
 from lmbench.adapters.steps import Pull, Steps
-from lmbench.errors import AdapterParseError, ConfigError, ProviderError
+from lmbench.errors import AdapterParseError, ConfigError, ProviderError, describe_error
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
 from lmbench.signatures.signature import Signature
@@ -32,15 +32,6 @@ T = TypeVar("T")
 
 # One try with one adapter: its steps, given the failed tries before it.
 _Attempt = Callable[[Adapter, RunArgs, list[AdapterAttempt]], Steps[T]]
-
-# Statuses with which providers turn down a request they cannot serve as asked (a schema
-# they do not support), as opposed to failures worth retrying.
-_REJECTED = frozenset({400, 422})
-
-
-def _describe(exc: BaseException) -> str:
-    first_line = str(exc).splitlines()[0] if str(exc) else ""
-    return f"{type(exc).__name__}: {first_line}"
 
 
 class FallbackAdapter(Adapter):
@@ -88,7 +79,7 @@ class FallbackAdapter(Adapter):
             try:
                 result = adapter.parse_with_repairs(signature, text)
             except AdapterParseError as exc:
-                failures.append(f"{adapter.name}: {_describe(exc)}")
+                failures.append(f"{adapter.name}: {describe_error(exc, first_line=True)}")
                 last = exc
                 continue
             if failures:
@@ -111,17 +102,17 @@ class FallbackAdapter(Adapter):
         """Record a failed try; True when the error is one to raise rather than fall back from."""
         adapter = chain[position]
         if isinstance(exc, ProviderError):
-            if not (exc.status in _REJECTED and adapter.uses_structured_output(lm)):
+            if not (exc.rejects_structured_output and adapter.uses_structured_output(lm)):
                 return True
             usage = Usage()
         else:
             usage = getattr(exc, "usage", None) or Usage()
-        attempts.append(AdapterAttempt(adapter.name, _describe(exc), usage))
+        attempts.append(AdapterAttempt(adapter.name, describe_error(exc, first_line=True), usage))
         if position + 1 < len(chain):
             _log.warning(
                 "%s failed (%s); falling back to %s",
                 adapter.name,
-                _describe(exc),
+                describe_error(exc, first_line=True),
                 chain[position + 1].name,
             )
         return False

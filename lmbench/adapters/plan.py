@@ -1,7 +1,7 @@
 """Per-signature facts every adapter needs, worked out once per signature and cached.
 
 ``signature_plan(signature)`` holds the output fields with their coercion plans, the input
-fields to render (a ``History`` input is set apart: it becomes earlier turns), lookup tables
+fields to render (a ``Conversation`` input is set apart: it becomes earlier turns), lookup tables
 for names written loosely, and a memo where each adapter keeps its own prompt pieces and
 compiled patterns for that signature.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from lmbench.adapters.coercion import OPTIONAL, TypePlan, expected_text, normalize_name, plan_for
-from lmbench.primitives.history import History
+from lmbench.primitives.conversation import Conversation
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
 
@@ -42,9 +42,9 @@ def _output_plan(spec: FieldSpec) -> OutputPlan:
 
 
 def _is_history(annotation: Any) -> bool:
-    if annotation is History:
+    if annotation is Conversation:
         return True
-    return History in typing.get_args(annotation)
+    return Conversation in typing.get_args(annotation)
 
 
 class SignaturePlan:

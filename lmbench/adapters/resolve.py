@@ -13,7 +13,7 @@ from lmbench.adapters.xml_adapter import XMLAdapter
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 
-__all__ = ["default_adapter", "resolve_adapter", "shared_default_adapter"]
+__all__ = ["ADAPTER_NAMES", "default_adapter", "resolve_adapter", "shared_default_adapter"]
 
 _BY_NAME: dict[str, Callable[[], Adapter]] = {
     "chat": ChatAdapter,
@@ -22,6 +22,9 @@ _BY_NAME: dict[str, Callable[[], Adapter]] = {
     "twostep": TwoStepAdapter,
     "fallback": FallbackAdapter,
 }
+
+#: The names ``resolve_adapter`` knows (``%%predict --adapter`` offers them).
+ADAPTER_NAMES: tuple[str, ...] = tuple(_BY_NAME)
 
 
 def default_adapter(lm: LM) -> Adapter:

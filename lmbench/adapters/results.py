@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmbench.adapters.values import format_value
 from lmbench.lm.types import Usage
 
 __all__ = [
@@ -93,7 +94,6 @@ def field_deltas(
 
 def final_deltas(result: AdapterResult, seen: dict[str, str]) -> Iterator[FieldDelta]:
     """Deltas that bring each field of the first completion to its parsed value, as prompt text."""
-    from lmbench.adapters.values import format_value
 
     formatted = {k: format_value(v) for k, v in result.completions[0].items()}
     return field_deltas(formatted, seen, final=True)

@@ -1,7 +1,7 @@
 """``TurnAdapter``: the shared shape of every prompt, with the field layout left to subclasses.
 
 A prompt is one system message (the input and output fields, the layout, the task), then
-each demo and each ``History`` turn as an earlier user/assistant pair, then the user's turn
+each demo and each ``Conversation`` turn as an earlier user/assistant pair, then the user's turn
 with the inputs and a reminder of the expected answer. Subclasses say how one field is
 written (markers, tags, JSON...). Media inputs become content parts of the user message.
 """

@@ -28,6 +28,7 @@ from lmbench.adapters.values import format_value
 from lmbench.errors import AdapterParseError, ConfigError
 from lmbench.lm.base import LM
 from lmbench.lm.types import Usage
+from lmbench.settings import get_lm
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
 
@@ -92,8 +93,6 @@ class TwoStepAdapter(TurnAdapter):
                 "create it as TwoStepAdapter(extraction_lm=...)"
             )
         if isinstance(chosen, str):
-            from lmbench.settings import get_lm
-
             return get_lm(chosen)
         return chosen
 

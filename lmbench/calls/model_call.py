@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Generator, Iterator
-from types import TracebackType
 from typing import Any, Generic, Literal, TypeVar
 
 from lmbench import settings as _settings
 from lmbench.calls.budget import Reservation, active_budgets, reserve
 from lmbench.calls.callbacks import merge_callbacks
 from lmbench.calls.kind import CallKind
-from lmbench.calls.tree import ModuleCall, TellsCallbacks, current_module_call, new_call_id, record
+from lmbench.calls.tree import CallNode, ModuleCall, current_module_call, new_call_id, record
 from lmbench.errors import ProviderError, describe_error
 from lmbench.lm.cache import get_cache
 from lmbench.lm.replay import Replayer
@@ -94,7 +93,7 @@ class _Stored:
             yield chunk
 
 
-class ModelCall(TellsCallbacks, Generic[ClientT, RequestT, ResponseT]):
+class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
     """One model call of kind ``kind`` to ``client``: runs it through replay, cache and
     budgets, and holds what happened."""
 
@@ -183,15 +182,6 @@ class ModelCall(TellsCallbacks, Generic[ClientT, RequestT, ResponseT]):
     def _describe(self) -> tuple[str, dict[str, Any]]:
         return self.kind.span(self)
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Literal[False]:
-        self.finish(exc)
-        return False
-
     # -- state ---------------------------------------------------------------------------------
     @property
     def cache_state(self) -> CacheState:
@@ -205,10 +195,6 @@ class ModelCall(TellsCallbacks, Generic[ClientT, RequestT, ResponseT]):
     def usage(self) -> Usage:
         """Tokens of the response (nothing before it came)."""
         return self.kind.usage(self.response) if self.response is not None else Usage()
-
-    @property
-    def duration_s(self) -> float | None:
-        return None if self.ended is None else self.ended - self.started
 
     # -- the policy, written once ---------------------------------------------------------------
     def _policy(self) -> Generator[Any, Any, ResponseT]:
@@ -429,6 +415,7 @@ class ModelCall(TellsCallbacks, Generic[ClientT, RequestT, ResponseT]):
             cache=self.cache_state,
             cache_key=self.cache_key,
             error=self.error,
+            run_id=self._settings.run_id,
             **self.kind.entry_fields(self),
         )
         if self.response is None and isinstance(error, ProviderError):

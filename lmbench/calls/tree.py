@@ -101,12 +101,31 @@ def emit(event: str, **payload: Any) -> None:
     dispatch(callbacks, event, call_id=call_id, parent_id=parent_id, payload=payload)
 
 
-class TellsCallbacks:
-    """Sends a call's events to callbacks, naming the call and its parent."""
+class CallNode:
+    """A node of the call tree used as a ``with`` block: it ends (``finish``) when the block
+    does, failed or not, and sends its events to callbacks naming itself and its parent."""
 
     __slots__ = ()
     call_id: str
     parent: ModuleCall | None
+    started: float
+    ended: float | None
+
+    @property
+    def duration_s(self) -> float | None:
+        return None if self.ended is None else self.ended - self.started
+
+    def finish(self, error: BaseException | None = None) -> None:
+        raise NotImplementedError
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> Literal[False]:
+        self.finish(exc)
+        return False
 
     def _dispatch(self, callbacks: tuple[Any, ...], name: str, **payload: Any) -> None:
         dispatch(
@@ -118,7 +137,7 @@ class TellsCallbacks:
         )
 
 
-class ModuleCall(TellsCallbacks, RichDisplay):
+class ModuleCall(CallNode, RichDisplay):
     """A node of the call tree: one module call, with its child module and model calls.
 
     Used as ``with module_call(...) as mc``. After the block: ``mc.usage`` and ``mc.cost``
@@ -155,6 +174,7 @@ class ModuleCall(TellsCallbacks, RichDisplay):
         self._span: Any = None
         self._collector: Collector | None = None
         self._watchers: tuple[Any, ...] = ()
+        self._run_id: str | None = None
         if parent is not None:
             parent.children.append(self)
 
@@ -163,6 +183,7 @@ class ModuleCall(TellsCallbacks, RichDisplay):
         self._token = _current.set(self)
         settings = _settings.current()
         self._collector = resolve_collector(settings.history)  # a bad setting fails here
+        self._run_id = settings.run_id
         self._watchers = merge_callbacks(tuple(settings.callbacks), self.callbacks)
         parent = self.parent
         self._span = otel.start_span(parent._span if parent is not None else None, self._describe)
@@ -177,15 +198,11 @@ class ModuleCall(TellsCallbacks, RichDisplay):
             "lmbench.signature": self.signature,
         }
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> Literal[False]:
+    def finish(self, error: BaseException | None = None) -> None:
+        """End the module call: record its entry, tell callbacks, close the span."""
         self.ended = time.perf_counter()
-        if exc is not None:
-            self.error = describe_error(exc)
+        if error is not None:
+            self.error = describe_error(error)
         if self._token is not None:
             _current.reset(self._token)
             self._token = None
@@ -193,7 +210,7 @@ class ModuleCall(TellsCallbacks, RichDisplay):
         if self._collector is not None:
             record(entry, self._collector)
         if self._watchers:
-            self._dispatch(self._watchers, "module_end", outputs=self.outputs, error=exc)
+            self._dispatch(self._watchers, "module_end", outputs=self.outputs, error=error)
         if self._span is not None:
             otel.end_span(
                 self._span,
@@ -204,16 +221,12 @@ class ModuleCall(TellsCallbacks, RichDisplay):
                 },
                 self.error,
             )
-        return False
 
     def set_outputs(self, outputs: Any) -> None:
         """What the module returned, for ``on_module_end`` callbacks and the trace."""
         self.outputs = outputs
 
     # -- roll-ups ----------------------------------------------------------------------------
-    @property
-    def duration_s(self) -> float | None:
-        return None if self.ended is None else self.ended - self.started
 
     def model_calls(self) -> list[ModelCall[Any, Any, Any]]:
         """Every model call (of any kind) below this node, depth first."""
@@ -281,6 +294,7 @@ class ModuleCall(TellsCallbacks, RichDisplay):
             cost_known=known,
             latency_s=self.duration_s or 0.0,
             error=self.error,
+            run_id=self._run_id,
         )
 
     # -- trace ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
-"""Resolve ``"provider/model"`` names to LM objects.
+"""Resolve ``"provider/model"`` names (and bare model names of known families) to LM objects.
 
-Built-in providers register below by import path (so nothing is imported until a name is
-resolved). Third-party packages add providers through the ``lmbench.providers`` entry-point
+Built-in providers come from one table, ``lmbench.providers.services``, loaded when a name is
+first resolved (so ``import lmbench`` imports none of them). Third-party packages add providers through the ``lmbench.providers`` entry-point
 group: the entry point's name is the prefix, its object a factory ``(model, **kwargs) -> LM``.
 """
 
@@ -22,25 +22,9 @@ DEFAULT_MODEL = "local/gemma-3-270m"
 
 Factory = Callable[..., LM]
 
-# prefix -> "module:attribute" of a factory (model: str, **kwargs) -> LM
-_BUILTIN: dict[str, str] = {
-    "local": "lmbench.providers.local:LocalLM",
-    "scripted": "lmbench.lm.scripted:scripted_from_name",
-    "openai": "lmbench.providers.catalog:openai",
-    "openrouter": "lmbench.providers.catalog:openrouter",
-    "mistral": "lmbench.providers.catalog:mistral",
-    "groq": "lmbench.providers.catalog:groq",
-    "together": "lmbench.providers.catalog:together",
-    "deepseek": "lmbench.providers.catalog:deepseek",
-    "vllm": "lmbench.providers.catalog:vllm",
-    "lmstudio": "lmbench.providers.catalog:lmstudio",
-    "llamacpp": "lmbench.providers.catalog:llamacpp",
-    "openai-compatible": "lmbench.providers.catalog:openai_compatible",
-    "anthropic": "lmbench.providers.catalog:anthropic",
-    "gemini": "lmbench.providers.catalog:gemini",
-    "cohere": "lmbench.providers.catalog:cohere",
-    "ollama": "lmbench.providers.catalog:ollama",
-}
+# The built-in providers' one table (names, factories, the bare model names of each). It is
+# read by name, at the first resolution: lm/ sits below the providers and imports none of them.
+_BUILTIN_TABLE = "lmbench.providers.services"
 
 _registered: dict[str, Factory] = {}
 _lock = threading.Lock()
@@ -62,33 +46,59 @@ def _load_entry_points() -> None:
     _entry_points_loaded = True
 
 
+def _builtin() -> Any:
+    return importlib.import_module(_BUILTIN_TABLE)
+
+
 def known_providers() -> list[str]:
     """Every prefix that resolves, built-in and registered."""
     _load_entry_points()
-    return sorted(set(_BUILTIN) | set(_registered))
+    return sorted(set(_builtin().PROVIDERS) | set(_registered))
 
 
 def _factory(prefix: str) -> Factory | None:
     if prefix in _registered:
         return _registered[prefix]
-    target = _BUILTIN.get(prefix)
-    if target is None:
+    found: Factory | None = _builtin().factory(prefix)
+    if found is None:
         _load_entry_points()
         return _registered.get(prefix)
-    module_name, attr = target.split(":")
-    return getattr(importlib.import_module(module_name), attr)
+    return found
+
+
+def _with_provider(name: str) -> str:
+    """``provider/name`` for a bare model name that belongs to exactly one built-in provider."""
+    owners = _builtin().providers_for_model(name)
+    if len(owners) == 1:
+        return f"{owners[0]}/{name}"
+    if owners:
+        raise ConfigError(
+            f"model name {name!r} could belong to several providers: write one of "
+            + ", ".join(repr(f"{owner}/{name}") for owner in owners)
+        )
+    raise ConfigError(
+        f"model name {name!r} has no provider prefix and is not one lmbench recognises: write "
+        f"it as 'provider/model', e.g. 'openai/gpt-4o-mini' or '{DEFAULT_MODEL}'. Known "
+        "providers: " + ", ".join(known_providers())
+    )
 
 
 def resolve_lm(name: str | LM, **kwargs: Any) -> LM:
-    """Turn ``"provider/model"`` into an LM; an LM object is returned as it is."""
+    """Turn ``"provider/model"`` into an LM; an LM object is returned as it is.
+
+    A bare model name of a known family resolves to its provider (``"gpt-4o-mini"`` to
+    ``openai``, ``"claude-..."`` to ``anthropic``, ``"gemini-..."`` to ``gemini``); one that
+    could be several providers' raises, listing them.
+    """
     if not isinstance(name, str):
         return name
-    prefix, sep, model = name.partition("/")
-    if not sep or not model:
+    if "/" not in name:
+        name = _with_provider(name)
+    prefix, _, model = name.partition("/")
+    if not model:
         raise ConfigError(
-            f"model name {name!r} has no provider prefix: write it as 'provider/model', "
-            f"e.g. 'openai/gpt-4o-mini' or '{DEFAULT_MODEL}'. Known providers: "
-            + ", ".join(known_providers())
+            f"model name {name!r} has no model after the provider: write it as "
+            f"'{prefix}/<model>', e.g. 'openai/gpt-4o-mini' or '{DEFAULT_MODEL}'"
         )
     factory = _factory(prefix)
     if factory is None:

@@ -3,9 +3,12 @@
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, Rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.code_act import CodeAct
+from lmbench.modules.code_runs import CodeRun
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
+from lmbench.modules.program_of_thought import ProgramOfThought
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
 from lmbench.modules.typed import TypedProgram, typed
@@ -13,12 +16,15 @@ from lmbench.modules.typed import TypedProgram, typed
 __all__ = [
     "BestOfN",
     "ChainOfThought",
+    "CodeAct",
+    "CodeRun",
     "ItemError",
     "Module",
     "MultiChainComparison",
     "Parallel",
     "ParallelResults",
     "Predict",
+    "ProgramOfThought",
     "ReAct",
     "ReActStep",
     "Refine",

@@ -6,15 +6,24 @@ import asyncio
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 
-if TYPE_CHECKING:
-    from lmbench.modules.predict import Predict
+__all__ = ["Module", "Predictor"]
 
-__all__ = ["Module"]
+
+@runtime_checkable
+class Predictor(Protocol):
+    """What a program's learnable parts look like: a predictor with demos, whose state (demos,
+    instructions, config) saves to JSON and loads back. ``Predict`` is one."""
+
+    demos: list[dict[str, Any]]
+
+    def predictor_state(self) -> dict[str, Any]: ...
+
+    def load_predictor_state(self, state: dict[str, Any]) -> None: ...
 
 
 class Module:
@@ -47,17 +56,15 @@ class Module:
 
     # -- parameters ---------------------------------------------------------------------------
 
-    def named_predictors(self) -> Iterator[tuple[str, Predict]]:
-        """Every Predict inside this module (itself included), with its attribute path."""
-        from lmbench.modules.predict import Predict
-
+    def named_predictors(self) -> Iterator[tuple[str, Predictor]]:
+        """Every predictor inside this module (itself included), with its attribute path."""
         seen: set[int] = set()
 
-        def walk(obj: Any, path: str) -> Iterator[tuple[str, Predict]]:
+        def walk(obj: Any, path: str) -> Iterator[tuple[str, Predictor]]:
             if id(obj) in seen:
                 return
             seen.add(id(obj))
-            if isinstance(obj, Predict):
+            if isinstance(obj, Predictor):
                 yield path or "self", obj
             if isinstance(obj, Module):
                 for name, value in vars(obj).items():

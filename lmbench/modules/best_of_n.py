@@ -24,7 +24,13 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError, RunsFailed
+from lmbench.errors import (
+    AuthenticationError,
+    BudgetExceeded,
+    ConfigError,
+    RunsFailed,
+    describe_error,
+)
 from lmbench.modules.base import Module
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import Settings, context, current
@@ -59,7 +65,7 @@ class Rollout:
             "inputs": self.inputs,
             "outputs": outputs_of(self.prediction) if self.prediction is not None else None,
             "reward": self.reward,
-            "error": f"{type(self.error).__name__}: {self.error}" if self.error else None,
+            "error": describe_error(self.error) if self.error else None,
         }
 
 
@@ -97,8 +103,7 @@ class BestOfN(Module):
         if not scored:
             last = rollouts[-1].error
             raise RunsFailed(
-                f"all {self.n} attempts of {self!r} failed; the last with "
-                f"{type(last).__name__}: {last}",
+                f"all {self.n} attempts of {self!r} failed; the last with {describe_error(last)}",
                 errors=[r.error for r in rollouts if r.error is not None],
             ) from last
         best = max(scored, key=lambda r: r.reward or 0.0)  # the first of equal rewards

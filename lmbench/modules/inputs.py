@@ -11,7 +11,7 @@ from pydantic import TypeAdapter, ValidationError
 from lmbench.errors import InputError
 from lmbench.signatures.signature import Signature
 
-__all__ = ["check_inputs"]
+__all__ = ["check_inputs", "fit_value"]
 
 _PLAIN = (str, int, float, bool)
 
@@ -21,7 +21,10 @@ def _validator(annotation: Any) -> TypeAdapter[Any]:
     return TypeAdapter(annotation)
 
 
-def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
+def fit_value(annotation: Any, value: Any) -> Any:
+    """``value`` as a value of ``annotation`` (validated, and converted where pydantic's lax
+    mode converts); ``ValueError`` with pydantic's reason when it does not fit. Types pydantic
+    cannot validate (user classes) are passed through. ``%%predict`` cells use it too."""
     if annotation is str or annotation is Any:
         return value  # any value can be shown as text
     if type(value) is annotation and annotation in _PLAIN:
@@ -29,13 +32,19 @@ def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -
     try:
         return _validator(annotation).validate_python(value)
     except ValidationError as exc:
-        first = exc.errors()[0]
+        raise ValueError(exc.errors()[0]["msg"]) from None
+    except Exception:
+        return value
+
+
+def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
+    try:
+        return fit_value(annotation, value)
+    except ValueError as exc:
         raise InputError(
             f"input {name!r} of {signature.name} expects {signature.fields[name].type_name}, "
-            f"got {value!r} ({type(value).__name__}): {first['msg']}. Pass a value of that type."
+            f"got {value!r} ({type(value).__name__}): {exc}. Pass a value of that type."
         ) from None
-    except Exception:
-        return value  # types pydantic cannot validate (user classes) are passed through
 
 
 def check_inputs(signature: Signature, inputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -7,7 +7,7 @@
     results[0].answer               # results keep the order of the inputs
     results.errors                  # [ItemError(index=..., inputs=..., error=...)] for failures
 
-    results = parallel_map(qa, [{"question": q} for q in questions], num_threads=4)
+    outputs = lmbench.batch(qa, [{"question": q} for q in questions], threads=4)
 
 Each item runs in a copy of the caller's context (``contextvars.copy_context``), so
 ``lmbench.context(...)`` settings and the enclosing call-tree node apply inside the threads.
@@ -26,7 +26,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.errors import ConfigError, InputError, RunsFailed
+from lmbench.errors import ConfigError, InputError, RunsFailed, describe_error
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import FATAL_ERRORS
 from lmbench.primitives.example import Example
@@ -103,7 +103,7 @@ class Parallel(Module):
                         raise RunsFailed(
                             f"{len(errors)} of {len(work)} items failed, more than "
                             f"max_errors={self.max_errors}; the rest were cancelled. Last error: "
-                            f"{type(error).__name__}: {error}",
+                            f"{describe_error(error)}",
                             errors=[e.error for e in errors],
                         ) from error
         finally:
@@ -121,7 +121,15 @@ def parallel_map(
     num_threads: int = DEFAULT_THREADS,
     max_errors: int | None = None,
 ) -> ParallelResults:
-    """Call ``module`` on every item of ``inputs`` concurrently; results in input order."""
+    """Deprecated: ``lmbench.batch(module, inputs, threads=...)`` is the batch entry point."""
+    import warnings
+
+    warnings.warn(
+        "parallel_map is deprecated and will be removed in the next release: use "
+        "lmbench.batch(module, inputs, threads=N)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return Parallel(num_threads, max_errors=max_errors)([(module, item) for item in inputs])
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from lmbench.adapters import Adapter, AdapterResult, FieldDelta, resolve_adapter
 from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.calls import ModuleCall, module_call
+from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
 from lmbench.modules.inputs import check_inputs
@@ -195,7 +196,6 @@ class Predict(Module):
 
 
 def _check_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    from lmbench.errors import ConfigError
 
     unknown = set(config) - _CONFIG_KEYS
     if unknown:

@@ -29,7 +29,7 @@ import inspect
 import json
 from typing import Any
 
-from lmbench.errors import ConfigError, SignatureError
+from lmbench.errors import ConfigError, SignatureError, describe_error
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, RewardFn, Rollout, outputs_of
 from lmbench.modules.predict import Predict
@@ -73,7 +73,7 @@ class Refine(BestOfN):
             return {**inputs, "hint": ""}
         last = rollouts[-1]
         if last.error is not None:
-            outcome = f"error: {type(last.error).__name__}: {last.error}"
+            outcome = f"error: {describe_error(last.error)}"
         else:
             outcome = json.dumps(outputs_of(last.prediction), ensure_ascii=False, default=str)
         advice = self.advise(

@@ -1,7 +1,8 @@
-"""Running a program many times: over the rows of a DataFrame, or on several models.
+"""Running a program on several models side by side (``%%predict --compare``).
 
-Failures stay with their row or model (an ``error`` column, an error cell): one bad input
-or an unreachable provider never stops the batch.
+Failures stay with their model (an error cell): an unreachable provider never stops the
+comparison. Runs over the rows of a DataFrame are ``lmbench.batch`` (``run_over`` is its
+deprecated former name).
 """
 
 from __future__ import annotations
@@ -11,13 +12,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from lmbench.errors import describe_error
 from lmbench.notebook.html import badge, box, esc, pre, show_value, table
 from lmbench.notebook.progress import progress
 from lmbench.notebook.render_prediction import format_cost
 
 __all__ = ["Comparison", "ModelRun", "compare_models", "run_over"]
-
-STAT_COLUMNS = ("input_tokens", "output_tokens", "cost_usd", "latency_s", "error")
 
 
 def _stats(prediction: Any, started: float) -> dict[str, Any]:
@@ -40,10 +40,6 @@ def _output_names(signature: Any, predictions: Sequence[Any]) -> list[str]:
     return list(names)
 
 
-def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
-
-
 def run_over(
     program: Any,
     frame: Any,
@@ -52,39 +48,20 @@ def run_over(
     call_kwargs: Mapping[str, Any] | None = None,
     description: str = "rows",
 ) -> Any:
-    """Call ``program`` once per row of ``frame``; a DataFrame of inputs, outputs and stats.
+    """Deprecated: ``lmbench.batch(program, frame, ...).frame()`` does this (and runs on Dask)."""
+    import warnings
 
-    The signature's inputs are taken from the columns of the same name, then from
-    ``constants``. Rows keep their index; columns that are not inputs are left out.
-    """
-    import pandas as pd
+    from lmbench.evaluate import batch
 
-    signature = program.signature
-    inputs = [name for name in signature.input_fields if name in frame.columns]
-    rows: list[dict[str, Any]] = []
-    predictions: list[Any] = []
-    records = frame[inputs].to_dict("records")
-    for record in progress(records, total=len(records), description=description):
-        values = {**dict(constants or {}), **record}
-        row: dict[str, Any] = dict(record)
-        started = time.perf_counter()
-        try:
-            prediction = program(**values, **dict(call_kwargs or {}))
-        except Exception as exc:  # one row's failure is that row's result
-            row.update(
-                input_tokens=0,
-                output_tokens=0,
-                cost_usd=0.0,
-                latency_s=time.perf_counter() - started,
-                error=_describe(exc),
-            )
-        else:
-            predictions.append(prediction)
-            row.update(prediction.to_dict())
-            row.update(_stats(prediction, started))
-        rows.append(row)
-    outputs = _output_names(signature, predictions)
-    return pd.DataFrame(rows, index=frame.index, columns=[*inputs, *outputs, *STAT_COLUMNS])
+    warnings.warn(
+        "run_over is deprecated and will be removed in the next release: use "
+        "lmbench.batch(program, frame).frame()",
+        DeprecationWarning,
+        stacklevel=2,
+    )
+    return batch(
+        program, frame, constants=constants, call_kwargs=call_kwargs, description=description
+    ).frame()
 
 
 @dataclass
@@ -208,7 +185,7 @@ def compare_models(
             prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))
         except Exception as exc:  # one model's failure is that model's result
             runs.append(
-                ModelRun(model, error=_describe(exc), latency_s=time.perf_counter() - started)
+                ModelRun(model, error=describe_error(exc), latency_s=time.perf_counter() - started)
             )
         else:
             runs.append(

@@ -29,6 +29,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lmbench.modules.inputs import fit_value
+
 __all__ = [
     "CellError",
     "CellValue",
@@ -183,8 +185,6 @@ def coerce_inputs(values: list[CellValue], signature: Any) -> dict[str, Any]:
 
     Completeness is checked apart (``check_complete``): ``--over`` fills inputs from columns.
     """
-    from pydantic import TypeAdapter, ValidationError
-
     fields = signature.input_fields
     out: dict[str, Any] = {}
     for item in values:
@@ -199,18 +199,14 @@ def coerce_inputs(values: list[CellValue], signature: Any) -> dict[str, Any]:
         if not item.is_text or spec.annotation is str:
             out[item.name] = item.value
             continue
-        candidate = _literal(item.value)
         try:
-            out[item.name] = TypeAdapter(spec.annotation).validate_python(candidate)
-        except ValidationError as exc:
-            reason = exc.errors()[0]["msg"]
+            out[item.name] = fit_value(spec.annotation, _literal(item.value))
+        except ValueError as exc:
             raise CellError(
-                f"field {item.name!r} expects {spec.type_name}, got {item.value!r}: {reason}",
+                f"field {item.name!r} expects {spec.type_name}, got {item.value!r}: {exc}",
                 line=item.line,
                 source=item.source,
             ) from None
-        except Exception:
-            out[item.name] = candidate  # a type pydantic cannot check is passed through
     return out
 
 

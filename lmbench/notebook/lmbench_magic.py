@@ -10,6 +10,7 @@
 %lmbench cache stats|clear
 %lmbench budget 0.50 [--tokens N] | off
 %lmbench replay record|play PATH | off
+%lmbench eval [RUN_ID | runs]   the last evaluation run (or that run), or every run, from history
 """
 
 from __future__ import annotations
@@ -18,10 +19,10 @@ import shlex
 from collections.abc import Callable
 from typing import Any
 
+from lmbench.money import format_usd
 from lmbench.notebook.cell_inputs import CellError
 from lmbench.notebook.html import pre
 from lmbench.notebook.problems import problem_from
-from lmbench.notebook.render_prediction import format_cost
 from lmbench.notebook.render_session import (
     Panel,
     cache_panel,
@@ -163,7 +164,7 @@ def _budget(args: list[str]) -> Any:
     limits = " and ".join(
         part
         for part in (
-            format_cost(usd) if usd is not None else "",
+            format_usd(usd, trim=True) if usd is not None else "",
             f"{tokens} tokens" if tokens else "",
         )
         if part
@@ -188,6 +189,35 @@ def _replay(args: list[str]) -> Any:
     raise _usage("replay", ["record PATH | play PATH | off"])
 
 
+def _eval(args: list[str]) -> Any:
+    from lmbench.evaluate.runs import load_run, runs
+
+    if args == ["runs"]:
+        import pandas as pd
+
+        return (
+            pd.DataFrame(runs()).set_index("run_id")
+            if runs()
+            else message_panel(
+                "lmbench eval", "no run yet: call lmbench.evaluate or %%predict --over DF --metric"
+            )
+        )
+    if len(args) > 1:
+        raise _usage("eval", ["[RUN_ID | runs]"])
+    if args:
+        try:
+            return load_run(args[0])
+        except KeyError as exc:
+            raise CellError(str(exc.args[0]), line=0) from None
+    evaluations = [r for r in runs() if r["kind"] == "evaluate"]
+    if not evaluations:
+        return message_panel(
+            "lmbench eval",
+            "no evaluation yet: call lmbench.evaluate or %%predict --over DF --metric",
+        )
+    return load_run(evaluations[-1]["run_id"])
+
+
 COMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "help": _help,
     "config": _config,
@@ -200,6 +230,7 @@ COMMANDS: dict[str, Callable[[list[str]], Any]] = {
     "cache": _cache,
     "budget": _budget,
     "replay": _replay,
+    "eval": _eval,
 }
 
 

@@ -11,7 +11,8 @@ response is shown (-f code also puts it into a new cell below).
 Options: -m/--model NAME (or an alias from %lmbench alias), -a/--adapter, --module,
 -n, -t/--temperature, -f/--format, --demos VAR, --signature VAR, --out VAR, --stream,
 --no-cache, --prompt (show the exact prompt, call nothing), --over DF (every row of a
-DataFrame), --compare M1,M2 (side by side on several models).
+DataFrame; --metric NAME --expected COLUMN scores it, --executor dask runs it on the Dask
+cluster, --threads N), --compare M1,M2 (side by side on several models).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from lmbench.adapters.resolve import ADAPTER_NAMES
 from lmbench.notebook.cell_inputs import (
     CellError,
     check_complete,
@@ -53,8 +55,8 @@ MAGIC = "%%predict"
 #: ``--module`` names -> factories ``(signature, **predict_options) -> module``.
 MODULES: dict[str, Callable[..., Any]] = {}
 
-#: ``--adapter`` names (``lmbench.adapters.resolve_adapter`` builds them).
-ADAPTERS = ("chat", "json", "xml", "twostep", "fallback")
+#: ``--adapter`` names: those ``lmbench.adapters.resolve_adapter`` knows.
+ADAPTERS = ADAPTER_NAMES
 
 
 def register_module(name: str, factory: Callable[..., Any]) -> None:
@@ -124,6 +126,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-cache", dest="no_cache", action="store_true")
     parser.add_argument("--prompt", action="store_true", help="show the exact prompt; call nothing")
     parser.add_argument("--over", metavar="DF", help="run for every row of this DataFrame")
+    parser.add_argument(
+        "--metric",
+        metavar="NAME",
+        help="with --over: score rows (exact_match, f1, contains, "
+        "numeric, or a variable holding a metric)",
+    )
+    parser.add_argument("--expected", metavar="COLUMN", help="with --metric: the label column")
+    parser.add_argument(
+        "--executor", choices=("threads", "dask"), default="threads", help="with --over"
+    )
+    parser.add_argument("--threads", type=int, default=8, help="with --over: rows at once")
     parser.add_argument("--compare", metavar="M1,M2", help="run on several models side by side")
     parser.add_argument("-f", "--format", choices=FORMATS, help="how the response is shown")
     return parser
@@ -270,6 +283,10 @@ class PredictCell:
             raise CellError(f"--{modes[0]} and --{modes[1]} cannot be used together", line=0)
         if options.compare is not None and options.model is not None:
             raise CellError("--compare names the models: leave out -m/--model", line=0)
+        if options.over is None and (options.metric or options.expected):
+            raise CellError("--metric and --expected score an --over DF run: add --over", line=0)
+        if options.expected is not None and options.metric is None:
+            raise CellError("--expected COLUMN names the labels for --metric: add --metric", line=0)
 
     @staticmethod
     def _signature(options: argparse.Namespace, namespace: Mapping[str, Any], line: str) -> Any:
@@ -336,8 +353,30 @@ class PredictCell:
             return self._stream()
         return self.program(**self.inputs, **self.call_kwargs)
 
+    def _metric(self, namespace: Mapping[str, Any], frame: Any) -> Any:
+        """The ``--metric`` (a built-in name or a notebook variable), on ``--expected``."""
+        from lmbench.metrics import FieldMetric, resolve_metric
+
+        name, expected = self.options.metric, self.options.expected
+        metric = namespace[name] if name in namespace else resolve_metric(name)
+        if expected is None:
+            return metric
+        if expected not in frame.columns:
+            raise CellError(
+                f"--expected {expected}: no such column in {self.options.over}; "
+                f"columns: {list(frame.columns)}",
+                line=0,
+            )
+        if not isinstance(metric, FieldMetric):
+            raise CellError(
+                f"--expected works with the built-in metrics; {name} decides itself which "
+                "labels it reads",
+                line=0,
+            )
+        return metric.on(next(iter(self.signature.output_fields)), expected=expected)
+
     def _run_over(self, namespace: Mapping[str, Any]) -> Any:
-        from lmbench.notebook.batch import run_over
+        from lmbench.evaluate.runner import batch, evaluate
 
         frame = _lookup(namespace, self.options.over, "--over")
         columns = getattr(frame, "columns", None)
@@ -346,13 +385,17 @@ class PredictCell:
                 f"--over {self.options.over}: {type(frame).__name__} is not a DataFrame", line=0
             )
         check_complete(self.signature, set(self.inputs) | set(columns), frame=self.options.over)
-        return run_over(
-            self.program,
-            frame,
-            constants=self.inputs,
-            call_kwargs=self.call_kwargs,
-            description=f"{MAGIC} over {self.options.over}",
-        )
+        common = {
+            "executor": self.options.executor,
+            "threads": self.options.threads,
+            "constants": self.inputs,
+            "call_kwargs": self.call_kwargs,
+        }
+        description = f"{MAGIC} over {self.options.over}"
+        if self.options.metric is not None:
+            metric = self._metric(namespace, frame)
+            return evaluate(self.program, frame, metric, name=description, **common)
+        return batch(self.program, frame, description=description, **common).frame()
 
     def run_live(self, namespace: Mapping[str, Any], status: Any) -> Any:
         """Run with a live status line (``status`` may be None: no notebook front end)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lmbench.errors import AdapterParseError, describe_error
 from lmbench.notebook.cell_inputs import CellError
 from lmbench.notebook.render_errors import MagicError
 from lmbench.notebook.status import html_frontend
@@ -55,12 +56,10 @@ def _text_of(view: Any) -> str:
 
 def problem_from(magic: str, error: Exception) -> CellProblem:
     """Wrap a cell mistake or an lmbench error raised while running the cell."""
-    from lmbench.errors import AdapterParseError
-
     if isinstance(error, CellError):
         view: Any = MagicError(magic, error.message, error.source, error.line)
         return CellProblem(magic, view, error.message)
     if isinstance(error, AdapterParseError):
         return CellProblem(magic, error, f"{error.adapter} could not parse the answer")
-    message = f"{type(error).__name__}: {error}"
+    message = describe_error(error)
     return CellProblem(magic, MagicError(magic, message), message)

@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 from lmbench.notebook.render_errors import parse_error_html, parse_error_text
 from lmbench.notebook.render_history import entries_html, entries_text, entry_html, entry_text
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
+from lmbench.notebook.render_sandbox import result_html, result_text, sandbox_html, sandbox_text
 from lmbench.notebook.render_signature import (
     example_html,
     example_text,
@@ -43,9 +44,11 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.signatures.signature", "Signature", signature_html, signature_text),
     Renderer("lmbench.primitives.example", "Example", example_html, example_text),
     Renderer("lmbench.observe.entry", "HistoryEntry", entry_html, entry_text),
-    Renderer("lmbench.observe.history", "History", _history_html, _history_text),
+    Renderer("lmbench.observe.history", "CallHistory", _history_html, _history_text),
     Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
+    Renderer("lmbench.sandbox.sandbox", "SandboxResult", result_html, result_text),
+    Renderer("lmbench.sandbox.sandbox", "Sandbox", sandbox_html, sandbox_text),
 )
 
 _BY_NAME = {(r.module, r.name): r for r in RENDERERS}

@@ -6,7 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lmbench.notebook.html import badge, box, esc, heading, kv_table, mark, meta, show_value, style
+from lmbench.notebook.html import (
+    badge,
+    box,
+    code,
+    esc,
+    heading,
+    kv_table,
+    mark,
+    meta,
+    show_value,
+    style,
+)
 
 if TYPE_CHECKING:
     from lmbench.errors import AdapterParseError
@@ -26,7 +37,7 @@ def _marked_raw(error: AdapterParseError) -> str:
 def parse_error_html(error: AdapterParseError) -> str:
     pairs = [("adapter", esc(error.adapter)), ("problem", esc(error.reason))]
     if error.field:
-        pairs.append(("field", f"<code>{esc(error.field)}</code>"))
+        pairs.append(("field", code(error.field)))
     if error.expected:
         pairs.append(("expected", esc(error.expected)))
     body = kv_table(pairs) + heading("Raw text") + _marked_raw(error)

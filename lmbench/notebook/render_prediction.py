@@ -21,6 +21,7 @@ from lmbench.notebook.html import (
     style,
     table,
 )
+from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
 if TYPE_CHECKING:
     from lmbench.calls import LMCall
@@ -39,7 +40,7 @@ __all__ = [
 
 
 def format_cost(usd: float | None) -> str:
-    """Dollars as every notebook view writes them (``lmbench.money.format_usd``, trimmed)."""
+    """Dollars as the notebook shows them (``lmbench.money``, trailing zeros dropped)."""
     return format_usd(usd, trim=True)
 
 
@@ -124,6 +125,24 @@ def _repairs_html(prediction: Prediction) -> str:
     return heading("Repairs applied") + table(["rule", "field", "detail"], rows, nowrap=(0, 1))
 
 
+def _code_steps(prediction: Prediction) -> tuple[list[Any], str]:
+    """The code runs of a ProgramOfThought (``code_runs``) or CodeAct (``trajectory``)."""
+    extra = vars(prediction)
+    if extra.get("code_runs"):
+        return list(extra["code_runs"]), "Program"
+    steps = extra.get("trajectory") or []
+    if steps and all(hasattr(s, "code") and hasattr(s, "result") for s in steps):
+        return list(steps), "Step"
+    return [], ""
+
+
+def _code_html(prediction: Prediction) -> str:
+    steps, title = _code_steps(prediction)
+    if not steps:
+        return ""
+    return heading("Code runs") + code_steps_html(steps, title)
+
+
 def messages_html(messages: Any) -> str:
     parts = [f"<div {style('meta')}>{esc(m.role)}</div>{pre(m.text)}" for m in messages]
     return "".join(parts)
@@ -191,7 +210,7 @@ def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
         body += heading("Recovered failures") + bullets(
             [badge("recovered", "warn") + pre(error) for error in facts.errors]
         )
-    body += _repairs_html(prediction) + _timeline_html(prediction)
+    body += _repairs_html(prediction) + _timeline_html(prediction) + _code_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
         body += details("Inputs", kv_table(rows), open_=expanded)
@@ -226,6 +245,9 @@ def prediction_text(prediction: Prediction) -> str:
         )
         lines.append(f"  fallback: {steps}")
     lines += [f"  error: {error}" for error in facts.errors]
+    steps, title = _code_steps(prediction)
+    if steps:
+        lines.append(code_steps_text(steps, title))
     return "\n".join(lines)
 
 

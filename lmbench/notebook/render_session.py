@@ -128,13 +128,13 @@ def _budget_text(limit: Any) -> str:
 def key_state(provider: str) -> tuple[str, str]:
     """(what the notebook shows about ``provider``'s API key, badge kind): which variable is
     set, never its value."""
-    from lmbench.providers.catalog import SERVICES
+    from lmbench.providers.services import PROVIDERS
 
-    service = SERVICES.get(provider)
+    service = PROVIDERS.get(provider)
     if service is None:
-        return (
-            "no key needed" if provider in ("local", "scripted") else "registered provider"
-        ), "ok"
+        return "registered provider", "ok"
+    if not service.key_env:
+        return "no key needed", "ok"
     present = [name for name in service.key_env if os.environ.get(name, "").strip()]
     if present:
         return f"{present[0]} set", "ok"
@@ -187,9 +187,9 @@ def cost_panel(report: Any) -> Panel:
     )
     body = summary
     if report.by_model:
-        body += "<h4>by model</h4>" + groups_table(report.by_model)
+        body += heading("by model") + groups_table(report.by_model)
     if report.by_module:
-        body += "<h4>by module</h4>" + groups_table(report.by_module)
+        body += heading("by module") + groups_table(report.by_module)
     return Panel("lmbench cost", body, str(report))
 
 

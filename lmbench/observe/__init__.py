@@ -7,10 +7,9 @@ model call takes (cache, replay, budgets, callbacks) is ``lmbench.calls``.
 
 from __future__ import annotations
 
-import importlib
-import warnings
 from typing import Any
 
+from lmbench.deprecation import Moved
 from lmbench.logs import configure_logging
 from lmbench.observe.collectors import (
     Collector,
@@ -20,7 +19,7 @@ from lmbench.observe.collectors import (
 )
 from lmbench.observe.cost import Price, estimate_usage, price_of, set_price
 from lmbench.observe.entry import HistoryEntry
-from lmbench.observe.history import CostReport, History, history, load_history
+from lmbench.observe.history import CallHistory, CostReport, history, load_history
 from lmbench.observe.jsonl import JSONLCollector
 from lmbench.observe.trace import export_trace
 
@@ -28,24 +27,18 @@ configure_logging()
 
 # Names that moved to the call layer (and the logger to the ground floor) in 0.2; they still
 # work here, with a DeprecationWarning, until the next release.
-_MOVED = {
-    "EVENTS": "lmbench.calls",
-    "Budget": "lmbench.calls",
-    "Callback": "lmbench.calls",
-    "CallbackEvent": "lmbench.calls",
-    "LMCall": "lmbench.calls",
-    "ModuleCall": "lmbench.calls",
-    "active_budgets": "lmbench.calls",
-    "active_callbacks": "lmbench.calls",
-    "budget": "lmbench.calls",
-    "current_module_call": "lmbench.calls",
-    "emit": "lmbench.calls",
-    "lm_call": "lmbench.calls",
-    "module_call": "lmbench.calls",
-    "session_budget": "lmbench.calls",
-    "set_session_budget": "lmbench.calls",
-    "logger": "lmbench.logs",
-}
+_TO_CALLS = (
+    "EVENTS Budget Callback CallbackEvent LMCall ModuleCall active_budgets active_callbacks budget "
+    "current_module_call emit lm_call module_call session_budget set_session_budget"
+)
+_MOVED = Moved(
+    __name__,
+    {
+        **{name: f"lmbench.calls:{name}" for name in _TO_CALLS.split()},
+        "History": "lmbench.observe.history:CallHistory",
+        "logger": "lmbench.logs:logger",
+    },
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -54,23 +47,17 @@ def __getattr__(name: str) -> Any:
         from lmbench.observe.sqlite import SQLiteCollector
 
         return SQLiteCollector
-    moved = _MOVED.get(name)
-    if moved is not None:
-        warnings.warn(
-            f"lmbench.observe.{name} moved to {moved}.{name}; the old name goes in the next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        value = globals()[name] = getattr(importlib.import_module(moved), name)  # warned once
+    if name in _MOVED:
+        value = globals()[name] = _MOVED.load(name)  # warned once
         return value
     raise AttributeError(f"module 'lmbench.observe' has no attribute {name!r}")
 
 
 __all__ = [
+    "CallHistory",
     "Collector",
     "CompositeCollector",
     "CostReport",
-    "History",
     "HistoryEntry",
     "JSONLCollector",
     "MemoryCollector",

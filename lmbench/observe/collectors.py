@@ -128,10 +128,10 @@ def collector_from_spec(spec: str, *, source: str = "history") -> Collector:
             f"e.g. {scheme}:///home/me/lmbench-history.{'jsonl' if scheme == 'jsonl' else 'db'}"
         )
     if scheme == "jsonl":
-        from lmbench.observe.jsonl import JSONLCollector
+        from lmbench.observe.jsonl import JSONLCollector  # jsonl builds on this module
 
         return JSONLCollector(path)
-    from lmbench.observe.sqlite import SQLiteCollector
+    from lmbench.observe.sqlite import SQLiteCollector  # sqlite3 loads only when used
 
     return SQLiteCollector(path)
 

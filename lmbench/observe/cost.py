@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from lmbench.errors import ConfigError
 from lmbench.lm.types import LMRequest, Usage
 
 __all__ = [
@@ -59,8 +60,6 @@ def set_price(name: str, *, input: float, output: float, cached_input: float | N
     """
     provider, sep, model = name.partition("/")
     if not sep or not model:
-        from lmbench.errors import ConfigError
-
         raise ConfigError(
             f"set_price name {name!r} has no provider prefix: write it as 'provider/model'"
         )

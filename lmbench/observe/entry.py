@@ -1,4 +1,5 @@
-"""``HistoryEntry``: the record of one LM call (kind ``"lm"``) or one module call (``"module"``).
+"""``HistoryEntry``: the record of one LM call (kind ``"lm"``), one module call (``"module"``),
+or one scored row of an evaluation run (``"eval"``, its row data in ``metadata``).
 
 Entries hold references to the request and response objects, not copies: making one costs a
 few microseconds. They are serialised (and secrets redacted) only when ``to_dict`` is called,
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from lmbench.display import RichDisplay
 from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
+from lmbench.money import format_usd
 from lmbench.secrets import redact
 
 __all__ = [
@@ -27,7 +29,8 @@ __all__ = [
     "json_default",
 ]
 
-#: ``"module"``, ``"lm"``, or the ``entry_kind`` of another kind of model call (``"embedding"``).
+#: ``"module"``, ``"lm"``, ``"eval"`` (a scored row of an evaluation run), or the
+#: ``entry_kind`` of another kind of model call (``"embedding"``).
 EntryKind = str
 CacheResult = Literal["off", "miss", "memory", "disk", "replay"]
 
@@ -82,6 +85,7 @@ class HistoryEntry(RichDisplay):
     metadata: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
     raw: Any = None
+    run_id: str | None = None  # the evaluation or batch run the call belongs to
 
     # -- convenient views -------------------------------------------------------------
     @property
@@ -106,7 +110,7 @@ class HistoryEntry(RichDisplay):
 
     def __repr__(self) -> str:
         what = self.module if self.kind == "module" else self.model
-        cost = "?" if self.cost_usd is None else f"${self.cost_usd:.6f}"
+        cost = format_usd(self.cost_usd, unknown="?")
         return (
             f"<HistoryEntry {self.kind} {what} id={self.call_id} "
             f"tokens={self.usage.total_tokens} cost={cost} cache={self.cache}"
@@ -146,6 +150,7 @@ class HistoryEntry(RichDisplay):
             "metadata": redact(self.metadata),
             "error": self.error,
             "raw": None if self.raw is None else redact(self.raw),
+            "run_id": self.run_id,
         }
 
     @classmethod
@@ -185,6 +190,7 @@ class HistoryEntry(RichDisplay):
             metadata=dict(data.get("metadata") or {}),
             error=data.get("error"),
             raw=data.get("raw"),
+            run_id=data.get("run_id"),
         )
 
 

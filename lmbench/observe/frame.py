@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from operator import attrgetter
 from typing import Any
 
+from lmbench.errors import ConfigError
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["COLUMNS", "entries_frame"]
@@ -30,6 +31,7 @@ _TEXT = (
     "adapter",
     "fallback_from",
     "error",
+    "run_id",
 )
 _FLOAT = ("cost_usd", "saved_usd", "latency_s", "ttft_s")  # None becomes NaN
 _BOOL = ("cost_known", "stream")
@@ -65,8 +67,6 @@ def _pandas() -> Any:
     try:
         import pandas
     except ImportError:
-        from lmbench.errors import ConfigError
-
         raise ConfigError(
             "history.frame() needs pandas: pip install 'lmbench[notebook]' (or pandas)"
         ) from None

@@ -20,13 +20,19 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TextIO
 
+from lmbench.deprecation import Moved
 from lmbench.display import RichDisplay
 from lmbench.errors import ConfigError
 from lmbench.lm.types import Usage
+from lmbench.money import format_usd
 from lmbench.observe.collectors import Collector, MemoryCollector, resolve_collector
 from lmbench.observe.entry import HistoryEntry
+from lmbench.observe.frame import entries_frame
+from lmbench.observe.jsonl import read_jsonl
+from lmbench.observe.render import render_entries
+from lmbench.settings import current
 
-__all__ = ["CostReport", "History", "history", "load_history"]
+__all__ = ["CallHistory", "CostReport", "history", "load_history"]
 
 KindFilter = Literal["lm", "module", "all"]
 TimeBound = datetime | float | timedelta | None
@@ -63,11 +69,11 @@ class CostReport:
     by_session: dict[str, float | None] = field(default_factory=dict)
 
     def __str__(self) -> str:
-        total = f"${self.total_usd:.6f}" + (
+        total = format_usd(self.total_usd) + (
             "" if self.known else f" + {_plural(self.unpriced_calls, 'unpriced call')}"
         )
         lines = [
-            f"{_plural(self.calls, 'call')} ({self.cache_hits} from cache, saved ${self.saved_usd:.6f}) · "
+            f"{_plural(self.calls, 'call')} ({self.cache_hits} from cache, saved {format_usd(self.saved_usd)}) · "
             f"{self.usage.input_tokens} in / {self.usage.output_tokens} out tokens · total {total}"
         ]
         for title, groups in (
@@ -78,7 +84,7 @@ class CostReport:
             if groups:
                 lines.append(f"by {title}:")
                 lines.extend(
-                    f"  {name:<40} {'unknown' if usd is None else f'${usd:.6f}'}"
+                    f"  {name:<40} {format_usd(usd)}"
                     for name, usd in sorted(groups.items(), key=lambda kv: -(kv[1] or 0))
                 )
         return "\n".join(lines)
@@ -116,7 +122,7 @@ def cost_report(entries: list[HistoryEntry]) -> CostReport:
     return report
 
 
-class History(RichDisplay):
+class CallHistory(RichDisplay):
     """A view over a collector: the one in force (``history``), or a fixed one.
 
     ``source`` says where a fixed collector's entries came from (``load_history`` names the
@@ -131,7 +137,6 @@ class History(RichDisplay):
     def collector(self) -> Collector:
         if self._fixed is not None:
             return self._fixed
-        from lmbench.settings import current
 
         return resolve_collector(current().history)
 
@@ -189,7 +194,6 @@ class History(RichDisplay):
 
     def inspect(self, n: int = 1, *, file: TextIO | None = None) -> None:
         """Print the last ``n`` LM calls: messages, response, usage, cost, repairs, errors."""
-        from lmbench.observe.render import render_entries
 
         entries = self.entries()
         stream = file if file is not None else sys.stdout
@@ -207,7 +211,6 @@ class History(RichDisplay):
 
     def frame(self, kind: KindFilter = "lm") -> Any:
         """A pandas DataFrame, one row a call (see ``lmbench.observe.frame.COLUMNS``)."""
-        from lmbench.observe.frame import entries_frame
 
         return entries_frame(self.entries(kind))
 
@@ -249,16 +252,16 @@ class History(RichDisplay):
 
     def __repr__(self) -> str:
         where = self._source if self._source is not None else f"in {self.collector!r}"
-        return f"<History {len(self)} LM calls {where}>"
+        return f"<CallHistory {len(self)} LM calls {where}>"
 
 
 #: The history of this process (the collector in force), exposed as ``lmbench.history``.
-history = History()
+history = CallHistory()
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def load_history(path: str | Path) -> History:
+def load_history(path: str | Path) -> CallHistory:
     """Open a history file (JSONL or SQLite, told apart by content) written by any process."""
     path = Path(path)
     if not path.is_file():
@@ -268,12 +271,10 @@ def load_history(path: str | Path) -> History:
     with open(path, "rb") as handle:
         is_sqlite = handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
     if is_sqlite:
-        from lmbench.observe.sqlite import read_sqlite
+        from lmbench.observe.sqlite import read_sqlite  # sqlite3 loads only when used
 
         entries = read_sqlite(path)
     else:
-        from lmbench.observe.jsonl import read_jsonl
-
         rotated = sorted(
             path.parent.glob(path.name + ".[0-9]*"), key=lambda p: -int(p.suffix[1:] or 0)
         )
@@ -282,4 +283,13 @@ def load_history(path: str | Path) -> History:
     for entry in entries:
         collector.add(entry)
     kind = "SQLite" if is_sqlite else "JSONL"
-    return History(collector, source=f"loaded from the {kind} file {path.name}")
+    return CallHistory(collector, source=f"loaded from the {kind} file {path.name}")
+
+
+_MOVED = Moved(__name__, {"History": "lmbench.observe.history:CallHistory"})
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MOVED:
+        return _MOVED.load(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -16,6 +16,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from lmbench.errors import ConfigError
 from lmbench.logs import warn
 from lmbench.observe._filelock import locked
 from lmbench.observe.collectors import Collector
@@ -33,8 +34,6 @@ class JSONLCollector(Collector):
         self, path: str | Path, *, max_bytes: int | None = 64 * 2**20, backups: int = 3
     ) -> None:
         if backups < 1:
-            from lmbench.errors import ConfigError
-
             raise ConfigError(f"JSONLCollector backups={backups} must be at least 1")
         self.path = Path(path)
         self.max_bytes = max_bytes

@@ -12,6 +12,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from lmbench.money import format_usd
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["render_entries", "render_entry"]
@@ -34,7 +35,7 @@ def _content_text(content: str | list[dict[str, Any]]) -> str:
 
 
 def _money(value: float | None) -> str:
-    return "unknown (no price data)" if value is None else f"${value:.6f}"
+    return format_usd(value, unknown="unknown (no price data)")
 
 
 def _summary(entry: HistoryEntry) -> str:

@@ -6,11 +6,11 @@ from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from lmbench.display import RichDisplay
+from lmbench.lm.types import Usage
 
 if TYPE_CHECKING:
     from lmbench.adapters.base import AdapterAttempt, Repair
     from lmbench.calls import LMCall, ModuleCall
-    from lmbench.lm.types import Usage
     from lmbench.signatures.signature import Signature
 
 __all__ = ["Prediction"]
@@ -102,7 +102,6 @@ class Prediction(RichDisplay, Mapping[str, Any]):
 
     @property
     def usage(self) -> Usage:
-        from lmbench.lm.types import Usage
 
         return self.call.usage if self.call is not None else Usage()
 

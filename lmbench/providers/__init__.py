@@ -6,8 +6,9 @@ Names load on first use, so ``import lmbench.providers`` stays cheap.
 from __future__ import annotations
 
 import importlib
-import warnings
 from typing import TYPE_CHECKING, Any
+
+from lmbench.deprecation import Moved
 
 if TYPE_CHECKING:
     from lmbench.providers.capabilities import capabilities_for
@@ -58,18 +59,18 @@ _WHERE = {
 
 # Secrets moved to the ground floor (``lmbench.secrets``) in 0.2; these names still work here,
 # with a DeprecationWarning, until the next release.
-_MOVED_TO_SECRETS = frozenset({"REDACTED", "Secret", "redact", "redact_headers"})
+_MOVED = Moved(
+    __name__,
+    {
+        name: f"lmbench.secrets:{name}"
+        for name in ("REDACTED", "Secret", "redact", "redact_headers")
+    },
+)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MOVED_TO_SECRETS:
-        warnings.warn(
-            f"lmbench.providers.{name} moved to lmbench.secrets.{name}; the old name goes in the "
-            "next release",
-            DeprecationWarning,
-            stacklevel=2,
-        )
-        value = globals()[name] = getattr(importlib.import_module("lmbench.secrets"), name)
+    if name in _MOVED:
+        value = globals()[name] = _MOVED.load(name)  # warned once
         return value
     module = _WHERE.get(name)
     if module is None:

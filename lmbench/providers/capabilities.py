@@ -2,7 +2,8 @@
 
 Adapters read these to choose a strategy (native JSON schema or prompted JSON, native tools
 or not, ``n`` choices in one request or several calls). A provider's defaults describe its
-API; the rules below narrow them for model families known to lack a feature. Pass
+API (``services.PROVIDERS``); the rules below narrow them for model families known to lack a
+feature. Pass
 ``capabilities=`` to a factory to override both for a model this table gets wrong.
 """
 
@@ -12,29 +13,9 @@ import re
 from dataclasses import replace
 
 from lmbench.lm.types import Capabilities
+from lmbench.providers.services import ONE_CHOICE, PROVIDERS
 
 __all__ = ["capabilities_for"]
-
-_FULL = Capabilities(structured_output=True, tools=True, multiple_choices=True)
-_ONE_CHOICE = Capabilities(structured_output=True, tools=True, multiple_choices=False)
-
-_BY_PROVIDER: dict[str, Capabilities] = {
-    "openai": _FULL,
-    "mistral": _FULL,
-    "together": _FULL,
-    "vllm": _FULL,
-    "gemini": _FULL,
-    "openrouter": _ONE_CHOICE,
-    "groq": _ONE_CHOICE,
-    "lmstudio": _ONE_CHOICE,
-    "llamacpp": _ONE_CHOICE,
-    "openai-compatible": _ONE_CHOICE,
-    "anthropic": _ONE_CHOICE,
-    "cohere": _ONE_CHOICE,
-    "ollama": _ONE_CHOICE,
-    # DeepSeek has JSON mode but no schema-constrained decoding.
-    "deepseek": Capabilities(structured_output=False, tools=True, multiple_choices=False),
-}
 
 # (provider, model pattern, changes): model families known to lack a feature.
 _RULES: list[tuple[str, re.Pattern[str], dict[str, bool]]] = [
@@ -51,7 +32,8 @@ _RULES: list[tuple[str, re.Pattern[str], dict[str, bool]]] = [
 
 def capabilities_for(provider: str, model: str) -> Capabilities:
     """The capabilities of ``provider/model`` (conservative for unknown providers)."""
-    capabilities = _BY_PROVIDER.get(provider, _ONE_CHOICE)
+    service = PROVIDERS.get(provider)
+    capabilities = service.capabilities if service is not None else ONE_CHOICE
     for rule_provider, pattern, changes in _RULES:
         if rule_provider == provider and pattern.search(model):
             capabilities = replace(capabilities, **changes)

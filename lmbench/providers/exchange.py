@@ -4,7 +4,8 @@
 whether a rejected structured-output mode falls back to the next one, and turns a
 successful response into the final ``LMResponse`` (metadata, attempts, raw exchange).
 ``StreamReader`` does the same for a stream, event by event. ``RemoteLM`` drives both with
-the sync or async transport, so the two paths share every decision.
+the sync or async transport, so the two paths share every decision, and hands them an
+``Endpoint`` (URL, headers, wire format, retry settings): nothing here reaches back into it.
 
 Metadata set here: ``requested_model``, ``rate_limits`` (rate-limit headers),
 ``ignored_params``, ``structured_output`` (``{"mode", "fallbacks"}``, when a schema was
@@ -15,34 +16,20 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 
-from lmbench.errors import ProviderConnectionError, ProviderError
+from lmbench.errors import ProviderConnectionError, ProviderError, rejects_structured_output
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
+from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.http_errors import error_for_transport, request_id_from
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
 from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
 
-if TYPE_CHECKING:
-    from lmbench.providers.remote import RemoteLM
-
 __all__ = ["Exchange", "StreamReader"]
-
-# Statuses and words of an error showing the server rejected the structured-output request
-# itself (llama-cpp-python reports its validation errors as 500s).
-_REJECTION_STATUSES = (400, 422, 500)
-_STRUCTURED_WORDS = (
-    "response_format",
-    "json_schema",
-    "json schema",
-    "structured output",
-    "json_object",
-    "json mode",
-)
 
 
 def _rate_limits(headers: httpx.Headers) -> dict[str, str]:
@@ -50,16 +37,16 @@ def _rate_limits(headers: httpx.Headers) -> dict[str, str]:
 
 
 class Exchange:
-    """The state of one ``generate``/``stream`` call of a ``RemoteLM``."""
+    """The state of one ``generate``/``stream`` call to ``endpoint``."""
 
-    def __init__(self, lm: RemoteLM, request: LMRequest, *, stream: bool) -> None:
-        self.lm = lm
+    def __init__(self, endpoint: Endpoint, request: LMRequest, *, stream: bool) -> None:
+        self.endpoint = endpoint
         self.request = request
         self.stream = stream
         self.started = time.perf_counter()
         self.clock_start = time.monotonic()
         if request.response_schema is not None:
-            self.modes: tuple[str | None, ...] = lm.wire.structured_modes or (None,)
+            self.modes: tuple[str | None, ...] = endpoint.wire.structured_modes or (None,)
         else:
             self.modes = (None,)
         self.mode_index = 0
@@ -76,21 +63,17 @@ class Exchange:
 
     def prepare(self, client: httpx.Client | httpx.AsyncClient) -> tuple[httpx.Request, CallState]:
         """The HTTP request for the current mode, and a fresh retry state for it."""
-        lm = self.lm
-        self.wire_request = lm.wire.build(
-            self.request, lm.model, stream=self.stream, structured_mode=self.mode
+        endpoint = self.endpoint
+        self.wire_request = endpoint.wire.build(
+            self.request, endpoint.model, stream=self.stream, structured_mode=self.mode
         )
-        self.http_request = lm.build_http_request(client, self.wire_request, stream=self.stream)
-        self.call = lm.call_state(self.attempts, self.clock_start, self._rejects_mode)
+        self.http_request = endpoint.http_request(client, self.wire_request, stream=self.stream)
+        self.call = endpoint.call_state(self.attempts, self.clock_start, self._rejects_mode)
         return self.http_request, self.call
 
     def _rejects_mode(self, status: int | None, body: str) -> bool:
         """Whether an error refuses the current structured-output mode, with another to try."""
-        return (
-            status in _REJECTION_STATUSES
-            and self.mode_index + 1 < len(self.modes)
-            and any(word in body.lower() for word in _STRUCTURED_WORDS)
-        )
+        return self.mode_index + 1 < len(self.modes) and rejects_structured_output(status, body)
 
     def fall_back(self, error: ProviderError) -> bool:
         """Move to the next structured-output mode if ``error`` refused the current one."""
@@ -110,7 +93,7 @@ class Exchange:
         """A failure found after the retry loop (bad body, error inside the response)."""
         return ProviderError(
             redact(message),
-            provider=self.lm.provider,
+            provider=self.endpoint.provider,
             status=status,
             retryable=retryable,
             attempts=self.attempts_so_far(),
@@ -131,10 +114,12 @@ class Exchange:
                 status=response.status_code,
             ) from None
         try:
-            parsed = self.lm.wire.parse(data)
+            parsed = self.endpoint.wire.parse(data)
         except WireError as exc:
             raise self.error(
-                exc.message, status=exc.status, retryable=exc.status in self.lm.retry.retry_statuses
+                exc.message,
+                status=exc.status,
+                retryable=exc.status in self.endpoint.retry.retry_statuses,
             ) from None
         return self.complete(parsed, response, raw_body=data)
 
@@ -147,15 +132,15 @@ class Exchange:
         ttft_s: float | None = None,
     ) -> LMResponse:
         """Fill in what the wire format cannot know: provider, timing, attempts, metadata."""
-        lm = self.lm
-        parsed.provider = lm.provider
-        parsed.model = parsed.model or lm.model
+        endpoint = self.endpoint
+        parsed.provider = endpoint.provider
+        parsed.model = parsed.model or endpoint.model
         parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
         parsed.latency_s = time.perf_counter() - self.started
         parsed.ttft_s = ttft_s
         parsed.attempts = self.attempts_so_far()
         metadata = parsed.metadata
-        metadata["requested_model"] = lm.model
+        metadata["requested_model"] = endpoint.model
         limits = _rate_limits(response.headers)
         if limits:
             metadata["rate_limits"] = limits
@@ -193,7 +178,7 @@ class StreamReader:
     def __init__(self, exchange: Exchange, response: httpx.Response) -> None:
         self.exchange = exchange
         self.response = response
-        self.parser = exchange.lm.wire.stream_parser()
+        self.parser = exchange.endpoint.wire.stream_parser()
         self.events = 0
         self.ttft_s: float | None = None
         self.raw_events: list[Any] | None = [] if exchange.save_raw else None
@@ -206,7 +191,7 @@ class StreamReader:
             return True
         if "json" in content_type:
             return False
-        if self.exchange.lm.wire.stream_format == "ndjson" and not content_type:
+        if self.exchange.endpoint.wire.stream_format == "ndjson" and not content_type:
             return True
         raise self.exchange.error(
             f"expected a stream of events, got content-type {content_type!r}; "
@@ -235,7 +220,7 @@ class StreamReader:
     def cut(self, exc: httpx.TransportError) -> ProviderError:
         """The error for a stream that broke after it started (never retried)."""
         return error_for_transport(
-            provider=self.exchange.lm.provider,
+            provider=self.exchange.endpoint.provider,
             exc=exc,
             retryable=False,
             attempts=self.exchange.attempts_so_far(),
@@ -248,7 +233,7 @@ class StreamReader:
             raise ProviderConnectionError(
                 f"the stream ended after {self.events} events without its end marker or finish "
                 "reason; the answer is incomplete (a started stream is not retried)",
-                provider=self.exchange.lm.provider,
+                provider=self.exchange.endpoint.provider,
                 attempts=self.exchange.attempts_so_far(),
             )
         response = self.exchange.complete(

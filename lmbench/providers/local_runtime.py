@@ -233,7 +233,7 @@ def _free_models() -> None:
 def load_model(source: ModelSource, *, n_ctx: int, n_threads: int | None) -> LoadedModel:
     """The shared loaded model for ``source`` and these options, loading it the first time."""
     llama_cpp = require_module("llama_cpp", what="the local model provider")
-    from lmbench.providers.local_llama import LocalLlama
+    from lmbench.providers.local_llama import LocalLlama  # needs llama_cpp, loaded just above
 
     path = source.resolve()
     threads = n_threads or usable_cpus()

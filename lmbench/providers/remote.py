@@ -15,10 +15,9 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 import weakref
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import httpx
@@ -27,12 +26,13 @@ from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
+from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.exchange import Exchange, StreamReader
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
-from lmbench.providers.wire.base import WireFormat, WireRequest
+from lmbench.providers.wire.base import WireFormat
 from lmbench.secrets import is_secret_name, register_secret
 from lmbench.settings import current as current_settings
 
@@ -130,36 +130,25 @@ class RemoteLM(BaseLM):
         read = self._timeout if self._timeout is not None else current_settings().timeout
         return httpx.Timeout(read, connect=self._connect_timeout)
 
-    def call_state(
-        self,
-        attempts: list[Attempt],
-        started_at: float,
-        rejects_request: Callable[[int, str], bool] | None = None,
-    ) -> CallState:
-        """The retry state of one request, with the settings in force now."""
+    def endpoint(self) -> Endpoint:
+        """Where and how the next call goes, with the settings in force now."""
         max_retries = self.retry.max_retries
-        return CallState(
+        return Endpoint(
             provider=self.provider,
             model=self.model,
-            policy=self.retry,
+            base_url=self.base_url,
+            headers=self._headers,
+            auth_headers=self.provider_config.auth_headers,
+            wire=self.wire,
+            retry=self.retry,
             max_retries=current_settings().max_retries if max_retries is None else max_retries,
             timeout=self.timeout(),
             key_hint=self.provider_config.key_hint,
-            attempts=list(attempts),
-            started_at=started_at,
-            rejects_request=rejects_request,
         )
 
-    def build_http_request(
-        self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
-    ) -> httpx.Request:
-        headers = {**self._headers, **self.provider_config.auth_headers()}
-        if stream and self.wire.stream_format == "sse":
-            headers["accept"] = "text/event-stream"
-        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
-        return client.build_request(
-            "POST", self.base_url + wire_request.path, content=content, headers=headers
-        )
+    def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
+        """The retry state of one request, with the settings in force now."""
+        return self.endpoint().call_state(attempts, started_at)
 
     # -- clients -----------------------------------------------------------------------------
 
@@ -206,7 +195,7 @@ class RemoteLM(BaseLM):
     # -- calls ---------------------------------------------------------------------------------
 
     def _open(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
-        exchange = Exchange(self, request, stream=stream)
+        exchange = Exchange(self.endpoint(), request, stream=stream)
         client = self._sync_client()
         while True:
             http_request, call = exchange.prepare(client)
@@ -217,7 +206,7 @@ class RemoteLM(BaseLM):
                     raise
 
     async def _aopen(self, request: LMRequest, *, stream: bool) -> tuple[Exchange, httpx.Response]:
-        exchange = Exchange(self, request, stream=stream)
+        exchange = Exchange(self.endpoint(), request, stream=stream)
         client = self._async_client()
         while True:
             http_request, call = exchange.prepare(client)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from lmbench.errors import SignatureError
 from lmbench.signatures.fields import CONSTRAINTS, FieldSpec
-
-if TYPE_CHECKING:
-    from lmbench.signatures.signature import Signature
+from lmbench.signatures.signature import Signature
 
 __all__ = ["build_output_model", "signature_from_models"]
 
@@ -57,8 +55,6 @@ def signature_from_models(
 
     Predictions of programs built on it convert to ``output_model`` instances.
     """
-    from lmbench.signatures.signature import Signature
-
     for model in (input_model, output_model):
         if not (isinstance(model, type) and issubclass(model, BaseModel)):
             raise SignatureError(f"typed() takes pydantic model classes, got {model!r}")

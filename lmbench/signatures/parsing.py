@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from lmbench.errors import SignatureError
+from lmbench.media import Audio, Document, Image
+from lmbench.primitives.conversation import Conversation
 
 __all__ = ["parse_signature_string", "parse_type"]
 
@@ -60,11 +62,18 @@ _ALLOWED_NODES = (
 
 
 def _known_types(types: Mapping[str, Any] | None) -> dict[str, Any]:
-    from lmbench.media import Audio, Document, Image
-    from lmbench.primitives.history import History
 
     table = dict(_SAFE_NAMES)
-    table.update({"History": History, "Image": Image, "Audio": Audio, "Document": Document})
+    # "History" is DSPy's name for a conversation: signatures written for DSPy keep working.
+    table.update(
+        {
+            "Conversation": Conversation,
+            "History": Conversation,
+            "Image": Image,
+            "Audio": Audio,
+            "Document": Document,
+        }
+    )
     if types:
         table.update(types)
     return table

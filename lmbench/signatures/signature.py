@@ -230,6 +230,13 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
             "Signature is immutable: use with_instructions/append/delete/... for a new one"
         )
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle by content (Dask tasks carry signatures); the value is immutable."""
+        return (
+            _rebuild,
+            (list(self._fields), self._instructions, self._name, self.output_type),
+        )
+
     def __str__(self) -> str:
         ins = ", ".join(str(f) for f in self.input_fields.values())
         outs = ", ".join(str(f) for f in self.output_fields.values())
@@ -241,6 +248,12 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
             first = self._instructions.strip().splitlines()[0]
             text += f"\n    instructions={first[:80]!r}"
         return text
+
+
+def _rebuild(
+    specs: list[FieldSpec], instructions: str, name: str, output_type: type | None
+) -> Signature:
+    return Signature(specs, instructions, name=name, output_type=output_type)
 
 
 def _resolve_annotation(text: str, namespace: dict[str, Any], field_name: str, owner: str) -> Any:
@@ -264,7 +277,7 @@ def _clean_doc(doc: str) -> str:
 
 @functools.lru_cache(maxsize=512)
 def _output_model(signature: Signature) -> type:
-    from lmbench.signatures.models import build_output_model
+    from lmbench.signatures.models import build_output_model  # models builds on signature
 
     return build_output_model(signature)
 

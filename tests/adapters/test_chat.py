@@ -14,7 +14,8 @@ from lmbench.adapters import AdapterResult, ChatAdapter, FieldDelta
 from lmbench.errors import AdapterParseError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.media import Image
-from lmbench.primitives import Example, History
+from lmbench.primitives import Conversation as History
+from lmbench.primitives import Example
 from lmbench.settings import context
 from lmbench.signatures import InputField, OutputField, Signature
 

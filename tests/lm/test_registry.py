@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from lmbench.errors import ConfigError
@@ -27,7 +29,35 @@ def test_unknown_prefix_lists_known_providers() -> None:
 
 def test_name_without_prefix_explains_the_form() -> None:
     with pytest.raises(ConfigError, match="write it as 'provider/model'"):
+        resolve_lm("my-own-model")
+
+
+@pytest.mark.parametrize(
+    ("bare", "full"),
+    [
+        ("gpt-4o-mini", "openai/gpt-4o-mini"),
+        ("o3-mini", "openai/o3-mini"),
+        ("claude-haiku-4-5", "anthropic/claude-haiku-4-5"),
+        ("gemini-2.5-flash", "gemini/gemini-2.5-flash"),
+        ("deepseek-chat", "deepseek/deepseek-chat"),
+    ],
+)
+def test_a_bare_model_name_resolves_to_its_provider(bare: str, full: str) -> None:
+    assert resolve_lm(bare).name == full
+
+
+def test_a_bare_name_of_several_providers_lists_the_choices(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lmbench.providers import services
+
+    monkeypatch.setitem(
+        services.PROVIDERS, "other", replace(services.PROVIDERS["openai"], name="other")
+    )
+    with pytest.raises(ConfigError) as info:
         resolve_lm("gpt-4o-mini")
+    assert "could belong to several providers" in str(info.value)
+    assert "'openai/gpt-4o-mini'" in str(info.value) and "'other/gpt-4o-mini'" in str(info.value)
 
 
 def test_register_provider() -> None:

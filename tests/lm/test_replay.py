@@ -13,7 +13,8 @@ from lmbench.errors import ConfigError, ReplayMissError
 from lmbench.lm import BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
 from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
-from lmbench.observe import History, MemoryCollector
+from lmbench.observe import CallHistory as History
+from lmbench.observe import MemoryCollector
 from lmbench.settings import configure
 
 SECRET = "sk-test-0123456789abcdef0123456789"

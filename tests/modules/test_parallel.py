@@ -16,6 +16,9 @@ from lmbench.primitives.example import Example
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import context, current
 
+# parallel_map is the deprecated name of lmbench.batch; its behaviour is still checked here
+pytestmark = pytest.mark.filterwarnings("ignore:parallel_map is deprecated:DeprecationWarning")
+
 
 def answer(value: str) -> str:
     return f"[[ ## answer ## ]]\n{value}\n\n[[ ## completed ## ]]"

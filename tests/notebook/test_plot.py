@@ -9,7 +9,7 @@ import pytest
 import lmbench
 from lmbench.lm import LMRequest, ScriptedLM
 from lmbench.observe import MemoryCollector
-from lmbench.observe.history import History
+from lmbench.observe.history import CallHistory as History
 
 from .conftest import chat_answer
 

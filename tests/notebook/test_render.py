@@ -20,7 +20,7 @@ from lmbench.notebook.render_history import EntriesView
 from lmbench.notebook.render_prediction import FullPrediction
 from lmbench.notebook.render_session import Panel, message_panel
 from lmbench.observe import MemoryCollector
-from lmbench.observe.history import History
+from lmbench.observe.history import CallHistory as History
 from lmbench.primitives import Example, Prediction
 from lmbench.signatures import InputField, OutputField, Signature
 
@@ -114,7 +114,19 @@ def _everything(payload: str) -> list[tuple[str, Any]]:
         ("panel", message_panel(payload, payload)),
         ("prompt", PromptView(_signature(payload), payload)),
         ("stream", StreamView({"answer": payload})),
+        ("sandbox run", _sandbox_result(payload)),
     ]
+
+
+def _sandbox_result(payload: str) -> Any:
+    from lmbench.sandbox import SandboxResult, SandboxToolCall
+
+    return SandboxResult(
+        stdout=payload,
+        stderr=payload,
+        error=payload,
+        tool_calls=(SandboxToolCall(payload, {"q": payload}, error=payload),),
+    )
 
 
 def _html(obj: Any) -> str:
@@ -142,9 +154,11 @@ def test_the_renderer_table_covers_the_core_types() -> None:
         "Signature",
         "Example",
         "HistoryEntry",
-        "History",
+        "CallHistory",
         "ModuleCall",
         "AdapterParseError",
+        "SandboxResult",
+        "Sandbox",
     }
     assert html_for(object()) is None and text_for(object()) is None
 
@@ -278,7 +292,7 @@ def test_core_types_render_without_the_extension() -> None:
 
 def test_the_extension_gives_core_types_their_text_form(shell: Any) -> None:
     core = [(name, obj) for name, obj in _everything("x") if text_for(obj) is not None]
-    assert len(core) == 7
+    assert len(core) == 8
     for name, obj in core:
         data, _ = shell.display_formatter.format(obj)
         assert data["text/plain"] == text_for(obj), name

@@ -13,7 +13,8 @@ import pytest
 from lmbench.calls import lm_call, module_call
 from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm import Attempt, BaseLM, LMRequest, LMResponse, Message, ScriptedLM, Usage
-from lmbench.observe import History, MemoryCollector, history
+from lmbench.observe import CallHistory as History
+from lmbench.observe import MemoryCollector, history
 from lmbench.observe.frame import COLUMNS
 
 
@@ -236,5 +237,5 @@ def test_a_loaded_history_names_the_file_it_came_from(tmp_path: Path) -> None:
         lmbench.Predict("q -> answer", lm=ScriptedLM([reply]))(q="x")
     collector.close()
     loaded = load_history(tmp_path / "calls.db")
-    assert repr(loaded) == "<History 1 LM calls loaded from the SQLite file calls.db>"
+    assert repr(loaded) == "<CallHistory 1 LM calls loaded from the SQLite file calls.db>"
     assert "MemoryCollector" not in repr(loaded)

@@ -4,7 +4,8 @@ import pytest
 from pydantic import BaseModel
 
 from lmbench.adapters.base import AdapterAttempt
-from lmbench.primitives import History, Prediction
+from lmbench.primitives import Conversation as History
+from lmbench.primitives import Prediction
 from lmbench.signatures import signature_from_models
 
 

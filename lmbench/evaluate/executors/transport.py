@@ -1,0 +1,205 @@
+"""What travels to a Dask worker, and how the worker rebuilds it.
+
+A task payload holds the row task (the program's code, the metric), the program's JSON
+state (demos, instructions, config) and the settings in force (LM, adapter, cache,
+temperature, max_tokens, retries, timeout, rollout id, the disk cache folder). It is
+written by ``dumps``, a cloudpickle pickler that never writes an LM object: every LM in the
+payload (a program's, a judge's, the configured one) is replaced by its *spec*:
+
+- a remote model: its ``provider/model`` name, base URL and retry count; the worker
+  resolves the name again, so its key comes from the worker's environment;
+- the local model: its name and options;
+- a ``ScriptedLM``: its script (so tests and notebooks run on Dask offline);
+- any other LM: what its ``to_spec()`` returns (a dict with ``name`` and keyword options).
+
+HTTP clients and ``Secret`` objects refuse to be pickled, so no key can slip in through an
+object graph either. The worker keeps one LM per spec, so its HTTP connections are reused
+across tasks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import cloudpickle
+
+from lmbench.errors import ConfigError
+from lmbench.lm.base import BaseLM
+from lmbench.lm.scripted import ScriptedLM
+from lmbench.settings import context, current
+
+__all__ = ["build_lm", "dumps", "lm_spec", "loads_task", "pack_task", "worker_settings"]
+
+# settings sent to workers; callbacks and the history collector stay with the driver
+_SETTINGS = (
+    "lm",
+    "adapter",
+    "cache",
+    "rollout_id",
+    "run_id",
+    "temperature",
+    "max_tokens",
+    "max_retries",
+    "timeout",
+    "save_raw",
+    "debug_parse",
+)
+
+
+def lm_spec(lm: Any) -> dict[str, Any]:
+    """How to build ``lm`` again elsewhere, without its clients or its key."""
+    if isinstance(lm, ScriptedLM):
+        return {
+            "kind": "scripted",
+            "script": lm.script,
+            "model": lm.model,
+            "repeat": lm.repeat,
+            "default": lm.default,
+            "chunk_size": lm.chunk_size,
+            "cacheable": lm.cacheable,
+        }
+    to_spec = getattr(lm, "to_spec", None)
+    if callable(to_spec):
+        spec = dict(to_spec())
+        return {"kind": "name", "name": spec.pop("name"), "options": spec}
+    provider_config = getattr(lm, "provider_config", None)
+    if provider_config is not None:  # a RemoteLM: name, base URL, retries; never the key
+        options: dict[str, Any] = {"base_url": provider_config.base_url}
+        retry = getattr(lm, "retry", None)
+        if retry is not None:
+            options["max_retries"] = retry.max_retries
+        return {"kind": "name", "name": lm.name, "options": options}
+    if getattr(lm, "provider", None) == "local":
+        options = {
+            key: getattr(lm, key)
+            for key in ("n_ctx", "n_threads", "max_tokens", "temperature")
+            if hasattr(lm, key)
+        }
+        return {"kind": "name", "name": lm.name, "options": options}
+    raise ConfigError(
+        f"the LM {lm!r} cannot travel to Dask workers: give it by its 'provider/model' name, "
+        "or give its class a to_spec() method returning {'name': 'provider/model', **options}"
+    )
+
+
+_built: dict[str, Any] = {}
+_built_lock = threading.Lock()
+
+
+def build_lm(spec: dict[str, Any]) -> Any:
+    """The LM a spec describes. Named LMs are built once per process and shared."""
+    if spec["kind"] == "scripted":
+        fields = {k: v for k, v in spec.items() if k not in ("kind", "cacheable")}
+        lm = ScriptedLM(fields.pop("script"), **fields)
+        lm.cacheable = spec.get("cacheable", False)
+        return lm
+    from lmbench.lm.registry import resolve_lm
+
+    key = json.dumps(spec, sort_keys=True, default=str)
+    with _built_lock:
+        found = _built.get(key)
+        if found is None:
+            found = _built[key] = resolve_lm(spec["name"], **spec.get("options", {}))
+    return found
+
+
+def _refuse(obj: Any) -> None:
+    raise ConfigError(
+        f"a {type(obj).__name__} cannot be sent to Dask workers (HTTP clients and keys stay "
+        "in this process); give LMs by name or LM object, and keys through the workers' "
+        "environment"
+    )
+
+
+_REFUSED: tuple[type, ...] = ()
+
+
+def _refused_types() -> tuple[type, ...]:
+    global _REFUSED
+    if not _REFUSED:
+        import httpx
+
+        from lmbench.secrets import Secret
+
+        _REFUSED = (httpx.Client, httpx.AsyncClient, Secret)
+    return _REFUSED
+
+
+class _TaskPickler(cloudpickle.Pickler):
+    """cloudpickle, with every LM written as its spec and clients and keys refused."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        if isinstance(obj, BaseLM) and not isinstance(obj, type):
+            return build_lm, (lm_spec(obj),)
+        if isinstance(obj, _refused_types()):
+            _refuse(obj)
+        return super().reducer_override(obj)
+
+
+def dumps(value: Any) -> bytes:
+    buffer = io.BytesIO()
+    _TaskPickler(buffer, protocol=5).dump(value)
+    return buffer.getvalue()
+
+
+def _settings_spec() -> dict[str, Any]:
+    from lmbench.lm.cache import get_cache
+
+    settings = current()
+    spec = {name: getattr(settings, name) for name in _SETTINGS}
+    directory = get_cache().directory
+    spec["cache_directory"] = str(directory) if directory is not None else None
+    return spec
+
+
+def pack_task(task: Any) -> bytes:
+    """The payload of a run: the row task, the program's JSON state, the settings in force."""
+    dump_state = getattr(task.program, "dump_state", None)
+    state = json.dumps(dump_state(), default=str) if callable(dump_state) else None
+    return dumps({"task": task, "state": state, "settings": _settings_spec()})
+
+
+_unpacked: dict[str, tuple[Any, dict[str, Any]]] = {}
+_unpacked_lock = threading.Lock()
+_KEEP = 4  # payloads kept per worker: one per recent run
+
+
+def loads_task(payload: bytes) -> tuple[Any, dict[str, Any]]:
+    """The row task and settings of ``payload``, unpacked once per worker process."""
+    key = hashlib.sha256(payload).hexdigest()
+    with _unpacked_lock:
+        found = _unpacked.get(key)
+        if found is None:
+            data = cloudpickle.loads(payload)
+            task = data["task"]
+            if data["state"] is not None:
+                task.program.load_state(json.loads(data["state"]))
+            found = (task, data["settings"])
+            while len(_unpacked) >= _KEEP:
+                _unpacked.pop(next(iter(_unpacked)))
+            _unpacked[key] = found
+    return found
+
+
+@contextlib.contextmanager
+def worker_settings(spec: dict[str, Any], history: Any) -> Iterator[None]:
+    """Run under the driver's settings, recording into ``history``; the disk cache is the
+    driver's folder when this worker can write to it (a shared filesystem)."""
+    folder = spec.get("cache_directory")
+    if folder is not None:
+        from lmbench.lm.cache import get_cache, reset_cache
+
+        if get_cache().directory != Path(folder):
+            with contextlib.suppress(OSError):
+                Path(folder).mkdir(parents=True, exist_ok=True)
+                reset_cache(folder)
+    changes = {name: spec[name] for name in _SETTINGS if name in spec}
+    with context(**changes, history=history):
+        yield

@@ -1,0 +1,160 @@
+"""``CodeAct``: an agent whose actions are Python code calling the given tools in the sandbox.
+
+::
+
+    def temperature(city: str) -> float:
+        '''The current temperature of a city, in degrees Celsius.'''
+        ...
+
+    agent = CodeAct("question -> answer: float", tools=[temperature], max_iters=5)
+    pred = agent(question="How much warmer is Paris than Oslo?")
+    pred.answer
+    pred.trajectory      # [CodeRun(code, result, thought), ...]; result.tool_calls per step
+
+At each step the model reads the inputs and the steps so far (each thought, code, and what it
+printed or raised) and writes a thought, the next code and whether it is finished. The code
+runs in the sandbox, where each tool is a Python function: a call comes back to this process,
+its arguments are validated like any ``Tool``'s and the tool runs here. Variables persist from
+step to step within one call. The loop ends when the model says it is finished (after running
+the code it gave with it) or after ``max_iters`` steps; a ``ChainOfThought`` then writes the
+signature's outputs from the inputs and the trajectory. Failed code is an observation the model
+can fix, not an error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from lmbench.errors import ConfigError, SignatureError
+from lmbench.modules.base import Module
+from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.code_runs import (
+    SANDBOX_RULES,
+    CodeRun,
+    extract_code,
+    format_runs,
+    prepare_namespace,
+    run_code,
+)
+from lmbench.modules.inputs import check_inputs
+from lmbench.modules.predict import Predict
+from lmbench.primitives.prediction import Prediction
+from lmbench.signatures.fields import FieldSpec
+from lmbench.signatures.signature import Signature, ensure_signature
+from lmbench.tools import Tool
+
+if TYPE_CHECKING:
+    from lmbench.sandbox import Sandbox
+
+__all__ = ["CodeAct"]
+
+_ADDED_FIELDS = ("trajectory", "next_thought", "next_code", "finished")
+
+
+class CodeAct(Module):
+    """A code-writing, tool-using loop over a signature; see the module docstring.
+
+    ``tools`` are ``Tool`` objects or plain functions; their names must be Python identifiers.
+    ``sandbox`` is a ``Sandbox`` to use (reset before each call) or None for the module's own.
+    Other keywords (``lm``, ``adapter``, ``config``...) go to the inner predictors. The
+    prediction has the signature's outputs (and the extraction's ``reasoning``), ``trajectory``
+    (the list of ``CodeRun``) and ``finished`` (False when ``max_iters`` ended the loop).
+    """
+
+    def __init__(
+        self,
+        signature: Signature | str,
+        tools: Sequence[Tool | Callable[..., Any]],
+        max_iters: int = 5,
+        *,
+        sandbox: Sandbox | None = None,
+        **predict_kwargs: Any,
+    ) -> None:
+        self.signature = ensure_signature(signature)
+        clashes = [name for name in (*_ADDED_FIELDS, "reasoning") if name in self.signature.fields]
+        if clashes:
+            raise SignatureError(
+                f"CodeAct adds fields named {clashes} to {self.signature}; rename those fields"
+            )
+        if not isinstance(max_iters, int) or max_iters < 1:
+            raise ConfigError(f"max_iters={max_iters!r}: CodeAct needs at least one step")
+        self.max_iters = max_iters
+        from lmbench.sandbox.sandbox import tool_table
+
+        self.tools = tool_table(tools)
+        from lmbench.sandbox.pool import SandboxPool  # the sandbox loads when a module needs it
+
+        self.sandboxes = SandboxPool(sandbox)
+        self.act = Predict(self._step_signature(), **predict_kwargs)
+        self.extract = ChainOfThought(self._extract_signature(), **predict_kwargs)
+
+    def _step_signature(self) -> Signature:
+        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        catalogue = "\n".join(
+            f"- {tool.signature_text()}: {tool.description}" for tool in self.tools.values()
+        )
+        instructions = (
+            f"{self.signature.instructions}\n\n"
+            f"Work towards the outputs {outputs} by writing Python code, one step at a time. At "
+            "each step you see the inputs and the steps so far: each thought, its code and what "
+            "running it printed or raised. Write your next thought and the next code; print what "
+            "you need to see. Variables persist from one step to the next. Once the steps hold "
+            "what the outputs need, set `finished` to true (the code may then be empty). "
+            f"{SANDBOX_RULES}\n\n"
+            "These functions are defined in the sandbox (they return JSON data and raise "
+            f"ToolError when they fail):\n{catalogue or '(none)'}"
+        )
+        specs = [
+            *self.signature.input_fields.values(),
+            FieldSpec("trajectory", "input", str, desc="earlier steps and what they gave"),
+            FieldSpec("next_thought", "output", str, desc="reasoning about what to do next"),
+            FieldSpec("next_code", "output", str, desc="Python code to run next"),
+            FieldSpec("finished", "output", bool, desc="true once the outputs can be written"),
+        ]
+        return Signature(specs, instructions, name=f"{self.signature.name}CodeStep")
+
+    def _extract_signature(self) -> Signature:
+        specs = [
+            *self.signature.input_fields.values(),
+            FieldSpec("trajectory", "input", str, desc="the steps taken and what they gave"),
+            *self.signature.output_fields.values(),
+        ]
+        instructions = (
+            f"{self.signature.instructions}\n\n"
+            "The trajectory records the code run with tools for these inputs, and its results. "
+            "Write the outputs from it."
+        )
+        return Signature(specs, instructions, name=self.signature.name)
+
+    def forward(self, **inputs: Any) -> Prediction:
+        inputs = check_inputs(self.signature, inputs)
+        steps: list[CodeRun] = []
+        finished = False
+        tools = list(self.tools.values())
+        with self.sandboxes.lease() as sandbox:
+            prepare_namespace(sandbox, inputs)
+            for _ in range(self.max_iters):
+                step = self.act(**inputs, trajectory=format_runs(steps))
+                code = extract_code(step.next_code)
+                finished = bool(step.finished)
+                if code.strip() or not finished:
+                    steps.append(run_code(sandbox, code, thought=step.next_thought, tools=tools))
+                if finished:
+                    break
+        extracted = self.extract(**inputs, trajectory=format_runs(steps))
+        prediction = Prediction(
+            extracted,
+            completions=extracted.completions,
+            signature=extracted.signature,
+            inputs=inputs,
+            adapter=extracted.adapter,
+            repairs=extracted.repairs,
+            attempts=extracted.attempts,
+        )
+        prediction.trajectory = steps
+        prediction.finished = finished
+        return prediction
+
+    def __repr__(self) -> str:
+        return f"CodeAct({self.signature}, tools={list(self.tools)}, max_iters={self.max_iters})"

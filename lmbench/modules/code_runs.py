@@ -1,0 +1,102 @@
+"""What ProgramOfThought and CodeAct share: the code a model wrote, taken out of its Markdown
+fences; the inputs set as Python variables before the code runs; one run, recorded."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lmbench.errors import SandboxError
+
+if TYPE_CHECKING:
+    from lmbench.sandbox import Sandbox, SandboxResult
+    from lmbench.tools import Tool
+
+__all__ = [
+    "SANDBOX_RULES",
+    "CodeRun",
+    "extract_code",
+    "format_runs",
+    "prepare_namespace",
+    "run_code",
+]
+
+_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
+SANDBOX_RULES = (
+    "The code runs in a sandbox: Python's standard library only, no files, no network, no "
+    "package installs. The inputs are already set as Python variables of the same names."
+)
+
+
+@dataclass(frozen=True)
+class CodeRun:
+    """Code and what running it gave. ``thought`` is the model's reasoning before it (CodeAct)."""
+
+    code: str
+    result: SandboxResult
+    thought: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "thought": self.thought,
+            "code": self.code,
+            "stdout": self.result.stdout,
+            "value": self.result.value,
+            "error": self.result.error,
+            "timed_out": self.result.timed_out,
+        }
+
+
+def extract_code(text: str) -> str:
+    """The Python in a model's answer: the fenced blocks if there are any, else the text."""
+    blocks = _FENCE.findall(text or "")
+    code = "\n\n".join(block.strip("\n") for block in blocks) if blocks else (text or "")
+    return code.strip("\n")
+
+
+def prepare_namespace(sandbox: Sandbox, inputs: Mapping[str, Any]) -> None:
+    """A fresh namespace holding each input as a variable (JSON values as such, others as text)."""
+    sandbox.reset()
+    lines = ["import json as _json"]
+    for name, value in inputs.items():
+        try:
+            text = json.dumps(value, ensure_ascii=False, allow_nan=False)
+        except (TypeError, ValueError):
+            text = json.dumps(str(value), ensure_ascii=False)
+        lines.append(f"{name} = _json.loads({text!r})")
+    lines.append("del _json")
+    result = sandbox.run("\n".join(lines))
+    if result.error is not None:  # cannot happen with JSON values; say so if it does
+        raise SandboxError(f"setting the inputs in the sandbox failed: {result.error}")
+
+
+def run_code(
+    sandbox: Sandbox, code: str, *, thought: str = "", tools: Sequence[Tool] = ()
+) -> CodeRun:
+    """Run ``code`` (empty code is an error the model can fix) and record it."""
+    if not code.strip():
+        from lmbench.sandbox import SandboxResult
+
+        return CodeRun(code, SandboxResult(error="the answer held no Python code"), thought)
+    return CodeRun(code, sandbox.run(code, tools=tools), thought)
+
+
+def format_runs(runs: Sequence[CodeRun], limit: int = 4000) -> str:
+    """Runs as a model reads them: each thought, code and result."""
+    if not runs:
+        return "(no steps yet)"
+    blocks = []
+    for number, run in enumerate(runs, 1):
+        thought = f"thought: {run.thought}\n" if run.thought else ""
+        blocks.append(
+            f"Step {number}\n{thought}code:\n```python\n{run.code}\n```\n"
+            f"result:\n{run.result.observation(limit)}"
+        )
+    return "\n\n".join(blocks)

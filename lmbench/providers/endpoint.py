@@ -1,0 +1,71 @@
+"""``Endpoint``: where and how one remote model is called, as one small value.
+
+An exchange (``providers.exchange``) needs the provider's name, the model, the URL, the
+headers, the wire format and the retry settings of the call it makes, and nothing else of
+the LM that makes it. ``RemoteLM.endpoint()`` builds this value at each call, with the
+settings in force then (timeout, retries), and hands it over.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import httpx
+
+from lmbench.lm.types import Attempt
+from lmbench.providers.retry import RetryPolicy
+from lmbench.providers.transport import CallState
+from lmbench.providers.wire.base import WireFormat, WireRequest
+
+__all__ = ["Endpoint"]
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One remote model's address, headers, wire format and retry settings for a call."""
+
+    provider: str
+    model: str
+    base_url: str
+    headers: Mapping[str, str]
+    #: The auth headers, read when a request is built (the key is revealed only there).
+    auth_headers: Callable[[], dict[str, str]]
+    wire: WireFormat
+    retry: RetryPolicy
+    max_retries: int
+    timeout: httpx.Timeout
+    #: Where the key comes from, for "no API key" and authentication errors.
+    key_hint: str
+
+    def http_request(
+        self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
+    ) -> httpx.Request:
+        """The HTTP request carrying ``wire_request``."""
+        headers = {**self.headers, **self.auth_headers()}
+        if stream and self.wire.stream_format == "sse":
+            headers["accept"] = "text/event-stream"
+        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
+        return client.build_request(
+            "POST", self.base_url + wire_request.path, content=content, headers=headers
+        )
+
+    def call_state(
+        self,
+        attempts: list[Attempt],
+        started_at: float,
+        rejects_request: Callable[[int, str], bool] | None = None,
+    ) -> CallState:
+        """The retry state of one request."""
+        return CallState(
+            provider=self.provider,
+            model=self.model,
+            policy=self.retry,
+            max_retries=self.max_retries,
+            timeout=self.timeout,
+            key_hint=self.key_hint,
+            attempts=list(attempts),
+            started_at=started_at,
+            rejects_request=rejects_request,
+        )

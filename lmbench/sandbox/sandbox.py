@@ -1,0 +1,414 @@
+"""``Sandbox``: run Python code in Pyodide under Deno, with nothing of the host within reach.
+
+::
+
+    with lmbench.Sandbox(timeout=10, memory_mb=256) as sb:
+        sb.run("x = 6 * 7")
+        result = sb.run("print('hi'); x + 1")
+        result.stdout, result.value, result.error     # 'hi\\n', 43, None
+
+Variables persist between runs, as in a REPL, until ``reset()``. Errors of the code are not
+raised: ``result.error`` holds the traceback. A run that passes ``timeout`` seconds is stopped by
+killing the worker, which starts afresh (its variables are lost); so is a worker that runs out
+of memory: Python's heap and V8's JavaScript heap are each capped at ``memory_mb``, and a worker
+whose resident memory passes ``2 * memory_mb + 256`` MB during a run is stopped. Output beyond ``max_output`` characters per stream is dropped (``result.truncated``).
+
+Tools: functions (or ``Tool`` objects) given as ``tools=`` are callable from the code by name;
+each call comes back to this process, where the arguments are validated like any ``Tool``'s and
+the function runs here. Its result goes back as JSON; its error is raised in the code as
+``ToolError``. Time spent in tools does not count against ``timeout``; a run may call tools
+at most 1000 times.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from pydantic import BaseModel
+
+from lmbench.display import RichDisplay
+from lmbench.errors import ConfigError, SandboxError, ToolError
+from lmbench.sandbox.process import WorkerProcess
+from lmbench.tools import Tool
+
+__all__ = ["Sandbox", "SandboxResult", "SandboxToolCall"]
+
+START_TIMEOUT = 60.0  # seconds for a worker to load Pyodide (about 0.5 s with the snapshot)
+WATCH_INTERVAL = 0.05  # seconds between checks of the worker's memory during a run
+BASE_MB = 256  # what Deno and Pyodide take before the code allocates anything, with room
+MAX_TOOL_CALLS = 1000  # per run: time in tools is not counted, so a loop of calls must end
+LOST = "the sandbox was restarted, so the variables of earlier runs are gone"
+
+
+@dataclass(frozen=True)
+class SandboxToolCall:
+    """A tool called by sandboxed code: its arguments and what it returned or raised."""
+
+    name: str
+    arguments: dict[str, Any]
+    result: Any = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class SandboxResult(RichDisplay):
+    """What one run produced. ``value`` is the last expression if it is JSON (else its repr);
+    ``error`` the Python traceback, or why the run was stopped; None when all went well."""
+
+    stdout: str = ""
+    stderr: str = ""
+    value: Any = None
+    error: str | None = None
+    timed_out: bool = False
+    truncated: bool = False
+    tool_calls: tuple[SandboxToolCall, ...] = ()
+    duration: float = 0.0
+    restarted: bool = field(default=False, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def observation(self, limit: int = 4000) -> str:
+        """The run as a model should read it: output, value or error, each cut to ``limit``."""
+        parts = []
+        if self.stdout:
+            parts.append(f"stdout:\n{_cut(self.stdout, limit)}")
+        if self.stderr:
+            parts.append(f"stderr:\n{_cut(self.stderr, limit)}")
+        if self.error is not None:
+            parts.append(f"error:\n{_cut(self.error, limit)}")
+        elif self.value is not None:
+            parts.append(f"value: {_cut(json.dumps(self.value, ensure_ascii=False), limit)}")
+        if self.truncated:
+            parts.append("(output was cut at the sandbox's max_output)")
+        return "\n".join(parts) or "(no output)"
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + f"... [{len(text) - limit} more chars]"
+
+
+class Sandbox(RichDisplay):
+    """A Python sandbox in its own Deno process; see the module docstring."""
+
+    def __init__(
+        self,
+        timeout: float = 10,
+        memory_mb: int = 256,
+        max_output: int = 1_000_000,
+        *,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
+    ) -> None:
+        if not isinstance(timeout, (int, float)) or not timeout > 0:
+            raise ConfigError(f"Sandbox(timeout={timeout!r}): give a number of seconds above 0")
+        if not isinstance(memory_mb, int) or memory_mb < 64:
+            raise ConfigError(
+                f"Sandbox(memory_mb={memory_mb!r}): give whole megabytes, at least 64 "
+                "(Python itself takes about 20)"
+            )
+        if not isinstance(max_output, int) or max_output < 1:
+            raise ConfigError(f"Sandbox(max_output={max_output!r}): give a number of characters")
+        self.timeout = float(timeout)
+        self.memory_mb = memory_mb
+        self.max_output = max_output
+        self.tools = tool_table(tools)
+        self.process_limit_mb = 2 * memory_mb + BASE_MB
+        self.restarts = 0
+        self._lock = threading.RLock()
+        self._slot: list[WorkerProcess | None] = [None]
+        self._ready = False
+        self._busy = False
+        self._closed = False
+        self._finalizer = weakref.finalize(self, _kill_slot, self._slot)
+        self._start()
+
+    # -- life -----------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._slot[0] = WorkerProcess(memory_mb=self.memory_mb, max_output=self.max_output)
+        self._ready = False
+
+    def _restart(self) -> None:
+        _kill_slot(self._slot)
+        if not self._closed:
+            self.restarts += 1
+            self._start()
+
+    def _worker(self) -> WorkerProcess:
+        """The running worker, waited for until it is ready (the caller holds the lock)."""
+        if self._closed:
+            raise SandboxError("this Sandbox is closed; create a new one")
+        if self._busy:  # the lock is re-entrant: a tool of the run in progress called back
+            raise SandboxError(
+                "a tool used the sandbox that was running the code calling it; give the tool "
+                "a Sandbox of its own"
+            )
+        if self._slot[0] is None:  # the last start failed: try again
+            self._start()
+        worker = self._slot[0]
+        assert worker is not None
+        if self._ready:
+            return worker
+        try:
+            message = worker.receive(timeout=START_TIMEOUT)
+        except SandboxError as exc:
+            self._failed_start()
+            raise SandboxError(f"the sandbox could not start: {exc}") from None
+        if message is None or message.get("type") != "ready":
+            detail = worker.stderr_tail()[-1500:]
+            self._failed_start()
+            raise SandboxError(
+                f"the sandbox did not start within {START_TIMEOUT:.0f} s"
+                + (f": {detail}" if detail else "")
+            )
+        self._ready = True
+        return worker
+
+    def _failed_start(self) -> None:
+        _kill_slot(self._slot)
+        self._slot[0] = None
+
+    def start(self) -> Sandbox:
+        """Wait until the worker is ready (runs do this themselves); returns self."""
+        with self._lock:
+            self._worker()
+        return self
+
+    @property
+    def pid(self) -> int | None:
+        """The process id of the Deno worker (None once closed)."""
+        worker = self._slot[0]
+        return None if worker is None or self._closed else worker.pid
+
+    def close(self) -> None:
+        """Stop the worker process, at once even during a run (which then returns an error).
+        A closed sandbox cannot run code."""
+        self._closed = True
+        self._finalizer()
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- running --------------------------------------------------------------------------
+
+    def run(
+        self, code: str, *, tools: Iterable[Tool | Callable[..., Any]] | None = None
+    ) -> SandboxResult:
+        """Run ``code``; ``tools`` (added to the sandbox's own) are callable from it by name."""
+        if not isinstance(code, str):
+            raise ConfigError(
+                f"Sandbox.run(code=...) takes the code as a str, got {type(code).__name__}"
+            )
+        table = {**self.tools, **tool_table(tools or ())}
+        with self._lock:
+            worker = self._worker()
+            self._busy = True
+            try:
+                return self._exchange(worker, code, table)
+            except BaseException:
+                # interrupted (KeyboardInterrupt in a notebook) or a tool raised past ToolError:
+                # the worker may still be running the code, so it is replaced before going on
+                if not self._closed:
+                    self._restart()
+                raise
+            finally:
+                self._busy = False
+
+    def _exchange(self, worker: WorkerProcess, code: str, table: dict[str, Tool]) -> SandboxResult:
+        """Send the run, answer its tool calls, watch time and memory; the result."""
+        started = time.monotonic()
+        deadline = started + self.timeout
+        calls: list[SandboxToolCall] = []
+        worker.send({"op": "run", "code": code, "tools": _describe(table)})
+        while True:
+            remaining = deadline - time.monotonic()
+            try:
+                message = worker.receive(timeout=min(max(remaining, 0.0), WATCH_INTERVAL))
+            except SandboxError as exc:
+                if self._closed:
+                    return SandboxResult(
+                        error="SandboxError: the sandbox was closed during the run"
+                    )
+                return self._lost(f"SandboxError: {exc}; {LOST}", calls, started)
+            if message is None and remaining > WATCH_INTERVAL:
+                resident = worker.resident_mb()
+                if resident is not None and resident > self.process_limit_mb:
+                    return self._lost(
+                        f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
+                        f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
+                        f"and was stopped; {LOST}",
+                        calls,
+                        started,
+                    )
+                continue
+            if message is None:
+                return self._lost(
+                    f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
+                    f"was stopped; {LOST}",
+                    calls,
+                    started,
+                    timed_out=True,
+                )
+            if message["type"] == "tool":
+                began = time.monotonic()
+                reply, record = self._call_tool(table, message, len(calls))
+                calls.append(record)
+                deadline += time.monotonic() - began
+                worker.send(reply)
+                continue
+            if message["type"] != "result":
+                return self._lost(
+                    f"SandboxError: the worker sent an unexpected {message['type']!r} "
+                    f"message; {LOST}",
+                    calls,
+                    started,
+                )
+            result = _result(message, calls, time.monotonic() - started)
+            if message.get("fatal"):
+                self._restart()
+                return replace(result, error=f"{result.error}; {LOST}", restarted=True)
+            return result
+
+    def _lost(
+        self, error: str, calls: list[SandboxToolCall], started: float, *, timed_out: bool = False
+    ) -> SandboxResult:
+        self._restart()
+        return SandboxResult(
+            error=error,
+            timed_out=timed_out,
+            tool_calls=tuple(calls),
+            duration=time.monotonic() - started,
+            restarted=True,
+        )
+
+    def reset(self) -> None:
+        """Forget every variable (the worker keeps running)."""
+        with self._lock:
+            worker = self._worker()
+            worker.send({"op": "reset"})
+            try:
+                message = worker.receive(timeout=self.timeout)
+            except SandboxError:
+                message = None
+            if message is None or message.get("type") != "done":
+                self._restart()
+
+    def _call_tool(
+        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
+    ) -> tuple[dict[str, Any], SandboxToolCall]:
+        reply, record = self._tool_outcome(table, message, calls_so_far)
+        return {"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)}, record
+
+    def _tool_outcome(
+        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
+    ) -> tuple[dict[str, Any], SandboxToolCall]:
+        name = str(message.get("name"))
+        try:
+            arguments = json.loads(str(message.get("args")))
+        except ValueError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            error = f"tool {name!r} needs its arguments as keywords"
+            return {"error": error}, SandboxToolCall(name, {}, error=error)
+        tool = table.get(name)
+        try:
+            if calls_so_far >= MAX_TOOL_CALLS:
+                raise ToolError(
+                    f"the code called tools more than {MAX_TOOL_CALLS} times in one run", tool=name
+                )
+            if tool is None:
+                raise ToolError(f"there is no tool named {name!r}", tool=name)
+            result = _jsonable(tool(**arguments))
+            text = json.dumps(result, ensure_ascii=False)
+            if len(text) > self.max_output:
+                raise ToolError(
+                    f"tool {name!r} returned {len(text)} characters of JSON, more than the "
+                    f"sandbox's max_output={self.max_output}",
+                    tool=name,
+                )
+        except ToolError as exc:
+            return {"error": str(exc)}, SandboxToolCall(name, arguments, error=str(exc))
+        return {"value": result}, SandboxToolCall(name, arguments, result)
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else f"pid {self.pid}"
+        return (
+            f"Sandbox(timeout={self.timeout:g}, memory_mb={self.memory_mb}, "
+            f"max_output={self.max_output}, tools={list(self.tools)}; {state})"
+        )
+
+
+def tool_table(tools: Iterable[Tool | Callable[..., Any]]) -> dict[str, Tool]:
+    """Tools by name; each name must also be a Python identifier, to be called from code."""
+    table: dict[str, Tool] = {}
+    for item in tools:
+        tool = item if isinstance(item, Tool) else Tool(item)
+        if not tool.name.isidentifier() or keyword.iskeyword(tool.name):
+            raise ConfigError(
+                f"tool name {tool.name!r} cannot be called from Python code; give it a name "
+                "that is a Python identifier with Tool(func, name=...)"
+            )
+        if tool.name in table and table[tool.name] is not tool:
+            raise ConfigError(
+                f"two tools are named {tool.name!r}; give one another name with Tool(func, name=...)"
+            )
+        table[tool.name] = tool
+    return table
+
+
+def _describe(table: Mapping[str, Tool]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": name,
+            "params": list(tool.parameters.get("properties", {})),
+            "doc": tool.description,
+        }
+        for name, tool in table.items()
+    ]
+
+
+def _jsonable(value: Any) -> Any:
+    """A tool's result as JSON data (pydantic models dumped, unknown objects as text)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+def _result(
+    message: dict[str, Any], calls: list[SandboxToolCall], duration: float
+) -> SandboxResult:
+    outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
+    if isinstance(outcome, str):
+        try:
+            outcome = json.loads(outcome)
+        except ValueError:
+            outcome = None
+    if not isinstance(outcome, dict):
+        outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
+    error = outcome.get("error")
+    return SandboxResult(
+        stdout=str(message.get("stdout") or ""),
+        stderr=str(message.get("stderr") or ""),
+        value=outcome.get("value"),
+        error=None if error is None else str(error),
+        truncated=bool(message.get("truncated")),
+        tool_calls=tuple(calls),
+        duration=duration,
+    )
+
+
+def _kill_slot(slot: list[WorkerProcess | None]) -> None:
+    worker = slot[0]
+    if worker is not None:
+        worker.kill()
