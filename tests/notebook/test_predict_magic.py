@@ -337,6 +337,9 @@ def test_compare_runs_each_model_side_by_side(shell: Any) -> None:
     assert "cost" in html and "latency" in html
     frame = comparison.frame()
     assert frame.loc["fixed/abcd", "answer"] == 4
+    lines = [o.data.get("text/html", "") for o in run.outputs if o.transient]
+    assert "0/3 models" in lines[0] and any("model 2 of 3" in line for line in lines)
+    assert "✓ compare · 3/3 models" in lines[-1]  # saved: the final state, not a bar at 0%
 
 
 ERRORS = [
