@@ -153,6 +153,12 @@ def test_tour_and_playground_render_in_jupyterlab(
         # A real round trip: type a question, press Run, and the kernel's answer renders inside.
         widget.locator("textarea").first.fill("We took the night train to Vienna.")
         widget.get_by_role("button", name="Run").click()
+        # while the call runs: the button is disabled and the status line says what happens
+        running = widget.locator(".lmb-status").first
+        running.wait_for(timeout=60_000)
+        assert "local/gemma-3-270m" in running.inner_text()
+        assert widget.get_by_role("button", name="Run").is_disabled()
+        widget.screenshot(path=str(screenshots / "playground-running.png"))
         answer = widget.locator(".lmb", has=page.locator("h4", has_text="Prediction")).first
         answer.wait_for(timeout=RUN_TIMEOUT_MS)
         assert answer.locator("table").count() > 0
