@@ -1,8 +1,11 @@
 """Overhead of tools and composite modules, and the speed-up Parallel gives on a slow LM.
 
-Prints: microseconds per validated tool call; per ReAct step and per BestOfN attempt with
-the scripted LM (cache off, so this is the library's own work); and the wall time of 32
-calls to an LM that takes 50 ms per answer, one after another and on Parallel(8).
+Prints: microseconds per validated tool call; per ReAct LM call, and ReAct's overhead per
+step (each LM call of a run: the time outside the LM and the tool, i.e. prompt, parsing,
+history, the loop; target under 100 us; and what the loop adds to the same predictor calls
+made directly) and per BestOfN attempt with the scripted LM (cache
+off, so this is the library's own work); and the wall time of 32 calls to an LM that takes
+50 ms per answer, one after another and on Parallel(8).
 Target: Parallel(8) at least 6x faster than sequential on that LM.
 Run: ``.venv/bin/python benchmarks/bench_modules.py``
 """
@@ -16,6 +19,7 @@ from collections.abc import Callable
 import lmbench
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import LMRequest, LMResponse
+from lmbench.modules.react import format_trajectory
 
 ANSWER = "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"
 
@@ -38,22 +42,94 @@ def add(a: int, b: int = 1) -> int:
     return a + b
 
 
-def react_step_us() -> float:
-    step = "\n\n".join(
-        [
-            "[[ ## next_thought ## ]]\nAdd them.",
-            "[[ ## next_tool_name ## ]]\nadd",
-            f"[[ ## next_tool_args ## ]]\n{json.dumps({'a': 2, 'b': 2})}",
-            "[[ ## completed ## ]]",
-        ]
-    )
-    finish = step.replace("add\n", "finish\n").replace('{"a": 2, "b": 2}', "{}")
+def react_script(steps: int) -> list[str]:
+    """``steps - 1`` tool calls (each with other arguments, so none is a repeat), finish, and
+    the extraction's answer."""
+
+    def step(thought: str, tool: str, args: dict[str, int]) -> str:
+        return "\n\n".join(
+            [
+                f"[[ ## next_thought ## ]]\n{thought}",
+                f"[[ ## next_tool_name ## ]]\n{tool}",
+                f"[[ ## next_tool_args ## ]]\n{json.dumps(args)}",
+                "[[ ## completed ## ]]",
+            ]
+        )
+
+    calls = [step("Add them.", "add", {"a": 2, "b": n}) for n in range(steps - 1)]
     extract = "[[ ## reasoning ## ]]\n2 + 2 = 4.\n\n[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]"
-    steps = 4
-    lm = lmbench.ScriptedLM([step] * (steps - 1) + [finish, extract], repeat=True)
+    return [*calls, step("Done.", "finish", {}), extract]
+
+
+# The ReAct figures count CPU time of this thread (``time.thread_time``), so that other
+# processes on a shared machine do not inflate them.
+cpu_clock = time.thread_time
+
+
+class TimedLM(lmbench.ScriptedLM):
+    """The scripted LM, keeping the time spent inside it."""
+
+    spent = 0.0
+
+    def generate(self, request: LMRequest) -> LMResponse:
+        start = cpu_clock()
+        try:
+            return super().generate(request)
+        finally:
+            self.spent += cpu_clock() - start
+
+
+class TimedTool(lmbench.Tool):
+    """A tool keeping the time spent validating its arguments and running it."""
+
+    spent = 0.0
+
+    def __call__(self, **arguments: object) -> object:
+        start = cpu_clock()
+        try:
+            return super().__call__(**arguments)
+        finally:
+            self.spent += cpu_clock() - start
+
+
+def react_step_us(steps: int = 4, runs: int = 200, rounds: int = 9) -> tuple[float, float, float]:
+    """A ReAct run of ``steps`` steps and the extraction with the scripted LM, in CPU time
+    per LM call: the whole; outside the LM and the tool (prompts, parsing, history, the
+    loop); and of that, what the loop adds to the same predictor calls made directly."""
+    lm = TimedLM(react_script(steps), repeat=True)
     agent = lmbench.ReAct("question -> answer: int", tools=[add], max_iters=steps, lm=lm)
-    per_run = best_time_us(lambda: agent(question="2 + 2?"), calls=300)
-    return per_run / (steps + 1)  # LM calls per run: the steps and the extraction
+    tool = agent.tools["add"] = TimedTool(add)
+    calls = steps + 1
+    trajectory = agent(question="2 + 2?").trajectory
+    shown = [format_trajectory(trajectory[:i]) for i in range(calls)]
+
+    def direct() -> None:  # the same predictor calls, answered by the same script
+        for i in range(steps):
+            agent.react(question="2 + 2?", trajectory=shown[i])
+        agent.extract(question="2 + 2?", trajectory=shown[steps])
+
+    def cpu_us(work: Callable[[], object]) -> tuple[float, float]:
+        """One round's CPU time per LM call: in all, and outside the LM and the tool."""
+        lm.spent = tool.spent = 0.0
+        start = cpu_clock()
+        for _ in range(runs):
+            work()
+        spent = cpu_clock() - start
+        return spent / runs / calls * 1e6, (spent - lm.spent - tool.spent) / runs / calls * 1e6
+
+    def run() -> None:
+        agent(question="2 + 2?")
+
+    for _ in range(50):
+        run()
+        direct()
+    # Rounds of the two alternate, so a change in the machine's load hits both alike.
+    of_run, of_direct = [], []
+    for _ in range(rounds):
+        of_run.append(cpu_us(run))
+        of_direct.append(cpu_us(direct))
+    overhead = min(r[1] for r in of_run)
+    return min(r[0] for r in of_run), overhead, overhead - min(r[1] for r in of_direct)
 
 
 def best_of_n_attempt_us() -> float:
@@ -99,7 +175,12 @@ def main() -> None:
     tool = lmbench.Tool(add)
     print(f"Tool call (validate + call): {best_time_us(lambda: tool(a=2, b='3'), 20000):.1f} us")
     with lmbench.context(cache=False):
-        print(f"ReAct per LM call (4 steps + extraction): {react_step_us():.1f} us")
+        per_call, overhead, loop = react_step_us()
+        print(f"ReAct per LM call (4 steps + extraction): {per_call:.1f} us")
+        print(
+            f"ReAct step overhead (excluding the LM and the tool): {overhead:.1f} us "
+            f"(target < 100 us), of which the loop itself {loop:.1f} us"
+        )
         print(f"BestOfN per attempt (n=4, Predict): {best_of_n_attempt_us():.1f} us")
         sequential, concurrent = parallel_speedup()
     print(

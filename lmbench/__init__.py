@@ -43,6 +43,8 @@ _EXPORTS: dict[str, str] = {
     "Parallel": "lmbench.modules",
     "parallel_map": "lmbench.modules",
     "MultiChainComparison": "lmbench.modules",
+    "Program": "lmbench.modules",
+    "streamify": "lmbench.modules",
     "ProgramOfThought": "lmbench.modules",
     "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
@@ -201,10 +203,12 @@ if TYPE_CHECKING:
         MultiChainComparison,
         Parallel,
         Predict,
+        Program,
         ProgramOfThought,
         ReAct,
         Refine,
         parallel_map,
+        streamify,
         typed,
     )
     from lmbench.notebook import history_browser, playground, plot

@@ -14,10 +14,21 @@ from collections.abc import Iterable
 from typing import Any
 
 from lmbench.env import env_log_level
+from lmbench.private_data import private_data_filter
 
-__all__ = ["configure_logging", "log_parse_diagnostics", "logger", "warn"]
+__all__ = ["configure_logging", "get_logger", "log_parse_diagnostics", "logger", "warn"]
 
-logger = logging.getLogger("lmbench")
+
+def get_logger(name: str = "lmbench") -> logging.Logger:
+    """An ``lmbench`` logger whose records carry no private data when redaction is on
+    (``lmbench.private_data``): every module logs through one of these."""
+    named = logging.getLogger(name)
+    if private_data_filter not in named.filters:
+        named.addFilter(private_data_filter)
+    return named
+
+
+logger = get_logger()
 logger.addHandler(logging.NullHandler())
 
 _stream_handler: logging.Handler | None = None

@@ -14,7 +14,11 @@ of dicts/lists/tuples:
   ``gsk_...``),
 
 and the whole value of any mapping entry whose key names a credential (``authorization``,
-``x-api-key``, ``api_key``, ...). ``redact_headers`` does the same for HTTP headers.
+``x-api-key``, ``api_key``, ...). ``redact_headers`` does the same for HTTP headers, where
+any header named like a credential counts (``cf-aig-authorization``, ``x-portkey-api-key``,
+``Helicone-Auth``, ``x-auth-token``: ``is_secret_header``); ``RemoteLM`` registers the values
+of such headers, and of headers given as ``Secret``, so they are redacted by value everywhere,
+even where a server echoes them back in an error body.
 
 ``redact_http_logs()`` adds a filter to the httpx/httpcore loggers, whose DEBUG records
 quote raw response headers, so that nothing they log carries a key either.
@@ -35,6 +39,7 @@ from lmbench.errors import ConfigError
 __all__ = [
     "REDACTED",
     "Secret",
+    "is_secret_header",
     "is_secret_name",
     "redact",
     "redact_headers",
@@ -65,6 +70,12 @@ _SECRET_NAMES = frozenset(
         "set-cookie",
     }
 )
+# A header named with one of these words as a whole part (between dashes or underscores).
+_SECRET_HEADER_PART = re.compile(
+    r"(?:^|[-_])(?:auth|authorization|api[-_]?key|key|token|secret|password|passwd|cookie"
+    r"|credentials?|signature)(?:$|[-_])",
+    re.IGNORECASE,
+)
 _SECRET_ENV_NAME = re.compile(r"(API_?KEY|_TOKEN|_SECRET)$")
 _KEY_SHAPES = re.compile(
     r"(?<![A-Za-z0-9])(?:sk-[A-Za-z0-9_\-]{20,}|AIza[0-9A-Za-z_\-]{35}|gsk_[A-Za-z0-9]{20,})"
@@ -84,6 +95,13 @@ def register_secret(value: str) -> None:
 def is_secret_name(name: object) -> bool:
     """Whether a header or field called ``name`` holds a credential."""
     return isinstance(name, str) and name.strip().lower() in _SECRET_NAMES
+
+
+def is_secret_header(name: object) -> bool:
+    """Whether an HTTP header called ``name`` carries a credential (gateway keys included)."""
+    return is_secret_name(name) or (
+        isinstance(name, str) and _SECRET_HEADER_PART.search(name.strip()) is not None
+    )
 
 
 class Secret:
@@ -190,7 +208,7 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
     pairs = headers.items() if isinstance(headers, Mapping) else headers
     out: dict[str, str] = {}
     for name, value in pairs:
-        out[name] = REDACTED if is_secret_name(name) else _redact_text(value, secrets)
+        out[name] = REDACTED if is_secret_header(name) else _redact_text(value, secrets)
     return out
 
 

@@ -18,6 +18,8 @@ from lmbench.env import env_bool, env_float, env_int, env_str
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.lm.registry import DEFAULT_MODEL, resolve_lm
+from lmbench.private_data import PatternSpec, compile_patterns, read_patterns_from
+from lmbench.providers.retry_budget import RetryBudget, parse_retry_budget
 
 __all__ = ["Settings", "configure", "context", "current", "get_lm"]
 
@@ -37,12 +39,21 @@ class Settings:
     timeout: float = 600.0
     callbacks: tuple[Any, ...] = ()
     history: Any = None  # a collector; None means the process's default memory collector
+    retry_budget: RetryBudget | None = field(default_factory=RetryBudget)
     save_raw: bool = False
+    redact: tuple[PatternSpec, ...] = ()  # private data out of history files, logs, raw captures
     debug_parse: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+
+def _redact_from_environment() -> tuple[str, ...]:
+    text = env_str("LMBENCH_REDACT") or ""
+    spec = tuple(part.strip() for part in text.split(",") if part.strip())
+    compile_patterns(spec, source="LMBENCH_REDACT")
+    return spec
 
 
 def _from_environment() -> Settings:
@@ -51,7 +62,9 @@ def _from_environment() -> Settings:
         cache=env_bool("LMBENCH_CACHE", True),
         max_retries=env_int("LMBENCH_MAX_RETRIES", 2),
         timeout=env_float("LMBENCH_TIMEOUT", 600.0),
+        retry_budget=parse_retry_budget(env_str("LMBENCH_RETRY_BUDGET") or "10:1"),
         save_raw=env_bool("LMBENCH_SAVE_RAW"),
+        redact=_redact_from_environment(),
         debug_parse=env_bool("LMBENCH_DEBUG_PARSE"),
     )
 
@@ -73,6 +86,21 @@ def _check(changes: dict[str, Any]) -> None:
         raise ConfigError(
             f"lm={changes['lm']!r} is neither a model name like 'openai/gpt-4o-mini' nor an LM object"
         )
+    if "redact" in changes:
+        redact = changes["redact"]
+        if isinstance(redact, str):
+            raise ConfigError(
+                f"redact={redact!r} must be a list of patterns, e.g. redact=['email', 'phone', "
+                r"r'ACCT-\d{6}']"
+            )
+        changes["redact"] = tuple(redact or ())
+        compile_patterns(changes["redact"])
+    budget = changes.get("retry_budget")
+    if budget is not None and not isinstance(budget, RetryBudget):
+        raise ConfigError(
+            f"retry_budget={budget!r} is not a RetryBudget: pass RetryBudget(max_tokens=10, "
+            "token_ratio=1) or None to retry without a budget"
+        )
 
 
 def current() -> Settings:
@@ -86,6 +114,9 @@ def current() -> Settings:
             if _global is None:
                 _global = _from_environment()
     return _global
+
+
+read_patterns_from(lambda: current().redact)
 
 
 def configure(**changes: Any) -> Settings:

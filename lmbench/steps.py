@@ -5,11 +5,13 @@ that yields *steps*, the points where it waits, and gets back each step's outcom
 error raised at the ``yield``). A step is any object with ``run()`` and ``arun()``; the driver
 decides which one is used, so the generator holds no ``await`` and serves both. Streaming
 drivers (``lmbench.adapters.steps``, ``lmbench.calls.model_call``) build on ``Resume``.
+Modules (``lmbench.modules.running``) also yield events between their steps, which the drivers
+hand on (``events=``, ``on_event=``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from typing import Any, Generic, TypeVar
 
 __all__ = ["DONE", "Resume", "Steps", "adrive", "drive"]
@@ -55,23 +57,44 @@ class Resume(Generic[T]):
         self._steps.close()
 
 
-def drive(steps: Steps[T]) -> T:
-    """Run ``steps`` synchronously; return what it returns."""
+def drive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = (),
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps`` synchronously; return what it returns. Items of the ``events`` types are
+    not steps: they go to ``on_event`` (when given) and the generator gets None back."""
     resume = Resume(steps)
     while (step := resume.next()) is not DONE:
         try:
-            resume.outcome = step.run()
+            if events and isinstance(step, events):
+                resume.outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                resume.outcome = step.run()
         except BaseException as exc:
             resume.error = exc
     return resume.result  # type: ignore[return-value]
 
 
-async def adrive(steps: Steps[T]) -> T:
-    """Run ``steps``, awaiting each step; return what it returns."""
+async def adrive(
+    steps: Steps[T],
+    *,
+    events: tuple[type, ...] = (),
+    on_event: Callable[[Any], None] | None = None,
+) -> T:
+    """Run ``steps``, awaiting each step; return what it returns (events as in ``drive``)."""
     resume = Resume(steps)
     while (step := resume.next()) is not DONE:
         try:
-            resume.outcome = await step.arun()
+            if events and isinstance(step, events):
+                resume.outcome = None
+                if on_event is not None:
+                    on_event(step)
+            else:
+                resume.outcome = await step.arun()
         except BaseException as exc:
             resume.error = exc
     return resume.result  # type: ignore[return-value]

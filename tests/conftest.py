@@ -14,7 +14,7 @@ import pytest
 os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test-cache-"))
 
 REPO = Path(__file__).resolve().parent.parent
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = Path(os.environ.get("LMBENCH_FIXTURES") or REPO.parent / "shared" / "fixtures")
 
 
 @pytest.fixture(autouse=True)
@@ -25,6 +25,14 @@ def _clean_settings() -> Iterator[None]:
     saved = settings._global
     yield
     settings._global = saved
+
+
+@pytest.fixture(autouse=True)
+def _full_retry_budgets() -> None:
+    """Each test's servers start with full retry budgets (a port may be used again)."""
+    from lmbench.providers.retry_budget import reset_retry_budgets
+
+    reset_retry_budgets()
 
 
 @pytest.fixture(autouse=True)

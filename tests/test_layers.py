@@ -42,8 +42,16 @@ FORBIDDEN = {
         "lmbench.modules",
         "lmbench.notebook",
     ),
+    # the sandbox runs code and calls tools; it knows nothing of models or prompts
+    "lmbench.sandbox": (
+        "lmbench.adapters",
+        "lmbench.modules",
+        "lmbench.notebook",
+        "lmbench.providers",
+        "lmbench.calls.model_call",
+    ),
 }
-GROUND = ("errors", "env", "secrets", "logs", "money", "steps", "deprecation", "display")
+GROUND = ("errors", "env", "secrets", "private_data", "logs", "money", "steps", "deprecation", "display")
 
 
 def _module_name(path: Path) -> str:

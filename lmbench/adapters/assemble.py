@@ -14,15 +14,17 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from lmbench.adapters.base import ParseResult, Repair
-from lmbench.adapters.coercion import coerce_value, normalize_name
+from lmbench.adapters.coercion import coerce_value
 from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import CoercionError
+from lmbench.adapters.typeplan import normalize_name
 from lmbench.errors import AdapterParseError
+from lmbench.logs import get_logger
 from lmbench.settings import current
 
 __all__ = ["Found", "assemble_outputs", "has_output_keys", "log_repairs", "match_keys"]
 
-_log = logging.getLogger("lmbench.adapters")
+_log = get_logger("lmbench.adapters")
 
 
 class Found(NamedTuple):
@@ -44,9 +46,12 @@ def assemble_outputs(
     raw: str,
     repairs: list[Repair],
     missing: str,
+    *,
+    searched: str | None = None,
 ) -> ParseResult:
     """Coerce every output field; ``missing`` is the reason given for an absent field
-    (``{name}`` is filled in)."""
+    (``{name}`` is filled in). ``searched`` is the text the fields were found in when it is
+    not ``raw`` itself (reasoning blanked out; same length, so spans hold in both)."""
     values: dict[str, Any] = {}
     failure: tuple[str, str, tuple[int, int] | None] | None = None
     for out in plan.outputs:
@@ -64,12 +69,14 @@ def assemble_outputs(
                 failure = (out.name, missing.format(name=out.name), None)
             continue
         try:
-            value, fixes = coerce_value(item.value, out.type, out.name, out.spec.constraints)
+            value, fixes = coerce_value(
+                item.value, out.type, out.name, out.spec.constraints, out.rules
+            )
         except CoercionError as exc:
             if failure is None:
                 span = item.span
                 if span is None and item.key is not None:
-                    span = _value_span(raw, item.key)
+                    span = _value_span(searched or raw, item.key)
                 failure = (out.name, exc.reason, span)
             continue
         values[out.name] = value

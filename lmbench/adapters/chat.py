@@ -11,9 +11,17 @@ from lmbench.adapters.assemble import assemble_outputs, match_keys
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.jsontext import load_json
-from lmbench.adapters.markers import COMPLETED, Scan, marker, partial_sections, scan
+from lmbench.adapters.markers import (
+    COMPLETED,
+    Scan,
+    foreign_section,
+    marker,
+    partial_sections,
+    scan,
+)
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
+from lmbench.adapters.reasoning import mask_reasoning, missing_reason
 from lmbench.adapters.scalars import CoercionError
 from lmbench.adapters.turns import TurnAdapter
 from lmbench.adapters.values import format_value
@@ -57,20 +65,24 @@ class ChatAdapter(ReusesParses, TurnAdapter):
 
     def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
         plan = signature_plan(signature)
-        found = scan(plan, text)
-        if not found.found and "{" in text:
-            found = _json_answer(plan, text) or found
+        answer, repairs = mask_reasoning(plan, text)
+        found = scan(plan, answer)
+        if not found.found and "{" in answer and foreign_section(plan, answer) is None:
+            found = _json_answer(plan, answer) or found
+        repairs.extend(found.repairs)
         return assemble_outputs(
             self.name,
             plan,
             found.found,
             text,
-            found.repairs,
-            f"no {marker('{name}')} marker in the answer",
+            repairs,
+            missing_reason(answer, repairs, f"no {marker('{name}')} marker in the answer"),
+            searched=answer,
         )
 
     def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
-        return partial_sections(signature_plan(signature), text)
+        plan = signature_plan(signature)
+        return partial_sections(plan, mask_reasoning(plan, text)[0])
 
 
 def _json_answer(plan: SignaturePlan, text: str) -> Scan | None:

@@ -35,28 +35,32 @@ datetime_format      a written date and time ("March 5, 2024 2:30 PM")
 date_only            a date without a time for a datetime: midnight
 time_format          a 12-hour or short time ("3:30 PM")
 key_case             a JSON key differing in case/spaces from the field name
-value_to_string      a number, list or object given for a text field, kept as text
+list_joined          a list of words or numbers given for a text field: one item a line
+value_to_string      a number, nested list or object given for a text field, kept as JSON
+qualitative_number   a word for a number ("high" -> 0.9), for fields with ``qualitative``
+enum_alias           an alias for an allowed value, for fields with ``aliases``
 ==================== ==============================================================
+
+``qualitative`` and ``aliases`` are opt-in, per field (``OutputField(qualitative=True)``,
+``OutputField(aliases={"pos": "positive"})``): ``FieldRules`` carries them to the readers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-import functools
 import json
 import re
-import types
-import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import ValidationError
 
-from lmbench.adapters.base import Repair
-from lmbench.adapters.constraints import check_constraints, describe_constraints
+from lmbench.adapters.constraints import check_constraints
 from lmbench.adapters.jsontext import Expect, load_json
+from lmbench.adapters.listtext import read_items
+from lmbench.adapters.results import Repair
 from lmbench.adapters.scalars import (
     CoercionError,
     Fix,
@@ -68,178 +72,55 @@ from lmbench.adapters.scalars import (
     short,
     strip_markup,
 )
+from lmbench.adapters.typeplan import (
+    ANNOTATED,
+    ANY,
+    BOOL,
+    CHOICE,
+    DATE,
+    DATETIME,
+    MAPPING,
+    MODEL,
+    NUMBER,
+    OPTIONAL,
+    OTHER,
+    SEQUENCE,
+    STR,
+    TIME,
+    UNION,
+    TypePlan,
+    expected_text,
+    normalize_name,
+    plan_for,
+)
 from lmbench.errors import AdapterParseError
 from lmbench.signatures.fields import FieldSpec, type_name
 
-__all__ = [
-    "CoercionError",
-    "TypePlan",
-    "coerce",
-    "coerce_value",
-    "expected_text",
-    "normalize_name",
-    "plan_for",
-]
-
-# Kinds of annotation, each with its own reader.
-STR, NUMBER, BOOL, CHOICE, OPTIONAL, UNION = "str", "number", "bool", "choice", "optional", "union"
-SEQUENCE, MAPPING, MODEL, DATE, DATETIME, TIME = (
-    "sequence",
-    "mapping",
-    "model",
-    "date",
-    "datetime",
-    "time",
-)
-ANNOTATED, ANY, OTHER = "annotated", "any", "other"
+__all__ = ["CoercionError", "FieldRules", "coerce", "coerce_value"]
 
 _NULL_WORDS = frozenset(
     {"", "n/a", "na", "nil", "-", "--", "unknown", "not applicable", "not available", "not given"}
 )
-_SEPARATORS = re.compile(r"[\s_\-]+")
 
 
-def normalize_name(text: str) -> str:
-    """Field names and choice labels compared without case, spaces, ``_`` or ``-``."""
-    return _SEPARATORS.sub("", text.casefold())
+class FieldRules:
+    """A field's opt-in readings: words for numbers (``qualitative``) and aliases of its
+    allowed values (``aliases``), keyed by their normalised text."""
 
+    __slots__ = ("aliases", "qualitative", "words")
 
-class TypePlan:
-    """What coercion needs to know about one annotation, worked out once and cached."""
+    def __init__(self, spec: FieldSpec) -> None:
+        self.qualitative = {normalize_name(word): number for word, number in spec.qualitative}
+        self.words = [word for word, _ in spec.qualitative]
+        self.aliases = {normalize_name(str(alias)): value for alias, value in spec.aliases}
 
-    __slots__ = (
-        "_choice_pattern",
-        "_validator",
-        "annotation",
-        "choices",
-        "container",
-        "inner",
-        "kind",
-        "members",
-    )
-
-    def __init__(
-        self,
-        annotation: Any,
-        kind: str,
-        *,
-        inner: TypePlan | None = None,
-        members: tuple[TypePlan, ...] = (),
-        choices: tuple[tuple[Any, tuple[str, ...]], ...] = (),
-        container: type = list,
-    ) -> None:
-        self.annotation = annotation
-        self.kind = kind
-        self.inner = inner  # item type of a sequence, value type of a mapping, the X of Optional[X]
-        self.members = members  # union members
-        self.choices = choices  # (value, labels) of a Literal/Enum; labels[0] is the value's text
-        self.container = container
-        self._validator: TypeAdapter[Any] | None = None
-        self._choice_pattern: re.Pattern[str] | None = None
-
-    @property
-    def validator(self) -> TypeAdapter[Any]:
-        if self._validator is None:
-            self._validator = TypeAdapter(self.annotation)
-        return self._validator
-
-    @property
-    def choice_pattern(self) -> re.Pattern[str]:
-        """Finds any allowed label as a whole word, in any case, with flexible separators."""
-        if self._choice_pattern is None:
-            labels = sorted(
-                {label for _, ls in self.choices for label in ls}, key=len, reverse=True
-            )
-            alternatives = "|".join(
-                r"[\s_\-]+".join(re.escape(part) for part in _SEPARATORS.split(label) if part)
-                for label in labels
-                if label.strip()
-            )
-            self._choice_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
-        return self._choice_pattern
-
-    def __repr__(self) -> str:
-        return f"TypePlan({type_name(self.annotation)}, {self.kind})"
-
-
-def plan_for(annotation: Any) -> TypePlan:
-    """The (cached) plan for an annotation."""
-    try:
-        return _cached_plan(annotation)
-    except TypeError:  # unhashable annotation (e.g. Annotated with a dict): no caching
-        return _build_plan(annotation)
-
-
-@functools.lru_cache(maxsize=1024)
-def _cached_plan(annotation: Any) -> TypePlan:
-    return _build_plan(annotation)
-
-
-_SIMPLE_KINDS: dict[Any, str] = {
-    str: STR,
-    bool: BOOL,
-    int: NUMBER,
-    float: NUMBER,
-    Decimal: NUMBER,
-    dt.datetime: DATETIME,
-    dt.date: DATE,
-    dt.time: TIME,
-    Any: ANY,
-    object: ANY,
-}
-_SEQUENCES: dict[Any, type] = {list: list, set: set, frozenset: frozenset, tuple: tuple}
-
-
-def _build_plan(annotation: Any) -> TypePlan:
-    simple = _SIMPLE_KINDS.get(annotation) if _hashable(annotation) else None
-    if simple is not None:
-        return TypePlan(annotation, simple)
-    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return TypePlan(annotation, ANNOTATED, inner=plan_for(args[0]))
-    if origin is typing.Literal:
-        return TypePlan(annotation, CHOICE, choices=tuple((v, (str(v),)) for v in args))
-    if isinstance(annotation, type) and issubclass(annotation, enum.Enum):
-        return TypePlan(annotation, CHOICE, choices=tuple(_enum_labels(m) for m in annotation))
-    if origin in (typing.Union, types.UnionType):
-        others = tuple(a for a in args if a is not type(None))
-        if len(others) < len(args):
-            inner = others[0] if len(others) == 1 else typing.Union[others]  # noqa: UP007
-            return TypePlan(annotation, OPTIONAL, inner=plan_for(inner))
-        return TypePlan(annotation, UNION, members=tuple(plan_for(a) for a in args))
-    if annotation in _SEQUENCES or origin in _SEQUENCES:
-        container = _SEQUENCES[origin or annotation]
-        if container is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
-            return TypePlan(annotation, OTHER)  # fixed-length tuple: pydantic reads it
-        return TypePlan(
-            annotation, SEQUENCE, inner=plan_for(args[0] if args else Any), container=container
-        )
-    if annotation is dict or origin in (dict, Mapping):
-        return TypePlan(annotation, MAPPING, inner=plan_for(args[1] if len(args) == 2 else Any))
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return TypePlan(annotation, MODEL)
-    return TypePlan(annotation, OTHER)
-
-
-def _hashable(annotation: Any) -> bool:
-    try:
-        hash(annotation)
-    except TypeError:
-        return False
-    return True
-
-
-def _enum_labels(member: enum.Enum) -> tuple[Any, tuple[str, ...]]:
-    return member, (str(member.value), member.name)
+    @staticmethod
+    def of(spec: FieldSpec) -> FieldRules | None:
+        """The rules of ``spec``, or None when it has none (the common case)."""
+        return FieldRules(spec) if spec.qualitative or spec.aliases else None
 
 
 # -- public entry points ------------------------------------------------------------------------
-
-
-def expected_text(annotation: Any, constraints: tuple[tuple[str, Any], ...] = ()) -> str:
-    """The expected type as shown in errors: ``int (>= 0, <= 10)``."""
-    described = describe_constraints(constraints)
-    return f"{type_name(annotation)} ({described})" if described else type_name(annotation)
 
 
 def coerce(
@@ -259,8 +140,9 @@ def coerce(
     spec = field if isinstance(field, FieldSpec) else None
     name = spec.name if spec is not None else field if isinstance(field, str) else None
     constraints = spec.constraints if spec is not None else ()
+    rules = FieldRules.of(spec) if spec is not None else None
     try:
-        return coerce_value(value_or_text, plan_for(annotation), name, constraints)
+        return coerce_value(value_or_text, plan_for(annotation), name, constraints, rules)
     except CoercionError as exc:
         raise AdapterParseError(
             exc.reason,
@@ -276,6 +158,7 @@ def coerce_value(
     plan: TypePlan,
     field: str | None = None,
     constraints: tuple[tuple[str, Any], ...] = (),
+    rules: FieldRules | None = None,
 ) -> tuple[Any, list[Repair]]:
     """``coerce`` with a ready plan; raises ``CoercionError`` (adapters add their context)."""
     if not constraints:
@@ -285,7 +168,7 @@ def coerce_value(
         if kind is NUMBER and value_type is plan.annotation:
             return value, []
     repairs: list[Repair] = []
-    result = _coerce(value, plan, "", _Recorder(field, repairs))
+    result = _coerce(value, plan, "", _Recorder(field, repairs, rules))
     if constraints:
         result = check_constraints(result, plan.annotation, constraints)
     return result, repairs
@@ -294,11 +177,12 @@ def coerce_value(
 class _Recorder:
     """Collects repairs for one field, with the path inside the value in the detail."""
 
-    __slots__ = ("field", "repairs")
+    __slots__ = ("field", "repairs", "rules")
 
-    def __init__(self, field: str | None, repairs: list[Repair]) -> None:
+    def __init__(self, field: str | None, repairs: list[Repair], rules: FieldRules | None) -> None:
         self.field = field
         self.repairs = repairs
+        self.rules = rules
 
     def add(self, rule: str, path: str, detail: str) -> None:
         self.repairs.append(Repair(rule, self.field, f"{path}: {detail}" if path else detail))
@@ -308,7 +192,7 @@ class _Recorder:
             self.add(rule, path, detail)
 
     def child(self) -> _Recorder:
-        return _Recorder(self.field, [])
+        return _Recorder(self.field, [], self.rules)
 
 
 # -- the readers, one per kind ------------------------------------------------------------------
@@ -325,9 +209,16 @@ def _to_str(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return value
     if value is None:
         raise CoercionError("got null, expected text")
+    if isinstance(value, list) and value and all(type(v) in _WORDS for v in value):
+        text = "\n".join(v if type(v) is str else _json_text(v) for v in value)
+        rec.add("list_joined", path, f"joined {len(value)} items, one a line")
+        return text
     text = _json_text(value)
     rec.add("value_to_string", path, f"{type(value).__name__} {short(text)} kept as text")
     return text
+
+
+_WORDS = frozenset({str, int, float})
 
 
 def _json_text(value: Any) -> str:
@@ -352,9 +243,30 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     try:
         return target(value)
     except (ValueError, ArithmeticError):
+        pass
+    try:
         number, fixes = read_number(value, target)
+    except CoercionError:
+        if rec.rules is None or not rec.rules.qualitative:
+            raise
+        return _qualitative(value, target, rec.rules, path, rec)
     rec.extend(fixes, path)
     return number
+
+
+def _qualitative(value: str, target: type, rules: FieldRules, path: str, rec: _Recorder) -> Any:
+    """A word for a number ("high"), read by the field's ``qualitative`` scale."""
+    written = strip_markup(value)
+    number = rules.qualitative.get(normalize_name(written))
+    if number is None:
+        raise CoercionError(
+            f"{short(value)} is neither a number nor one of the words {rules.words}"
+        )
+    if target is int and not float(number).is_integer():
+        raise CoercionError(f"{short(written)} maps to {number}, which is not a whole number")
+    result = Decimal(str(number)) if target is Decimal else target(number)
+    rec.add("qualitative_number", path, f"{short(written)} -> {result}")
+    return result
 
 
 def _to_bool(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
@@ -389,6 +301,12 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
             if normalize_name(label) == key:
                 rule = "enum_name" if position == 1 else "value_case"
                 rec.add(rule, path, f"{short(value.strip())} -> {short(labels[0])}")
+                return choice
+    if rec.rules is not None and key in rec.rules.aliases:
+        target = rec.rules.aliases[key]
+        for choice, labels in plan.choices:
+            if target == choice or str(target) in labels:
+                rec.add("enum_alias", path, f"{short(value.strip())} -> {short(labels[0])}")
                 return choice
     found = {}
     for match in plan.choice_pattern.finditer(cleaned):
@@ -449,14 +367,10 @@ def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     raise CoercionError("matches none of the types; " + "; ".join(reasons))
 
 
-_BULLET = re.compile(
-    r"^\s*(?:(?P<bullet>[-*\u2022+])|(?P<number>\d{1,3}[.)]|\(\d{1,3}\)))\s+(?P<item>.*?)\s*$"
-)
-
-
 def _to_sequence(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
-        items = _items_from_text(value, plan, path, rec)
+        items, fixes = read_items(value, plan.inner.kind if plan.inner is not None else ANY)
+        rec.extend(fixes, path)
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
     elif value is None:
@@ -471,68 +385,6 @@ def _to_sequence(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     else:
         result = [_coerce(item, inner, f"{path}[{i}]", rec) for i, item in enumerate(items)]
     return result if plan.container is list else plan.container(result)
-
-
-def _items_from_text(text: str, plan: TypePlan, path: str, rec: _Recorder) -> list[Any]:
-    body = text.strip()
-    if not body:
-        return []
-    if "[" in body or "```" in body:
-        try:
-            value, fixes = load_json(body, "array")
-        except CoercionError:
-            pass
-        else:
-            if isinstance(value, list):
-                rec.extend(fixes, path)
-                return value
-    lines = [line for line in body.splitlines() if line.strip()]
-    matches = [_BULLET.match(line) for line in lines]
-    if any(matches):
-        return _bullet_items(lines, matches, path, rec)
-    if len(lines) > 1:
-        rec.add("line_list", path, f"read {len(lines)} lines as items")
-        return [line.strip() for line in lines]
-    separator = "," if "," in body else ";" if ";" in body else None
-    if (
-        separator is not None
-        and plan.inner is not None
-        and plan.inner.kind in (STR, NUMBER, BOOL, CHOICE, DATE, ANY)
-    ):
-        items = [_unquote(part) for part in body.split(separator) if part.strip()]
-        rec.add("comma_list", path, f"split {short(body)} into {len(items)} items")
-        return items
-    rec.add("single_item_list", path, f"read {short(body)} as a one-item list")
-    return [body]
-
-
-def _bullet_items(
-    lines: list[str], matches: list[re.Match[str] | None], path: str, rec: _Recorder
-) -> list[str]:
-    items: list[str] = []
-    dropped: list[str] = []
-    numbered = False
-    for line, match in zip(lines, matches, strict=True):
-        if match is not None:
-            items.append(match.group("item"))
-            numbered = numbered or match.group("number") is not None
-        elif items:  # a continuation of the item above
-            items[-1] = f"{items[-1]} {line.strip()}"
-        else:
-            dropped.append(line.strip())
-    detail = f"read {len(items)} items"
-    if dropped:
-        detail += f", ignored the lead-in {short(' '.join(dropped), 40)}"
-    rec.add("numbered_list" if numbered else "bullet_list", path, detail)
-    return items
-
-
-def _unquote(text: str) -> str:
-    part = text.strip()
-    for quote in ('"', "'"):
-        if len(part) >= 2 and part[0] == quote and part[-1] == quote:
-            return part[1:-1]
-    return part
 
 
 def _load(value: str, expect: Expect, path: str, rec: _Recorder) -> Any:

@@ -10,7 +10,6 @@ which adapter it fell back from, and each fallback is logged as a warning on the
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -22,11 +21,12 @@ from lmbench.adapters.steps import Pull, Steps
 from lmbench.errors import AdapterParseError, ConfigError, ProviderError, describe_error
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, Usage
+from lmbench.logs import get_logger
 from lmbench.signatures.signature import Signature
 
 __all__ = ["FallbackAdapter"]
 
-_log = logging.getLogger("lmbench")
+_log = get_logger("lmbench")
 
 T = TypeVar("T")
 

@@ -7,7 +7,8 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from lmbench.adapters.coercion import (
+from lmbench.adapters.constraints import describe_constraints
+from lmbench.adapters.typeplan import (
     ANNOTATED,
     BOOL,
     CHOICE,
@@ -21,7 +22,6 @@ from lmbench.adapters.coercion import (
     TypePlan,
     plan_for,
 )
-from lmbench.adapters.constraints import describe_constraints
 from lmbench.signatures.fields import FieldSpec
 
 __all__ = ["describe_fields", "value_hint"]

@@ -15,14 +15,15 @@ from typing import Any
 
 from lmbench.adapters.assemble import Found, assemble_outputs, has_output_keys, match_keys
 from lmbench.adapters.base import ParseResult, Repair
-from lmbench.adapters.coercion import MAPPING, MODEL
 from lmbench.adapters.hints import value_hint
-from lmbench.adapters.jsontext import load_json, partial_json
-from lmbench.adapters.markers import marker
+from lmbench.adapters.jsontext import load_json, partial_json, read_scalar
+from lmbench.adapters.markers import foreign_section, marker
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
+from lmbench.adapters.reasoning import mask_reasoning, missing_reason
 from lmbench.adapters.scalars import CoercionError
 from lmbench.adapters.turns import TurnAdapter
+from lmbench.adapters.typeplan import MAPPING, MODEL
 from lmbench.adapters.values import to_jsonable
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
@@ -37,6 +38,9 @@ _SCHEMA_NAME = re.compile(r"[^A-Za-z0-9_-]")
 def schema_name(signature: Signature) -> str:
     """A name for the response schema that providers accept (letters, digits, ``_``, ``-``)."""
     return _SCHEMA_NAME.sub("_", signature.name)[:64] or "output"
+
+
+_MISSING = "the JSON object has no key '{name}'"
 
 
 def _is_the_value(plan: SignaturePlan, obj: dict[str, Any]) -> bool:
@@ -93,26 +97,46 @@ class JSONAdapter(ReusesParses, TurnAdapter):
 
     def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
         plan = signature_plan(signature)
-        repairs: list[Repair] = []
+        answer, repairs = mask_reasoning(plan, text)
+        single = plan.outputs[0].name if len(plan.outputs) == 1 else None
         try:
-            obj, fixes = load_json(text, "object")
+            obj, fixes = load_json(answer, "object")
         except CoercionError as exc:
-            raise self._structure_error(plan, text, exc.reason) from None
+            scalar = read_scalar(answer) if single is not None else None
+            if scalar is None:
+                reason = missing_reason(answer, repairs, exc.reason)
+                raise self._structure_error(plan, text, reason) from None
+            obj, fixes = scalar
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
+        in_prose = any(rule == "json_in_prose" for rule, _ in fixes)
+        section = foreign_section(plan, answer) if in_prose and "[[" in answer else None
+        if section is not None:
+            raise self._structure_error(
+                plan,
+                text,
+                f"the answer is written in marked sections ({section}), not as a JSON object; "
+                "JSON inside a section is not the answer",
+            )
         if isinstance(obj, dict) and not _is_the_value(plan, obj):
             found = match_keys(plan, obj, repairs)
-        elif len(plan.outputs) == 1:
-            only = plan.outputs[0].name
+        elif single is not None and not in_prose:
             repairs.append(
-                Repair("bare_value", only, "the answer is the value itself, not an object")
+                Repair("bare_value", single, "the answer is the value itself, not an object")
             )
-            found = {only: Found(obj, (0, len(text)))}
+            found = {single: Found(obj, (0, len(text)))}
         else:
+            where = " inside other text" if single is not None else ""
             raise self._structure_error(
-                plan, text, f"the answer is a JSON {type(obj).__name__}, not an object"
+                plan, text, f"the answer is a JSON {type(obj).__name__}{where}, not an object"
             )
         return assemble_outputs(
-            self.name, plan, found, text, repairs, "the JSON object has no key '{name}'"
+            self.name,
+            plan,
+            found,
+            text,
+            repairs,
+            missing_reason(answer, repairs, _MISSING),
+            searched=answer,
         )
 
     def _structure_error(self, plan: SignaturePlan, text: str, reason: str) -> AdapterParseError:
@@ -120,16 +144,17 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         return AdapterParseError(
             reason,
             adapter=self.name,
+            field=plan.outputs[0].name if len(plan.outputs) == 1 else None,
             expected=f"a JSON object with the keys {keys}",
             raw=text,
             span=(0, len(text)),
         )
 
     def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
-        obj = partial_json(text)
+        plan = signature_plan(signature)
+        obj = partial_json(mask_reasoning(plan, text)[0])
         if not isinstance(obj, dict):
             return {}
-        plan = signature_plan(signature)
         out = {}
         for field in plan.outputs:
             if field.name in obj:

@@ -15,11 +15,11 @@ from typing import Any, Literal
 
 from lmbench.adapters.scalars import CoercionError, Fix, short
 
-__all__ = ["find_fence", "load_json", "partial_json"]
+__all__ = ["find_fence", "load_json", "partial_json", "read_scalar"]
 
 Expect = Literal["object", "array"] | None
 
-_FENCE = re.compile(r"```[ \t]*[\w+-]*[ \t]*\r?\n(?P<body>.*?)(?:```|\Z)", re.DOTALL)
+_FENCE = re.compile(r"```[ \t]*(?P<lang>[\w+-]*)[ \t]*\r?\n(?P<body>.*?)(?:```|\Z)", re.DOTALL)
 _PYTHON_HINTS = re.compile(r"'|\b(?:True|False|None)\b")
 _CLOSERS = {"{": "}", "[": "]"}
 # ast.literal_eval on very large text is slow; past this, go straight to json-repair.
@@ -29,17 +29,6 @@ _LITERAL_EVAL_LIMIT = 100_000
 def find_fence(text: str) -> re.Match[str] | None:
     """The first markdown code fence in ``text`` (an unclosed one runs to the end)."""
     return _FENCE.search(text) if "```" in text else None
-
-
-def _start(text: str, expect: Expect) -> int:
-    """Where the JSON most likely starts: the first ``{`` (or ``[``) as expected."""
-    first_object, first_array = text.find("{"), text.find("[")
-    if expect == "object":
-        return first_object
-    if expect == "array":
-        return first_array
-    found = [i for i in (first_object, first_array) if i >= 0]
-    return min(found) if found else -1
 
 
 def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
@@ -55,43 +44,118 @@ def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
             return json.loads(body), fixes
         except ValueError:
             pass
-    fence = find_fence(body)
-    if fence is not None:
-        body = fence.group("body").strip()
-        fixes.append(("code_fence", "removed the ``` fence around the JSON"))
+    if "```" in body:
+        body, fenced = _fences(body, expect, fixes)
+        if fenced is not _NOTHING:
+            return fenced, fixes
+    starts = _starts(body, expect)
+    for start in starts[:_TRIES]:
         try:
-            return json.loads(body), fixes
+            value, end = _DECODER.raw_decode(body, start)
         except ValueError:
-            pass
-    start = _start(body, expect)
-    if start < 0 and expect is not None:
-        start = _start(body, None)
-    if start < 0:
-        raise CoercionError(f"no JSON {expect or 'value'} found in {short(text)}")
-    try:
-        value, end = json.JSONDecoder().raw_decode(body, start)
-    except ValueError:
-        pass
-    else:
+            continue
         fixes.append(("json_in_prose", _prose_detail(body, start, end)))
         return value, fixes
+    if not starts:
+        raise CoercionError(f"no JSON {expect or 'value'} found in {short(text.strip())}")
+    return _repaired(body, starts[0], text, fixes), fixes
+
+
+_NOTHING: Any = object()
+_DECODER = json.JSONDecoder()
+# Candidate starts tried with the strict decoder before repairing the first one.
+_TRIES = 32
+
+
+def _fences(body: str, expect: Expect, fixes: list[Fix]) -> tuple[str, Any]:
+    """The first fenced block holding valid JSON (as expected), or ``_NOTHING`` and the text to
+    search on: the body of a fenced block that looks like broken JSON, or the whole text with
+    the fenced blocks of other languages blanked out (code before the JSON is not the JSON)."""
+    broken = None
+    searched = body
+    for fence in _FENCE.finditer(body):
+        inner = fence.group("body").strip()
+        try:
+            value = json.loads(inner)
+        except ValueError:
+            if broken is None and (
+                fence.group("lang").lower() == "json" or _starts(inner, expect)[:1] == [0]
+            ):
+                broken = inner
+            else:
+                blank = " " * (fence.end() - fence.start())
+                searched = searched[: fence.start()] + blank + searched[fence.end() :]
+            continue
+        if expect is None or isinstance(value, dict if expect == "object" else list):
+            fixes.append(("code_fence", "removed the ``` fence around the JSON"))
+            return body, value
+    if broken is not None:
+        fixes.append(("code_fence", "removed the ``` fence around the JSON"))
+        return broken, _NOTHING
+    return searched, _NOTHING
+
+
+def _plausible(text: str, start: int) -> bool:
+    """Whether the bracket at ``start`` can open JSON: ``{"``, ``{'``, ``{key``, ``[1``,
+    ``["``, ``[{``, ``[true``... but not ``[[ ## answer ## ]]``, ``[Note: ...]`` or a ``{``
+    nested inside other JSON (after ``"key":``, ``,`` or ``[``)."""
+    lead = text[:start].rstrip()
+    before = lead[-1:]
+    if before and before in ',[{"':
+        return False
+    if before == ":" and lead[:-1].rstrip()[-1:] in ('"', "'"):
+        return False  # the value of a key: '"key": {'
+    return _opens_value(text, start)
+
+
+def _opens_value(text: str, start: int) -> bool:
+    match = _AFTER_BRACKET.match(text, start + 1)
+    if match is None:
+        return False
+    nxt = match.group(1)
+    if text[start] == "{":
+        return nxt in "\"'}" or nxt.isalpha() or nxt == "_"
+    if nxt == "[" or nxt == "{":
+        return _opens_value(text, match.start(1))
+    if nxt in "\"']-." or nxt.isdigit():
+        return True
+    return _LITERAL_WORD.match(text, match.start(1)) is not None
+
+
+_AFTER_BRACKET = re.compile(r"\s*(\S)")
+_LITERAL_WORD = re.compile(r"(?:true|false|null|True|False|None)\b")
+
+
+def _starts(text: str, expect: Expect) -> list[int]:
+    """Where JSON may start, in order: brackets of the expected kind first (any kind when
+    none of it is found), each one that can open JSON."""
+    kinds = {"object": "{", "array": "["}.get(expect or "", "{[")
+    found = [i for i, ch in enumerate(text) if ch in kinds and _plausible(text, i)]
+    if not found and expect is not None:
+        return _starts(text, None)
+    return found
+
+
+def _repaired(body: str, start: int, text: str, fixes: list[Fix]) -> Any:
+    """The JSON at ``start`` read as a Python literal, as single-quoted JSON, or repaired."""
     closer = body.rfind(_CLOSERS[body[start]])
-    literal = _python_literal(body[start : closer + 1]) if closer > start else None
+    candidate = body[start : closer + 1] if closer > start else ""
+    literal = _python_literal(candidate) if candidate else None
+    if literal is None and candidate:
+        literal = _single_quoted(candidate)
     if literal is not None:
         if start > 0 or body[closer + 1 :].strip():
             fixes.append(("json_in_prose", _prose_detail(body, start, closer + 1)))
-        fixes.append(
-            ("python_literal", f"read {short(body[start : closer + 1])} as a Python literal")
-        )
-        return literal, fixes
+        fixes.append(("python_literal", f"read {short(candidate)} as a Python literal"))
+        return literal
     # json-repair reads up to the end of the JSON and drops any prose after it.
     repaired = _repair(body[start:])
     if repaired is None:
-        raise CoercionError(f"the JSON in {short(text)} could not be read or repaired")
+        raise CoercionError(f"the JSON in {short(text.strip())} could not be read or repaired")
     if start > 0:
         fixes.append(("json_in_prose", _prose_detail(body, start, len(body))))
     fixes.append(("json_repair", f"repaired broken JSON {short(body[start:])}"))
-    return repaired, fixes
+    return repaired
 
 
 def _prose_detail(body: str, start: int, end: int) -> str:
@@ -117,6 +181,83 @@ def _python_literal(candidate: str) -> Any:
     return value if isinstance(value, (dict, list)) else None
 
 
+_SINGLE_QUOTED_LIMIT = 100_000
+
+
+def _single_quoted(candidate: str) -> Any:
+    """JSON written with single quotes whose values hold apostrophes (``{'a': 'It's'}``),
+    which ``ast.literal_eval`` cannot read: a quote ends a string only where JSON can go on
+    (before ``,`` ``:`` ``}`` ``]`` or the end); elsewhere it is an apostrophe."""
+    if "'" not in candidate or len(candidate) > _SINGLE_QUOTED_LIMIT:
+        return None
+    out: list[str] = []
+    i, n = 0, len(candidate)
+    while i < n:
+        ch = candidate[i]
+        if ch == '"':
+            end = _string_end(candidate, i)
+            out.append(candidate[i:end])
+            i = end
+        elif ch == "'":
+            j, chars = i + 1, []
+            while j < n:
+                c = candidate[j]
+                if c == "\\" and j + 1 < n:
+                    chars.append(
+                        candidate[j + 1] if candidate[j + 1] == "'" else c + candidate[j + 1]
+                    )
+                    j += 2
+                    continue
+                if c == "'" and _ends_string(candidate, j + 1):
+                    break
+                chars.append(c)
+                j += 1
+            else:
+                return None
+            try:
+                inner = json.loads(f'"{"".join(chars).replace(chr(34), chr(92) + chr(34))}"')
+            except ValueError:
+                return None
+            out.append(json.dumps(inner, ensure_ascii=False))
+            i = j + 1
+        else:
+            word = _PY_WORD.match(candidate, i)
+            if word is not None and (i == 0 or not candidate[i - 1].isalnum()):
+                out.append(_PY_WORDS[word.group()])
+                i = word.end()
+            else:
+                out.append(ch)
+                i += 1
+    try:
+        value = json.loads("".join(out))
+    except ValueError:
+        return None
+    return value if isinstance(value, (dict, list)) else None
+
+
+_PY_WORD = re.compile(r"(?:True|False|None)\b")
+_PY_WORDS = {"True": "true", "False": "false", "None": "null"}
+_CONTINUES = frozenset(",:}]")
+
+
+def _string_end(text: str, start: int) -> int:
+    """The index after the double-quoted string opening at ``start``."""
+    i = start + 1
+    while i < len(text):
+        if text[i] == "\\":
+            i += 2
+            continue
+        if text[i] == '"':
+            return i + 1
+        i += 1
+    return len(text)
+
+
+def _ends_string(text: str, after: int) -> bool:
+    rest = text[after:].lstrip()
+    return not rest or rest[0] in _CONTINUES
+
+
 def _repair(candidate: str) -> Any:
     import json_repair
 
@@ -124,7 +265,33 @@ def _repair(candidate: str) -> Any:
         value = json_repair.repair_json(candidate, return_objects=True, skip_json_loads=True)
     except Exception:  # json-repair raises assorted errors on hopeless input
         return None
-    return value if isinstance(value, (dict, list)) and value != {} else None
+    return value if isinstance(value, (dict, list)) and not _hollow(value) else None
+
+
+def _hollow(value: Any) -> bool:
+    """Only empty containers (``{}``, ``[[]]``, ``[{}]``): what json-repair makes of text
+    that holds no JSON, never a value worth returning."""
+    if isinstance(value, dict):
+        return all(_hollow(v) for v in value.values()) if value else True
+    if isinstance(value, list):
+        return all(_hollow(v) for v in value)
+    return False
+
+
+def read_scalar(text: str) -> tuple[Any, list[Fix]] | None:
+    """A bare JSON scalar that is the whole text (``42``, ``"Paris"``, ``true``, ``null``), maybe
+    inside a ``` fence; None when the text is anything else (prose around a number is not one)."""
+    body = text.strip()
+    fixes: list[Fix] = []
+    fence = _FENCE.fullmatch(body) if body.startswith("```") else None
+    if fence is not None:
+        body = fence.group("body").strip()
+        fixes.append(("code_fence", "removed the ``` fence around the value"))
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    return None if isinstance(value, (dict, list)) else (value, fixes)
 
 
 def partial_json(text: str) -> Any:

@@ -2,7 +2,9 @@
 
 Canonical markers are ``[[ ## name ## ]]``. Variants accepted, each reported as a repair:
 missing or single brackets, missing spaces, two or three hashes, other case or spaces in the
-name (``[[ ## Final Answer ## ]]``), indentation, a marker not on its own line. When an output
+name (``[[ ## Final Answer ## ]]``), indentation, a value on the marker's line. Only a marker
+that starts its line (after whitespace) is a header: one quoted in the middle of a line, in
+prose or inside a value, is text (the closing ``completed`` marker may end the last line). When an output
 field has no marker at all, headings are tried for it: ``answer:``, ``**Answer:**``,
 ``### Answer``.
 """
@@ -14,11 +16,11 @@ from typing import NamedTuple
 
 from lmbench.adapters.assemble import Found
 from lmbench.adapters.base import Repair
-from lmbench.adapters.coercion import normalize_name
 from lmbench.adapters.plan import SignaturePlan
 from lmbench.adapters.scalars import short
+from lmbench.adapters.typeplan import normalize_name
 
-__all__ = ["COMPLETED", "Scan", "marker", "partial_sections", "scan"]
+__all__ = ["COMPLETED", "Scan", "foreign_section", "marker", "partial_sections", "scan"]
 
 COMPLETED = "completed"
 
@@ -102,11 +104,23 @@ def _markers(
         name, kind = classified
         if kind == "unknown" and not bracketed:
             continue  # "## words ##" in prose that names no field
+        starts_line = begin == 0 or text[begin - 1] == "\n"
+        if not starts_line and not _heads_line(text, begin, stop, end, kind):
+            continue  # a marker quoted inside prose or a value is text, not a header
         boundaries.append(_Boundary(begin, stop, name, kind))
         written_as_is = canonical and name == written_name
-        if repairs is not None and not (written_as_is and (begin == 0 or text[begin - 1] == "\n")):
+        if repairs is not None and not (written_as_is and starts_line):
             _marker_repairs(text, begin, stop, name, repairs)
     return boundaries
+
+
+def _heads_line(text: str, begin: int, stop: int, end: int, kind: str) -> bool:
+    """Whether a marker not at the very start of its line still counts: after indentation
+    only, or the closing ``completed`` marker ending the answer ("Paris [[ ## completed ## ]]")."""
+    line_start = text.rfind("\n", 0, begin) + 1
+    if not text[line_start:begin].strip():
+        return True
+    return kind == "completed" and not text[stop:end].strip()
 
 
 # Names as written in markers, classified once per signature (bounded: answers are untrusted).
@@ -267,3 +281,21 @@ def partial_sections(plan: SignaturePlan, text: str) -> dict[str, str]:
         if value.strip():  # a marker at the very end may still be growing
             sections[boundary.field] = value.strip()  # type: ignore[index]
     return sections
+
+
+# A chat marker that starts its line: "[[ ## reasoning ## ]]".
+_SECTION = re.compile(
+    r"^[ \t]*\[\[[ \t]*#{2,3}[ \t]*([A-Za-z_][\w \-]{0,63}?)[ \t]*#{2,3}[ \t]*\]\]", re.MULTILINE
+)
+
+
+def foreign_section(plan: SignaturePlan, answer: str) -> str | None:
+    """A marker in the answer naming no field of the signature (``[[ ## reasoning ## ]]`` when
+    only ``answer`` is asked for), as written; None if every marker names a field (inputs
+    echoed back, outputs) or ends the answer. JSON found in the prose of such an answer is
+    text of that other section, never the answer."""
+    for match in _SECTION.finditer(answer):
+        key = normalize_name(match.group(1))
+        if key not in plan.output_by_norm and key not in plan.input_by_norm and key != COMPLETED:
+            return match.group().strip()
+    return None

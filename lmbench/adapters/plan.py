@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from lmbench.adapters.coercion import OPTIONAL, TypePlan, expected_text, normalize_name, plan_for
+from lmbench.adapters.coercion import FieldRules
+from lmbench.adapters.typeplan import OPTIONAL, TypePlan, expected_text, normalize_name, plan_for
 from lmbench.primitives.conversation import Conversation
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
@@ -33,12 +34,13 @@ class OutputPlan:
     type: TypePlan
     expected: str
     optional: bool
+    rules: FieldRules | None  # opt-in readings: qualitative numbers, aliases
 
 
 def _output_plan(spec: FieldSpec) -> OutputPlan:
     plan = plan_for(spec.annotation)
     expected = expected_text(spec.annotation, spec.constraints)
-    return OutputPlan(spec.name, spec, plan, expected, plan.kind == OPTIONAL)
+    return OutputPlan(spec.name, spec, plan, expected, plan.kind == OPTIONAL, FieldRules.of(spec))
 
 
 def _is_history(annotation: Any) -> bool:

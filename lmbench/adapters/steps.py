@@ -59,21 +59,23 @@ class Pull:
         return await anext(self._items, None)
 
 
-def drive_stream(steps: Steps[Any]) -> Iterator[Any]:
-    """Run ``steps`` synchronously, yielding its events."""
+def drive_stream(steps: Steps[Any], *, events: tuple[type, ...] = _EVENTS) -> Iterator[Any]:
+    """Run ``steps`` synchronously, yielding its events (the items of the ``events`` types)."""
     resume = Resume(steps)
     while (item := resume.next()) is not DONE:
         try:
-            resume.outcome = (yield item) if isinstance(item, _EVENTS) else item.run()
+            resume.outcome = (yield item) if isinstance(item, events) else item.run()
         except BaseException as exc:
             resume.error = exc
 
 
-async def adrive_stream(steps: Steps[Any]) -> AsyncIterator[Any]:
+async def adrive_stream(
+    steps: Steps[Any], *, events: tuple[type, ...] = _EVENTS
+) -> AsyncIterator[Any]:
     """Run ``steps``, awaiting each step and yielding its events."""
     resume = Resume(steps)
     while (item := resume.next()) is not DONE:
         try:
-            resume.outcome = (yield item) if isinstance(item, _EVENTS) else await item.arun()
+            resume.outcome = (yield item) if isinstance(item, events) else await item.arun()
         except BaseException as exc:
             resume.error = exc

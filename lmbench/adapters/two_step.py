@@ -14,7 +14,8 @@ from typing import Any
 
 from lmbench.adapters.base import Adapter, RunArgs, fallback_from, restated
 from lmbench.adapters.json_adapter import JSONAdapter
-from lmbench.adapters.plan import SignaturePlan
+from lmbench.adapters.plan import SignaturePlan, signature_plan
+from lmbench.adapters.reasoning import mask_reasoning, missing_reason
 from lmbench.adapters.results import (
     AdapterAttempt,
     AdapterResult,
@@ -114,7 +115,9 @@ class TwoStepAdapter(TurnAdapter):
         extraction, source = extraction_signature(signature)
         adapter = self.extraction_adapter
         for text in texts:
-            run_args = RunArgs(lm, extraction, {source: text}, (), _extraction_config(config))
+            reply, lead = self._reply(signature, text, usage)
+            repairs.extend(lead)
+            run_args = RunArgs(lm, extraction, {source: reply}, (), _extraction_config(config))
             try:
                 result = yield from adapter._steps(run_args)
             except AdapterParseError as exc:
@@ -123,6 +126,26 @@ class TwoStepAdapter(TurnAdapter):
             repairs.extend(result.repairs)
             usage = usage + _attempts_usage(result)
         return self._result(completions, repairs, usage)
+
+    def _reply(self, signature: Signature, text: str, usage: Usage) -> tuple[str, list[Repair]]:
+        """The reply to extract from: without the reasoning blocks opening it (a draft answer
+        in them must not be extracted). A reply that is only reasoning is an error."""
+        plan = signature_plan(signature)
+        masked, lead = mask_reasoning(plan, text)
+        if not lead:
+            return text, []
+        if not masked.strip():
+            first = plan.outputs[0]
+            error = AdapterParseError(
+                missing_reason(masked, lead, ""),
+                adapter=self.name,
+                field=first.name,
+                expected=first.expected,
+                raw=text,
+            )
+            error.usage = usage
+            raise error
+        return masked.strip(), lead
 
     def _failed(self, exc: AdapterParseError, usage: Usage) -> AdapterParseError:
         reason = f"the extraction call ({exc.adapter}) failed: {exc.reason}"

@@ -1,95 +1,118 @@
-"""``XMLAdapter``: each field inside a tag named after it, ``<answer>...</answer>``."""
+"""``XMLAdapter``: each field inside a tag named after it, ``<answer>...</answer>``.
+
+Fields are read by XML's rules (``lmbench.adapters.xmltext``): references unescaped, CDATA
+verbatim, list items as repeated child elements; an element left open or closed by another
+field's tag is refused, not guessed at.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from lmbench.adapters.assemble import Found, assemble_outputs
 from lmbench.adapters.base import ParseResult, Repair
-from lmbench.adapters.coercion import normalize_name
 from lmbench.adapters.hints import value_hint
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
+from lmbench.adapters.reasoning import mask_reasoning, missing_reason
 from lmbench.adapters.scalars import short
 from lmbench.adapters.turns import TurnAdapter
+from lmbench.adapters.typeplan import (
+    ANNOTATED,
+    MAPPING,
+    MODEL,
+    OPTIONAL,
+    SEQUENCE,
+    TypePlan,
+    normalize_name,
+)
 from lmbench.adapters.values import format_value
+from lmbench.adapters.xmltext import XMLStructureError, element_value, read_elements
+from lmbench.errors import AdapterParseError
 from lmbench.signatures.signature import Signature
 
 __all__ = ["XMLAdapter"]
 
-_TAG = re.compile(r"<(?P<close>/)?[ \t]*(?P<name>[A-Za-z_][\w\- ]{0,63})[ \t]*(?:[ \t][^<>]*)?>")
-# A tag cut off by the end of a stream: "<", "</ans", "<answer".
-_PARTIAL_TAG = re.compile(r"<[^<>]*\Z")
+
+def _field_lookup(plan: SignaturePlan) -> Callable[[str], str | None]:
+    """Tag name -> output field (names matched without case or spaces), memoised per plan."""
+
+    def build() -> Callable[[str], str | None]:
+        names = plan.output_names
+        by_norm = plan.output_by_norm
+
+        def field_of(written: str) -> str | None:
+            return written if written in names else by_norm.get(normalize_name(written))
+
+        return field_of
+
+    return plan.memo("xml-fields", build)
 
 
-class _Tag:
-    __slots__ = ("closing", "end", "field", "start", "written")
+def _shapes(plan: SignaturePlan) -> dict[str, tuple[str | None, tuple[str, str]]]:
+    """Per output field: whether it reads child elements (``list`` or ``object`` fields), and
+    its tags as written canonically."""
 
-    def __init__(self, match: re.Match[str], field: str) -> None:
-        self.start, self.end = match.span()
-        self.closing = match.group("close") is not None
-        self.field = field
-        self.written = match.group()
+    def build() -> dict[str, tuple[str | None, tuple[str, str]]]:
+        return {o.name: (_shape(o.type), (f"<{o.name}>", f"</{o.name}>")) for o in plan.outputs}
 
-
-def _tags(plan: SignaturePlan, text: str) -> list[_Tag]:
-    """Opening and closing tags of output fields (names matched without case or spaces)."""
-    tags = []
-    names = plan.output_names
-    for match in _TAG.finditer(text):
-        written = match.group("name")
-        name = written if written in names else plan.output_by_norm.get(normalize_name(written))
-        if name is not None:
-            tags.append(_Tag(match, name))
-    return tags
+    return plan.memo("xml-shapes", build)
 
 
-def _sections(plan: SignaturePlan, text: str, repairs: list[Repair] | None) -> dict[str, Found]:
-    """Each output field's text: from its first opening tag to its closing tag, or, when
-    the closing tag is missing, to the next field's opening tag or the end."""
-    tags = _tags(plan, text)
+def _shape(plan: TypePlan) -> str | None:
+    while plan.kind in (OPTIONAL, ANNOTATED) and plan.inner is not None:
+        plan = plan.inner
+    if plan.kind == SEQUENCE:
+        return "list"
+    return "object" if plan.kind in (MAPPING, MODEL) else None
+
+
+def _sections(
+    plan: SignaturePlan, text: str, repairs: list[Repair] | None, partial: bool = False
+) -> dict[str, Found]:
+    """Each output field's value, read from its element."""
+    elements, repeated = read_elements(text, _field_lookup(plan), partial=partial)
+    shapes = _shapes(plan)
     found: dict[str, Found] = {}
-    for index, tag in enumerate(tags):
-        if tag.closing:
+    for name, element in elements.items():
+        shape, canonical = shapes[name]
+        try:
+            value, note = element_value(text, element.start, element.end, shape)
+        except XMLStructureError as exc:
+            raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
+        raw = text[element.start : element.end]
+        stripped = raw.strip()
+        offset = element.start + (raw.index(stripped[0]) if stripped else 0)
+        found[name] = Found(value, (offset, offset + len(stripped)))
+        if repairs is None:
             continue
-        if tag.field in found:
-            if repairs is not None:
-                repairs.append(
-                    Repair("duplicate_field", tag.field, "kept the first of several values")
-                )
-            continue
-        later = tags[index + 1 :]
-        closing = next((t for t in later if t.closing and t.field == tag.field), None)
-        if closing is not None:
-            stop = closing.start
-        else:
-            stop = next((t.start for t in later if not t.closing), len(text))
-            if repairs is not None:
-                repairs.append(
-                    Repair(
-                        "unclosed_tag", tag.field, f"no </{tag.field}>; read up to the next field"
-                    )
-                )
-        if repairs is not None:
-            for written in (tag.written, closing.written if closing else None):
-                canonical = (
-                    f"</{tag.field}>" if written and written.startswith("</") else f"<{tag.field}>"
-                )
-                if written is not None and written != canonical:
-                    repairs.append(
-                        Repair("tag_variant", tag.field, f"read {short(written)} as {canonical}")
-                    )
-        raw = text[tag.end : stop]
-        value = raw.strip()
-        offset = tag.end + (raw.index(value[0]) if value else 0)
-        found[tag.field] = Found(value, (offset, offset + len(value)))
+        if note is not None:
+            repairs.append(Repair("xml_elements", name, note))
+        if element.tags != canonical:
+            _tag_repairs(name, element.tags, canonical, repairs)
+    if repairs is not None:
+        for name in repeated:
+            repairs.append(Repair("duplicate_field", name, "kept the first of several values"))
     return found
 
 
+def _tag_repairs(
+    name: str, tags: tuple[str, ...], canonical: tuple[str, str], repairs: list[Repair]
+) -> None:
+    """A ``tag_variant`` repair for each tag not written canonically (``<Answer >``)."""
+    if len(tags) == 1:  # a self-closing element: <answer/>
+        if tags[0].replace(" ", "") != f"<{name}/>":
+            repairs.append(Repair("tag_variant", name, f"read {short(tags[0])} as <{name}/>"))
+        return
+    for written, expected in zip(tags, canonical, strict=True):
+        if written != expected:
+            repairs.append(Repair("tag_variant", name, f"read {short(written)} as {expected}"))
+
+
 class XMLAdapter(ReusesParses, TurnAdapter):
-    """Wraps every field in ``<name>`` ... ``</name>``; tolerates other case and unclosed tags."""
+    """Wraps every field in ``<name>`` ... ``</name>``; tolerates other case, spaces and
+    attributes in tags, prose or a wrapper element around the fields."""
 
     name = "XMLAdapter"
 
@@ -115,13 +138,39 @@ class XMLAdapter(ReusesParses, TurnAdapter):
 
     def parse_with_repairs(self, signature: Signature, text: str) -> ParseResult:
         plan = signature_plan(signature)
-        repairs: list[Repair] = []
-        found = _sections(plan, text, repairs)
+        answer, repairs = mask_reasoning(plan, text)
+        try:
+            found = _sections(plan, answer, repairs)
+        except XMLStructureError as exc:
+            raise self._structure_error(plan, text, exc) from None
         return assemble_outputs(
-            self.name, plan, found, text, repairs, "no <{name}> tag in the answer"
+            self.name,
+            plan,
+            found,
+            text,
+            repairs,
+            missing_reason(answer, repairs, "no <{name}> tag in the answer"),
+            searched=answer,
+        )
+
+    def _structure_error(
+        self, plan: SignaturePlan, text: str, exc: XMLStructureError
+    ) -> AdapterParseError:
+        output = next((o for o in plan.outputs if o.name == exc.field), None)
+        return AdapterParseError(
+            exc.reason,
+            adapter=self.name,
+            field=output.name if output else None,
+            expected=output.expected if output else "each field in its own closed element",
+            raw=text,
+            span=exc.span,
         )
 
     def partial_fields(self, signature: Signature, text: str) -> dict[str, str]:
         plan = signature_plan(signature)
-        trimmed = _PARTIAL_TAG.sub("", text)
-        return {name: found.value for name, found in _sections(plan, trimmed, None).items()}
+        answer = mask_reasoning(plan, text)[0]
+        found = _sections(plan, answer, None, partial=True)
+        return {
+            name: item.value if isinstance(item.value, str) else text[item.span[0] : item.span[1]]  # type: ignore[index]
+            for name, item in found.items()
+        }

@@ -15,19 +15,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmbench.calls.tree import ModuleCall
-from lmbench.errors import AuthenticationError, BudgetExceeded, ConfigError
+from lmbench.errors import describe_error
 from lmbench.evaluate.data import Row
 from lmbench.metrics import FieldMetric
+from lmbench.modules.best_of_n import FATAL_ERRORS
 from lmbench.observe.entry import HistoryEntry
 
-__all__ = ["FATAL_ERRORS", "RowCall", "RowResult", "RowTask", "describe"]
+__all__ = ["FATAL_ERRORS", "RowCall", "RowResult", "RowTask"]
 
-# Errors that would fail every other row too: the run stops instead of counting them.
-FATAL_ERRORS: tuple[type[BaseException], ...] = (ConfigError, AuthenticationError, BudgetExceeded)
-
-
-def describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"
+# FATAL_ERRORS would fail every other row too: the run stops instead of counting them.
 
 
 @dataclass(slots=True)
@@ -114,7 +110,6 @@ class RowCall(ModuleCall):
         row.metric_cost = None if total is None or row.cost is None else max(0.0, total - row.cost)
         row.cache = _cache_state(self)
         entry.kind = "eval"
-        entry.call_id = f"{entry.call_id}e"  # apart from the module calls' ids
         entry.adapter = row.adapter
         entry.cache = row.cache if row.cache in _CACHE_STATES else "off"  # type: ignore[assignment]
         entry.error = entry.error or row.error
@@ -148,7 +143,11 @@ class RowTask:
                 raise
             except Exception as exc:  # one row's failure is that row's result
                 result.latency_s = time.perf_counter() - started
-                result.error, result.exception, result.failed_in = describe(exc), exc, "program"
+                result.error, result.exception, result.failed_in = (
+                    describe_error(exc),
+                    exc,
+                    "program",
+                )
             else:
                 result.latency_s = time.perf_counter() - started
                 self._keep(result, prediction)
@@ -177,7 +176,7 @@ class RowTask:
         except FATAL_ERRORS:
             raise
         except Exception as exc:
-            result.error, result.exception, result.failed_in = describe(exc), exc, "metric"
+            result.error, result.exception, result.failed_in = describe_error(exc), exc, "metric"
             return
         if isinstance(value, (bool, int, float)):
             result.score = float(value)

@@ -162,7 +162,8 @@ def evaluate(
     like the program's inputs are inputs, the others labels. ``metric``: a function
     returning a float (0..1) or bool, or a built-in name (``"exact_match"``, ``"f1"``,
     ``"contains"``, ``"numeric"``). ``executor``: ``"threads"`` (default), ``"dask"`` (the
-    current ``dask.distributed`` client) or a ``Client``. ``failure_score``: the score of a
+    current ``dask.distributed`` client) or a ``Client``; ``threads``: rows in flight at once
+    (on Dask, spread over the workers). ``failure_score``: the score of a
     row whose program or metric failed (None leaves it out of the mean). ``budget``: USD
     (or ``{"usd": ..., "tokens": ...}``) the whole run may spend.
     """

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from lmbench.errors import describe_error
 from lmbench.observe import entry as _entry
 from lmbench.observe.collectors import resolve_collector
 from lmbench.observe.entry import HistoryEntry
@@ -57,7 +58,7 @@ def record_summary(result: Any, run_id: str, *, stopped: str | None = None) -> N
     except Exception as exc:
         from lmbench.logs import warn
 
-        warn(f"run {run_id} summary was not recorded in history: {type(exc).__name__}: {exc}")
+        warn(f"run {run_id} summary was not recorded in history: {describe_error(exc)}")
 
 
 def _history(history: Any) -> Any:

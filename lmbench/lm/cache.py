@@ -12,6 +12,7 @@ returns a fresh copy of it: mutating a returned response never alters the cache.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -24,6 +25,7 @@ from typing import Any, Literal
 from lmbench.env import user_cache_dir
 from lmbench.lm.stored import LM_RESPONSES, Codec
 from lmbench.logs import warn
+from lmbench.storable import storable_json
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
 
@@ -113,11 +115,21 @@ class CacheStats:
 
 
 def _encode(response: Any, codec: Codec[Any]) -> str:
-    return json.dumps(codec.encode(response), ensure_ascii=False, default=str)
+    return storable_json(codec.encode(response), default=str)
+
+
+# What a stored value of the wrong shape raises when decoded: not JSON, JSON that is not a
+# response object, or an object whose fields are not a response's.
+_DAMAGED = (ValueError, TypeError, KeyError, AttributeError)
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
 
 
 def _decode(text: str, codec: Codec[Any]) -> Any:
-    return codec.decode(json.loads(text))
+    data = json.loads(text)
+    if not isinstance(data, dict):
+        kind = _JSON_KINDS.get(type(data), "null")
+        raise ValueError(f"a JSON {kind}, not a response object")
+    return codec.decode(data)
 
 
 class ResponseCache:
@@ -139,6 +151,7 @@ class ResponseCache:
         self._memory = _MemoryLRU(memory_size, memory_ttl)
         self._disk: Any = None
         self._disk_failed = False
+        self._reported: set[str] = set()  # keys whose damaged value was reported
         self._open_lock = threading.Lock()
         self._counts = {
             "memory_hits": 0,
@@ -192,10 +205,28 @@ class ResponseCache:
         if text is None:
             self._counts["disk_misses"] += 1
             return None
+        try:
+            stored = _decode(text, codec)
+        except _DAMAGED as exc:
+            self._damaged(key, exc)
+            self._counts["disk_misses"] += 1
+            return None
         self._counts["disk_hits"] += 1
-        stored = _decode(text, codec)
         self._memory.put(key, stored)
         return codec.copy(stored), "disk"
+
+    def _damaged(self, key: str, exc: Exception) -> None:
+        """A stored value that cannot be read: dropped (the next answer takes its place),
+        reported once per key."""
+        with contextlib.suppress(Exception):  # else the next put overwrites it
+            self._disk.delete(key)
+        if key in self._reported:
+            return
+        self._reported.add(key)
+        _warn_disk(
+            f"disk cache entry {key[:16]}... at {self.directory} is damaged "
+            f"({type(exc).__name__}: {exc}); treated as a miss, the new answer replaces it"
+        )
 
     def put(self, key: str, response: Any, codec: Codec[Any] = LM_RESPONSES) -> None:
         text = _encode(response, codec)

@@ -76,6 +76,11 @@ def _canonical_json(payload: dict[str, Any]) -> bytes:
         cause = exc.__cause__
         if isinstance(cause, TypeError):
             raise TypeError(str(cause)) from None
+        if "surrogates" in str(exc):  # lone surrogates in the text: keyed escaped, never lost
+            text = json.dumps(
+                payload, sort_keys=True, separators=(",", ":"), default=_canonical_value
+            )
+            return text.encode()
         raise TypeError(
             f"cannot build a cache key from the request ({exc}); use JSON-able values in "
             "LMRequest.extra, or pass cache=False"

@@ -172,13 +172,18 @@ class Usage:
 
 @dataclass(frozen=True)
 class Attempt:
-    """One try of a remote call, as recorded by the retry loop."""
+    """One try of a remote call, as recorded by the retry loop.
+
+    ``retry_budget`` is what the provider's retry budget held after this attempt (tokens; see
+    ``lmbench.providers.retry_budget``), None when no budget is in force.
+    """
 
     number: int
     status: int | None
     error: str | None
     wait_s: float
     reason: str
+    retry_budget: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -187,6 +192,7 @@ class Attempt:
             "error": self.error,
             "wait_s": self.wait_s,
             "reason": self.reason,
+            "retry_budget": self.retry_budget,
         }
 
 

@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator, Mapping
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
+from lmbench.modules.inputs import CallInputs, bind_call
+from lmbench.modules.running import (
+    Call,
+    Final,
+    astream_events,
+    listening,
+    relay,
+    run_async,
+    run_sync,
+    stream_events,
+    task_events,
+    thread_events,
+)
 
-__all__ = ["Module", "Predictor"]
+__all__ = ["Module", "Predictor", "attached"]
 
 
 @runtime_checkable
@@ -30,7 +45,13 @@ class Module:
     """A program made of predictors and other modules. Subclasses implement ``forward``.
 
     Calling a module runs ``forward`` inside a node of the call tree, so every LM call it
-    makes (directly or through nested modules) is attributed to it.
+    makes (directly or through nested modules) is attributed to it. ``stream(**inputs)``
+    (and ``astream``) yield what happens on the way: the output-field deltas of its LM calls
+    and status events (``lmbench.modules.events``), then the result.
+
+    Built-in modules write their work once as ``_steps`` (see ``lmbench.modules.running``),
+    which the four ways of calling drive; a subclass with a plain ``forward`` streams by
+    running it in a worker thread and passing on the events of the modules it calls.
     """
 
     callbacks: tuple[Any, ...] = ()
@@ -43,16 +64,37 @@ class Module:
         context, so its LM calls join the call tree); override it to await LM calls instead."""
         return await asyncio.to_thread(self.forward, **inputs)
 
-    def __call__(self, **inputs: Any) -> Any:
-        with module_call(type(self).__name__, callbacks=self.callbacks) as node:
-            result = self.forward(**inputs)
-        return _attached(result, node)
+    # Inputs come as keywords, or as one mapping (then keywords named like call options, such
+    # as ``n`` or ``lm``, are those options even where a field has that name).
+    def __call__(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Any:
+        return run_sync(functools.partial(self._steps, bind_call(given, inputs)))
 
-    async def acall(self, **inputs: Any) -> Any:
+    async def acall(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Any:
         """Call the module from async code (``await program.acall(...)``)."""
+        return await run_async(functools.partial(self._steps, bind_call(given, inputs)))
+
+    def stream(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Iterator[Any]:
+        """Yield ``FieldDelta`` and status events as the work goes on, then the result."""
+        for item in stream_events(self, bind_call(given, inputs)):
+            yield item.value if type(item) is Final else item
+
+    async def astream(
+        self, given: Mapping[str, Any] | None = None, /, **inputs: Any
+    ) -> AsyncIterator[Any]:
+        """``stream`` for async code."""
+        async for item in astream_events(self, bind_call(given, inputs)):
+            yield item.value if type(item) is Final else item
+
+    def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Any]:
+        """The module's work as a generator of steps and events; by default, ``forward``."""
+        if isinstance(inputs, CallInputs):
+            inputs = inputs.flat()
         with module_call(type(self).__name__, callbacks=self.callbacks) as node:
-            result = await self.aforward(**inputs)
-        return _attached(result, node)
+            if streaming and not listening():  # a stream driven here: forward in a thread
+                result = yield from relay(Pull(_forward_events, _aforward_events, self, inputs))
+            else:  # a plain call (inside a stream, its events go to the stream's sink)
+                result = yield Call(self.forward, self.aforward, inputs)
+        return attached(result, node)
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -116,7 +158,15 @@ class Module:
         return self
 
 
-def _attached(result: Any, node: ModuleCall) -> Any:
+def _forward_events(module: Module, inputs: dict[str, Any]) -> Iterator[Any]:
+    return thread_events(functools.partial(module.forward, **inputs))
+
+
+def _aforward_events(module: Module, inputs: dict[str, Any]) -> AsyncIterator[Any]:
+    return task_events(functools.partial(module.aforward, **inputs))
+
+
+def attached(result: Any, node: ModuleCall) -> Any:
     """``result``, its ``call`` set to the module call that made it (predictions carry the tree)."""
     if hasattr(result, "call") and getattr(result, "call", None) is not node:
         result.call = node

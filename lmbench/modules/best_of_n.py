@@ -15,15 +15,23 @@ the module's config. The loop stops at the first reward at or above ``threshold`
 attempt that raises counts as a failure and the next one runs; when every attempt fails,
 ``RunsFailed`` is raised with the last error as its cause. Errors no retry can fix (bad
 configuration, authentication, an exhausted budget) are raised at once.
+
+``parallel=True`` runs the attempts at once (threads, or tasks under ``acall``), each in its
+own context, so every LM call lands in the history under this call with its own rollout id.
+When one reaches ``threshold`` the attempts not yet started are cancelled; every attempt that
+ran is in ``rollouts``. In a stream, each attempt says when it starts and how it scored
+(``AttemptStarted``, ``AttemptFinished``).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from lmbench.calls import module_call
 from lmbench.errors import (
     AuthenticationError,
     BudgetExceeded,
@@ -31,9 +39,12 @@ from lmbench.errors import (
     RunsFailed,
     describe_error,
 )
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
+from lmbench.modules.events import AttemptFinished, AttemptStarted
+from lmbench.modules.running import Outcome, concurrently, sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import Settings, context, current
+from lmbench.steps import Steps
 
 __all__ = ["FATAL_ERRORS", "BestOfN", "RewardFn", "Rollout", "outputs_of", "rollout"]
 
@@ -73,10 +84,18 @@ class BestOfN(Module):
     """Runs ``module`` up to ``n`` times; returns the best prediction, with ``rollouts`` on it.
 
     ``reward_fn(inputs, prediction) -> float`` scores an attempt; ``threshold`` is the reward
-    that is good enough to stop early.
+    that is good enough to stop early; ``parallel=True`` runs the attempts at once.
     """
 
-    def __init__(self, module: Module, n: int, reward_fn: RewardFn, threshold: float) -> None:
+    def __init__(
+        self,
+        module: Module,
+        n: int,
+        reward_fn: RewardFn,
+        threshold: float,
+        *,
+        parallel: bool = False,
+    ) -> None:
         if not isinstance(n, int) or n < 1:
             raise ConfigError(f"n={n!r}: {type(self).__name__} needs n >= 1 attempts")
         if not callable(reward_fn):
@@ -91,19 +110,47 @@ class BestOfN(Module):
         self.n = n
         self.reward_fn = reward_fn
         self.threshold = threshold
+        self.parallel = parallel
 
-    def forward(self, **inputs: Any) -> Any:
-        rollouts: list[Rollout] = []
-        for index in range(self.n):
-            attempt = self._attempt(index, inputs, self._attempt_inputs(inputs, rollouts))
-            rollouts.append(attempt)
-            if attempt.reward is not None and attempt.reward >= self.threshold:
-                break
+    def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Any]:
+        with module_call(type(self).__name__, callbacks=self.callbacks) as node:
+            if self.parallel:
+                rollouts = yield from self._at_once(inputs, streaming)
+            else:
+                rollouts = []
+                for index in range(self.n):
+                    attempt_inputs = yield from self._attempt_inputs(inputs, rollouts, streaming)
+                    attempt = yield from self._attempt(index, inputs, attempt_inputs, streaming)
+                    rollouts.append(attempt)
+                    if self._good_enough(attempt):
+                        break
+            best = self._best(rollouts)
+        return attached(best, node)
+
+    def _at_once(self, inputs: dict[str, Any], streaming: bool) -> Steps[list[Rollout]]:
+        bodies = [
+            functools.partial(self._attempt, index, inputs, self._first_inputs(inputs))
+            for index in range(self.n)
+        ]
+
+        def check(outcome: Outcome) -> bool:
+            if outcome.error is not None:
+                raise outcome.error  # a fatal error (the others are rollouts)
+            return self._good_enough(outcome.value)
+
+        outcomes = yield from concurrently(bodies, workers=self.n, streaming=streaming, check=check)
+        return [o.value for o in outcomes if o is not None]
+
+    def _good_enough(self, attempt: Rollout) -> bool:
+        return attempt.reward is not None and attempt.reward >= self.threshold
+
+    def _best(self, rollouts: list[Rollout]) -> Any:
         scored = [r for r in rollouts if r.reward is not None]
         if not scored:
             last = rollouts[-1].error
             raise RunsFailed(
-                f"all {self.n} attempts of {self!r} failed; the last with {describe_error(last)}",
+                f"all {len(rollouts)} attempts of {self!r} failed; the last with "
+                f"{describe_error(last)}",
                 errors=[r.error for r in rollouts if r.error is not None],
             ) from last
         best = max(scored, key=lambda r: r.reward or 0.0)  # the first of equal rewards
@@ -111,21 +158,32 @@ class BestOfN(Module):
             best.prediction.rollouts = rollouts
         return best.prediction
 
-    def _attempt_inputs(self, inputs: dict[str, Any], rollouts: list[Rollout]) -> dict[str, Any]:
+    def _attempt_inputs(
+        self, inputs: dict[str, Any], rollouts: list[Rollout], streaming: bool
+    ) -> Steps[dict[str, Any]]:
         """The inputs of the next attempt; Refine adds advice drawn from the earlier ones."""
-        return dict(inputs)
+        return self._first_inputs(inputs)
+        yield  # a generator, as Refine's (which asks an LM) is
 
     def _attempt(
-        self, index: int, inputs: dict[str, Any], attempt_inputs: dict[str, Any]
-    ) -> Rollout:
+        self, index: int, inputs: dict[str, Any], attempt_inputs: dict[str, Any], streaming: bool
+    ) -> Steps[Rollout]:
+        name = type(self).__name__
+        if streaming:
+            yield AttemptStarted(name, index + 1, self.n, attempt_inputs.get("hint", ""))
         try:
             with rollout(index):
-                prediction = self.module(**attempt_inputs)
+                prediction = yield from sub_call(self.module, attempt_inputs, streaming)
         except FATAL_ERRORS:
             raise
         except Exception as exc:
-            return Rollout(index, attempt_inputs, error=exc)
-        return Rollout(index, attempt_inputs, prediction, self._reward(inputs, prediction))
+            result = Rollout(index, attempt_inputs, error=exc)
+        else:
+            result = Rollout(index, attempt_inputs, prediction, self._reward(inputs, prediction))
+        if streaming:
+            error = describe_error(result.error) if result.error else None
+            yield AttemptFinished(name, index + 1, result.reward, error)
+        return result
 
     def _reward(self, inputs: dict[str, Any], prediction: Any) -> float:
         reward = self.reward_fn(dict(inputs), prediction)
@@ -136,10 +194,22 @@ class BestOfN(Module):
             )
         return float(reward)
 
+    def render(self, **inputs: Any) -> str:
+        """The prompt of the first attempt, without calling the LM."""
+        render = getattr(self.module, "render", None)
+        if render is None:
+            raise ConfigError(f"{type(self.module).__name__} cannot show its prompt (no render)")
+        return str(render(**self._first_inputs(inputs)))
+
+    def _first_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        """The inputs of the first attempt (Refine adds an empty hint)."""
+        return dict(inputs)
+
     def __repr__(self) -> str:
+        parallel = ", parallel=True" if self.parallel else ""
         return (
             f"{type(self).__name__}({type(self.module).__name__}, n={self.n}, "
-            f"threshold={self.threshold})"
+            f"threshold={self.threshold}{parallel})"
         )
 
 

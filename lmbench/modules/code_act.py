@@ -139,7 +139,15 @@ class CodeAct(Module):
                 code = extract_code(step.next_code)
                 finished = bool(step.finished)
                 if code.strip() or not finished:
-                    steps.append(run_code(sandbox, code, thought=step.next_thought, tools=tools))
+                    steps.append(
+                        run_code(
+                            sandbox,
+                            code,
+                            thought=step.next_thought,
+                            tools=tools,
+                            module=type(self).__name__,
+                        )
+                    )
                 if finished:
                     break
         extracted = self.extract(**inputs, trajectory=format_runs(steps))

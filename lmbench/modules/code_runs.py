@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lmbench.errors import SandboxError
+from lmbench.modules.events import SandboxRun
+from lmbench.modules.running import report
 
 if TYPE_CHECKING:
     from lmbench.sandbox import Sandbox, SandboxResult
@@ -78,14 +80,23 @@ def prepare_namespace(sandbox: Sandbox, inputs: Mapping[str, Any]) -> None:
 
 
 def run_code(
-    sandbox: Sandbox, code: str, *, thought: str = "", tools: Sequence[Tool] = ()
+    sandbox: Sandbox,
+    code: str,
+    *,
+    thought: str = "",
+    tools: Sequence[Tool] = (),
+    module: str = "Sandbox",
 ) -> CodeRun:
-    """Run ``code`` (empty code is an error the model can fix) and record it."""
+    """Run ``code`` (empty code is an error the model can fix) and record it; a stream in
+    progress hears of it (``SandboxRun`` events from ``module``)."""
     if not code.strip():
         from lmbench.sandbox import SandboxResult
 
         return CodeRun(code, SandboxResult(error="the answer held no Python code"), thought)
-    return CodeRun(code, sandbox.run(code, tools=tools), thought)
+    report(SandboxRun(module, "start", code))
+    result = sandbox.run(code, tools=tools)
+    report(SandboxRun(module, "end", code, result.stdout, result.error, result.timed_out))
+    return CodeRun(code, result, thought)
 
 
 def format_runs(runs: Sequence[CodeRun], limit: int = 4000) -> str:

@@ -1,4 +1,15 @@
-"""Checking a module call's inputs against its signature, before any LM call is made."""
+"""A module call's keywords: its inputs, checked against the signature before any LM call is
+made, and its call options.
+
+A call takes the signature's input fields and the call options ``lm``, ``adapter``, ``config``,
+``n`` and ``demos``. An input field named like an option is the field: ``Predict("n -> answer")``
+is called with ``n=3`` as its input. The option stays reachable another way (``config={"n": 3}``
+or ``Predict(..., lm=..., adapter=..., config=..., demos=...)``), and inputs can also be given
+as one mapping, ``predict({"n": 3, ...}, n=2)``: then every keyword is an option.
+
+``bytes`` inputs must hold UTF-8 text (they are shown in the prompt as text); other bytes are
+refused naming the field, since decoding them with replacement characters would change them.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +22,82 @@ from pydantic import TypeAdapter, ValidationError
 from lmbench.errors import InputError
 from lmbench.signatures.signature import Signature
 
-__all__ = ["check_inputs", "fit_value"]
+__all__ = [
+    "CALL_OPTIONS",
+    "CallInputs",
+    "bind_call",
+    "check_inputs",
+    "fit_value",
+    "given_of",
+    "split_call",
+]
+
+#: Keywords of a module call that are not inputs (unless the signature has a field so named).
+CALL_OPTIONS = frozenset({"lm", "adapter", "config", "n", "demos"})
+
+
+class CallInputs(dict[str, Any]):
+    """A call's keywords, with the inputs it was given as one mapping (``qa({"n": 3}, n=2)``).
+
+    It travels where a call's keywords do (through module bodies and sub-calls), so that the
+    module that checks them knows every keyword named like a call option is that option.
+    """
+
+    __slots__ = ("given",)
+
+    def __init__(self, given: Mapping[str, Any], keywords: Mapping[str, Any]) -> None:
+        super().__init__(keywords)
+        self.given = given
+
+    def flat(self) -> dict[str, Any]:
+        """The mapping's items and the keywords together, for modules without call options."""
+        return {**self.given, **self}
+
+    def copy(self) -> CallInputs:  # type: ignore[override]
+        return CallInputs(self.given, self)
+
+
+def bind_call(given: Mapping[str, Any] | None, keywords: dict[str, Any]) -> dict[str, Any]:
+    """The keywords of a call, carrying the mapping given positionally when there is one."""
+    return keywords if given is None else CallInputs(given, keywords)
+
+
+def given_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The mapping a call was given positionally, if any."""
+    return kwargs.given if isinstance(kwargs, CallInputs) else None
+
 
 _PLAIN = (str, int, float, bool)
+_CONTAINERS = (list, tuple, set, frozenset)
+
+
+def split_call(
+    signature: Signature, kwargs: Mapping[str, Any], given: Mapping[str, Any] | None = None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(inputs, options) of a call. With ``given`` (the inputs as one mapping), keywords named
+    like options are options; without it, a keyword is an input when the signature has an
+    input field of that name, else an option if it is one. Other keywords go with the inputs
+    (``check_inputs`` names them as unexpected)."""
+    fields = signature.input_fields
+    inputs: dict[str, Any] = {}
+    if given is not None:
+        if not isinstance(given, Mapping):
+            raise InputError(
+                f"{signature.name} takes its inputs as keywords or as one mapping, got "
+                f"{type(given).__name__} {given!r}; call it like ({', '.join(f'{n}=...' for n in fields)})"
+            )
+        inputs.update(given)
+    options: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        if key in CALL_OPTIONS and (given is not None or key not in fields):
+            options[key] = value
+        elif key in inputs:
+            raise InputError(
+                f"{signature.name} got the input {key!r} twice (in the mapping and as a keyword)"
+            )
+        else:
+            inputs[key] = value
+    return inputs, options
 
 
 @functools.lru_cache(maxsize=1024)
@@ -38,6 +122,9 @@ def fit_value(annotation: Any, value: Any) -> Any:
 
 
 def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -> Any:
+    kind = type(value)
+    if kind is bytes or kind in _CONTAINERS or kind is dict:
+        _check_bytes(signature, name, value, name)
     try:
         return fit_value(annotation, value)
     except ValueError as exc:
@@ -45,6 +132,26 @@ def _check_value(signature: Signature, name: str, annotation: Any, value: Any) -
             f"input {name!r} of {signature.name} expects {signature.fields[name].type_name}, "
             f"got {value!r} ({type(value).__name__}): {exc}. Pass a value of that type."
         ) from None
+
+
+def _check_bytes(signature: Signature, name: str, value: Any, where: str) -> None:
+    """Refuse bytes that are not UTF-8 text, wherever they sit in an input's value."""
+    if type(value) is bytes:
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"input {name!r} of {signature.name} holds bytes that are not UTF-8 text "
+                f"({where}: byte 0x{value[exc.start]:02x} at position {exc.start}); decode them "
+                f"first, e.g. {name}=data.decode('latin-1'), or pass binary media as "
+                "Image/Audio/Document"
+            ) from None
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _check_bytes(signature, name, item, f"{where}[{key!r}]")
+    elif isinstance(value, _CONTAINERS):
+        for index, item in enumerate(value):
+            _check_bytes(signature, name, item, f"{where}[{index}]")
 
 
 def check_inputs(signature: Signature, inputs: Mapping[str, Any]) -> dict[str, Any]:

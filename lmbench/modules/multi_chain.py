@@ -22,14 +22,18 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, SignatureError
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import rollout
 from lmbench.modules.chain_of_thought import ChainOfThought
-from lmbench.modules.inputs import check_inputs
+from lmbench.modules.events import StepStarted
+from lmbench.modules.inputs import CallInputs, check_inputs
+from lmbench.modules.running import sub_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
+from lmbench.steps import Steps
 
 __all__ = ["MultiChainComparison"]
 
@@ -84,29 +88,40 @@ class MultiChainComparison(Module):
         ]
         return Signature(specs, instructions, name=f"{self.signature.name}Comparison")
 
-    def forward(
-        self, completions: Sequence[Mapping[str, Any]] | None = None, **inputs: Any
-    ) -> Prediction:
-        inputs = check_inputs(self.signature, inputs)
-        attempts = list(completions) if completions is not None else self._make_attempts(inputs)
-        if len(attempts) != self.M:
-            raise InputError(
-                f"MultiChainComparison(M={self.M}) has {len(attempts)} completions to compare; "
-                f"it needs exactly {self.M} (pass completions=None to let it make them)"
-            )
-        shown = {
-            name: self._attempt_text(attempt)
-            for name, attempt in zip(self._attempt_names(), attempts, strict=True)
-        }
-        return self.compare(**inputs, **shown)
+    def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
+        completions = inputs.pop("completions", None)
+        with module_call("MultiChainComparison", callbacks=self.callbacks) as node:
+            inputs = check_inputs(self.signature, inputs)
+            if completions is not None:
+                attempts = list(completions)
+            else:
+                attempts = yield from self._make_attempts(inputs, streaming)
+            if len(attempts) != self.M:
+                raise InputError(
+                    f"MultiChainComparison(M={self.M}) has {len(attempts)} completions to compare; "
+                    f"it needs exactly {self.M} (pass completions=None to let it make them)"
+                )
+            shown = {
+                name: self._attempt_text(attempt)
+                for name, attempt in zip(self._attempt_names(), attempts, strict=True)
+            }
+            if streaming:
+                yield StepStarted("MultiChainComparison", 2, 2, "compare the attempts")
+            result = yield from sub_call(self.compare, {**inputs, **shown}, streaming)
+        return attached(result, node)
 
-    def _make_attempts(self, inputs: dict[str, Any]) -> list[dict[str, Any]]:
+    def _make_attempts(
+        self, inputs: dict[str, Any], streaming: bool
+    ) -> Steps[list[dict[str, Any]]]:
+        if streaming:
+            yield StepStarted("MultiChainComparison", 1, 2, f"make {self.M} attempts")
         attempts: list[dict[str, Any]] = []
         for round_ in range(self.M):  # each round brings at least one choice
             if len(attempts) >= self.M:
                 break
             with rollout(round_):
-                made = self.generate(**inputs, n=self.M - len(attempts))
+                asked = CallInputs(inputs, {"n": self.M - len(attempts)})
+                made = yield from sub_call(self.generate, asked, streaming)
             attempts.extend(made.completions)
         return attempts[: self.M]
 

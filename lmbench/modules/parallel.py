@@ -16,20 +16,30 @@ When more than ``max_errors`` items have failed, the remaining ones are cancelle
 ``RunsFailed`` is raised; errors that no other item could avoid (bad configuration,
 authentication, an exhausted budget) are raised at once. Inputs are mappings of keyword
 inputs, or ``Example`` objects (only the fields marked with ``with_inputs`` are passed).
+
+``results.usage`` and ``results.cost`` total every LM call of the batch (``results.call`` is
+its node in the call tree). ``Parallel(...).stream(pairs)`` yields the items' events as they
+come (interleaved), then the results.
 """
 
 from __future__ import annotations
 
-import contextvars
-from collections.abc import Iterable, Mapping, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+import functools
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError, RunsFailed, describe_error
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
 from lmbench.modules.best_of_n import FATAL_ERRORS
+from lmbench.modules.running import Outcome, concurrently, sub_call
 from lmbench.primitives.example import Example
+from lmbench.steps import Steps
+
+if TYPE_CHECKING:
+    from lmbench.calls import ModuleCall
+    from lmbench.lm.types import Usage
 
 __all__ = ["ItemError", "Parallel", "ParallelResults", "parallel_map"]
 
@@ -48,9 +58,27 @@ class ItemError:
 class ParallelResults(list[Any]):
     """The results in input order (``None`` for failed items), with ``errors`` alongside."""
 
-    def __init__(self, results: Iterable[Any], errors: Sequence[ItemError]) -> None:
+    def __init__(
+        self,
+        results: Iterable[Any],
+        errors: Sequence[ItemError],
+        call: ModuleCall | None = None,
+    ) -> None:
         super().__init__(results)
         self.errors: list[ItemError] = sorted(errors, key=lambda e: e.index)
+        self.call = call
+
+    @property
+    def usage(self) -> Usage:
+        """Tokens of every LM call of the batch (cache hits excluded)."""
+        from lmbench.lm.types import Usage
+
+        return self.call.usage if self.call is not None else Usage()
+
+    @property
+    def cost(self) -> float | None:
+        """USD of every LM call of the batch; None when a model's price is unknown."""
+        return self.call.cost if self.call is not None else 0.0
 
     @property
     def failed_inputs(self) -> list[dict[str, Any]]:
@@ -78,37 +106,40 @@ class Parallel(Module):
         """``Parallel(...)(pairs)`` from async code: the threads run without blocking the loop."""
         return await super().acall(pairs=pairs)
 
-    def forward(self, pairs: Iterable[tuple[Any, Any]]) -> ParallelResults:  # type: ignore[override]
-        work = [_checked_pair(i, pair) for i, pair in enumerate(pairs)]
-        results: list[Any] = [None] * len(work)
+    def stream(self, pairs: Iterable[tuple[Any, Any]]) -> Iterator[Any]:  # type: ignore[override]
+        """The items' events as they come, then the ``ParallelResults``."""
+        return super().stream(pairs=pairs)
+
+    def astream(self, pairs: Iterable[tuple[Any, Any]]) -> AsyncIterator[Any]:  # type: ignore[override]
+        return super().astream(pairs=pairs)
+
+    def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[ParallelResults]:
+        work = [_checked_pair(i, pair) for i, pair in enumerate(inputs["pairs"])]
         errors: list[ItemError] = []
-        pool = ThreadPoolExecutor(max_workers=min(self.num_threads, max(1, len(work))))
-        try:
-            pending: dict[Future[Any], int] = {
-                pool.submit(contextvars.copy_context().run, module, **inputs): index
-                for index, (module, inputs) in enumerate(work)
-            }
-            while pending:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    error = future.exception()
-                    if error is None:
-                        results[index] = future.result()
-                        continue
-                    if isinstance(error, FATAL_ERRORS):
-                        raise error
-                    errors.append(ItemError(index, work[index][1], error))
-                    if self.max_errors is not None and len(errors) > self.max_errors:
-                        raise RunsFailed(
-                            f"{len(errors)} of {len(work)} items failed, more than "
-                            f"max_errors={self.max_errors}; the rest were cancelled. Last error: "
-                            f"{describe_error(error)}",
-                            errors=[e.error for e in errors],
-                        ) from error
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return ParallelResults(results, errors)
+
+        def check(outcome: Outcome) -> bool:
+            error = outcome.error
+            if error is None:
+                return False
+            if isinstance(error, FATAL_ERRORS):
+                raise error
+            errors.append(ItemError(outcome.index, work[outcome.index][1], error))
+            if self.max_errors is not None and len(errors) > self.max_errors:
+                raise RunsFailed(
+                    f"{len(errors)} of {len(work)} items failed, more than "
+                    f"max_errors={self.max_errors}; the rest were cancelled. Last error: "
+                    f"{describe_error(error)}",
+                    errors=[e.error for e in errors],
+                ) from error
+            return False
+
+        with module_call("Parallel", callbacks=self.callbacks) as node:
+            bodies = [functools.partial(sub_call, module, kwargs) for module, kwargs in work]
+            outcomes = yield from concurrently(
+                bodies, workers=self.num_threads, streaming=streaming, check=check
+            )
+        results = [o.value if o is not None and o.error is None else None for o in outcomes]
+        return attached(ParallelResults(results, errors), node)
 
     def __repr__(self) -> str:
         return f"Parallel(num_threads={self.num_threads}, max_errors={self.max_errors})"

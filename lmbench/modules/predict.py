@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from lmbench.adapters import Adapter, AdapterResult, FieldDelta, resolve_adapter
+from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
+from lmbench.adapters.base import Inputs, RunArgs
 from lmbench.adapters.resolve import shared_default_adapter
+from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
-from lmbench.modules.inputs import check_inputs
+from lmbench.modules.inputs import check_inputs, given_of, split_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
 from lmbench.signatures.signature import Signature, ensure_signature
@@ -36,7 +38,9 @@ class Predict(Module):
     >>> qa(question="What is the capital of France?").answer
 
     Per-call overrides: ``lm=`` (a name or LM), ``adapter=``, ``config=`` (temperature,
-    max_tokens, stop, seed, cache), ``n=`` (several completions), ``demos=``.
+    max_tokens, stop, seed, cache), ``n=`` (several completions), ``demos=``. An input field
+    named like one of these is the input (set the option through ``config=`` or the
+    constructor instead); inputs may also be passed as one mapping: ``qa({"question": ...})``.
     """
 
     def __init__(
@@ -60,14 +64,15 @@ class Predict(Module):
     # -- preparing ------------------------------------------------------------------------------
 
     def _prepare(
-        self, call_kwargs: dict[str, Any]
+        self, given: Inputs | None, call_kwargs: dict[str, Any]
     ) -> tuple[LM, Adapter, dict[str, Any], list[dict[str, Any]], dict[str, Any]]:
-        lm_override = call_kwargs.pop("lm", None)
-        adapter_override = call_kwargs.pop("adapter", None)
-        config_override = call_kwargs.pop("config", None)
-        n = call_kwargs.pop("n", None)
-        demos = call_kwargs.pop("demos", None)
-        inputs = check_inputs(self.signature, call_kwargs)
+        given_inputs, options = split_call(self.signature, call_kwargs, given)
+        lm_override = options.get("lm")
+        adapter_override = options.get("adapter")
+        config_override = options.get("config")
+        n = options.get("n")
+        demos = options.get("demos")
+        inputs = check_inputs(self.signature, given_inputs)
         settings = current()
         lm = get_lm(
             lm_override if lm_override is not None else self.lm if self.lm is not None else None
@@ -116,54 +121,27 @@ class Predict(Module):
 
     # -- calling --------------------------------------------------------------------------------
 
-    def __call__(self, **kwargs: Any) -> Prediction:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
+    def _steps(self, kwargs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
+        """One adapter run; in a stream, its field deltas are passed on as they arrive."""
+        lm, adapter, config, demos, inputs = self._prepare(given_of(kwargs), dict(kwargs))
         signature = self._signature_for_call()
         with module_call(
             type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
-            result = adapter.run(lm, signature, inputs, demos, config)
+            if streaming:
+                events = Pull(adapter.stream, adapter.astream, lm, signature, inputs, demos, config)
+                while (event := (yield events)) is not None:
+                    if isinstance(event, AdapterResult):
+                        result = event
+                    else:
+                        yield event
+            else:  # the adapter's own steps, driven with this body's
+                result = yield from adapter._steps(RunArgs(lm, signature, inputs, demos, config))
         return self._prediction(result, inputs, node, signature)
 
-    async def acall(self, **kwargs: Any) -> Prediction:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
-        ) as node:
-            result = await adapter.arun(lm, signature, inputs, demos, config)
-        return self._prediction(result, inputs, node, signature)
-
-    def stream(self, **kwargs: Any) -> Iterator[FieldDelta | Prediction]:
-        """Yield ``FieldDelta`` for each output field as its text arrives, then the Prediction."""
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
-        ) as node:
-            for event in adapter.stream(lm, signature, inputs, demos, config):
-                if isinstance(event, AdapterResult):
-                    result = event
-                else:
-                    yield event
-        yield self._prediction(result, inputs, node, signature)
-
-    async def astream(self, **kwargs: Any) -> AsyncIterator[FieldDelta | Prediction]:
-        lm, adapter, config, demos, inputs = self._prepare(kwargs)
-        signature = self._signature_for_call()
-        with module_call(
-            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
-        ) as node:
-            async for event in adapter.astream(lm, signature, inputs, demos, config):
-                if isinstance(event, AdapterResult):
-                    result = event
-                else:
-                    yield event
-        yield self._prediction(result, inputs, node, signature)
-
-    def render(self, **kwargs: Any) -> str:
+    def render(self, given: Inputs | None = None, /, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""
-        _lm, adapter, _config, demos, inputs = self._prepare(kwargs)
+        _lm, adapter, _config, demos, inputs = self._prepare(given, kwargs)
         return adapter.render(self._signature_for_call(), inputs, demos)
 
     # -- state ----------------------------------------------------------------------------------

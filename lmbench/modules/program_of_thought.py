@@ -125,7 +125,7 @@ class ProgramOfThought(Module):
             prepare_namespace(sandbox, inputs)
             code = extract_code(self.generate(**inputs).generated_code)
             while True:
-                runs.append(run_code(sandbox, code))
+                runs.append(run_code(sandbox, code, module=type(self).__name__))
                 if runs[-1].ok or len(runs) == self.max_iters:
                     break
                 fix = self.regenerate(

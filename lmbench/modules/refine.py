@@ -33,8 +33,10 @@ from lmbench.errors import ConfigError, SignatureError, describe_error
 from lmbench.modules.base import Module
 from lmbench.modules.best_of_n import BestOfN, RewardFn, Rollout, outputs_of
 from lmbench.modules.predict import Predict
+from lmbench.modules.running import sub_call
 from lmbench.signatures.fields import InputField
 from lmbench.signatures.signature import Signature
+from lmbench.steps import Steps
 
 __all__ = ["ADVICE_SIGNATURE", "Refine"]
 
@@ -68,21 +70,27 @@ class Refine(BestOfN):
         lm = advice_lm if advice_lm is not None else getattr(module, "lm", None)
         self.advise = Predict(ADVICE_SIGNATURE, lm=lm)
 
-    def _attempt_inputs(self, inputs: dict[str, Any], rollouts: list[Rollout]) -> dict[str, Any]:
+    def _first_inputs(self, inputs: dict[str, Any]) -> dict[str, Any]:
+        return {**inputs, "hint": ""}
+
+    def _attempt_inputs(
+        self, inputs: dict[str, Any], rollouts: list[Rollout], streaming: bool
+    ) -> Steps[dict[str, Any]]:
         if not rollouts:
-            return {**inputs, "hint": ""}
+            return self._first_inputs(inputs)
         last = rollouts[-1]
         if last.error is not None:
             outcome = f"error: {describe_error(last.error)}"
         else:
             outcome = json.dumps(outputs_of(last.prediction), ensure_ascii=False, default=str)
-        advice = self.advise(
-            inputs=json.dumps(inputs, ensure_ascii=False, default=str),
-            outcome=outcome,
-            reward=last.reward if last.reward is not None else 0.0,
-            threshold=self.threshold,
-        ).advice
-        return {**inputs, "hint": advice}
+        asked = {
+            "inputs": json.dumps(inputs, ensure_ascii=False, default=str),
+            "outcome": outcome,
+            "reward": last.reward if last.reward is not None else 0.0,
+            "threshold": self.threshold,
+        }
+        advice = yield from sub_call(self.advise, asked, streaming)
+        return {**inputs, "hint": advice.advice}
 
 
 def _accepting_hint(module: Module) -> Module:

@@ -14,7 +14,7 @@ result = triage(Ticket(text="I was charged twice"))   # -> Triage instance
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -23,7 +23,9 @@ from lmbench.errors import InputError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.predict import Predict
+from lmbench.modules.running import sub_call
 from lmbench.signatures.models import signature_from_models
+from lmbench.steps import Steps
 
 __all__ = ["TypedProgram", "typed"]
 
@@ -44,10 +46,24 @@ class TypedProgram(Module, Generic[In, Out]):
         self.last_prediction: Any = None
 
     def __call__(self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any) -> Out:  # type: ignore[override]
-        return self._output(self.predictor(**self._inputs(value, kwargs)))
+        return super().__call__(**self._inputs(value, kwargs))  # type: ignore[no-any-return]
 
     async def acall(self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any) -> Out:  # type: ignore[override]
-        return self._output(await self.predictor.acall(**self._inputs(value, kwargs)))
+        return await super().acall(**self._inputs(value, kwargs))  # type: ignore[no-any-return]
+
+    def stream(
+        self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> Iterator[Any]:  # type: ignore[override]
+        """The predictor's field deltas, then the output model instance."""
+        return super().stream(**self._inputs(value, kwargs))
+
+    def astream(  # type: ignore[override]
+        self, value: In | Mapping[str, Any] | None = None, /, **kwargs: Any
+    ) -> AsyncIterator[Any]:
+        return super().astream(**self._inputs(value, kwargs))
+
+    def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Out]:
+        return self._output((yield from sub_call(self.predictor, inputs, streaming)))
 
     def _inputs(
         self, value: In | Mapping[str, Any] | None, kwargs: dict[str, Any]

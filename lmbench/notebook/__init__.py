@@ -1,8 +1,8 @@
 """The Jupyter layer: ``%%predict`` and ``%lmbench`` magics, HTML renderers, widgets, charts.
 
 ``%load_ext lmbench`` registers the magics and displays. The other pieces are plain Python:
-``playground(signature)``, ``history_browser()``, the ``plot`` charts, ``run_over`` and
-``compare_models`` for batches. IPython, ipywidgets, pandas and plotly are imported only when
+``playground(signature)``, ``history_browser()``, the ``plot`` charts, ``compare_models``
+(``run_over`` is the deprecated name of ``lmbench.batch``). IPython, ipywidgets, pandas and plotly are imported only when
 one of them is used.
 """
 

@@ -32,8 +32,14 @@ from lmbench.notebook.cell_inputs import (
     interpolate,
     parse_cell,
 )
+from lmbench.notebook.cell_modules import (
+    BUILTIN_MODULES,
+    ModuleOptions,
+    add_module_options,
+    module_options,
+)
 from lmbench.notebook.formats import FORMATS, FREEFORM_SIGNATURE, ResponseView
-from lmbench.notebook.html import box, kv_table, pre
+from lmbench.notebook.html import box, kv_table, meta, pre
 from lmbench.notebook.live_cell import SHOWN, run_in_cell
 from lmbench.notebook.models import configured_model_name, resolve_model
 from lmbench.notebook.problems import problem_from
@@ -64,12 +70,6 @@ def register_module(name: str, factory: Callable[..., Any]) -> None:
     MODULES[name] = factory
 
 
-def _builtin_modules() -> dict[str, Callable[..., Any]]:
-    from lmbench.modules import ChainOfThought, Predict
-
-    return {"predict": Predict, "cot": ChainOfThought, **MODULES}
-
-
 def build_program(
     module: str,
     signature: Any,
@@ -78,17 +78,22 @@ def build_program(
     adapter: str | None = None,
     demos: Any = (),
     config: Mapping[str, Any] | None = None,
+    extra: ModuleOptions | None = None,
 ) -> Any:
-    """The program a ``--module`` name and ``--adapter`` name stand for."""
-    modules = _builtin_modules()
-    factory = modules.get(module)
+    """The program a ``--module`` name and ``--adapter`` name stand for (``extra``: the
+    tools, reward... of the modules that need them; see ``lmbench.notebook.cell_modules``)."""
+    options = {"lm": model, "adapter": adapter, "demos": demos, "config": dict(config or {})}
+    if module in MODULES:
+        return MODULES[module](signature, **options)
+    factory = BUILTIN_MODULES.get(module)
     if factory is None:
+        known = sorted({*BUILTIN_MODULES, *MODULES})
         raise CellError(
-            f"--module {module}: unknown module; known: {', '.join(sorted(modules))} "
+            f"--module {module}: unknown module; known: {', '.join(known)} "
             "(add one with lmbench.notebook.register_module)",
             line=0,
         )
-    return factory(signature, lm=model, adapter=adapter, demos=demos, config=dict(config or {}))
+    return factory(signature, extra or ModuleOptions(), **options)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -114,7 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("signature", nargs="?", help='signature, e.g. "question -> answer: int"')
     parser.add_argument("-m", "--model", help="model name or alias, e.g. openai/gpt-4o-mini")
     parser.add_argument("-a", "--adapter", choices=ADAPTERS, help="prompt format")
-    parser.add_argument("--module", default="predict", help="predict, cot, or a registered name")
+    parser.add_argument(
+        "--module",
+        default="predict",
+        help="predict, cot, react, pot, best_of_n, refine, or a registered name",
+    )
     parser.add_argument("-n", type=int, help="number of completions")
     parser.add_argument("-t", "--temperature", type=float)
     parser.add_argument("--demos", metavar="VAR", help="variable holding demos (Examples or dicts)")
@@ -139,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--threads", type=int, default=8, help="with --over: rows at once")
     parser.add_argument("--compare", metavar="M1,M2", help="run on several models side by side")
     parser.add_argument("-f", "--format", choices=FORMATS, help="how the response is shown")
+    add_module_options(parser)
     return parser
 
 
@@ -188,18 +198,26 @@ class PromptView:
 
 @dataclass
 class StreamView:
-    """Output fields while they stream in (drawn under the live status line)."""
+    """Output fields while they stream in, under the module's latest status lines (which
+    step, which tool runs with which arguments, which attempt); drawn under the live status
+    line of the cell."""
 
     fields: dict[str, str] = field(default_factory=dict)
+    status: list[str] = field(default_factory=list)
+
+    #: Status lines kept on show (the latest ones).
+    SHOWN_STATUS = 8
 
     def fields_html(self) -> str:
-        return kv_table((name, pre(text)) for name, text in self.fields.items())
+        steps = "".join(f"<div>{meta(line)}</div>" for line in self.status[-self.SHOWN_STATUS :])
+        return steps + kv_table((name, pre(text)) for name, text in self.fields.items())
 
     def _repr_html_(self) -> str:
         return box("Streaming", self.fields_html())
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text("\n".join(f"{k}: {v}" for k, v in self.fields.items()) or "streaming…")
+        lines = [*self.status[-self.SHOWN_STATUS :], *(f"{k}: {v}" for k, v in self.fields.items())]
+        printer.text("\n".join(lines) or "streaming…")
 
 
 def _lookup(namespace: Mapping[str, Any], name: str, option: str) -> Any:
@@ -333,12 +351,19 @@ class PredictCell:
             adapter=options.adapter,
             demos=demos,
             config=config,
+            extra=module_options(options, namespace),
         )
 
     # -- running -------------------------------------------------------------------------------
     def run(self, namespace: Mapping[str, Any]) -> Any:
         options = self.options
         if options.prompt:
+            if not hasattr(self.program, "render"):
+                raise CellError(
+                    f"--prompt: --module {options.module} cannot show its prompt before it "
+                    "runs; run the cell and look at the prompts in pred.lm_calls",
+                    line=0,
+                )
             return PromptView(self.signature, self.program.render(**self.inputs))
         if options.over is not None:
             return self._run_over(namespace)
@@ -405,15 +430,20 @@ class PredictCell:
 
     def _stream(self, status: Any) -> Any:
         from lmbench.adapters.base import FieldDelta
+        from lmbench.modules.events import StatusEvent
 
         view = StreamView()
         for event in self.program.stream(**self.inputs, **self.call_kwargs):
             if isinstance(event, FieldDelta):
                 view.fields[event.field] = event.value_so_far
-                if status is not None:
-                    status.show_below(view.fields_html(), doing=f"receiving {event.field}")
+                doing = f"receiving {event.field}"
+            elif isinstance(event, StatusEvent):
+                view.status.append(event.text)
+                doing = event.text
             else:
                 return event
+            if status is not None:
+                status.show_below(view.fields_html(), doing=doing)
         raise CellError("the stream ended without a prediction")
 
 

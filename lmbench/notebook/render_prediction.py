@@ -21,6 +21,7 @@ from lmbench.notebook.html import (
     style,
     table,
 )
+from lmbench.notebook.render_agent import agent_html, agent_text
 from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
 if TYPE_CHECKING:
@@ -211,6 +212,7 @@ def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
             [badge("recovered", "warn") + pre(error) for error in facts.errors]
         )
     body += _repairs_html(prediction) + _timeline_html(prediction) + _code_html(prediction)
+    body += agent_html(prediction)
     if prediction.inputs:
         rows = [(name, show_value(value)) for name, value in prediction.inputs.items()]
         body += details("Inputs", kv_table(rows), open_=expanded)
@@ -248,6 +250,7 @@ def prediction_text(prediction: Prediction) -> str:
     steps, title = _code_steps(prediction)
     if steps:
         lines.append(code_steps_text(steps, title))
+    lines += agent_text(prediction)
     return "\n".join(lines)
 
 

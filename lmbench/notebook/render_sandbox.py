@@ -92,6 +92,7 @@ def code_steps_text(steps: Sequence[Any], title: str) -> str:
     lines = []
     for number, step in enumerate(steps, 1):
         lines.append(f"  {title} {number}: " + result_text(step.result).replace("\n", "\n  "))
+        lines += [f"    | {line}" for line in step.code.splitlines()]
     return "\n".join(lines)
 
 

@@ -8,7 +8,6 @@ i.e. when a collector writes to disk or a DataFrame is built.
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +17,9 @@ from lmbench.display import RichDisplay
 from lmbench.lm.stored import stored_response
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, Message, ToolSpec, Usage
 from lmbench.money import format_usd
+from lmbench.private_data import redact_private_fields
 from lmbench.secrets import redact
+from lmbench.storable import storable_json
 
 __all__ = [
     "SESSION_ID",
@@ -50,6 +51,10 @@ def _reset_session_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_reset_session_after_fork)
+
+
+# What a call said and got (the fields private-data redaction applies to).
+_CONTENT_FIELDS = ("request", "response", "metadata", "diagnostics", "error", "raw")
 
 
 @dataclass(slots=True, eq=False)
@@ -119,8 +124,9 @@ class HistoryEntry(RichDisplay):
 
     # -- serialisation ----------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        """JSON-able data with secrets redacted; ``from_dict`` turns it back into an entry."""
-        return {
+        """JSON-able data with secrets redacted, and private data too when redaction is on
+        (``lmbench.private_data``); ``from_dict`` turns it back into an entry."""
+        data = {
             "kind": self.kind,
             "call_id": self.call_id,
             "parent_id": self.parent_id,
@@ -152,6 +158,7 @@ class HistoryEntry(RichDisplay):
             "raw": None if self.raw is None else redact(self.raw),
             "run_id": self.run_id,
         }
+        return redact_private_fields(data, _CONTENT_FIELDS)
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> HistoryEntry:
@@ -225,5 +232,9 @@ def json_default(value: Any) -> Any:
 
 
 def entry_to_json(entry: HistoryEntry) -> str:
-    """One line of JSON (no newline inside) for JSONL and SQLite storage."""
-    return json.dumps(entry.to_dict(), ensure_ascii=False, default=json_default)
+    """One line of JSON (no newline inside) for JSONL and SQLite storage.
+
+    Text holding lone surrogates (which UTF-8 cannot store) is kept, written escaped
+    (``\\ud83d``), rather than losing the entry when it is saved.
+    """
+    return storable_json(entry.to_dict(), default=json_default)

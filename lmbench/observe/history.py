@@ -269,8 +269,16 @@ def load_history(path: str | Path) -> CallHistory:
             f"history file {path} does not exist; pass the path of a .jsonl or .db history"
         )
     with open(path, "rb") as handle:
-        is_sqlite = handle.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC
-    if is_sqlite:
+        head = handle.read(4096)
+    if not head.startswith(_SQLITE_MAGIC) and (b"\x00" in head or head.startswith(b"SQLite")):
+        # JSONL is text and never holds a NUL byte: this is binary, most likely an SQLite
+        # history whose header was overwritten. Reading it as JSONL would only show garbage.
+        raise ConfigError(
+            f"history file {path} is damaged: it is binary but does not start like an SQLite "
+            "database (its header is garbled), and it is not JSONL text. Restore it from a "
+            "backup or move it aside"
+        )
+    if head.startswith(_SQLITE_MAGIC):
         from lmbench.observe.sqlite import read_sqlite  # sqlite3 loads only when used
 
         entries = read_sqlite(path)
@@ -282,7 +290,7 @@ def load_history(path: str | Path) -> CallHistory:
     collector = MemoryCollector(maxlen=max(len(entries), 1))
     for entry in entries:
         collector.add(entry)
-    kind = "SQLite" if is_sqlite else "JSONL"
+    kind = "SQLite" if head.startswith(_SQLITE_MAGIC) else "JSONL"
     return CallHistory(collector, source=f"loaded from the {kind} file {path.name}")
 
 

@@ -117,8 +117,19 @@ class JSONLCollector(Collector):
         return f"<JSONLCollector {self.path}>"
 
 
+# What a line of the wrong shape raises: not JSON, JSON that is not an object, or an object
+# whose fields are not what an entry holds.
+_DAMAGED = (ValueError, KeyError, TypeError, AttributeError)
+_JSON_KINDS = {list: "array", str: "string", int: "number", float: "number", bool: "boolean"}
+_JSON_KINDS[type(None)] = "null"
+
+
 def _decode_line(line: str) -> HistoryEntry:
-    return HistoryEntry.from_dict(json.loads(line))
+    data = json.loads(line)
+    if not isinstance(data, dict):
+        kind = _JSON_KINDS.get(type(data), type(data).__name__)
+        raise ValueError(f"a JSON {kind}, not an entry object")
+    return HistoryEntry.from_dict(data)
 
 
 def _recover(line: str) -> HistoryEntry | None:
@@ -128,7 +139,7 @@ def _recover(line: str) -> HistoryEntry | None:
         return None
     try:
         return _decode_line(line[start:])
-    except (ValueError, KeyError, TypeError):
+    except _DAMAGED:
         return None
 
 
@@ -146,7 +157,7 @@ def read_jsonl(path: str | Path) -> list[HistoryEntry]:
     for number, line in _iter_lines(path):
         try:
             out.append(_decode_line(line))
-        except (ValueError, KeyError, TypeError) as exc:
+        except _DAMAGED as exc:
             recovered = _recover(line)
             if recovered is not None:
                 out.append(recovered)

@@ -3,11 +3,17 @@
 Each call shows: when and where it ran, the model (requested and actually used), cache,
 tokens, cost, latency and retries on one line, then every message, the response (each
 choice and tool call), the parse repairs and fallbacks, and the error if it failed.
+
+Model output can hold terminal control characters (an escape sequence that clears the screen,
+recolours the rest, or a carriage return that hides a line): every control character but
+newline and tab, and the bidirectional overrides, are shown escaped (``\x1b``, ``\r``,
+``\u202e``), never printed raw.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -18,6 +24,12 @@ from lmbench.observe.entry import HistoryEntry
 __all__ = ["render_entries", "render_entry"]
 
 _RULE = "─" * 78
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    """``text`` with control characters escaped (newlines and tabs kept)."""
+    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def _content_text(content: str | list[dict[str, Any]]) -> str:
@@ -112,7 +124,7 @@ def render_entry(entry: HistoryEntry, position: str = "call") -> str:
             )
     if entry.error:
         lines.append(f"[error] {entry.error}")
-    return "\n".join(lines).rstrip() + "\n"
+    return _visible("\n".join(lines).rstrip()) + "\n"
 
 
 def _diagnostic(diagnostic: dict[str, Any]) -> str:

@@ -4,7 +4,9 @@ WAL mode (readers never wait for writers), a busy timeout for concurrent writers
 versioned with ``PRAGMA user_version`` and upgraded by ``_MIGRATIONS`` in order, and indexes
 on time, model and module. Queryable columns sit beside the full entry as JSON (``data``).
 When the file stays locked past the timeout, entries wait in memory with a warning and are
-written with the next one, so nothing is lost.
+written with the next one, so nothing is lost. A damaged file (truncated, garbled, not a
+database) is reported once as damaged, naming it: the collector keeps entries in memory and
+calls go on; ``read_sqlite`` raises one ``ConfigError`` saying so.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sqlite3
 import threading
 from pathlib import Path
 
+from lmbench.errors import ConfigError
 from lmbench.logs import warn
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry, entry_to_json
@@ -99,6 +102,19 @@ def _migrate(connection: sqlite3.Connection) -> None:
         raise
 
 
+def damaged_error(path: Path | str, exc: sqlite3.DatabaseError) -> ConfigError:
+    """The error for a history database SQLite cannot read (``exc`` says why)."""
+    return ConfigError(
+        f"history database {path} is damaged ({exc}): it is truncated, garbled or not an "
+        "SQLite file. Move it aside (lmbench starts a new one) or restore it from a backup"
+    )
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged file, as opposed to one that is busy now (locked: try again later)."""
+    return not isinstance(exc, sqlite3.OperationalError)
+
+
 def _connect(path: Path, timeout: float) -> sqlite3.Connection:
     connection = sqlite3.connect(
         path, timeout=timeout, isolation_level=None, check_same_thread=False
@@ -120,6 +136,7 @@ class SQLiteCollector(Collector):
         self._pending: list[HistoryEntry] = []
         self._connection: sqlite3.Connection | None = None
         self._pid = os.getpid()
+        self._damage_reported = False
 
     def _db(self) -> sqlite3.Connection:
         if self._connection is None or self._pid != os.getpid():  # never share across a fork
@@ -133,14 +150,23 @@ class SQLiteCollector(Collector):
             try:
                 db = self._db()
                 db.executemany(_INSERT, [_row(e) for e in self._pending])
-            except sqlite3.OperationalError as exc:
-                warn(
-                    f"history database {self.path} is not writable now ({exc}); "
-                    f"{len(self._pending)} entr{'y' if len(self._pending) == 1 else 'ies'} kept in "
-                    "memory and written with the next entry"
-                )
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    self._report_damage(exc, "entries are kept in memory only")
+                else:
+                    warn(
+                        f"history database {self.path} is not writable now ({exc}); "
+                        f"{len(self._pending)} entr{'y' if len(self._pending) == 1 else 'ies'} "
+                        "kept in memory and written with the next entry"
+                    )
                 return
             self._pending.clear()
+
+    def _report_damage(self, exc: sqlite3.DatabaseError, consequence: str) -> None:
+        """Warn once per collector that the file is damaged (every call would hit it again)."""
+        if not self._damage_reported:
+            self._damage_reported = True
+            warn(f"{damaged_error(self.path, exc)}; {consequence}")
 
     def entries(self) -> list[HistoryEntry]:
         with self._lock:
@@ -150,22 +176,37 @@ class SQLiteCollector(Collector):
                     .execute("SELECT data FROM entries ORDER BY timestamp, rowid")
                     .fetchall()
                 )
-            except sqlite3.OperationalError as exc:
-                warn(
-                    f"history database {self.path} cannot be read now ({exc}); showing unsaved entries only"
-                )
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    self._report_damage(exc, "showing this process's unsaved entries only")
+                else:
+                    warn(
+                        f"history database {self.path} cannot be read now ({exc}); "
+                        "showing unsaved entries only"
+                    )
                 rows = []
             pending = list(self._pending)
         return [HistoryEntry.from_dict(json.loads(data)) for (data,) in rows] + pending
 
     def __len__(self) -> int:
         with self._lock:
-            count = self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
+            try:
+                count = self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise
+                self._report_damage(exc, "counting this process's unsaved entries only")
+                count = 0
             return int(count) + len(self._pending)
 
     def clear(self) -> None:
         with self._lock:
-            self._db().execute("DELETE FROM entries")
+            try:
+                self._db().execute("DELETE FROM entries")
+            except sqlite3.DatabaseError as exc:
+                if _is_damage(exc):
+                    raise damaged_error(self.path, exc) from None
+                raise
             self._pending.clear()
 
     def close(self) -> None:
@@ -174,10 +215,10 @@ class SQLiteCollector(Collector):
                 try:
                     self._db().executemany(_INSERT, [_row(e) for e in self._pending])
                     self._pending.clear()
-                except sqlite3.OperationalError as exc:
+                except sqlite3.DatabaseError as exc:
                     warn(
-                        f"history database {self.path} still locked at close ({exc}); "
-                        f"{len(self._pending)} entries were not saved"
+                        f"history database {self.path} still locked or damaged at close "
+                        f"({exc}); {len(self._pending)} entries were not saved"
                     )
             if self._connection is not None:
                 self._connection.close()
@@ -193,6 +234,10 @@ def read_sqlite(path: str | Path) -> list[HistoryEntry]:
     connection = sqlite3.connect(uri, uri=True)
     try:
         rows = connection.execute("SELECT data FROM entries ORDER BY timestamp, rowid").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if _is_damage(exc):
+            raise damaged_error(path, exc) from None
+        raise
     finally:
         connection.close()
     return [HistoryEntry.from_dict(json.loads(data)) for (data,) in rows]

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from lmbench.providers.provider import Provider
     from lmbench.providers.remote import RemoteLM
     from lmbench.providers.retry import RetryPolicy
+    from lmbench.providers.retry_budget import RetryBudget
     from lmbench.providers.wire import (
         AnthropicMessages,
         CohereChat,
@@ -35,6 +36,7 @@ __all__ = [
     "OpenAIChat",
     "Provider",
     "RemoteLM",
+    "RetryBudget",
     "RetryPolicy",
     "WireFormat",
     "build_lm",
@@ -43,6 +45,7 @@ __all__ = [
 
 _WHERE = {
     "RetryPolicy": "retry",
+    "RetryBudget": "retry_budget",
     "Provider": "provider",
     "RemoteLM": "remote",
     "build_lm": "catalog",

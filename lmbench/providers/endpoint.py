@@ -8,14 +8,15 @@ settings in force then (timeout, retries), and hands it over.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 from lmbench.lm.types import Attempt
+from lmbench.providers.json_codec import json_body
 from lmbench.providers.retry import RetryPolicy
+from lmbench.providers.retry_budget import RetryBucket
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireFormat, WireRequest
 
@@ -38,6 +39,8 @@ class Endpoint:
     timeout: httpx.Timeout
     #: Where the key comes from, for "no API key" and authentication errors.
     key_hint: str
+    #: The provider's process-wide retry budget (``providers.retry_budget``), None for none.
+    budget: RetryBucket | None = None
 
     def http_request(
         self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
@@ -46,9 +49,11 @@ class Endpoint:
         headers = {**self.headers, **self.auth_headers()}
         if stream and self.wire.stream_format == "sse":
             headers["accept"] = "text/event-stream"
-        content = json.dumps(wire_request.body, ensure_ascii=False, separators=(",", ":")).encode()
         return client.build_request(
-            "POST", self.base_url + wire_request.path, content=content, headers=headers
+            "POST",
+            self.base_url + wire_request.path,
+            content=json_body(wire_request.body),
+            headers=headers,
         )
 
     def call_state(
@@ -68,4 +73,5 @@ class Endpoint:
             attempts=list(attempts),
             started_at=started_at,
             rejects_request=rejects_request,
+            budget=self.budget,
         )

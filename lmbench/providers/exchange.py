@@ -22,8 +22,10 @@ import httpx
 
 from lmbench.errors import ProviderConnectionError, ProviderError, rejects_structured_output
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
+from lmbench.private_data import redact_private
 from lmbench.providers.endpoint import Endpoint
-from lmbench.providers.http_errors import error_for_transport, request_id_from
+from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
+from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
 from lmbench.secrets import redact, redact_headers
@@ -32,8 +34,19 @@ from lmbench.settings import current as current_settings
 __all__ = ["Exchange", "StreamReader"]
 
 
-def _rate_limits(headers: httpx.Headers) -> dict[str, str]:
-    return {k: v for k, v in headers.items() if "ratelimit" in k or k == "retry-after"}
+def _response_headers(headers: httpx.Headers) -> tuple[str | None, dict[str, str]]:
+    """The request id and the rate-limit headers, in one pass over the headers."""
+    request_id: str | None = None
+    rank = len(REQUEST_ID_HEADERS)
+    limits: dict[str, str] = {}
+    for name, value in headers.multi_items():
+        if "ratelimit" in name or name == "retry-after":
+            limits[name] = value
+        elif name in REQUEST_ID_HEADERS and value:
+            position = REQUEST_ID_HEADERS.index(name)
+            if position < rank:
+                request_id, rank = value, position
+    return request_id, limits
 
 
 class Exchange:
@@ -88,7 +101,12 @@ class Exchange:
         return True
 
     def error(
-        self, message: str, *, status: int | None = None, retryable: bool = False
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        body: str | None = None,
     ) -> ProviderError:
         """A failure found after the retry loop (bad body, error inside the response)."""
         return ProviderError(
@@ -96,6 +114,7 @@ class Exchange:
             provider=self.endpoint.provider,
             status=status,
             retryable=retryable,
+            body=None if body is None else redact(body),
             attempts=self.attempts_so_far(),
         )
 
@@ -106,12 +125,15 @@ class Exchange:
     def parse_body(self, response: httpx.Response) -> LMResponse:
         """The ``LMResponse`` of a whole (non-streamed) response body."""
         try:
-            data = response.json()
+            data = json_of(response)
         except ValueError:
+            text = response.text
             raise self.error(
-                f"the response body is not JSON (content-type {response.headers.get('content-type')!r}): "
-                f"{response.text[:200]!r}",
+                html_summary(text)
+                or f"the response body is not JSON (content-type "
+                f"{response.headers.get('content-type')!r}): {text[:200]!r}",
                 status=response.status_code,
+                body=text,
             ) from None
         try:
             parsed = self.endpoint.wire.parse(data)
@@ -135,13 +157,13 @@ class Exchange:
         endpoint = self.endpoint
         parsed.provider = endpoint.provider
         parsed.model = parsed.model or endpoint.model
-        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
+        request_id, limits = _response_headers(response.headers)
+        parsed.request_id = request_id or parsed.metadata.get("response_id")
         parsed.latency_s = time.perf_counter() - self.started
         parsed.ttft_s = ttft_s
         parsed.attempts = self.attempts_so_far()
         metadata = parsed.metadata
         metadata["requested_model"] = endpoint.model
-        limits = _rate_limits(response.headers)
         if limits:
             metadata["rate_limits"] = limits
         if self.wire_request is not None and self.wire_request.ignored:
@@ -155,21 +177,20 @@ class Exchange:
     def _raw(self, response: httpx.Response, body: Any) -> dict[str, Any]:
         request = self.http_request
         assert request is not None and self.wire_request is not None
-        return redact(
-            {
-                "request": {
-                    "method": request.method,
-                    "url": str(request.url),
-                    "headers": redact_headers(request.headers.multi_items()),
-                    "body": self.wire_request.body,
-                },
-                "response": {
-                    "status": response.status_code,
-                    "headers": redact_headers(response.headers.multi_items()),
-                    "body": body,
-                },
-            }
-        )
+        raw = {
+            "request": {
+                "method": request.method,
+                "url": str(request.url),
+                "headers": redact_headers(request.headers.multi_items()),
+                "body": self.wire_request.body,
+            },
+            "response": {
+                "status": response.status_code,
+                "headers": redact_headers(response.headers.multi_items()),
+                "body": body,
+            },
+        }
+        return redact_private(redact(raw))
 
 
 class StreamReader:
@@ -236,8 +257,12 @@ class StreamReader:
                 provider=self.exchange.endpoint.provider,
                 attempts=self.exchange.attempts_so_far(),
             )
+        try:
+            parsed = self.parser.result()
+        except WireError as exc:
+            raise self.exchange.error(exc.message, status=exc.status) from None
         response = self.exchange.complete(
-            self.parser.result(), self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
+            parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
         )
         return StreamChunk(response=response)
 

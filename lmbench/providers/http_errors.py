@@ -11,12 +11,16 @@ anything else                          ``ProviderError``
 =====================================  =============================
 
 The message is the provider's own (read from the error body of any supported API, with
-every secret redacted), plus what to do about it when that is known.
+every secret redacted), plus what to do about it when that is known. An HTML page instead
+of the API's JSON (a proxy, gateway or load balancer answered) is summed up by its status and
+page title in one short line; the whole page stays on the error's ``body``.
 """
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,20 +37,24 @@ from lmbench.lm.types import Attempt
 from lmbench.secrets import redact
 
 __all__ = [
+    "REQUEST_ID_HEADERS",
     "error_for_status",
     "error_for_transport",
     "error_message",
+    "html_page_title",
+    "html_summary",
     "request_id_from",
     "transport_failure",
 ]
 
-_REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-groq-id", "mistral-correlation-id")
+#: Where providers put their request id, in order of preference.
+REQUEST_ID_HEADERS = ("x-request-id", "request-id", "x-groq-id", "mistral-correlation-id")
 _MAX_MESSAGE = 600
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
     """The provider's request id from response headers, if it sends one."""
-    for name in _REQUEST_ID_HEADERS:
+    for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
             return value
@@ -87,6 +95,36 @@ def _message_from_json(data: Any) -> str | None:
     return None
 
 
+_HTML_START = re.compile(r"\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html|head|body)\b", re.I | re.S)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+_HEADING = re.compile(r"<h[12][^>]*>(.*?)</h[12]\s*>", re.I | re.S)
+_TAG = re.compile(r"<[^>]+>")
+_MAX_TITLE = 80
+
+
+def html_page_title(body: str) -> str | None:
+    """The title of an HTML page (else its first heading, else the start of its text);
+    None when ``body`` is not an HTML page."""
+    if not _HTML_START.match(body[:2048]):
+        return None
+    match = _TITLE.search(body) or _HEADING.search(body)
+    text = match.group(1) if match is not None else body
+    title = " ".join(html.unescape(_TAG.sub(" ", text)).split())
+    return title if len(title) <= _MAX_TITLE else title[: _MAX_TITLE - 3] + "..."
+
+
+def html_summary(body: str) -> str | None:
+    """One short line for an HTML page where the API's JSON was expected (the error's head
+    names the status); None if ``body`` is not HTML."""
+    title = html_page_title(body)
+    if title is None:
+        return None
+    return (
+        f"the response is an HTML page titled {title!r}, not the API's JSON (a proxy or "
+        "gateway answered?); the whole page is on the error's .body"
+    )
+
+
 def error_message(body: str, fallback: str) -> str:
     """The human message inside an error body, redacted; ``fallback`` when there is none."""
     text = body.strip()
@@ -123,7 +161,8 @@ def error_for_status(
     """The error for an HTTP error response whose body has been read."""
     status = response.status_code
     body = redact(response.text)
-    message = error_message(body, response.reason_phrase or "error") + _hint(
+    summary = html_summary(body)
+    message = (summary or error_message(body, response.reason_phrase or "error")) + _hint(
         status, key_hint, model
     )
     if note:

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from lmbench.errors import ConfigError
+from lmbench.logs import get_logger
 
 __all__ = [
     "BUILD_FLAGS",
@@ -38,7 +39,7 @@ __all__ = [
     "usable_cpus",
 ]
 
-logger = logging.getLogger("lmbench.providers.local")
+logger = get_logger("lmbench.providers.local")
 
 #: Portable CPU build of llama.cpp (a native build crashed on first decode on some machines).
 BUILD_FLAGS = "-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_AVX512=OFF"

@@ -11,12 +11,19 @@ import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from lmbench.errors import AuthenticationError
 from lmbench.secrets import Secret
 
 __all__ = ["Provider", "is_loopback"]
+
+
+@lru_cache(maxsize=32)
+def _env_secret(name: str, value: str) -> Secret:
+    """The ``Secret`` of an environment variable's value, made once per value."""
+    return Secret(value, source=name)
 
 
 def is_loopback(url: str) -> bool:
@@ -56,10 +63,10 @@ class Provider:
         for name in self.key_env:
             value = os.environ.get(name, "").strip()
             if value:
-                return Secret(value, source=name)
+                return _env_secret(name, value)
         return None
 
-    @property
+    @cached_property
     def key_hint(self) -> str:
         """How to configure the key, for error messages."""
         if self.api_key is not None:

@@ -30,15 +30,32 @@ from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.exchange import Exchange, StreamReader
 from lmbench.providers.provider import Provider
 from lmbench.providers.retry import RetryPolicy
+from lmbench.providers.retry_budget import retry_bucket
 from lmbench.providers.streams import aiter_events, iter_events
 from lmbench.providers.transport import CallState, asend, send
 from lmbench.providers.wire.base import WireFormat
-from lmbench.secrets import is_secret_name, register_secret
+from lmbench.secrets import Secret, is_secret_header, register_secret
 from lmbench.settings import current as current_settings
 
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
+
+
+def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
+    """Headers as sent, every credential among them known by value to ``redact``: those
+    given as ``Secret`` and those named like one (``x-portkey-api-key``, ``Helicone-Auth``)."""
+    out: dict[str, str] = {}
+    for name, value in headers.items():
+        if isinstance(value, Secret):
+            out[name] = value.reveal()
+        else:
+            out[name] = value
+            if is_secret_header(name):
+                register_secret(value)
+                # "Bearer <key>": the key alone is the secret, wherever it appears.
+                register_secret(value.partition(" ")[2] or value)
+    return out
 
 
 class RemoteLM(BaseLM):
@@ -47,6 +64,8 @@ class RemoteLM(BaseLM):
 
     ``http_client`` / ``async_http_client`` let you bring your own httpx clients (proxies,
     transports, connection limits); they are used as they are and not closed here.
+    ``headers`` are sent with every request; a value given as ``Secret`` (or under a name
+    that says credential, e.g. ``cf-aig-authorization``) is redacted everywhere by value.
     """
 
     def __init__(
@@ -61,7 +80,7 @@ class RemoteLM(BaseLM):
         max_retries: int | None = None,
         retry: RetryPolicy | None = None,
         deadline: float | None = None,
-        headers: Mapping[str, str] | None = None,
+        headers: Mapping[str, str | Secret] | None = None,
         http_client: httpx.Client | httpx.AsyncClient | None = None,
         async_http_client: httpx.AsyncClient | None = None,
         free: bool = False,
@@ -78,21 +97,18 @@ class RemoteLM(BaseLM):
         self._capabilities = capabilities or capabilities_for(provider.name, model)
         self._timeout = timeout
         self._connect_timeout = connect_timeout
+        self._timeouts: dict[float, httpx.Timeout] = {}  # by read timeout, made once each
         policy = retry or RetryPolicy()
         if max_retries is not None:
             policy = policy.replace(max_retries=max_retries)
         if deadline is not None:
             policy = policy.replace(deadline=deadline)
         self.retry = policy
-        extra_headers = dict(headers or {})
-        for name, value in extra_headers.items():
-            if is_secret_name(name):
-                register_secret(value)
         self._headers = {
             "accept": "application/json",
             "content-type": "application/json",
-            **provider.headers,
-            **extra_headers,
+            **_sendable(provider.headers),
+            **_sendable(headers or {}),
         }
         if isinstance(http_client, httpx.AsyncClient):
             http_client, async_http_client = None, async_http_client or http_client
@@ -128,11 +144,15 @@ class RemoteLM(BaseLM):
         if isinstance(self._timeout, httpx.Timeout):
             return self._timeout
         read = self._timeout if self._timeout is not None else current_settings().timeout
-        return httpx.Timeout(read, connect=self._connect_timeout)
+        made = self._timeouts.get(read)
+        if made is None:
+            made = self._timeouts[read] = httpx.Timeout(read, connect=self._connect_timeout)
+        return made
 
     def endpoint(self) -> Endpoint:
         """Where and how the next call goes, with the settings in force now."""
         max_retries = self.retry.max_retries
+        settings = current_settings()
         return Endpoint(
             provider=self.provider,
             model=self.model,
@@ -141,9 +161,10 @@ class RemoteLM(BaseLM):
             auth_headers=self.provider_config.auth_headers,
             wire=self.wire,
             retry=self.retry,
-            max_retries=current_settings().max_retries if max_retries is None else max_retries,
+            max_retries=settings.max_retries if max_retries is None else max_retries,
             timeout=self.timeout(),
             key_hint=self.provider_config.key_hint,
+            budget=retry_bucket(self.provider, self.base_url, settings.retry_budget),
         )
 
     def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:

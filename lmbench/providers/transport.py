@@ -4,13 +4,14 @@ share every decision; see ``lmbench.providers.retry`` for the contract).
 ``send(client, request, call)`` returns the first successful response, its body read, or
 (``stream=True``) open for the caller to iterate; a stream is never retried once the caller
 has it. Every attempt is recorded as an ``Attempt`` in ``call.attempts``, and the error
-raised when the loop gives up carries the same list.
+raised when the loop gives up carries the same list. With a retry budget in force
+(``call.budget``, see ``lmbench.providers.retry_budget``), each retryable failure spends from
+the provider's budget and each success refills it; a drained budget stops the retries.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,17 +19,19 @@ from dataclasses import dataclass, field
 import httpx
 
 from lmbench.lm.types import Attempt
+from lmbench.logs import get_logger
 from lmbench.providers.http_errors import (
     error_for_status,
     error_for_transport,
     transport_failure,
 )
 from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide_transport
+from lmbench.providers.retry_budget import RetryBucket
 from lmbench.secrets import redact_http_logs
 
 __all__ = ["CallState", "asend", "send"]
 
-logger = logging.getLogger("lmbench.providers")
+logger = get_logger("lmbench.providers")
 redact_http_logs()
 
 _RETRYABLE_TRANSPORT = (
@@ -61,6 +64,7 @@ class CallState:
     #: When the whole call began (``clock()`` time); the deadline counts from here.
     started_at: float | None = None
     rejects_request: Callable[[int, str], bool] | None = None
+    budget: RetryBucket | None = None
     _started: float = field(init=False)
     _first: int = field(init=False)
 
@@ -85,11 +89,23 @@ class CallState:
         remaining = max(deadline - self.elapsed_s, 0.001)
         return {k: remaining if v is None else min(v, remaining) for k, v in limits.items()}
 
-    def _record(self, *, status: int | None, error: str, decision: Decision) -> None:
+    def _record(self, *, status: int | None, error: str, decision: Decision) -> Decision:
+        """Keep the attempt, spending from the retry budget; the decision, which a drained
+        budget turns into "stop"."""
+        tokens: float | None = None
+        if self.budget is not None and decision.retryable:
+            tokens, may_retry = self.budget.failed()
+            if decision.retry and not may_retry:
+                decision = Decision(
+                    False, 0.0, f"{error}; {self.budget.drained_reason(tokens)}", True
+                )
         number = len(self.attempts) + 1
-        self.attempts.append(Attempt(number, status, error, decision.wait_s, decision.reason))
+        self.attempts.append(
+            Attempt(number, status, error, decision.wait_s, decision.reason, tokens)
+        )
         log = logger.info if decision.retry else logger.debug
         log("%s %s attempt %d: %s", self.provider, self.model, number, decision.reason)
+        return decision
 
     def after_attempt(
         self, outcome: httpx.Response | httpx.TransportError
@@ -104,7 +120,8 @@ class CallState:
 
     def succeeded(self, response: httpx.Response) -> httpx.Response:
         number = len(self.attempts) + 1
-        self.attempts.append(Attempt(number, response.status_code, None, 0.0, "ok"))
+        tokens = self.budget.succeeded() if self.budget is not None else None
+        self.attempts.append(Attempt(number, response.status_code, None, 0.0, "ok", tokens))
         logger.debug(
             "%s %s attempt %d: HTTP %d", self.provider, self.model, number, response.status_code
         )
@@ -127,9 +144,7 @@ class CallState:
                 max_retries=self.max_retries,
                 elapsed_s=self.elapsed_s,
             )
-        self._record(
-            status=response.status_code, error=f"HTTP {response.status_code}", decision=decision
-        )
+        decision = self._record(status=status, error=f"HTTP {status}", decision=decision)
         if decision.retry:
             return decision.wait_s
         raise error_for_status(
@@ -156,7 +171,7 @@ class CallState:
             )
         else:
             decision = Decision(False, 0.0, f"{what}; not retryable", False)
-        self._record(status=None, error=what, decision=decision)
+        decision = self._record(status=None, error=what, decision=decision)
         if decision.retry:
             return decision.wait_s
         raise error_for_transport(

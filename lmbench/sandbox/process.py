@@ -152,7 +152,7 @@ class WorkerProcess:
         else:
             try:
                 message = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
                 message = None
             if not isinstance(message, dict) or not secrets.compare_digest(
                 str(message.pop("key", "")), self.key
@@ -222,6 +222,7 @@ class _Spawner:
     host process itself dies (not when a short-lived thread that created a sandbox ends)."""
 
     def __init__(self) -> None:
+        self.pid = os.getpid()  # a forked child has the object but not the thread
         self._jobs: queue.Queue[tuple[Callable[[], Any], queue.Queue[Any]]] = queue.Queue()
         threading.Thread(target=self._serve, name="lmbench-sandbox-spawner", daemon=True).start()
 
@@ -244,6 +245,8 @@ class _Spawner:
 
 _spawner: _Spawner | None = None
 _spawner_lock = threading.Lock()
+if hasattr(os, "register_at_fork"):  # a lock held by another thread at fork stays held
+    os.register_at_fork(after_in_child=lambda: globals().update(_spawner_lock=threading.Lock()))
 
 
 def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
@@ -263,6 +266,6 @@ def _spawn(command: list[str]) -> subprocess.Popen[bytes]:
         return start()
     global _spawner
     with _spawner_lock:
-        if _spawner is None:
+        if _spawner is None or _spawner.pid != os.getpid():
             _spawner = _Spawner()
     return _spawner.run(start)

@@ -229,7 +229,7 @@ class Sandbox(RichDisplay):
         """Send the run, answer its tool calls, watch time and memory; the result."""
         started = time.monotonic()
         deadline = started + self.timeout
-        calls: list[SandboxToolCall] = []
+        run = _RunState(started)
         worker.send({"op": "run", "code": code, "tools": _describe(table)})
         while True:
             remaining = deadline - time.monotonic()
@@ -238,9 +238,11 @@ class Sandbox(RichDisplay):
             except SandboxError as exc:
                 if self._closed:
                     return SandboxResult(
-                        error="SandboxError: the sandbox was closed during the run"
+                        stdout=run.text("stdout"),
+                        stderr=run.text("stderr"),
+                        error="SandboxError: the sandbox was closed during the run",
                     )
-                return self._lost(f"SandboxError: {exc}; {LOST}", calls, started)
+                return self._lost(f"SandboxError: {exc}; {LOST}", run)
             if message is None and remaining > WATCH_INTERVAL:
                 resident = worker.resident_mb()
                 if resident is not None and resident > self.process_limit_mb:
@@ -248,22 +250,23 @@ class Sandbox(RichDisplay):
                         f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
                         f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
                         f"and was stopped; {LOST}",
-                        calls,
-                        started,
+                        run,
                     )
                 continue
             if message is None:
                 return self._lost(
                     f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
                     f"was stopped; {LOST}",
-                    calls,
-                    started,
+                    run,
                     timed_out=True,
                 )
+            if message["type"] == "output":
+                run.add_output(message)
+                continue
             if message["type"] == "tool":
                 began = time.monotonic()
-                reply, record = self._call_tool(table, message, len(calls))
-                calls.append(record)
+                reply, record = self._call_tool(table, message, len(run.calls))
+                run.calls.append(record)
                 deadline += time.monotonic() - began
                 worker.send(reply)
                 continue
@@ -271,24 +274,24 @@ class Sandbox(RichDisplay):
                 return self._lost(
                     f"SandboxError: the worker sent an unexpected {message['type']!r} "
                     f"message; {LOST}",
-                    calls,
-                    started,
+                    run,
                 )
-            result = _result(message, calls, time.monotonic() - started)
+            result = _result(message, run)
             if message.get("fatal"):
                 self._restart()
                 return replace(result, error=f"{result.error}; {LOST}", restarted=True)
             return result
 
-    def _lost(
-        self, error: str, calls: list[SandboxToolCall], started: float, *, timed_out: bool = False
-    ) -> SandboxResult:
+    def _lost(self, error: str, run: _RunState, *, timed_out: bool = False) -> SandboxResult:
+        """The worker had to be replaced mid-run: what it printed until then, and why."""
         self._restart()
         return SandboxResult(
+            stdout=run.text("stdout"),
+            stderr=run.text("stderr"),
             error=error,
             timed_out=timed_out,
-            tool_calls=tuple(calls),
-            duration=time.monotonic() - started,
+            tool_calls=tuple(run.calls),
+            duration=time.monotonic() - run.started,
             restarted=True,
         )
 
@@ -316,7 +319,7 @@ class Sandbox(RichDisplay):
         name = str(message.get("name"))
         try:
             arguments = json.loads(str(message.get("args")))
-        except ValueError:
+        except (ValueError, RecursionError):
             arguments = None
         if not isinstance(arguments, dict):
             error = f"tool {name!r} needs its arguments as keywords"
@@ -329,7 +332,7 @@ class Sandbox(RichDisplay):
                 )
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
-            result = _jsonable(tool(**arguments))
+            result = _jsonable(tool(**arguments), name)
             text = json.dumps(result, ensure_ascii=False)
             if len(text) > self.max_output:
                 raise ToolError(
@@ -378,33 +381,53 @@ def _describe(table: Mapping[str, Tool]) -> list[dict[str, Any]]:
     ]
 
 
-def _jsonable(value: Any) -> Any:
+def _jsonable(value: Any, tool: str) -> Any:
     """A tool's result as JSON data (pydantic models dumped, unknown objects as text)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(mode="json")
-    return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    try:
+        if isinstance(value, BaseModel):
+            return value.model_dump(mode="json")
+        return json.loads(json.dumps(value, ensure_ascii=False, default=str))
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise ToolError(
+            f"tool {tool!r} returned a value that cannot be sent as JSON: {exc}", tool=tool
+        ) from None
 
 
-def _result(
-    message: dict[str, Any], calls: list[SandboxToolCall], duration: float
-) -> SandboxResult:
+class _RunState:
+    """What a run in progress has sent so far: output parts and tool calls."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.calls: list[SandboxToolCall] = []
+        self.parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def add_output(self, message: dict[str, Any]) -> None:
+        stream, text = message.get("stream"), message.get("text")
+        if stream in self.parts and isinstance(text, str):
+            self.parts[stream].append(text)
+
+    def text(self, stream: str, rest: Any = "") -> str:
+        return "".join(self.parts[stream]) + (rest if isinstance(rest, str) else "")
+
+
+def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
     if isinstance(outcome, str):
         try:
             outcome = json.loads(outcome)
-        except ValueError:
+        except (ValueError, RecursionError):
             outcome = None
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
     error = outcome.get("error")
     return SandboxResult(
-        stdout=str(message.get("stdout") or ""),
-        stderr=str(message.get("stderr") or ""),
+        stdout=run.text("stdout", message.get("stdout")),
+        stderr=run.text("stderr", message.get("stderr")),
         value=outcome.get("value"),
         error=None if error is None else str(error),
         truncated=bool(message.get("truncated")),
-        tool_calls=tuple(calls),
-        duration=duration,
+        tool_calls=tuple(run.calls),
+        duration=time.monotonic() - run.started,
     )
 
 

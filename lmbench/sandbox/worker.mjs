@@ -9,8 +9,9 @@
 // and the worker answers
 //   {"type": "ready"} once, {"type": "done"} after reset,
 //   {"type": "tool", "name": str, "args": str}   (a tool call from the code, JSON text args)
-//   {"type": "result", "stdout", "stderr", "outcome", "truncated"}   (outcome: JSON text from
-//   Python, {"value": ...} or {"error": str}, so Python's numbers reach the host unchanged)
+//   {"type": "output", "stream": "stdout" | "stderr", "text": str}   (output so far, in parts)
+//   {"type": "result", "stdout", "stderr", "outcome", "truncated"}   (the output not sent yet;
+//   outcome is Python's JSON text, {"value": ...} or {"error": str}, so numbers stay as written)
 // Everything after start-up is synchronous: between runs the event loop never turns, so no
 // callback or promise the code left behind can run outside a run. The worker exits when its
 // stdin closes (the host went away).
@@ -86,8 +87,19 @@ CappedMemory.prototype = NativeMemory.prototype;
 WebAssembly.Memory = CappedMemory;
 
 // -- output capture, capped at max_output characters per stream --------------------------------
+// Output goes to the host as it comes (each of a run's first 64 writes at once, then every 4 kB
+// or 0.2 s), so a run that is stopped still shows what it printed; the result carries the rest.
 
-const output = { stdout: "", stderr: "", truncated: false };
+const output = { stdout: "", stderr: "", sent: { stdout: 0, stderr: 0 }, truncated: false };
+const now = performance.now.bind(performance);
+let lastSent = 0;
+let writes = 0;
+
+function unsent(stream) {
+  const text = output[stream].slice(output.sent[stream]);
+  output.sent[stream] = output[stream].length;
+  return text;
+}
 
 function collector(stream) {
   return {
@@ -99,6 +111,12 @@ function collector(stream) {
         output.truncated = true;
       } else {
         output[stream] += text;
+      }
+      const waiting = output[stream].length - output.sent[stream];
+      writes += 1;
+      if (waiting > 0 && (writes <= 64 || waiting >= 4096 || now() - lastSent > 200)) {
+        send({ type: "output", stream, text: unsent(stream) });
+        lastSent = now();
       }
       return buffer.length;
     },
@@ -177,19 +195,22 @@ for (;;) {
   } else if (message.op === "run") {
     output.stdout = "";
     output.stderr = "";
+    output.sent = { stdout: 0, stderr: 0 };
     output.truncated = false;
+    lastSent = now();
+    writes = 0;
     let outcome;
     try {
       outcome = `${runner.run(`${message.code}`, stringify(message.tools || []), maxOutput)}`;
     } catch (error) {
       // Pyodide itself failed (a fatal error): report it; the host starts a new worker.
-      send({ type: "result", stdout: output.stdout, stderr: output.stderr, value: null,
+      send({ type: "result", stdout: unsent("stdout"), stderr: unsent("stderr"),
              error: `the Python runtime failed: ${`${error}`.slice(0, 2000)}`, fatal: true,
              truncated: output.truncated });
       exit(4);
     }
     // outcome: Python's JSON text of {"value": ...} or {"error": ...}, passed on as text
-    send({ type: "result", stdout: output.stdout, stderr: output.stderr, outcome,
+    send({ type: "result", stdout: unsent("stdout"), stderr: unsent("stderr"), outcome,
            truncated: output.truncated });
   } else {
     exit(3);

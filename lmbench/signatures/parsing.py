@@ -92,6 +92,11 @@ def parse_type(text: str, types: Mapping[str, Any] | None = None) -> Any:
             raise SignatureError(
                 f"type {source!r} uses {type(node).__name__}, which is not allowed in a type"
             )
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_"):
+            raise SignatureError(
+                f"type {source!r} reads the attribute {node.attr!r}; attributes starting with "
+                "'_' are not allowed in a type. Name the type itself"
+            )
         if isinstance(node, ast.Name) and node.id not in table:
             raise SignatureError(
                 f"unknown type {node.id!r} in {source!r}; built-in names are "

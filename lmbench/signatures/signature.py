@@ -25,7 +25,14 @@ from typing import Any
 
 from lmbench.display import RichDisplay
 from lmbench.errors import SignatureError
-from lmbench.signatures.fields import FieldSpec, OutputField, _FieldMarker
+from lmbench.signatures.checks import check_field
+from lmbench.signatures.fields import (
+    FieldSpec,
+    OutputField,
+    _FieldMarker,
+    alias_pairs,
+    qualitative_words,
+)
 from lmbench.signatures.parsing import parse_signature_string, parse_type
 
 __all__ = ["Signature", "ensure_signature"]
@@ -81,6 +88,7 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
                 raise SignatureError(
                     f"field name {s.name!r} must be an identifier not starting with '_'"
                 )
+            check_field(s)
 
     @classmethod
     def _from_class_body(cls, name: str, namespace: dict[str, Any]) -> Signature:
@@ -181,11 +189,16 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
         return self._with(s for s in self._fields if s.name != name)
 
     def with_updated_fields(self, name: str, **changes: Any) -> Signature:
-        """Change a field's ``desc``, ``prefix``, ``annotation`` (or ``type_``) or constraints."""
+        """Change a field's ``desc``, ``prefix``, ``annotation`` (or ``type_``), constraints,
+        ``qualitative`` words or ``aliases``."""
         spec = self._require(name)
         if "type_" in changes:
             changes["annotation"] = changes.pop("type_")
-        allowed = {"desc", "prefix", "annotation", "constraints"}
+        if "qualitative" in changes:
+            changes["qualitative"] = qualitative_words(changes["qualitative"])
+        if "aliases" in changes:
+            changes["aliases"] = alias_pairs(changes["aliases"])
+        allowed = {"desc", "prefix", "annotation", "constraints", "qualitative", "aliases"}
         unknown = set(changes) - allowed
         if unknown:
             raise SignatureError(

@@ -208,7 +208,11 @@ VARIANTS: list[tuple[str, list[str]]] = [
     (WELL_FORMED.replace("[[ ## score ## ]]", "[ ## score ## ]"), ["marker_variant"]),
     (WELL_FORMED.replace("[[ ## score ## ]]", "[[ ### score ### ]]"), ["marker_variant"]),
     (WELL_FORMED.replace("[[ ## score ## ]]", "    [[ ## score ## ]]"), ["indented_marker"]),
-    (WELL_FORMED.replace("\n\n[[ ## score ## ]]\n", " [[ ## score ## ]] "), ["inline_marker"]),
+    (WELL_FORMED.replace("[[ ## score ## ]]\n7", "[[ ## score ## ]] 7"), []),
+    (
+        WELL_FORMED.replace("Good battery.\n\n[[ ## completed", "Good battery. [[ ## completed"),
+        ["inline_marker"],
+    ),
     (WELL_FORMED.replace("\n\n[[ ## completed ## ]]", ""), ["missing_completed"]),
     ("Sure! Here you go.\n\n" + WELL_FORMED, ["leading_text"]),
     (WELL_FORMED + "\nLet me know if you need more.", ["trailing_text"]),

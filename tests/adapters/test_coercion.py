@@ -165,7 +165,8 @@ CASES: list[tuple[Any, Any, Any, list[str]]] = [
     ('{"a": "1", "b": "two (2)"}', dict[str, int], {"a": 1, "b": 2}, ["number_in_prose"]),
     # text fields receiving other JSON values
     (42, str, "42", ["value_to_string"]),
-    (["a", "b"], str, '["a", "b"]', ["value_to_string"]),
+    (["a", "b"], str, "a\nb", ["list_joined"]),
+    ([["a"], "b"], str, '[["a"], "b"]', ["value_to_string"]),
     # unions and Annotated
     ("42", int | str, 42, []),
     ("forty", int | str, "forty", []),
@@ -266,3 +267,87 @@ def test_other_constraints_are_checked_by_pydantic() -> None:
         "'abcd' breaks the constraints matching the pattern '^[A-Z]{3}$': "
         "String should match pattern '^[A-Z]{3}$'"
     )
+
+
+# -- opt-in readings: qualitative numbers and enum aliases --------------------------------------
+
+CONFIDENCE = FieldSpec("confidence", "output", float, qualitative=(("high", 0.9), ("low", 0.1)))
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("high", 0.9), ("High", 0.9), ("**HIGH**", 0.9), ("low.", 0.1), ("0.7", 0.7)],
+)
+def test_qualitative_words_are_read_when_the_field_opts_in(written: str, value: float) -> None:
+    result, repairs = coerce(written, float, CONFIDENCE)
+    assert result == value
+    if written != "0.7":
+        assert repairs[-1] == Repair("qualitative_number", "confidence", repairs[-1].detail)
+        assert str(value) in repairs[-1].detail
+
+
+@pytest.mark.parametrize("written", ["highish", "very much", "high or low", "medium"])
+def test_words_outside_the_scale_are_refused(written: str) -> None:
+    with pytest.raises(AdapterParseError) as info:
+        coerce(written, float, CONFIDENCE)
+    assert info.value.field == "confidence" and info.value.raw == written
+    assert "['high', 'low']" in info.value.reason
+
+
+def test_qualitative_words_are_refused_without_opting_in() -> None:
+    with pytest.raises(AdapterParseError):
+        coerce("high", float, FieldSpec("confidence", "output", float))
+
+
+def test_qualitative_scale_for_int_and_decimal_fields() -> None:
+    spec = FieldSpec("score", "output", int, qualitative=(("high", 9), ("low", 2)))
+    assert coerce("High", int, spec)[0] == 9
+    money = FieldSpec("m", "output", Decimal, qualitative=(("high", 0.9),))
+    assert coerce("high", Decimal, money)[0] == Decimal("0.9")
+
+
+def test_qualitative_values_still_meet_the_constraints() -> None:
+    spec = FieldSpec("c", "output", float, constraints=(("le", 0.5),), qualitative=(("high", 0.9),))
+    with pytest.raises(AdapterParseError) as info:
+        coerce("high", float, spec)
+    assert "<= 0.5" in info.value.reason
+
+
+MOOD = FieldSpec(
+    "mood",
+    "output",
+    Literal["positive", "negative"],
+    aliases=(("pos", "positive"), ("+", "positive"), ("thumbs down", "negative")),
+)
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [("pos", "positive"), ("POS", "positive"), ("+", "positive"), ("Thumbs-Down", "negative")],
+)
+def test_aliases_name_allowed_values(written: str, value: str) -> None:
+    result, repairs = coerce(written, MOOD.annotation, MOOD)
+    assert result == value
+    assert [(r.rule, r.field) for r in repairs][-1] == ("enum_alias", "mood")
+
+
+def test_aliases_of_an_enum_field_by_value_or_member() -> None:
+    spec = FieldSpec(
+        "s", "output", Sentiment, aliases=(("good", "positive"), ("bad", Sentiment.NEGATIVE))
+    )
+    assert coerce("good", Sentiment, spec)[0] is Sentiment.POSITIVE
+    assert coerce("Bad", Sentiment, spec)[0] is Sentiment.NEGATIVE
+
+
+@pytest.mark.parametrize("written", ["posi", "neutral", "- "])
+def test_unknown_words_are_still_refused_with_aliases(written: str) -> None:
+    with pytest.raises(AdapterParseError) as info:
+        coerce(written, MOOD.annotation, MOOD)
+    assert info.value.field == "mood"
+
+
+def test_aliases_apply_to_items_of_a_list_of_choices() -> None:
+    spec = FieldSpec(
+        "moods", "output", list[Literal["positive", "negative"]], aliases=(("pos", "positive"),)
+    )
+    assert coerce("pos, negative", spec.annotation, spec)[0] == ["positive", "negative"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Literal, Optional
 
 import pytest
 from pydantic import BaseModel
@@ -239,3 +240,111 @@ def test_stream_yields_deltas_of_string_fields() -> None:
     answer_deltas = [e for e in events if isinstance(e, FieldDelta) and e.field == "answer"]
     assert len(answer_deltas) > 1
     assert answer_deltas[-1].value_so_far == "Because it is."
+
+
+# -- what comes before the JSON, quotes, bare values -------------------------------------------
+
+QA = Signature("question -> answer")
+NUMBER = Signature("question -> answer: int")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'Let me think about {x} and {y}. Then:\n{"answer": "Paris"}',
+        'Here is my reasoning: [step 1] [step 2]\n\n{"answer": "Paris"}',
+        '```python\nprint([1, 2])\n```\nThe answer:\n{"answer": "Paris"}',
+        '```python\nd = {"answer": "Lyon"}\n```\nSo:\n```json\n{"answer": "Paris"}\n```',
+        '```\nsome notes\n```\n{"answer": "Paris"}',
+        'Note: the format is {"key": value}.\nAnswer: {"answer": "Paris"}',
+        '[[ ## question ## ]]\nCapital?\n\n{"answer": "Paris"}',
+    ],
+)
+def test_prose_or_code_before_the_json_object(text: str) -> None:
+    assert JSONAdapter().parse(QA, text) == {"answer": "Paris"}
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ("{'answer': 'It's Paris'}", {"answer": "It's Paris"}),
+        ("{'answer': 'Don't know, isn't it'}", {"answer": "Don't know, isn't it"}),
+        ("{'answer': 'the 'best' one'}", {"answer": "the 'best' one"}),
+        ("{'answer': 'O\\'Brien's'}", {"answer": "O'Brien's"}),
+        ("Sure: {'answer': 'It's \"quoted\"'} done", {"answer": 'It\'s "quoted"'}),
+    ],
+)
+def test_single_quoted_json_with_apostrophes_in_values(text: str, values: dict[str, str]) -> None:
+    result = JSONAdapter().parse_with_repairs(QA, text)
+    assert result.values == values
+    assert "python_literal" in [r.rule for r in result.repairs]
+
+
+def test_single_quoted_json_with_several_fields_and_python_words() -> None:
+    signature = Signature(
+        "q -> answer, ok: bool, note: Optional[str]", types={"Optional": Optional}
+    )
+    text = "{'answer': 'It's 4', 'ok': True, 'note': None}"
+    assert JSONAdapter().parse(signature, text) == {"answer": "It's 4", "ok": True, "note": None}
+
+
+@pytest.mark.parametrize(
+    ("signature", "text", "value"),
+    [
+        (NUMBER, "42", 42),
+        (NUMBER, " 42\n", 42),
+        (NUMBER, "```json\n42\n```", 42),
+        (NUMBER, "42.0", 42),
+        (QA, '"Paris"', "Paris"),
+        (Signature("q -> ok: bool"), "true", True),
+        (Signature("q -> n: Optional[int]", types={"Optional": Optional}), "null", None),
+    ],
+)
+def test_a_bare_scalar_for_a_single_output(signature: Signature, text: str, value: object) -> None:
+    result = JSONAdapter().parse_with_repairs(signature, text)
+    assert list(result.values.values()) == [value]
+    assert "bare_value" in [r.rule for r in result.repairs]
+
+
+@pytest.mark.parametrize(
+    ("signature", "text"),
+    [
+        (NUMBER, "The answer is 42"),
+        (NUMBER, "42 or 43"),
+        (QA, "Paris"),
+        (SMALL, "42"),  # two outputs: a bare value names neither
+        (Signature("q -> items: list[int]"), "I count [1, 2, 3] here"),
+        (QA, "[[ ## answer ## ]]\nParis"),
+    ],
+)
+def test_values_that_are_not_a_whole_json_answer_are_refused(
+    signature: Signature, text: str
+) -> None:
+    with pytest.raises(AdapterParseError) as info:
+        JSONAdapter().parse(signature, text)
+    error = info.value
+    assert error.adapter == "JSONAdapter" and error.raw == text
+    assert error.expected.startswith("a JSON object with the keys")
+    single = list(signature.output_fields)
+    assert error.field == (single[0] if len(single) == 1 else None)
+
+
+@pytest.mark.parametrize(
+    ("value", "joined"),
+    [
+        (["Paris"], "Paris"),
+        (["Paris", "Lyon"], "Paris\nLyon"),
+        (["one", 2, 3.5], "one\n2\n3.5"),
+    ],
+)
+def test_a_list_for_a_text_field_is_joined_and_recorded(value: list[object], joined: str) -> None:
+    text = json.dumps({"answer": value})
+    result = JSONAdapter().parse_with_repairs(QA, text)
+    assert result.values == {"answer": joined}
+    assert [(r.rule, r.field) for r in result.repairs] == [("list_joined", "answer")]
+
+
+def test_a_nested_list_for_a_text_field_is_kept_as_json() -> None:
+    result = JSONAdapter().parse_with_repairs(QA, '{"answer": [["a"], {"b": 1}]}')
+    assert result.values == {"answer": '[["a"], {"b": 1}]'}
+    assert [r.rule for r in result.repairs] == ["value_to_string"]

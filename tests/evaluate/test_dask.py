@@ -147,3 +147,21 @@ def test_predict_cell_over_a_frame_on_dask(client: Any) -> None:
         '"question -> answer" --over df --metric exact_match --executor dask', "# rows\n", namespace
     ).run(namespace)
     assert scored.executor == "dask" and scored.score == 0.8
+
+
+def test_a_budget_is_charged_as_partitions_come_back(client: Any, server: ModelServer) -> None:
+    from lmbench.errors import BudgetExceeded
+
+    qa = loopback_qa(server)
+    with context(cache=False), pytest.raises(BudgetExceeded) as info:
+        lmbench.evaluate(
+            qa,
+            items(40),
+            metrics.exact_match,
+            executor=client,
+            threads=2,
+            progress=False,
+            budget={"tokens": 200},  # 48 tokens a call: the first partition crosses it
+        )
+    partial = info.value.partial_result  # type: ignore[attr-defined]
+    assert 0 < len(partial.rows) < 40

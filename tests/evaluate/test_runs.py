@@ -37,3 +37,15 @@ def test_a_run_reloads_from_a_history_file(tmp_path: Path, backend: str) -> None
     assert frame.groupby("run_id").size()[result.run_id] == 6
     with pytest.raises(KeyError, match="no run 'nope'"):
         load_run("nope", path)
+
+
+def test_a_row_is_the_root_of_its_calls_in_the_history_tree() -> None:
+    qa = Predict("question -> answer", lm=ScriptedLM(item_answer))
+    result = lmbench.evaluate(qa, items(2), metrics.exact_match, progress=False)
+    (row_entry, *_) = [
+        e for e in lmbench.history.entries("all") if e.run_id == result.run_id and e.kind == "eval"
+    ]
+    tree = lmbench.history.tree(row_entry.root_id)
+    assert tree["kind"] == "eval" and tree["module"] == "Evaluate"
+    (predict,) = tree["children"]
+    assert predict["module"] == "Predict" and predict["children"][0]["kind"] == "lm"

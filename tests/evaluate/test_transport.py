@@ -17,6 +17,7 @@ from lmbench.lm.base import BaseLM
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules.chain_of_thought import ChainOfThought
+from lmbench.modules.predict import Predict
 from lmbench.settings import context
 
 KEY = "sk-test-0123456789abcdefghijklmnopqrstuv"
@@ -96,3 +97,28 @@ def test_clients_keys_and_unknown_lms_refuse_to_travel() -> None:
 
     rebuilt = cloudpickle.loads(dumps(Described()))
     assert isinstance(rebuilt, ScriptedLM) and rebuilt.model == "echo"
+
+
+def test_executor_dask_without_a_client_says_how_to_make_one() -> None:
+    pytest.importorskip("distributed", reason="needs lmbench[dask]")
+    from lmbench.evaluate.executors.dask import resolve_client
+
+    with pytest.raises(ConfigError, match="found no Dask client") as info:
+        resolve_client("dask")
+    assert "tcp://scheduler-host:8786" in str(info.value)
+
+
+def test_the_program_travels_as_structure_plus_its_json_state() -> None:
+    import json
+
+    demos = [{"question": "q1", "answer": "a1"}]
+    program = Predict("question -> answer", lm=ScriptedLM(item_answer), demos=demos)
+    judge = metrics.judge(lm=ScriptedLM(item_answer))
+    judge.predict.demos = [{"inputs": "i", "expected": "e", "output": "o", "score": 1.0}]
+    payload = pack_task(RowTask(program, judge, {}, "qa", "judge"))
+    raw = cloudpickle.loads(payload)
+    assert raw["task"].program.demos == []  # the structure carries no parameters
+    assert json.loads(raw["state"])["self"]["demos"] == demos  # the JSON state does
+    task, _settings = loads_task(payload)
+    assert task.program.demos == demos
+    assert task.metric.predict.demos == judge.predict.demos  # a metric's predictor keeps its own

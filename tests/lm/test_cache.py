@@ -360,3 +360,35 @@ def test_a_request_that_cannot_be_keyed_runs_uncached_with_a_warning() -> None:
     ):
         response, state = _run(lm, request)
     assert (response.text, state) == ("answer 1 to q", "off")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "{not json",
+        "[1, 2, 3]",
+        '"a string"',
+        '{"texts": 5}',
+        '{"texts": ["x"], "usage": "lots"}',
+        '{"texts": ["x"], "tool_calls": [7]}',
+        b"\x80\x81 not utf-8",
+        12345,
+    ],
+)
+def test_a_damaged_disk_entry_is_a_miss_reported_once_then_overwritten(
+    fresh: ResponseCache, stored: object
+) -> None:
+    lm = CountingLM()
+    request = _request("damaged")
+    key = cache_key(lm, request)
+    fresh._disk_cache().set(key, stored)
+    with pytest.warns(RuntimeWarning) as warned:
+        first, state = _run(lm, request)
+        fresh._memory.clear()
+        again, state_again = _run(lm, _request("damaged"))  # the same key, from disk
+    assert (state, first.texts) == ("miss", ["answer 1 to damaged"])
+    assert (state_again, again.texts) == ("disk", ["answer 1 to damaged"])  # overwritten
+    messages = [str(w.message) for w in warned]
+    assert len(messages) == 1 and "is damaged" in messages[0] and "miss" in messages[0]
+    assert "writable" not in messages[0]
+    assert lm.calls == 1

@@ -45,3 +45,36 @@ def test_stream_chunks_join_to_the_answer() -> None:
 def test_usage_is_counted() -> None:
     response = ScriptedLM(["12345678"]).generate(request("abcdefghijklmnop"))
     assert (response.usage.input_tokens, response.usage.output_tokens) == (4, 2)
+
+
+def test_answers_can_call_tools_natively() -> None:
+    from lmbench.lm.scripted import Reply
+    from lmbench.lm.types import ToolCall
+
+    lm = ScriptedLM(
+        [
+            ToolCall("lookup", {"city": "Paris"}),
+            [ToolCall("lookup", {"city": "Oslo"}), ToolCall("lookup", {"city": "Rome"}, "mine")],
+            Reply("Checking.", [ToolCall("lookup", {"city": "Lima"})]),
+            "Done.",
+        ]
+    )
+    assert lm.capabilities.tools is True
+    assert ScriptedLM(["text only"]).capabilities.tools is False
+    assert ScriptedLM(["text only"], tools=True).capabilities.tools is True
+    request = LMRequest((Message("user", "Weather?"),))
+    first = lm.generate(request)
+    assert first.tool_calls == [ToolCall("lookup", {"city": "Paris"}, "call_1")]
+    assert (first.text, first.finish_reason) == ("", "tool_calls")
+    second = lm.generate(request)
+    assert [c.id for c in second.tool_calls] == ["call_2", "mine"]
+    chunks = list(lm.stream(request))
+    assert "".join(c.text for c in chunks) == "Checking."
+    assert chunks[-1].response.tool_calls[0].arguments == {"city": "Lima"}
+    last = lm.generate(request)
+    assert (last.text, last.tool_calls, last.finish_reason) == ("Done.", [], "stop")
+
+
+def test_a_bad_scripted_answer_is_a_clear_error() -> None:
+    with pytest.raises(ConfigError, match=r"ScriptedLM answer 42 \(int\) is not text, a ToolCall"):
+        ScriptedLM([42])  # type: ignore[list-item]

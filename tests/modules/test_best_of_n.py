@@ -156,3 +156,94 @@ def test_bad_arguments_are_refused() -> None:
         BestOfN(Probe([]), n=2, reward_fn=3, threshold=1.0)  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match="module='qa' is not callable"):
         BestOfN("qa", n=2, reward_fn=is_paris, threshold=1.0)  # type: ignore[arg-type]
+
+
+# -- parallel attempts -------------------------------------------------------------------------
+
+
+def test_parallel_attempts_run_at_once_with_their_own_rollout_ids() -> None:
+    import threading
+    import time
+
+    from lmbench.lm.base import BaseLM
+    from lmbench.lm.types import LMRequest, LMResponse, Usage
+    from lmbench.observe.collectors import MemoryCollector
+
+    class Slow(BaseLM):
+        provider, model, cacheable = "bench", "slow", False
+
+        def __init__(self) -> None:
+            self.running = 0
+            self.most = 0
+            self.lock = threading.Lock()
+
+        def generate(self, request: LMRequest) -> LMResponse:
+            with self.lock:
+                self.running += 1
+                self.most = max(self.most, self.running)
+            time.sleep(0.1)
+            with self.lock:
+                self.running -= 1
+            return LMResponse([answer("Paris")], usage=Usage(10, 2))
+
+    lm = Slow()
+    history = MemoryCollector()
+    best = BestOfN(
+        Predict("question -> answer", lm=lm), n=4, reward_fn=is_paris, threshold=2.0, parallel=True
+    )
+    with context(history=history):
+        pred = best(question="Capital of France?")
+    assert lm.most == 4  # the four calls were in flight at once
+    assert sorted(r.index for r in pred.rollouts) == [0, 1, 2, 3]
+    lm_entries = [e for e in history.entries() if e.kind == "lm"]
+    assert len(lm_entries) == 4
+    assert pred.usage.input_tokens == 40  # every attempt counted under the BestOfN call
+    best_id = pred.call.call_id
+    parents = {e.call_id: e.parent_id for e in history.entries()}
+    for entry in lm_entries:
+        assert parents[entry.parent_id] == best_id  # Predict node under the BestOfN node
+
+
+def test_parallel_stops_at_the_threshold_and_raises_fatal_errors() -> None:
+    probe = Probe(["Lyon", "Paris", "Paris"])
+    best = BestOfN(probe, n=3, reward_fn=is_paris, threshold=1.0, parallel=True)
+    pred = best(question="Capital of France?")
+    assert pred.answer == "Paris"
+    assert sorted(r.reward for r in pred.rollouts) == [0.0, 1.0, 1.0]  # all three ran
+    rollout_ids = [rid for rid, _, _ in probe.seen]
+    assert sorted(rollout_ids) == [0, 1, 2]
+
+    with pytest.raises(BudgetExceeded):
+        BestOfN(
+            Probe([BudgetExceeded("spent", kind="usd", spent=1, limit=1)] * 2),
+            n=2,
+            reward_fn=is_paris,
+            threshold=1.0,
+            parallel=True,
+        )(question="?")
+
+    failing = BestOfN(
+        Probe([ValueError("a"), ValueError("b")]),
+        n=2,
+        reward_fn=is_paris,
+        threshold=1.0,
+        parallel=True,
+    )
+    with pytest.raises(RunsFailed, match="all 2 attempts"):
+        failing(question="?")
+
+
+def test_parallel_attempts_can_be_awaited() -> None:
+    import asyncio
+
+    lm = ScriptedLM([answer("Lyon"), answer("Paris")], repeat=True)
+    best = BestOfN(
+        Predict("question -> answer", lm=lm), n=2, reward_fn=is_paris, threshold=1.0, parallel=True
+    )
+
+    async def run() -> Any:
+        return await best.acall(question="?")
+
+    pred = asyncio.run(run())
+    assert pred.answer == "Paris" and len(pred.rollouts) == 2
+    assert "parallel=True" in repr(best)

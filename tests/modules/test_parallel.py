@@ -153,3 +153,14 @@ def test_items_may_use_different_modules() -> None:
         [(Echo(), {"name": "x"}), (Predict("question -> answer", lm=lm), {"question": "France?"})]
     )
     assert (results[0].name, results[1].answer) == ("x", "Paris")
+
+
+def test_results_carry_the_usage_and_cost_of_the_whole_batch() -> None:
+    lm = ScriptedLM({c: answer(a) for c, a in CAPITALS.items()})
+    qa = Predict("question -> answer", lm=lm)
+    results = Parallel(num_threads=2)([(qa, {"question": f"{c}?"}) for c in CAPITALS])
+    assert results.call is not None and results.call.module == "Parallel"
+    assert results.usage.total_tokens == sum(r.usage.total_tokens for r in results) > 0
+    assert results.usage.input_tokens == sum(r.usage.input_tokens for r in results)
+    assert results.cost == 0.0
+    assert len(results.call.lm_calls()) == len(CAPITALS)

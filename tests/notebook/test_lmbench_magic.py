@@ -183,7 +183,8 @@ def test_alias_is_saved_for_later_sessions_and_used_by_m(
     assert run.error is None
     assert aliases() == {"echo": "scripted/echo"}
     assert (tmp_path / "config" / "aliases.json").is_file()
-    run = run_cell(shell, '%%predict "question -> answer" -m echo\nquestion: hello\n')
+    # the echo model repeats the prompt: a question holding a JSON answer makes that parse
+    run = run_cell(shell, '%%predict "question -> answer" -m echo\nquestion: {"answer": "hi"}\n')
     assert run.error is None and run.result.lm_calls[0].lm.name == "scripted/echo"
     bad = run_cell(shell, "%lmbench alias fast gpt-4o")
     assert bad.error is not None and "provider/model" in bad.html()

@@ -116,7 +116,7 @@ def test_models_to_choose_from() -> None:
     pg = lmbench.playground("q -> a", models=["scripted/one", "scripted/two"])
     labels = [label for label, _value in pg.model.options]
     assert labels[:2] == ["scripted/one", "scripted/two"]
-    pg.inputs["q"].value = "hello"
+    pg.inputs["q"].value = '{"a": "hello"}'  # echoed back by the scripted model: a JSON answer
     pg.model.value = "scripted/two"
     pg.stream.value = False
     prediction = pg.run()

@@ -53,9 +53,11 @@ def test_interpolation_blocks_and_objects(shell: Any, lm: ScriptedLM) -> None:
 
 
 def test_model_option_resolves_a_scripted_model_name(shell: Any) -> None:
-    run = run_cell(shell, '%%predict "question -> answer" -m scripted/echo\nquestion: hello\n')
-    prediction = _only_prediction(run)
+    # The echo model repeats the prompt; a question holding a JSON answer makes that parse.
+    cell = '%%predict "question -> answer" -m scripted/echo\nquestion: {"answer": "hello"}\n'
+    prediction = _only_prediction(run_cell(shell, cell))
     assert prediction.lm_calls[0].lm.name == "scripted/echo"
+    assert prediction.answer == "hello"
 
 
 def test_out_stores_the_prediction_and_displays_it(shell: Any, lm: ScriptedLM) -> None:

@@ -137,3 +137,57 @@ def test_genai_prices_returns_decimals_we_store_floats() -> None:
     price = price_of(PaidLM("openai", "gpt-4o-mini", Usage()), Usage(1, 1))
     assert isinstance(price.usd, float)
     assert Decimal(str(price.usd)) > 0
+
+
+MODELS = [
+    ("openai", "gpt-4o-mini"),
+    ("openai", "gpt-4o-mini-2024-07-18"),
+    ("anthropic", "claude-3-5-haiku-latest"),
+    ("google", "gemini-2.5-flash"),
+    ("google", "gemini-1.5-pro"),  # tiered prices: genai-prices computes each call
+    ("deepseek", "deepseek-chat"),  # prices by time of day: genai-prices computes each call
+    ("mistral", "mistral-large-latest"),
+    ("groq", "llama-3.3-70b-versatile"),
+]
+
+
+@pytest.mark.parametrize(("provider", "model"), MODELS)
+def test_priced_exactly_as_genai_prices_computes_it(provider: str, model: str) -> None:
+    import random
+
+    rng = random.Random(f"{provider}/{model}")
+    lm = PaidLM(provider, model, Usage())
+    for _ in range(100):
+        usage = Usage(
+            input_tokens=rng.randint(0, 400_000),
+            output_tokens=rng.randint(0, 20_000),
+            cached_tokens=rng.choice([0, rng.randint(0, 500_000)]),
+        )
+        tokens = {"input_tokens": usage.input_tokens, "output_tokens": usage.output_tokens}
+        if usage.cached_tokens:
+            tokens["cache_read_tokens"] = min(usage.cached_tokens, usage.input_tokens)
+        expected = genai_prices.calc_price(
+            genai_prices.Usage(**tokens), model, provider_id=provider
+        ).total_price
+        assert price_of(lm, usage).usd == float(expected)
+
+
+def test_the_price_lookup_is_cached_never_the_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    lm = PaidLM("openai", "gpt-4o-mini", Usage())
+    first = price_of(lm, Usage(1000, 10)).usd
+    assert ("openai", "gpt-4o-mini") in cost_module._lookups  # looked up once
+    calls: list[object] = []
+    real = genai_prices.calc_price
+    monkeypatch.setattr(
+        genai_prices, "calc_price", lambda *a, **k: calls.append(a) or real(*a, **k)
+    )
+    second = price_of(lm, Usage(2000, 20)).usd
+    assert calls == [] and second == pytest.approx(2 * (first or 0))
+    # A new price snapshot (genai-prices' UpdatePrices) is looked up afresh.
+    from genai_prices import data_snapshot
+
+    snapshot = data_snapshot.get_snapshot()
+    fresh = data_snapshot.DataSnapshot(providers=snapshot.providers, from_auto_update=True)
+    monkeypatch.setattr(data_snapshot, "_custom_snapshot", fresh)
+    assert price_of(lm, Usage(1000, 10)).usd == first
+    assert cost_module._snapshot is fresh

@@ -126,6 +126,19 @@ def test_inspect_prints_the_calls_readably() -> None:
     assert "call 3 of 3" in last_only.getvalue() and "call 2 of 3" not in last_only.getvalue()
 
 
+def test_inspect_never_prints_terminal_control_characters() -> None:
+    hostile = "ok\x1b[2J\x1b]0;pwned\x07\rhidden\u202eevil\x00\x9b\tkept\nline two"
+    with lm_call(ScriptedLM([hostile]), _request("say \x1b[31mred")) as call:
+        call.run()
+    out = io.StringIO()
+    history.inspect(file=out)
+    text = out.getvalue()
+    for raw in ("\x1b", "\x07", "\r", "\u202e", "\x00", "\x9b"):
+        assert raw not in text
+    assert "ok\\x1b[2J\\x1b]0;pwned\\x07\\rhidden\\u202eevil\\x00\\x9b\tkept\nline two" in text
+    assert "say \\x1b[31mred" in text
+
+
 def test_inspect_on_an_empty_history() -> None:
     out = io.StringIO()
     history.inspect(file=out)

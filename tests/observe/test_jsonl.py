@@ -130,3 +130,31 @@ def test_history_reads_the_file_another_process_wrote(tmp_path: Path) -> None:
     assert [e.text for e in loaded] == ["from the other process"]
     assert loaded.entries("module")[0].module == "Predict"
     assert len(history) == 0  # this process's own history is untouched
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("[1, 2]", "a JSON array"),
+        ('"text"', "a JSON string"),
+        ("42", "a JSON number"),
+        ("null", "a JSON null"),
+        ('{"kind": "lm", "call_id": "x", "request": 5}', "AttributeError"),
+        ('{"kind": "lm", "call_id": "x", "usage": [1]}', "TypeError"),
+    ],
+)
+def test_valid_json_that_is_not_an_entry_is_skipped(tmp_path: Path, line: str, kind: str) -> None:
+    path = tmp_path / "h.jsonl"
+    collector = JSONLCollector(path)
+    with context(history=collector):
+        for text in ("one", "two"):
+            with lm_call(ScriptedLM([text]), LMRequest(messages=(Message("user", "q"),))) as call:
+                call.run()
+    collector.close()
+    first, second = path.read_text().splitlines()
+    path.write_text(f"{first}\n{line}\n{second}\n")
+    with pytest.warns(RuntimeWarning) as warned:
+        texts = [e.text for e in load_history(path).entries()]
+    assert texts == ["one", "two"]
+    [message] = [str(w.message) for w in warned]
+    assert f"{path} line 2 is corrupted" in message and kind in message

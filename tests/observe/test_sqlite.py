@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from lmbench.calls import lm_call, module_call
+from lmbench.errors import ConfigError
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.observe import SQLiteCollector, load_history
 from lmbench.observe import sqlite as sqlite_module
@@ -124,3 +125,53 @@ def test_clear_empties_the_table(tmp_path: Path) -> None:
     collector.clear()
     assert len(collector) == 0 and collector.entries() == []
     collector.close()
+
+
+def _written(tmp_path: Path, calls: int = 200) -> Path:
+    path = tmp_path / "h.db"
+    collector = SQLiteCollector(path)
+    with context(history=collector):
+        for i in range(calls):
+            _call(f"answer {i} " + "x" * 400)
+    collector.close()
+    for side in ("-wal", "-shm"):
+        Path(f"{path}{side}").unlink(missing_ok=True)
+    return path
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled", "header"])
+def test_a_damaged_database_is_one_clear_error_naming_the_file(tmp_path: Path, damage: str) -> None:
+    path = _written(tmp_path)
+    data = bytearray(path.read_bytes())
+    if damage == "truncated":
+        data = data[: len(data) // 2]
+    elif damage == "garbled":
+        data[100:4000] = bytes(range(256)) * 15 + bytes(60)
+    else:
+        data[:16] = b"garbage garbage!"
+    path.write_bytes(bytes(data))
+    with pytest.raises(ConfigError, match="is damaged") as info:
+        load_history(path)
+    assert str(path) in str(info.value)
+    assert "JSONL" not in str(info.value) or damage == "header"
+
+
+def test_a_database_cut_inside_its_header_is_not_read_as_jsonl(tmp_path: Path) -> None:
+    path = _written(tmp_path, calls=1)
+    path.write_bytes(path.read_bytes()[:10])
+    with pytest.raises(ConfigError, match=f"history file {path} is damaged"):
+        load_history(path)
+
+
+def test_a_collector_on_a_damaged_file_warns_once_and_calls_go_on(tmp_path: Path) -> None:
+    path = tmp_path / "h.db"
+    path.write_bytes(b"SQLite format 3\x00" + bytes(range(256)) * 8)
+    collector = SQLiteCollector(path)
+    with pytest.warns(RuntimeWarning) as warned, context(history=collector):
+        for text in ("one", "two", "three"):
+            _call(text)
+        entries = collector.entries()
+        assert len(collector) == len(entries) == 3  # kept in memory
+    damaged = [str(w.message) for w in warned if "is damaged" in str(w.message)]
+    assert len(damaged) == 1 and str(path) in damaged[0]
+    assert [e.text for e in entries] == ["one", "two", "three"]

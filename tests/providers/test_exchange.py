@@ -168,9 +168,19 @@ def test_a_stream_of_the_wrong_type_is_explained(server: FaultServer) -> None:
 def test_a_body_that_is_not_json_is_explained(server: FaultServer) -> None:
     server.script(respond(200, "<html>proxy</html>"))
     lm = resolve_lm("openai-compatible/m", base_url=f"{server.url}/v1")
-    with pytest.raises(ProviderError, match="the response body is not JSON") as info:
+    with pytest.raises(
+        ProviderError, match="an HTML page titled 'proxy', not the API's JSON"
+    ) as info:
         lm.generate(PLAIN)
     assert [a.status for a in info.value.attempts] == [200]
+    assert info.value.body == "<html>proxy</html>"
+
+
+def test_a_body_that_is_neither_json_nor_html_is_quoted(server: FaultServer) -> None:
+    server.script(respond(200, "upstream says: no"))
+    lm = resolve_lm("openai-compatible/m", base_url=f"{server.url}/v1")
+    with pytest.raises(ProviderError, match=r"the response body is not JSON .*upstream says"):
+        lm.generate(PLAIN)
 
 
 def test_an_error_inside_a_200_body(server: FaultServer) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import httpx
 import pytest
+from provider_faults import FaultServer, respond
 
 from lmbench.errors import (
     AuthenticationError,
@@ -15,10 +16,13 @@ from lmbench.errors import (
     ProviderTimeout,
     RateLimitError,
 )
+from lmbench.lm.registry import resolve_lm
+from lmbench.lm.types import LMRequest, Message
 from lmbench.providers.http_errors import (
     error_for_status,
     error_for_transport,
     error_message,
+    html_page_title,
     request_id_from,
 )
 
@@ -147,3 +151,50 @@ def test_request_id_headers() -> None:
     assert request_id_from({"request-id": "req_a"}) == "req_a"
     assert request_id_from({"mistral-correlation-id": "m-1"}) == "m-1"
     assert request_id_from({}) is None
+
+
+CLOUDFLARE_502 = (
+    "<!DOCTYPE html>\n<!--[if lt IE 7]> <html class='no-js ie6'> <![endif]-->\n"
+    "<html><head><title>api.example.com | 502: Bad gateway</title>"
+    "<style>" + "body{margin:0}" * 400 + "</style></head>"
+    "<body><h1>Bad gateway</h1><p>The web server reported a bad gateway error.</p>"
+    "<p>Ray ID: 8a1b2c3d4e5f</p></body></html>"
+)
+
+
+def test_an_html_error_page_is_summed_up_by_status_and_title(server: FaultServer) -> None:
+    server.default = respond(502, CLOUDFLARE_502, {"content-type": "text/html"})
+    lm = resolve_lm("openai/gpt-4o-mini", base_url=server.url, api_key="sk-x", max_retries=1)
+    lm.retry = lm.retry.replace(initial_delay=0.001)
+    with pytest.raises(ProviderError) as info:
+        lm.generate(LMRequest((Message("user", "hi"),)))
+    text = str(info.value)
+    assert "HTTP 502" in text and "'api.example.com | 502: Bad gateway'" in text
+    assert "<" not in text and len(text) < 300
+    assert info.value.body == CLOUDFLARE_502  # the whole page is kept
+
+
+@pytest.mark.parametrize(
+    ("body", "title"),
+    [
+        (
+            "<html><body><h1>503 Service Temporarily Unavailable</h1></body></html>",
+            "503 Service Temporarily Unavailable",
+        ),
+        (
+            "<HTML><HEAD><TITLE>Access&nbsp;Denied &amp; more</TITLE></HEAD></HTML>",
+            "Access Denied & more",
+        ),
+        ("  <html>upstream connect error</html>", "upstream connect error"),
+        ("<title>" + "x" * 500 + "</title>", None),  # not a page: no <html>/<!doctype> start
+        ('{"error": "<html> inside JSON"}', None),
+    ],
+)
+def test_html_page_titles(body: str, title: str | None) -> None:
+    found = html_page_title(body)
+    assert found == title
+
+
+def test_a_long_html_title_is_cut() -> None:
+    title = html_page_title("<!doctype html><title>" + "word " * 100 + "</title>")
+    assert title is not None and len(title) <= 80 and title.endswith("...")

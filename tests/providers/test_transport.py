@@ -178,12 +178,12 @@ def test_connection_refused(server: FaultServer) -> None:
 
 
 def test_deadline_bounds_the_whole_loop(server: FaultServer) -> None:
-    server.default = respond(503, {}, {"retry-after": "0.3"})
+    server.default = respond(503, {}, {"retry-after": "0.6"})
     with pytest.raises(ProviderError) as info:
-        _lm(server, deadline=0.5).generate(REQUEST)
+        _lm(server, deadline=1.2).generate(REQUEST)
     assert server.count == 2
-    assert info.value.attempts[0].wait_s == 0.3
-    assert "the deadline of 0.5 s would pass" in info.value.attempts[-1].reason
+    assert info.value.attempts[0].wait_s == 0.6
+    assert "the deadline of 1.2 s would pass" in info.value.attempts[-1].reason
 
 
 def test_deadline_shortens_a_slow_attempt(server: FaultServer) -> None:

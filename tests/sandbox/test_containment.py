@@ -183,14 +183,30 @@ def test_javascript_memory_is_capped_too(sandbox: Sandbox) -> None:
     assert fresh_sandbox.restarts >= 1
 
 
+def test_webassembly_memory_is_capped_whichever_way_it_is_made(sandbox: Sandbox) -> None:
+    capped = sandbox.run(
+        "import js\njs.WebAssembly.Memory.new(js.Object.fromEntries([['initial', 20000]]))"
+    )
+    _fails(capped, "memory_mb")
+    native = sandbox.run(  # the engine's own constructor, found through the prototype
+        "import js\n"
+        "Native = js.WebAssembly.Memory.prototype.constructor\n"
+        "m = Native.new(js.Object.fromEntries([['initial', 16000]]))\n"
+        "js.Uint8Array.new(m.buffer).fill(1)"
+    )
+    _fails(native, "MemoryError", "could not allocate")
+    assert sandbox.run("'still here'").value == "still here"
+
+
 def test_a_run_past_the_timeout_kills_the_worker_and_the_next_run_works(
     fresh_sandbox: Sandbox,
 ) -> None:
     fresh_sandbox.run("kept = 1")
     first_pid = fresh_sandbox.pid
     started = time.monotonic()
-    result = fresh_sandbox.run("while True:\n    pass")
+    result = fresh_sandbox.run("print('working on it')\nwhile True:\n    pass")
     assert result.timed_out and result.restarted
+    assert result.stdout == "working on it\n"  # what it printed before it was stopped
     assert 1.4 < time.monotonic() - started < 5
     assert "timeout=1.5 s" in (result.error or "")
     assert first_pid is not None and not running(first_pid)

@@ -189,3 +189,35 @@ def test_a_tool_cannot_use_the_sandbox_that_called_it(sandbox: Sandbox) -> None:
     assert result.error is not None
     assert "a tool used the sandbox that was running the code calling it" in result.error
     assert not result.restarted and sandbox.run("2 + 2").value == 4
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_process_can_start_sandboxes_of_its_own(sandbox: Sandbox) -> None:
+    import multiprocessing
+
+    def child(queue: multiprocessing.Queue) -> None:
+        with Sandbox() as box:
+            queue.put(box.run("6 * 7").value)
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    worker = context.Process(target=child, args=(queue,))
+    worker.start()
+    try:
+        assert queue.get(timeout=60) == 42
+    finally:
+        worker.join(10)
+        if worker.is_alive():
+            worker.kill()
+
+
+def test_a_tool_result_that_is_not_json_is_a_tool_error(sandbox: Sandbox) -> None:
+    def loop() -> list:
+        """A list that holds itself."""
+        items: list = []
+        items.append(items)
+        return items
+
+    result = sandbox.run("loop()", tools=[loop])
+    assert result.error is not None and not result.restarted
+    assert "ToolError: tool 'loop' returned a value that cannot be sent as JSON" in result.error

@@ -17,11 +17,11 @@ import math
 import pickle
 from typing import Any
 
-from lmbench.errors import ConfigError, RunsFailed
+from lmbench.errors import ConfigError, RunsFailed, describe_error
 from lmbench.evaluate.data import Row
 from lmbench.evaluate.executors.threads import Stopped, run_threads
 from lmbench.evaluate.progress import RunProgress
-from lmbench.evaluate.rows import RowResult, RowTask, describe
+from lmbench.evaluate.rows import RowResult, RowTask
 from lmbench.observe.collectors import Collector
 
 __all__ = ["partition", "resolve_client", "run_dask", "run_partition"]
@@ -69,7 +69,7 @@ def _portable(error: BaseException) -> BaseException:
     try:
         pickle.loads(pickle.dumps(error))
     except Exception:
-        return RuntimeError(describe(error))
+        return RuntimeError(describe_error(error))
     return error
 
 

@@ -1,7 +1,8 @@
 """What travels to a Dask worker, and how the worker rebuilds it.
 
-A task payload holds the row task (the program's code, the metric), the program's JSON
-state (demos, instructions, config) and the settings in force (LM, adapter, cache,
+A task payload holds the row task (the program's structure and code, the metric), the
+program's JSON state (demos, instructions, config: what ``save`` writes, which the worker
+loads into the structure) and the settings in force (LM, adapter, cache,
 temperature, max_tokens, retries, timeout, rollout id, the disk cache folder). It is
 written by ``dumps``, a cloudpickle pickler that never writes an LM object: every LM in the
 payload (a program's, a judge's, the configured one) is replaced by its *spec*:
@@ -33,6 +34,7 @@ import cloudpickle
 from lmbench.errors import ConfigError
 from lmbench.lm.base import BaseLM
 from lmbench.lm.scripted import ScriptedLM
+from lmbench.modules.predict import Predict
 from lmbench.settings import context, current
 
 __all__ = ["build_lm", "dumps", "lm_spec", "loads_task", "pack_task", "worker_settings"]
@@ -132,20 +134,32 @@ def _refused_types() -> tuple[type, ...]:
     return _REFUSED
 
 
+def _blank(cls: type) -> Any:
+    return cls.__new__(cls)
+
+
 class _TaskPickler(cloudpickle.Pickler):
-    """cloudpickle, with every LM written as its spec and clients and keys refused."""
+    """cloudpickle, with every LM written as its spec, clients and keys refused, and the
+    program's predictors (ids in ``stateful``) written without their demos: those travel
+    in the program's JSON state."""
+
+    def __init__(self, file: Any, stateful: frozenset[int] = frozenset()) -> None:
+        super().__init__(file, protocol=5)
+        self.stateful = stateful
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, BaseLM) and not isinstance(obj, type):
             return build_lm, (lm_spec(obj),)
         if isinstance(obj, _refused_types()):
             _refuse(obj)
+        if id(obj) in self.stateful and isinstance(obj, Predict):
+            return _blank, (type(obj),), {**vars(obj), "demos": []}
         return super().reducer_override(obj)
 
 
-def dumps(value: Any) -> bytes:
+def dumps(value: Any, stateful: frozenset[int] = frozenset()) -> bytes:
     buffer = io.BytesIO()
-    _TaskPickler(buffer, protocol=5).dump(value)
+    _TaskPickler(buffer, stateful).dump(value)
     return buffer.getvalue()
 
 
@@ -161,9 +175,16 @@ def _settings_spec() -> dict[str, Any]:
 
 def pack_task(task: Any) -> bytes:
     """The payload of a run: the row task, the program's JSON state, the settings in force."""
-    dump_state = getattr(task.program, "dump_state", None)
+    program = task.program
+    dump_state = getattr(program, "dump_state", None)
     state = json.dumps(dump_state(), default=str) if callable(dump_state) else None
-    return dumps({"task": task, "state": state, "settings": _settings_spec()})
+    predictors = getattr(program, "named_predictors", None)
+    stateful = (
+        frozenset(id(p) for _, p in predictors())
+        if state is not None and predictors
+        else frozenset()
+    )
+    return dumps({"task": task, "state": state, "settings": _settings_spec()}, stateful)
 
 
 _unpacked: dict[str, tuple[Any, dict[str, Any]]] = {}

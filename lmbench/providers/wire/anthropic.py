@@ -237,6 +237,8 @@ class AnthropicMessages:
             raise WireError(str(error.get("message") or error))
         draft = Draft(_FINISH, model=data.get("model", ""), response_id=data.get("id"))
         thinking = _Thinking()
+        if isinstance(data.get("content"), list):
+            draft.saw_answer()  # an empty list is an (empty) answer; no list is none at all
         for index, block in enumerate(data.get("content") or []):
             _add_block(draft, index, block, thinking)
         draft.native_finish = data.get("stop_reason")
@@ -267,6 +269,7 @@ class AnthropicStream(DraftStream):
             message = payload.get("message") or {}
             draft.model = message.get("model", "")
             draft.response_id = message.get("id")
+            draft.saw_answer()
             _note_usage(draft, message.get("usage"))
         elif kind == "content_block_start":
             block = payload.get("content_block") or {}

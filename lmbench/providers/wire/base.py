@@ -14,6 +14,12 @@ OpenAI, Cohere and Ollama share the shape of tool declarations and tool calls
 (``{"type": "function", "function": {...}}``): ``function_tools``, ``function_calls``,
 ``add_function_calls`` and ``extend_function_call`` write and read it for all three.
 
+A response with no answer in it at all (no choice, candidate or message: seen from gateways and
+overloaded servers as a 200 with ``"choices": []``) is a ``WireError`` (``NO_CHOICES``), never
+an empty text: an empty text would be parsed, fail, and make a fallback adapter pay for a second
+request. Parsers mark each choice they see with ``Draft.saw_answer`` (adding text or a tool call
+marks it too).
+
 ``finish_reason`` uses one vocabulary across providers: ``stop``, ``length``, ``tool_calls``,
 ``content_filter`` (the provider's own word is kept in ``metadata["native_finish_reason"]``
 when it differs).
@@ -42,6 +48,7 @@ from lmbench.lm.types import (
 from lmbench.providers.streams import StreamFormat
 
 __all__ = [
+    "NO_CHOICES",
     "Draft",
     "DraftStream",
     "StreamParser",
@@ -65,6 +72,12 @@ __all__ = [
     "tool_call_names",
     "unsupported_part",
 ]
+
+
+NO_CHOICES = (
+    "the response had no choices (no answer at all: nothing to parse, and no reason to pay "
+    "for a fallback request); the server or a gateway in front of it returned an empty result"
+)
 
 
 class WireError(Exception):
@@ -166,9 +179,15 @@ class Draft:
     model: str = ""
     response_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    answered: bool = False
+
+    def saw_answer(self) -> None:
+        """Mark that the response holds a choice (possibly empty), so it is not ``NO_CHOICES``."""
+        self.answered = True
 
     def add_text(self, text: str | None, index: int = 0) -> StreamChunk | None:
         """Append text to choice ``index``; the chunk to stream, if there was any text."""
+        self.answered = True
         parts = self.texts.setdefault(index, [])
         if not text:
             return None
@@ -188,6 +207,7 @@ class Draft:
         arguments: Mapping[str, Any] | str | None = None,
         provider_data: dict[str, Any] | None = None,
     ) -> None:
+        self.answered = True
         call = _DraftCall(name=name, id=id or None, provider_data=provider_data or None)
         if isinstance(arguments, Mapping):
             call.arguments = dict(arguments)
@@ -232,6 +252,9 @@ class Draft:
             self.metadata["usage"] = raw
 
     def build(self) -> LMResponse:
+        """The response; ``WireError(NO_CHOICES)`` when no choice was seen at all."""
+        if not self.answered:
+            raise WireError(NO_CHOICES)
         tool_calls: list[ToolCall] = []
         repaired: list[str] = []
         for call in self.calls.values():

@@ -115,7 +115,11 @@ class CohereChat:
         if "message" in data and isinstance(data["message"], str):
             raise WireError(data["message"])
         draft = Draft(_FINISH, model=data.get("model", ""), response_id=data.get("id"))
-        message = data.get("message") or {}
+        message = data.get("message")
+        if not isinstance(message, dict):
+            message = {}
+        else:
+            draft.saw_answer()
         for block in message.get("content") or []:
             _add_content(draft, block)
         if message.get("tool_plan"):
@@ -143,6 +147,7 @@ class CohereStream(DraftStream):
         chunk: StreamChunk | None = None
         if kind == "message-start":
             draft.response_id = payload.get("id")
+            draft.saw_answer()
         elif kind in ("content-start", "content-delta"):
             chunk = _add_content(draft, message.get("content") or {})
         elif kind == "tool-plan-delta":

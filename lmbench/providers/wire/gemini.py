@@ -135,6 +135,7 @@ def _absorb(draft: Draft, data: Any) -> list[StreamChunk]:
     feedback = data.get("promptFeedback") or {}
     if feedback.get("blockReason"):
         draft.metadata["block_reason"] = feedback["blockReason"]
+        draft.saw_answer()  # a refusal, reported as such rather than as no answer
         draft.native_finish = "PROHIBITED_CONTENT"
     chunks: list[StreamChunk] = []
     for position, candidate in enumerate(data.get("candidates") or []):

@@ -70,10 +70,12 @@ def _absorb(draft: Draft, data: Any) -> StreamChunk | None:
     if data.get("error"):
         raise WireError(str(data["error"]))
     draft.model = data.get("model") or draft.model
-    message = data.get("message") or {}
-    chunk = draft.add_text(message.get("content"))
-    draft.add_reasoning(message.get("thinking"))
-    add_function_calls(draft, message.get("tool_calls"))
+    message = data.get("message")
+    chunk = None
+    if isinstance(message, dict):  # adding its text, even empty, marks the answer as seen
+        chunk = draft.add_text(message.get("content"))
+        draft.add_reasoning(message.get("thinking"))
+        add_function_calls(draft, message.get("tool_calls"))
     if data.get("done"):
         draft.native_finish = data.get("done_reason") or "stop"
         draft.usage = Usage(

@@ -46,8 +46,18 @@ def test_draft_assembles_fragments_and_repairs_cut_arguments() -> None:
 
 def test_unknown_finish_reasons_are_lowercased() -> None:
     draft = Draft({})
+    draft.add_text("")
     draft.native_finish = "MALFORMED_FUNCTION_CALL"
     assert draft.build().finish_reason == "malformed_function_call"
+
+
+def test_a_draft_without_any_choice_is_no_answer_not_an_empty_one() -> None:
+    draft = Draft({})
+    draft.native_finish = "stop"
+    with pytest.raises(WireError, match="the response had no choices"):
+        draft.build()
+    draft.saw_answer()
+    assert draft.build().texts == [""]
 
 
 def test_merge_extra_merges_one_level() -> None:
@@ -162,6 +172,7 @@ def test_draft_stream_finishes_on_end_marker_or_finish_reason() -> None:
     by_reason, by_marker = Lines(), Lines()
     assert not by_reason.finished
     by_reason.draft.native_finish = "done"
+    by_reason.draft.add_text("")
     by_marker._done = True
     assert by_reason.finished and by_marker.finished
     assert by_reason.result().finish_reason == "stop"
