@@ -117,6 +117,8 @@ def describe_fields(specs: Iterable[FieldSpec], *, outputs: bool, text_hint: str
         if outputs:
             hint = value_hint(spec, text_hint)
             if hint:
+                if notes:  # the description's closing stop gives way: "outputs; a string"
+                    notes[0] = notes[0].rstrip().rstrip(".;:,")
                 notes.append(hint)
         if notes:
             line += ": " + "; ".join(notes)

@@ -26,6 +26,12 @@ _CONFIG_KEYS = frozenset(
 )
 
 
+def call_label(signature: Signature) -> str:
+    """How history names the signature of a call: its text, with the class name if it has one
+    (``question -> answer``, ``Trip(sentence -> city, transport)``)."""
+    return str(signature) if signature.name == "Signature" else f"{signature.name}({signature})"
+
+
 class Predict(Module):
     """Ask an LM for a signature's outputs.
 
@@ -135,7 +141,7 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(given_of(kwargs), dict(kwargs))
         signature = self._adapter_signature()
         with module_call(
-            type(self).__name__, signature=signature.name, callbacks=self.callbacks
+            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
         ) as node:
             if streaming:
                 events = Pull(adapter.stream, adapter.astream, lm, signature, inputs, demos, config)

@@ -179,7 +179,7 @@ def compare_models(
 ) -> Comparison:
     """Call ``program`` with the same ``inputs`` on each model (``lm=`` per call)."""
     runs = []
-    for model in progress(models, total=len(models), description="models"):
+    for model in progress(models, total=len(models), description="compare", unit="models"):
         started = time.perf_counter()
         try:
             prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))

@@ -8,7 +8,8 @@ The body is a list of ``field: value`` lines::
         Second passage.
     passages: $retrieved
 
-``{name}`` (or ``{name.attr}``) is replaced by the text of a notebook variable, ``{{`` and
+``{name}`` (or ``{name.attr}``, ``{Out[2]}``, ``{In[1]}``, ``{rows[0]}``) is replaced by the
+text of a notebook value, ``{{`` and
 ``}}`` are literal braces, and braces around anything else (JSON, code) are left alone.
 A value that is exactly ``$name`` passes the Python object itself (a list, an Image...).
 ``field: |`` starts a block made of the following indented lines, dedented. Blank lines
@@ -35,13 +36,16 @@ __all__ = [
     "CellValue",
     "check_complete",
     "coerce_inputs",
+    "interpolate",
     "parse_cell",
     "resolve_name",
 ]
 
 _FIELD_LINE = re.compile(r"^(?P<name>[^\s:#][^:]*?)\s*:(?:\s+(?P<value>.*?)|)\s*$")
-_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)\}")
-_OBJECT = re.compile(r"^\$([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*)$")
+_PATH = r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*|\[-?\d+\])*"
+_PLACEHOLDER = re.compile(rf"\{{\{{|\}}\}}|\{{({_PATH})\}}")
+_OBJECT = re.compile(rf"^\$({_PATH})$")
+_STEP = re.compile(r"\.([A-Za-z_]\w*)|\[(-?\d+)\]")
 
 
 class CellError(Exception):
@@ -66,8 +70,8 @@ class CellValue:
 
 
 def resolve_name(path: str, namespace: Mapping[str, Any], *, line: int, source: str) -> Any:
-    """The notebook value ``path`` names (``x`` or ``x.attr.attr``)."""
-    head, *attrs = path.split(".")
+    """The notebook value ``path`` names (``x``, ``x.attr``, ``Out[2]``, ``In[1]``)."""
+    head = re.match(r"[A-Za-z_]\w*", path).group(0)  # type: ignore[union-attr]
     if head not in namespace:
         raise CellError(
             f"unknown variable {head!r}: define it in a cell above, or escape the braces as {{{{ }}}}",
@@ -75,26 +79,41 @@ def resolve_name(path: str, namespace: Mapping[str, Any], *, line: int, source: 
             source=source,
         )
     value = namespace[head]
-    for attr in attrs:
+    for step in _STEP.finditer(path, len(head)):
+        attr, index = step.groups()
         try:
-            value = getattr(value, attr)
+            value = getattr(value, attr) if attr is not None else value[int(index)]
         except AttributeError:
             raise CellError(
                 f"{type(value).__name__} object has no attribute {attr!r} (in {path!r})",
                 line=line,
                 source=source,
             ) from None
+        except (LookupError, TypeError):
+            what = "no output" if head == "Out" else "no item"
+            raise CellError(
+                f"{head} has {what} [{index}] (in {path!r})", line=line, source=source
+            ) from None
     return value
 
 
-def _interpolate(text: str, namespace: Mapping[str, Any], *, line: int, source: str) -> str:
+def interpolate(text: str, namespace: Mapping[str, Any], *, line: int, source: str) -> str:
     def substitute(match: re.Match[str]) -> str:
         token = match.group(0)
         if token in ("{{", "}}"):
             return token[0]
-        return str(resolve_name(match.group(1), namespace, line=line, source=source))
+        return _text_of(resolve_name(match.group(1), namespace, line=line, source=source))
 
     return _PLACEHOLDER.sub(substitute, text)
+
+
+def _text_of(value: Any) -> str:
+    """A value as prompt text: a prediction's single output field alone, else ``str``."""
+    from lmbench.primitives.prediction import Prediction
+
+    if isinstance(value, Prediction) and len(value.to_dict()) == 1:
+        return str(next(iter(value.to_dict().values())))
+    return str(value)
 
 
 def _block(lines: list[str], start: int) -> tuple[str, int]:
@@ -146,7 +165,7 @@ def parse_cell(body: str, namespace: Mapping[str, Any]) -> list[CellValue]:
             value = resolve_name(object_ref.group(1), namespace, line=number, source=source)
             values.append(CellValue(name, value, number, source, is_text=False))
         else:
-            text = _interpolate(raw, namespace, line=number, source=source)
+            text = interpolate(raw, namespace, line=number, source=source)
             values.append(CellValue(name, text, number, source, is_text=True))
     return values
 
@@ -191,14 +210,20 @@ def coerce_inputs(values: list[CellValue], signature: Any) -> dict[str, Any]:
     return out
 
 
-def check_complete(signature: Any, given: set[str], *, frame: str | None = None) -> None:
+def check_complete(
+    signature: Any, given: set[str], *, frame: str | None = None, form: bool = False
+) -> None:
     """Raise ``CellError`` when an input without a default is not in ``given``.
 
-    ``frame`` names the ``--over`` DataFrame, whose columns may also provide inputs.
+    ``frame`` names the ``--over`` DataFrame, whose columns may also provide inputs; ``form``
+    words the fix for the playground's form instead of a cell.
     """
     missing = [n for n, f in signature.input_fields.items() if n not in given and not f.has_default]
     if not missing:
         return
+    if form:
+        names = ", ".join(repr(name) for name in missing)
+        raise CellError(f"fill in the field{'s' if len(missing) > 1 else ''} {names}")
     fix = f"add a line '{missing[0]}: ...' to the cell"
     if frame is not None:
         fix += f", or a column of that name to {frame}"

@@ -1,26 +1,45 @@
 """``lmbench.history_browser()``: the calls of the session in a filterable list; selecting one
-shows its full entry (prompt, response, usage, cost, repairs, error)."""
+shows its full entry (signature, prompt, response, usage, cost, repairs, error).
+
+Each row is one line in aligned columns (time, status, model, latency, cost, then the call's
+inputs), in the code font, cut to fit so the list never scrolls sideways. Displayed outside a
+live kernel (a saved notebook) the browser falls back to the static history table.
+"""
 
 from __future__ import annotations
 
 import datetime
 from typing import Any
 
-from lmbench.notebook.render_history import entry_html
+from lmbench.notebook.render_history import entries_html, entry_html, inputs_preview
 from lmbench.notebook.render_prediction import format_cost
 
-__all__ = ["ALL", "HistoryBrowser", "history_browser"]
+__all__ = ["ALL", "HistoryBrowser", "history_browser", "row_label"]
 
 ALL = "(all)"
 
+#: The list's rows are aligned in the code font (the live widget is not sanitized).
+_LIST_STYLE = (
+    "<style>.lmb-history-list select{font-family:var(--jp-code-font-family,monospace);"
+    "font-size:12px}</style>"
+)
+_MODEL_WIDTH = 24
 
-def _label(entry: Any) -> str:
+
+def _fit(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def row_label(entry: Any) -> str:
+    """One aligned line: time, status, model, latency, cost, then the inputs."""
     clock = datetime.datetime.fromtimestamp(entry.timestamp).strftime("%H:%M:%S")
-    flag = "ERROR " if entry.error else ""
+    state = (
+        "error" if entry.error else "fixed" if entry.fallback_from or entry.diagnostics else "ok"
+    )
+    model = _fit(f"{entry.provider}/{entry.model}", _MODEL_WIDTH)
     return (
-        f"{clock}  {flag}{entry.provider}/{entry.model}  {entry.module or '-'}  "
-        f"{entry.usage.input_tokens}/{entry.usage.output_tokens} tok  {format_cost(entry.cost_usd)}  "
-        f"{entry.latency_s:.2f}s  {entry.cache}"
+        f"{clock}  {state:<5}  {model:<{_MODEL_WIDTH}}  {entry.latency_s:6.2f} s  "
+        f"{format_cost(entry.cost_usd):>9}  {inputs_preview(entry)}"
     )
 
 
@@ -40,6 +59,7 @@ class HistoryBrowser:
         self.errors_only = widgets.Checkbox(value=False, description="errors only", indent=False)
         self.refresh_button = widgets.Button(description="Refresh", icon="refresh")
         self.calls = widgets.Select(options=[], rows=12, layout=widgets.Layout(width="100%"))
+        self.calls.add_class("lmb-history-list")
         self.detail = widgets.HTML()
         self.entries: list[Any] = []
         self._refreshing = False
@@ -48,7 +68,8 @@ class HistoryBrowser:
         self.refresh_button.on_click(lambda _button: self.refresh())
         self.calls.observe(lambda change: self.show(change["new"]), names="value")
         filters = widgets.HBox([self.model, self.module, self.errors_only, self.refresh_button])
-        self.widget = widgets.VBox([filters, self.calls, self.detail])
+        style = widgets.HTML(_LIST_STYLE)
+        self.widget = widgets.VBox([style, filters, self.calls, self.detail])
         self.refresh()
 
     def refresh(self) -> None:
@@ -74,7 +95,7 @@ class HistoryBrowser:
                 )
             )
         )
-        self.calls.options = [(_label(e), i) for i, e in enumerate(self.entries)]
+        self.calls.options = [(row_label(e), i) for i, e in enumerate(self.entries)]
         self.calls.value = 0 if self.entries else None
         self.show(self.calls.value)
 
@@ -93,10 +114,17 @@ class HistoryBrowser:
             return
         self.detail.value = entry_html(self.entries[index])
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live widget, with the history table as the static form a saved notebook keeps."""
+        bundle = self.widget._repr_mimebundle_(include=include, exclude=exclude) or {}
+        bundle = dict(bundle)
+        bundle["text/html"] = entries_html(list(reversed(self.entries)), title="History")
+        bundle["text/plain"] = repr(self)
 
-        display(self.widget)
+        return bundle
+
+    def __repr__(self) -> str:
+        return f"<HistoryBrowser {len(self.entries)} calls>"
 
 
 def history_browser(history: Any = None) -> HistoryBrowser:

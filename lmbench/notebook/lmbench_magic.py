@@ -1,9 +1,11 @@
-"""``%lmbench``: look at and change the session from a cell.
+"""%lmbench: look at and change the session from a cell.
 
 %lmbench config                 model, adapter, cache, history backend, replay, budget
-%lmbench models                 providers and whether their API key variable is set
+%lmbench models                 known models per provider, which API keys are set, aliases
+%lmbench alias NAME MODEL       a short name for -m (kept for later sessions); NAME --remove
 %lmbench history [n] [--browse] the last n calls as a table (or the browser widget)
 %lmbench last                   the last prediction in full
+%lmbench explain                the last error of the session, explained by the model
 %lmbench cost                   cost rolled up by model and module
 %lmbench cache stats|clear
 %lmbench budget 0.50 [--tokens N] | off
@@ -19,8 +21,10 @@ from typing import Any
 
 from lmbench.money import format_usd
 from lmbench.notebook.cell_inputs import CellError
+from lmbench.notebook.html import pre
 from lmbench.notebook.problems import problem_from
 from lmbench.notebook.render_session import (
+    Panel,
     cache_panel,
     config_panel,
     cost_panel,
@@ -59,7 +63,8 @@ def _history(args: list[str]) -> Any:
 
         return history_browser()
     count = int(rest[0]) if rest else 10
-    return EntriesView(history.last(count), title=f"History (last {count} of {len(history)})")
+    entries = history.last(count)
+    return EntriesView(entries, title=f"History (last {len(entries)} of {len(history)})")
 
 
 def _last(args: list[str]) -> Any:
@@ -74,6 +79,37 @@ def _last(args: list[str]) -> Any:
     return message_panel(
         "lmbench last", "no prediction yet: run a %%predict cell or a module first"
     )
+
+
+def _alias(args: list[str]) -> Any:
+    from lmbench.notebook.models import remove_alias, set_alias
+
+    if len(args) == 2 and args[1] == "--remove":
+        removed = remove_alias(args[0])
+        text = f"alias {args[0]} removed" if removed else f"there is no alias {args[0]}"
+        return message_panel("lmbench alias", text)
+    if len(args) != 2:
+        raise _usage("alias", ["NAME provider/model", "| NAME --remove"])
+    name, model = args
+    set_alias(name, model)
+    return message_panel("lmbench alias", f"-m {name} now means {model} (saved for later sessions)")
+
+
+def _explain(args: list[str]) -> Any:
+    from lmbench.notebook.explain import explain_last_error
+
+    if args:
+        raise _usage("explain", [])
+    return explain_last_error()
+
+
+def _help(args: list[str]) -> Any:
+    return help_panel()
+
+
+def help_panel() -> Any:
+    text = (__doc__ or "").strip()
+    return Panel("lmbench", pre(text), text)
 
 
 def _cost(args: list[str]) -> Any:
@@ -183,8 +219,11 @@ def _eval(args: list[str]) -> Any:
 
 
 COMMANDS: dict[str, Callable[[list[str]], Any]] = {
+    "help": _help,
     "config": _config,
     "models": _models,
+    "alias": _alias,
+    "explain": _explain,
     "history": _history,
     "last": _last,
     "cost": _cost,
@@ -202,10 +241,13 @@ def run_lmbench(line: str) -> Any:
             words = shlex.split(line)
         except ValueError as exc:
             raise CellError(f"cannot read the command: {exc}", line=0, source=line) from None
-        if not words or words[0] not in COMMANDS:
-            given = f" {words[0]!r}" if words else ""
+        if not words:
+            return help_panel()
+        if words[0] not in COMMANDS:
             raise CellError(
-                f"unknown command{given}; commands: {', '.join(COMMANDS)}", line=0, source=line
+                f"unknown command {words[0]!r}; commands: {', '.join(COMMANDS)}",
+                line=0,
+                source=line,
             )
         return COMMANDS[words[0]](words[1:])
     except Exception as exc:

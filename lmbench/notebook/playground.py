@@ -17,11 +17,12 @@ import typing
 from typing import Any
 
 from lmbench.notebook.cell_inputs import CellError, CellValue, check_complete, coerce_inputs
-from lmbench.notebook.html import box, esc
+from lmbench.notebook.html import badge, box, code, esc, note, table
 from lmbench.notebook.predict_magic import ADAPTERS, StreamView, build_program
 from lmbench.notebook.render_errors import parse_error_html
 from lmbench.notebook.render_prediction import prediction_html
 from lmbench.notebook.state import LastPrediction
+from lmbench.notebook.status import LiveStatus
 
 __all__ = ["DEFAULT_ADAPTER", "Playground", "input_widget", "playground"]
 
@@ -77,7 +78,7 @@ def input_widget(spec: Any) -> Any:
 
 
 def _error_html(message: str) -> str:
-    return box("Not run", f"<div>{esc(message)}</div>")
+    return box("Not run", f"<div>{esc(message)}</div>", meta=badge("error", "err"))
 
 
 class Playground:
@@ -129,36 +130,55 @@ class Playground:
         ]
         values = coerce_inputs(text_fields, self.signature)
         values.update({n: w.value for n, w in self.inputs.items() if not isinstance(w.value, str)})
-        check_complete(self.signature, {n for n, v in values.items() if v != ""})
+        check_complete(self.signature, {n for n, v in values.items() if v != ""}, form=True)
         return values
 
     def run(self) -> Any:
-        """Run the signature on the form's values; the prediction, or None (error shown)."""
+        """Run the signature on the form's values; the prediction, or None (error shown).
+
+        While it runs the Run button is disabled and the output shows the live status line
+        (model, what it is doing, seconds), which the prediction or the error then replaces.
+        """
         from lmbench.errors import AdapterParseError, LMBenchError
 
         self.error = None
+        self.prediction = None
+        self.run_button.disabled = True
+        status = LiveStatus(self._show, str(self.model.label or self.model.value), doing="starting")
+        status.start()
         try:
-            inputs = self.values()
-            adapter = None if self.adapter.value == DEFAULT_ADAPTER else self.adapter.value
-            program = build_program(
-                self.module, self.signature, model=self.model.value, adapter=adapter
-            )
-            self.prediction = (
-                self._stream(program, inputs) if self.stream.value else program(**inputs)
-            )
+            with status.watch():
+                inputs = self.values()
+                adapter = None if self.adapter.value == DEFAULT_ADAPTER else self.adapter.value
+                program = build_program(
+                    self.module, self.signature, model=self.model.value, adapter=adapter
+                )
+                self.prediction = (
+                    self._stream(program, inputs, status)
+                    if self.stream.value
+                    else program(**inputs)
+                )
         except AdapterParseError as exc:
             self.error = str(exc)
-            self.output.value = parse_error_html(exc)
+            status.finish(parse_error_html(exc))
             return None
         except (CellError, LMBenchError) as exc:
             self.error = getattr(exc, "message", None) or str(exc)
-            self.output.value = _error_html(self.error)
+            status.finish(_error_html(self.error))
             return None
+        except BaseException:
+            status.finish(status.summary("stopped"))
+            raise
+        finally:
+            self.run_button.disabled = False
         LastPrediction.remember(self.prediction)
-        self.output.value = prediction_html(self.prediction)
+        status.finish(prediction_html(self.prediction))
         return self.prediction
 
-    def _stream(self, program: Any, inputs: dict[str, Any]) -> Any:
+    def _show(self, view: Any) -> None:
+        self.output.value = view if isinstance(view, str) else view._repr_html_()
+
+    def _stream(self, program: Any, inputs: dict[str, Any], status: LiveStatus) -> Any:
         from lmbench.adapters.base import FieldDelta
 
         view = StreamView()
@@ -166,13 +186,21 @@ class Playground:
             if not isinstance(event, FieldDelta):
                 return event
             view.fields[event.field] = event.value_so_far
-            self.output.value = view._repr_html_()
+            status.show_below(view.fields_html(), doing=f"receiving {event.field}")
         raise CellError("the stream ended without a prediction")
 
-    def _ipython_display_(self) -> None:
-        from IPython.display import display
-
-        display(self.widget)
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        """The live form, with a static view (fields and their widgets) for saved notebooks."""
+        bundle = dict(self.widget._repr_mimebundle_(include=include, exclude=exclude) or {})
+        rows = [
+            [code(name), esc(spec.type_name), esc(spec.desc or "")]
+            for name, spec in self.signature.input_fields.items()
+        ]
+        static = table(["input", "type", "description"], rows, nowrap=(0, 1))
+        static += note("A live form: run this cell in a kernel to fill it in and press Run.")
+        bundle["text/html"] = box(f"Playground · {self.signature}", static + self.output.value)
+        bundle["text/plain"] = repr(self)
+        return bundle
 
     def __repr__(self) -> str:
         return f"<Playground {self.signature}>"

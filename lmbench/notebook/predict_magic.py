@@ -1,14 +1,18 @@
-"""``%%predict``: run a signature on the inputs written in the cell.
+"""%%predict: run a signature on the inputs written in the cell.
 
-    %%predict "question -> answer: int" -m scripted/echo --out pred
+    %%predict "question -> answer: int" --out pred
     question: How many legs has a spider?
 
-Options (``%%predict?`` shows them): ``-m/--model``, ``-a/--adapter``, ``--module``, ``-n``,
-``-t/--temperature``, ``--demos VAR``, ``--signature VAR``, ``--out VAR``, ``--stream``,
-``--no-cache``, ``--prompt`` (show the exact prompt, call nothing), ``--over DF`` (every row of
-a DataFrame, with a progress bar; ``--metric NAME --expected COLUMN`` scores it, ``--executor
-dask`` runs it on the Dask cluster, ``--threads N``), ``--compare m1,m2`` (side by side on
-several models).
+The signature is quoted. Each body line is "field: value"; {name}, {Out[2]} and {In[1]}
+are replaced by the notebook's values. With no signature the body is the prompt of
+"prompt -> response" (a free-form cell), and -f markdown|code|html|json|text says how the
+response is shown (-f code also puts it into a new cell below).
+
+Options: -m/--model NAME (or an alias from %lmbench alias), -a/--adapter, --module,
+-n, -t/--temperature, -f/--format, --demos VAR, --signature VAR, --out VAR, --stream,
+--no-cache, --prompt (show the exact prompt, call nothing), --over DF (every row of a
+DataFrame; --metric NAME --expected COLUMN scores it, --executor dask runs it on the Dask
+cluster, --threads N), --compare M1,M2 (side by side on several models).
 """
 
 from __future__ import annotations
@@ -21,14 +25,23 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lmbench.adapters.resolve import ADAPTER_NAMES
-from lmbench.notebook.cell_inputs import CellError, check_complete, coerce_inputs, parse_cell
+from lmbench.notebook.cell_inputs import (
+    CellError,
+    check_complete,
+    coerce_inputs,
+    interpolate,
+    parse_cell,
+)
 from lmbench.notebook.cell_modules import (
     BUILTIN_MODULES,
     ModuleOptions,
     add_module_options,
     module_options,
 )
-from lmbench.notebook.html import box, esc, pre
+from lmbench.notebook.formats import FORMATS, FREEFORM_SIGNATURE, ResponseView
+from lmbench.notebook.html import box, kv_table, meta, pre
+from lmbench.notebook.live_cell import SHOWN, run_in_cell
+from lmbench.notebook.models import configured_model_name, resolve_model
 from lmbench.notebook.problems import problem_from
 from lmbench.notebook.state import LastPrediction
 
@@ -104,7 +117,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog=MAGIC, add_help=False, allow_abbrev=False)
     parser.add_argument("signature", nargs="?", help='signature, e.g. "question -> answer: int"')
-    parser.add_argument("-m", "--model", help="model name, e.g. openai/gpt-4o-mini")
+    parser.add_argument("-m", "--model", help="model name or alias, e.g. openai/gpt-4o-mini")
     parser.add_argument("-a", "--adapter", choices=ADAPTERS, help="prompt format")
     parser.add_argument(
         "--module",
@@ -134,8 +147,39 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--threads", type=int, default=8, help="with --over: rows at once")
     parser.add_argument("--compare", metavar="M1,M2", help="run on several models side by side")
+    parser.add_argument("-f", "--format", choices=FORMATS, help="how the response is shown")
     add_module_options(parser)
     return parser
+
+
+def _check_quoted(words: list[str], line: str) -> None:
+    """An unquoted signature splits into several words around ``->``: say to quote it."""
+    takes_value = {
+        o for action in build_parser()._actions if action.nargs != 0 for o in action.option_strings
+    }
+
+    def positional(i: int) -> bool:
+        return (
+            0 <= i < len(words)
+            and not words[i].startswith("-")
+            and not (i > 0 and words[i - 1] in takes_value)
+        )
+
+    for i, word in enumerate(words):
+        if "->" not in word or " " in word or (not positional(i) and word != "->"):
+            continue
+        if word.startswith("->") or word.endswith("->") or positional(i - 1) or positional(i + 1):
+            start, end = i, i + 1
+            while positional(start - 1):
+                start -= 1
+            while positional(end):
+                end += 1
+            raise CellError(
+                f'the signature must be quoted: %%predict "{" ".join(words[start:end])}" '
+                "(unquoted, its words are read as separate options)",
+                line=0,
+                source=line,
+            )
 
 
 @dataclass(frozen=True)
@@ -155,31 +199,24 @@ class PromptView:
 @dataclass
 class StreamView:
     """Output fields while they stream in, under the module's latest status lines (which
-    step, which tool runs with which arguments, which attempt); ``stopped`` says why a stream
-    ended without a prediction (what arrived stays on show)."""
+    step, which tool runs with which arguments, which attempt); drawn under the live status
+    line of the cell."""
 
     fields: dict[str, str] = field(default_factory=dict)
     status: list[str] = field(default_factory=list)
-    stopped: str | None = None
 
     #: Status lines kept on show (the latest ones).
     SHOWN_STATUS = 8
 
+    def fields_html(self) -> str:
+        steps = "".join(f"<div>{meta(line)}</div>" for line in self.status[-self.SHOWN_STATUS :])
+        return steps + kv_table((name, pre(text)) for name, text in self.fields.items())
+
     def _repr_html_(self) -> str:
-        rows = "".join(
-            f"<tr><th>{esc(k)}</th><td>{pre(v)}</td></tr>" for k, v in self.fields.items()
-        )
-        steps = "".join(
-            f'<div style="color:#555;font-size:0.9em">{esc(line)}</div>'
-            for line in self.status[-self.SHOWN_STATUS :]
-        )
-        title = "Streaming…" if self.stopped is None else f"Stream stopped · {self.stopped}"
-        return box(title, f"{steps}<table><tbody>{rows}</tbody></table>")
+        return box("Streaming", self.fields_html())
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         lines = [*self.status[-self.SHOWN_STATUS :], *(f"{k}: {v}" for k, v in self.fields.items())]
-        if self.stopped is not None:
-            lines.insert(0, f"stream stopped: {self.stopped}")
         printer.text("\n".join(lines) or "streaming…")
 
 
@@ -203,6 +240,7 @@ class PredictCell:
     inputs: dict[str, Any]
     program: Any
     call_kwargs: dict[str, Any]
+    result: Any = None
 
     @classmethod
     def parse(cls, line: str, body: str, namespace: Mapping[str, Any]) -> PredictCell:
@@ -210,14 +248,24 @@ class PredictCell:
             words = shlex.split(line)
         except ValueError as exc:
             raise CellError(f"cannot read the options: {exc}", line=0, source=line) from None
+        _check_quoted(words, line)
         try:
             options = build_parser().parse_args(words)
         except CellError as exc:
             raise CellError(exc.message, line=0, source=line) from None
         cls._check_modes(options)
+        options.model = resolve_model(options.model)
         signature = cls._signature(options, namespace, line)
-        values = parse_cell(body, namespace)
-        inputs = coerce_inputs(values, signature)
+        if cls.freeform(options):
+            if not body.strip():
+                raise CellError(
+                    "the cell is empty: write the prompt below %%predict, or give a quoted "
+                    'signature such as %%predict "question -> answer"',
+                    line=1,
+                )
+            inputs = {"prompt": interpolate(body.strip("\n"), namespace, line=1, source=body)}
+        else:
+            inputs = coerce_inputs(parse_cell(body, namespace), signature)
         if options.over is None:
             check_complete(signature, set(inputs))
         program = cls._program(options, signature, namespace)
@@ -225,6 +273,26 @@ class PredictCell:
         if options.n is not None:
             call_kwargs["n"] = options.n
         return cls(options, signature, inputs, program, call_kwargs)
+
+    @staticmethod
+    def freeform(options: argparse.Namespace) -> bool:
+        """No signature given: the body is the prompt of ``prompt -> response``."""
+        return options.signature is None and options.signature_var is None
+
+    @property
+    def model_name(self) -> str:
+        """The model the cell calls, for its status line."""
+        return self.options.model or configured_model_name()
+
+    def view(self, result: Any) -> Any:
+        """What the cell shows for ``result``: the prediction, or its response in ``-f``."""
+        from lmbench.primitives.prediction import Prediction
+
+        fmt = self.options.format
+        if not isinstance(result, Prediction) or (fmt is None and not self.freeform(self.options)):
+            return result
+        name = next(iter(self.signature.output_fields))
+        return ResponseView(str(result.get(name)), fmt or "markdown", result)
 
     @staticmethod
     def _check_modes(options: argparse.Namespace) -> None:
@@ -257,11 +325,7 @@ class PredictCell:
                 )
             return value
         if options.signature is None:
-            raise CellError(
-                'missing signature: write %%predict "question -> answer" (quoted)',
-                line=0,
-                source=line,
-            )
+            return ensure_signature(FREEFORM_SIGNATURE)
         try:
             return ensure_signature(options.signature, _user_types(namespace))
         except SignatureError as exc:
@@ -306,7 +370,7 @@ class PredictCell:
         if options.compare is not None:
             from lmbench.notebook.batch import compare_models
 
-            models = [m.strip() for m in options.compare.split(",") if m.strip()]
+            models = [resolve_model(m.strip()) for m in options.compare.split(",") if m.strip()]
             if len(models) < 2:
                 raise CellError("--compare needs at least two models, separated by commas", line=0)
             return compare_models(self.program, models, self.inputs, call_kwargs=self.call_kwargs)
@@ -358,52 +422,74 @@ class PredictCell:
             return evaluate(self.program, frame, metric, name=description, **common)
         return batch(self.program, frame, description=description, **common).frame()
 
-    def _stream(self) -> Any:
-        from IPython.display import display
+    def run_live(self, namespace: Mapping[str, Any], status: Any) -> Any:
+        """Run with a live status line (``status`` may be None: no notebook front end)."""
+        if self.options.stream:
+            return self._stream(status)
+        return self.run(namespace)
 
+    def _stream(self, status: Any) -> Any:
         from lmbench.adapters.base import FieldDelta
         from lmbench.modules.events import StatusEvent
 
         view = StreamView()
-        handle = display(view, display_id=True)
-        try:
-            for event in self.program.stream(**self.inputs, **self.call_kwargs):
-                if isinstance(event, FieldDelta):
-                    view.fields[event.field] = event.value_so_far
-                    handle.update(view)
-                elif isinstance(event, StatusEvent):
-                    view.status.append(event.text)
-                    handle.update(view)
-                else:
-                    handle.update(event)
-                    return event
-            raise CellError("the stream ended without a prediction")
-        except BaseException as exc:
-            view.stopped = f"{type(exc).__name__}, shown below"
-            handle.update(view)
-            raise
+        for event in self.program.stream(**self.inputs, **self.call_kwargs):
+            if isinstance(event, FieldDelta):
+                view.fields[event.field] = event.value_so_far
+                doing = f"receiving {event.field}"
+            elif isinstance(event, StatusEvent):
+                view.status.append(event.text)
+                doing = event.text
+            else:
+                return event
+            if status is not None:
+                status.show_below(view.fields_html(), doing=doing)
+        raise CellError("the stream ended without a prediction")
 
 
 def run_predict(shell: Any, line: str, body: str) -> Any:
-    """The ``%%predict`` magic: parse, run, store ``--out``; the value (or None) is the output."""
+    """The ``%%predict`` magic: parse, run, store ``--out``; the value (or None) is the output.
+
+    A call shows a live status line at once, which becomes the result (or the error card).
+    """
     namespace = shell.user_ns
     try:
         cell = PredictCell.parse(line, body, namespace)
-        result = cell.run(namespace)
+        options = cell.options
+        if options.prompt or options.over is not None or options.compare is not None:
+            shown = False
+            _keep(cell, cell.run(namespace), namespace)
+        else:
+
+            def work(status: Any) -> Any:
+                return _keep(cell, cell.run_live(namespace, status), namespace)
+
+            shown = run_in_cell(shell, MAGIC, cell.model_name, work, view=cell.view) is SHOWN
     except Exception as exc:
         from lmbench.errors import LMBenchError
 
         if isinstance(exc, (CellError, LMBenchError)):
             raise problem_from(MAGIC, exc) from None
         raise
+    value = cell.view(cell.result)
+    if options.format == "code" and isinstance(value, ResponseView):
+        from lmbench.notebook.formats import strip_fences
+
+        shell.set_next_input(strip_fences(value.text), replace=False)
+    if shown:
+        return None
+    if options.out:
+        from IPython.display import display
+
+        display(value)
+        return None
+    return value
+
+
+def _keep(cell: PredictCell, result: Any, namespace: Any) -> Any:
+    """Remember the result (``%lmbench last``, ``--out VAR``) as soon as it exists."""
+    cell.result = result
     LastPrediction.remember(result)
     if cell.options.out:
         namespace[cell.options.out] = result
-    if cell.options.stream:
-        return None  # the display handle already shows the prediction
-    if cell.options.out:
-        from IPython.display import display
-
-        display(result)
-        return None
     return result

@@ -1,9 +1,11 @@
 """``CellProblem``: how a magic reports a mistake or a failed call without a long traceback.
 
-IPython asks an exception for ``_render_traceback_`` before formatting one: this one displays
-its rendered view (a short message pointing at the line at fault, or a parse error with the
-failing region marked) and leaves a one-line traceback, so the cell still counts as failed
-(Run All stops, nbval reports it) but reads like a message, not a stack.
+IPython asks an exception for ``_render_traceback_`` before formatting one. One failure gets
+one view: in a notebook, the rendered card (a short message pointing at the line at fault, or
+a parse error with the failing region marked) and an error output that shows nothing, so the
+cell still counts as failed (Run All stops, nbval reports it) without repeating the card in
+red; where the front end shows only text (terminal IPython), the text of the card is the
+traceback. A magic that already drew the card (over its live status line) marks it ``shown``.
 """
 
 from __future__ import annotations
@@ -13,8 +15,13 @@ from typing import Any
 from lmbench.errors import AdapterParseError, describe_error
 from lmbench.notebook.cell_inputs import CellError
 from lmbench.notebook.render_errors import MagicError
+from lmbench.notebook.status import html_frontend
 
-__all__ = ["CellProblem", "problem_from"]
+__all__ = ["SILENT_TRACEBACK", "CellProblem", "problem_from"]
+
+#: An error output JupyterLab draws as nothing: an empty traceback would make it print
+#: ``ename: evalue`` instead, i.e. the card's message a second time.
+SILENT_TRACEBACK = ["\x1b[0m"]
 
 
 class CellProblem(Exception):
@@ -24,16 +31,27 @@ class CellProblem(Exception):
         super().__init__(summary)
         self.magic = magic
         self.view = view
-        self._shown = False
+        self.shown = False
 
     def _render_traceback_(self) -> list[str]:
         """Show the view once: IPython asks again when it stores the error in its history."""
-        if not self._shown:
+        from IPython import get_ipython
+
+        if not html_frontend(get_ipython()):
+            return [_text_of(self.view)]
+        if not self.shown:
             from IPython.display import display
 
             display(self.view)
-            self._shown = True
-        return [f"{self.magic} did not complete: {self}"]
+            self.shown = True
+        return list(SILENT_TRACEBACK)
+
+
+def _text_of(view: Any) -> str:
+    from lmbench.notebook.render import text_for
+
+    found = text_for(view)
+    return found if found is not None else str(view)
 
 
 def problem_from(magic: str, error: Exception) -> CellProblem:

@@ -6,7 +6,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from lmbench.notebook.html import badge, box, esc, kv_table, show_value
+from lmbench.notebook.html import (
+    badge,
+    box,
+    code,
+    esc,
+    heading,
+    kv_table,
+    mark,
+    meta,
+    show_value,
+    style,
+)
 
 if TYPE_CHECKING:
     from lmbench.errors import AdapterParseError
@@ -17,22 +28,22 @@ __all__ = ["MagicError", "parse_error_html", "parse_error_text"]
 def _marked_raw(error: AdapterParseError) -> str:
     raw = error.raw
     if error.span is None:
-        return f"<pre>{esc(raw)}</pre>"
+        return f"<pre {style('pre')}>{esc(raw)}</pre>"
     start, end = (max(0, min(len(raw), i)) for i in error.span)
-    marked = esc(raw[start:end]) or "&#8203;"  # an empty span still shows where
-    return f"<pre>{esc(raw[:start])}<mark>{marked}</mark>{esc(raw[end:])}</pre>"
+    # an empty span still shows where (``mark`` draws a zero-width character)
+    return f"<pre {style('pre')}>{esc(raw[:start])}{mark(raw[start:end])}{esc(raw[end:])}</pre>"
 
 
 def parse_error_html(error: AdapterParseError) -> str:
     pairs = [("adapter", esc(error.adapter)), ("problem", esc(error.reason))]
     if error.field:
-        pairs.append(("field", f"<code>{esc(error.field)}</code>"))
+        pairs.append(("field", code(error.field)))
     if error.expected:
         pairs.append(("expected", esc(error.expected)))
-    body = kv_table(pairs) + "<h4>Raw text</h4>" + _marked_raw(error)
+    body = kv_table(pairs) + heading("Raw text") + _marked_raw(error)
     if error.parsed:
         rows = [(name, show_value(value)) for name, value in error.parsed.items()]
-        body += "<h4>Parsed before the failure</h4>" + kv_table(rows)
+        body += heading("Parsed before the failure") + kv_table(rows)
     return box("Parse error", body, meta=badge(error.adapter, "err"))
 
 
@@ -72,7 +83,8 @@ class MagicError:
     def _repr_html_(self) -> str:
         body = f"<div>{esc(self.message)}</div>"
         if self.source is not None:
-            body += f"<pre><span class='lmb-meta'>{esc(self._where())}: </span><mark>{esc(self.source)}</mark></pre>"
+            where = meta(f"{self._where()}: ")
+            body += f"<pre {style('pre')}>{where}{mark(self.source)}</pre>"
         return box(f"{self.magic}: error", body, meta=badge("not run", "err"))
 
     def __str__(self) -> str:

@@ -7,7 +7,20 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lmbench.money import format_usd
-from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, show_value, table
+from lmbench.notebook.html import (
+    badge,
+    box,
+    bullets,
+    details,
+    esc,
+    heading,
+    kv_table,
+    meta,
+    pre,
+    show_value,
+    style,
+    table,
+)
 from lmbench.notebook.render_agent import agent_html, agent_text
 from lmbench.notebook.render_sandbox import code_steps_html, code_steps_text
 
@@ -67,39 +80,50 @@ def call_facts(prediction: Prediction) -> CallFacts:
     )
 
 
-def _facts_pairs(facts: CallFacts, prediction: Prediction) -> list[tuple[str, str]]:
-    pairs = [
-        ("model", esc(", ".join(facts.models) or "none")),
-        ("tokens", esc(f"{facts.input_tokens} in / {facts.output_tokens} out")),
-        ("cost", esc(format_cost(facts.cost))),
+def _facts_items(facts: CallFacts, prediction: Prediction) -> list[str]:
+    """The footer line: model, tokens, cost, latency, cache, adapter (each kept on one line)."""
+    items = [
+        esc(", ".join(facts.models) or "no model"),
+        esc(f"{facts.input_tokens} in / {facts.output_tokens} out tokens"),
+        esc(f"cost {format_cost(facts.cost)}"),
     ]
     if facts.latency_s is not None:
-        pairs.append(("latency", esc(f"{facts.latency_s:.3f} s")))
+        items.append(esc(f"latency {facts.latency_s:.3f} s"))
     if facts.cache:
-        pairs.append(("cache", esc(", ".join(facts.cache))))
+        items.append(esc("cache " + ", ".join(facts.cache)))
     if prediction.adapter:
         kind = "warn" if prediction.fell_back else "ok"
-        pairs.append(("adapter", badge(prediction.adapter, kind)))
-    return pairs
+        items.append(badge(prediction.adapter, kind))
+    return items
+
+
+def _facts_line(facts: CallFacts, prediction: Prediction) -> str:
+    cells = "".join(
+        f'<span style="white-space:nowrap;margin-right:14px">{item}</span>'
+        for item in _facts_items(facts, prediction)
+    )
+    return f'<div class="lmb-facts" {style("meta", "margin:6px 0 2px")}>{cells}</div>'
 
 
 def _timeline_html(prediction: Prediction) -> str:
+    """Each adapter attempt of a fallback, in order: the failed ones with why, then the one
+    that parsed."""
     if len(prediction.attempts) < 2 and not prediction.fell_back:
         return ""
     steps = []
-    for attempt in prediction.attempts:
-        state = badge("failed", "err") if attempt.error else badge("ok", "ok")
-        tokens = f" {attempt.usage.total_tokens} tokens"
-        reason = f"<br>{pre(attempt.error)}" if attempt.error else ""
-        steps.append(f"<li>{esc(attempt.adapter)} {state}{esc(tokens)}{reason}</li>")
-    return f"<h4>Fallback timeline</h4><ol>{''.join(steps)}</ol>"
+    for number, attempt in enumerate(prediction.attempts, 1):
+        state = badge("did not parse", "warn") if attempt.error else badge("parsed", "ok")
+        tokens = meta(f" {attempt.usage.total_tokens} tokens")
+        reason = pre(attempt.error) if attempt.error else ""
+        steps.append(f"attempt {number}: {esc(attempt.adapter)} {state}{tokens}{reason}")
+    return heading("Fallback timeline") + bullets(steps, ordered=True)
 
 
 def _repairs_html(prediction: Prediction) -> str:
     if not prediction.repairs:
         return ""
     rows = [[esc(r.rule), esc(r.field or ""), esc(r.detail)] for r in prediction.repairs]
-    return f"<h4>Repairs applied</h4>{table(['rule', 'field', 'detail'], rows)}"
+    return heading("Repairs applied") + table(["rule", "field", "detail"], rows, nowrap=(0, 1))
 
 
 def _code_steps(prediction: Prediction) -> tuple[list[Any], str]:
@@ -117,11 +141,11 @@ def _code_html(prediction: Prediction) -> str:
     steps, title = _code_steps(prediction)
     if not steps:
         return ""
-    return f"<h4>Code runs</h4>{code_steps_html(steps, title)}"
+    return heading("Code runs") + code_steps_html(steps, title)
 
 
 def messages_html(messages: Any) -> str:
-    parts = [f"<b>{esc(m.role)}</b>{pre(m.text)}" for m in messages]
+    parts = [f"<div {style('meta')}>{esc(m.role)}</div>{pre(m.text)}" for m in messages]
     return "".join(parts)
 
 
@@ -141,35 +165,52 @@ def _exchange_html(prediction: Prediction, *, expanded: bool) -> str:
         out.append(details(f"Prompt{label}", messages_html(call.request.messages), open_=expanded))
         if call.response is not None:
             texts = call.response.texts
-            body = "".join(pre(t) for t in texts) if texts else "<i>empty</i>"
+            body = "".join(pre(t) for t in texts) if texts else meta("empty")
             out.append(details(f"Raw response{label}", body, open_=expanded))
     return "".join(out)
 
 
+_VALUE = "font-size:15px;white-space:pre-wrap;word-break:break-word;padding:4px 14px 4px 0"
+
+
+def _value_html(value: Any) -> str:
+    """A field value, large: text as it is (wrapped), other values by ``repr``."""
+    text = value if isinstance(value, str) else repr(value)
+    return f'<td class="lmb-value" style="{_VALUE};border-bottom:1px solid rgba(127,127,127,.2)">{esc(text)}</td>'
+
+
 def _fields_html(fields: dict[str, Any], prediction: Prediction) -> str:
+    """The answer first: one row per field with its name, its value large, its type muted."""
     specs = prediction.signature.output_fields if prediction.signature is not None else {}
+    cell = "padding:4px 14px 4px 0;vertical-align:top;white-space:nowrap;border-bottom:1px solid rgba(127,127,127,.2)"
     rows = []
     for name, value in fields.items():
         spec = specs.get(name)
-        kind = f" <span class='lmb-meta'>{esc(spec.type_name)}</span>" if spec else ""
-        rows.append((f"{esc(name)}{kind}", show_value(value)))
-    return "".join(f"<tr><th>{name}</th><td>{value}</td></tr>" for name, value in rows)
+        kind = esc(spec.type_name) if spec else ""
+        rows.append(
+            f'<tr><th style="{cell};text-align:left;font-weight:600">{esc(name)}</th>'
+            f"{_value_html(value)}"
+            f'<td class="lmb-type" style="{cell};opacity:.6;font-size:12px">{kind}</td></tr>'
+        )
+    return f'<table style="border-collapse:collapse;margin:2px 0"><tbody>{"".join(rows)}</tbody></table>'
 
 
 def prediction_html(prediction: Prediction, *, expanded: bool = False) -> str:
     """The prediction; ``expanded`` opens the inputs, prompt and raw response sections."""
-    fields = prediction.to_dict()
-    body = f"<table><tbody>{_fields_html(fields, prediction)}</tbody></table>"
+    body = _fields_html(prediction.to_dict(), prediction)
     if len(prediction.completions) > 1:
         others = "".join(
-            f"<h4>completion {i}</h4><table><tbody>{_fields_html(c, prediction)}</tbody></table>"
+            heading(f"completion {i}") + _fields_html(c, prediction)
             for i, c in enumerate(prediction.completions[1:], 2)
         )
         body += details(f"{len(prediction.completions) - 1} more completions", others)
     facts = call_facts(prediction)
-    body += kv_table(_facts_pairs(facts, prediction))
-    for error in facts.errors:
-        body += f"<div>{badge('error', 'err')} {pre(error)}</div>"
+    body += _facts_line(facts, prediction)
+    if not prediction.fell_back and facts.errors:
+        # failures the program recovered from (a retry, a refinement): notes, not errors
+        body += heading("Recovered failures") + bullets(
+            [badge("recovered", "warn") + pre(error) for error in facts.errors]
+        )
     body += _repairs_html(prediction) + _timeline_html(prediction) + _code_html(prediction)
     body += agent_html(prediction)
     if prediction.inputs:

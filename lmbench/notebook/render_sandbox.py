@@ -8,7 +8,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from lmbench.notebook.html import badge, box, details, esc, kv_table, pre, table
+from lmbench.notebook.html import badge, box, details, esc, kv_table, meta, pre, table
 
 __all__ = [
     "code_steps_html",
@@ -29,7 +29,7 @@ def _state(result: Any) -> str:
 
 def run_body_html(result: Any, code: str | None = None) -> str:
     """One run: code, stdout, stderr, value or error, tool calls, duration."""
-    parts = [f"{_state(result)} <span class='lmb-meta'>{result.duration * 1000:.1f} ms</span>"]
+    parts = [f"{_state(result)} {meta(f'{result.duration * 1000:.1f} ms')}"]
     if code is not None:
         parts.append(f"<b>code</b>{pre(code)}")
     if result.stdout:

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from lmbench.notebook.html import badge, box, esc, kv_table, table
+from lmbench.notebook.html import badge, box, code, details, esc, heading, kv_table, note, table
 from lmbench.notebook.render_prediction import format_cost
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "key_state",
     "message_panel",
     "models_panel",
+    "shown_path",
 ]
 
 
@@ -43,6 +44,36 @@ def _pairs_panel(title: str, pairs: list[tuple[str, str]]) -> Panel:
     html_body = kv_table((name, esc(value)) for name, value in pairs)
     text = "\n".join(f"  {name}: {value}" for name, value in pairs)
     return Panel(title, html_body, text)
+
+
+def shown_path(path: Any) -> str:
+    """A path as a saved notebook may show it: ``~/...`` under the home folder, and no
+    machine-specific temporary folder (only its last part)."""
+    import tempfile
+    from pathlib import Path
+
+    if path is None:
+        return "none"
+    full = Path(path).expanduser().resolve()
+    for base, label in ((Path(tempfile.gettempdir()).resolve(), "a temporary folder"),):
+        if full.is_relative_to(base):
+            return f"{label} (…/{full.name})"
+    home = Path.home().resolve()
+    if full.is_relative_to(home) and home != Path("/"):
+        return "~/" + str(full.relative_to(home))
+    return str(full)
+
+
+def collector_text(collector: Any) -> str:
+    """What keeps the history: memory, or the kind of file and where it is."""
+    path = getattr(collector, "path", None)
+    if path is None:
+        maxlen = getattr(collector, "maxlen", None)
+        if maxlen is not None:  # the memory collector keeps the latest entries
+            return f"in memory ({len(collector)} entries, keeps the last {maxlen})"
+        return repr(collector)
+    kind = type(collector).__name__.removesuffix("Collector")
+    return f"{kind} file {shown_path(path)}"
 
 
 def config_panel() -> Panel:
@@ -75,10 +106,11 @@ def config_panel() -> Panel:
         ("adapter", adapter_name),
         (
             "cache",
-            ("on" if settings.cache else "off") + f", folder {cache.directory or 'memory only'}",
+            ("on" if settings.cache else "off")
+            + f", folder {shown_path(cache.directory) if cache.directory else 'memory only'}",
         ),
-        ("history", repr(history.collector)),
-        ("replay", replay.mode + (f" {replay.path}" if replay.path else "")),
+        ("history", collector_text(history.collector)),
+        ("replay", replay.mode + (f" {shown_path(replay.path)}" if replay.path else "")),
         ("session budget", "none" if limit is None else _budget_text(limit)),
     ]
     return _pairs_panel("lmbench config", pairs)
@@ -112,20 +144,29 @@ def key_state(provider: str) -> tuple[str, str]:
 
 
 def models_panel() -> Panel:
+    """Every provider prefix with its key state and the models known for it, and the aliases."""
     from lmbench.lm.registry import DEFAULT_MODEL, known_providers
+    from lmbench.notebook.models import aliases, known_models
 
+    models = known_models()
     rows_html = []
     rows_text = []
     for provider in known_providers():
         state, kind = key_state(provider)
-        rows_html.append([f"<code>{esc(provider)}/…</code>", badge(state, kind)])
-        rows_text.append(f"  {provider + '/...':<24} {state}")
-    note = f"default model: {DEFAULT_MODEL}"
-    return Panel(
-        "lmbench models",
-        table(["provider", "key"], rows_html) + f"<div class='lmb-meta'>{esc(note)}</div>",
-        "\n".join([*rows_text, f"  {note}"]),
-    )
+        names = models.get(provider, [])
+        shown = ", ".join(names[:4]) + (f", … ({len(names)} in all)" if len(names) > 4 else "")
+        listing = esc(shown) if len(names) <= 4 else details(shown, esc(", ".join(names)))
+        rows_html.append([code(f"{provider}/…"), badge(state, kind), listing])
+        rows_text.append(f"  {provider + '/...':<24} {state:<34} {shown}")
+    note_text = f"default model: {DEFAULT_MODEL}"
+    body = table(["provider", "key", "known models"], rows_html, nowrap=(0, 1))
+    body += note(note_text)
+    text = [*rows_text, f"  {note_text}"]
+    saved = aliases()
+    if saved:
+        body += heading("aliases") + kv_table((k, code(v)) for k, v in sorted(saved.items()))
+        text += [f"  alias {k} -> {v}" for k, v in sorted(saved.items())]
+    return Panel("lmbench models", body, "\n".join(text))
 
 
 def cost_panel(report: Any) -> Panel:
@@ -146,9 +187,9 @@ def cost_panel(report: Any) -> Panel:
     )
     body = summary
     if report.by_model:
-        body += "<h4>by model</h4>" + groups_table(report.by_model)
+        body += heading("by model") + groups_table(report.by_model)
     if report.by_module:
-        body += "<h4>by module</h4>" + groups_table(report.by_module)
+        body += heading("by module") + groups_table(report.by_module)
     return Panel("lmbench cost", body, str(report))
 
 
@@ -161,6 +202,6 @@ def cache_panel(stats: Any) -> Panel:
             "entries",
             f"{stats.memory_entries} in memory, {stats.disk_entries if stats.disk_entries is not None else 'no'} on disk",
         ),
-        ("folder", stats.directory or "memory only"),
+        ("folder", shown_path(stats.directory) if stats.directory else "memory only"),
     ]
     return _pairs_panel("lmbench cache", pairs)

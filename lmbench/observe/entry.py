@@ -22,6 +22,7 @@ from lmbench.secrets import redact
 from lmbench.storable import storable_json
 
 __all__ = [
+    "ROLLUP_KINDS",
     "SESSION_ID",
     "CacheResult",
     "EntryKind",
@@ -33,6 +34,8 @@ __all__ = [
 #: ``"module"``, ``"lm"``, ``"eval"`` (a scored row of an evaluation run), or the
 #: ``entry_kind`` of another kind of model call (``"embedding"``).
 EntryKind = str
+#: Entries that add up the model calls below them (their cost is never counted twice).
+ROLLUP_KINDS = frozenset({"module", "eval"})
 CacheResult = Literal["off", "miss", "memory", "disk", "replay"]
 
 
@@ -112,6 +115,12 @@ class HistoryEntry(RichDisplay):
     @property
     def cache_hit(self) -> bool:
         return self.cache in ("memory", "disk")
+
+    @property
+    def is_model_call(self) -> bool:
+        """A call that reached a model (LM, embedding, ...): "module" and "eval" entries only
+        roll up the model calls below them, so totals count model calls alone."""
+        return self.kind not in ROLLUP_KINDS
 
     def __repr__(self) -> str:
         what = self.module if self.kind == "module" else self.model

@@ -103,7 +103,7 @@ def _add(groups: dict[str, float | None], key: str, usd: float | None) -> None:
 def cost_report(entries: list[HistoryEntry]) -> CostReport:
     report = CostReport()
     for e in entries:
-        if e.kind == "module":  # model calls only: LM and embedding calls
+        if not e.is_model_call:
             continue
         report.calls += 1
         if e.cache_hit:
@@ -123,10 +123,15 @@ def cost_report(entries: list[HistoryEntry]) -> CostReport:
 
 
 class CallHistory(RichDisplay):
-    """A view over a collector: the one in force (``history``), or a fixed one."""
+    """A view over a collector: the one in force (``history``), or a fixed one.
 
-    def __init__(self, collector: Collector | None = None) -> None:
+    ``source`` says where a fixed collector's entries came from (``load_history`` names the
+    file it read), for the repr.
+    """
+
+    def __init__(self, collector: Collector | None = None, *, source: str | None = None) -> None:
         self._fixed = collector
+        self._source = source
 
     @property
     def collector(self) -> Collector:
@@ -246,7 +251,8 @@ class CallHistory(RichDisplay):
         return {"kind": "forest", "root_id": root_id, "children": [plain(r) for r in roots]}
 
     def __repr__(self) -> str:
-        return f"<CallHistory {len(self)} LM calls in {self.collector!r}>"
+        where = self._source if self._source is not None else f"in {self.collector!r}"
+        return f"<CallHistory {len(self)} LM calls {where}>"
 
 
 #: The history of this process (the collector in force), exposed as ``lmbench.history``.
@@ -284,7 +290,8 @@ def load_history(path: str | Path) -> CallHistory:
     collector = MemoryCollector(maxlen=max(len(entries), 1))
     for entry in entries:
         collector.add(entry)
-    return CallHistory(collector)
+    kind = "SQLite" if head.startswith(_SQLITE_MAGIC) else "JSONL"
+    return CallHistory(collector, source=f"loaded from the {kind} file {path.name}")
 
 
 _MOVED = Moved(__name__, {"History": "lmbench.observe.history:CallHistory"})

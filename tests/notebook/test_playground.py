@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Literal
+from typing import Any, Literal
 
 import ipywidgets as widgets
 
@@ -74,7 +74,7 @@ def test_run_button_streams_and_shows_the_prediction() -> None:
     assert pg.error is None
     assert pg.prediction.answer == 42
     assert LastPrediction.value is pg.prediction
-    assert any("Streaming" in value for value in seen)
+    assert any("receiving answer" in value for value in seen)  # the status over the stream
     assert "Prediction" in pg.output.value and "42" in pg.output.value
     prompt = lm.last_prompt
     for text in ("how many?", "3", "0.5", "true", "long", "loud", '["a", "b"]'):
@@ -103,7 +103,8 @@ def test_mistakes_and_failures_show_inline() -> None:
     pg.inputs["tags"].value = "[]"
     pg.inputs["question"].value = ""
     pg.run_button.click()
-    assert "missing input(s) [&#x27;question&#x27;]" in pg.output.value
+    assert "fill in the field &#x27;question&#x27;" in pg.output.value  # the form's words
+    assert "to the cell" not in pg.output.value
     pg.inputs["question"].value = "q"
     pg.adapter.value = "chat"
     pg.run_button.click()
@@ -120,3 +121,29 @@ def test_models_to_choose_from() -> None:
     pg.stream.value = False
     prediction = pg.run()
     assert prediction is not None and prediction.lm_calls[0].lm.name == "scripted/two"
+
+
+def test_run_disables_the_button_shows_a_status_and_clears_the_last_result() -> None:
+    seen: list[tuple[bool, str]] = []
+
+    def answer(request: Any) -> str:
+        seen.append((pg.run_button.disabled, pg.output.value))
+        return "[[ ## answer ## ]]\n42\n\n[[ ## completed ## ]]"
+
+    configure(lm=ScriptedLM(answer, model="pg"))
+    pg = lmbench.playground(Ask, stream=False)
+    pg.output.value = "<b>an old result</b>"
+    _fill(pg)
+    pg.run_button.click()
+    disabled, during = seen[0]
+    assert disabled, "the Run button stays enabled while the call runs"
+    assert "an old result" not in during and "scripted/pg" in during and "lmb-status" in during
+    assert not pg.run_button.disabled
+    assert "Prediction" in pg.output.value
+
+
+def test_a_saved_notebook_keeps_a_static_view_of_the_form() -> None:
+    bundle = lmbench.playground(Ask)._repr_mimebundle_()
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    html = bundle["text/html"]
+    assert "Playground" in html and "question" in html and "live form" in html

@@ -77,3 +77,31 @@ def test_repairs_show_repair_fallback_and_error_rates(history: History) -> None:
     figure = lmbench.plot.repairs()
     assert [t.name for t in figure.data] == ["repaired", "fell back", "failed"]
     assert len(figure.data[0].x) == 3
+
+
+@pytest.mark.parametrize("chart", ["cost", "latency", "tokens", "repairs"])
+def test_with_no_calls_a_chart_says_so_instead_of_empty_axes(chart: str) -> None:
+    figure = getattr(lmbench.plot, chart)()
+    assert not figure.data
+    assert figure.layout.annotations[0].text == "no calls recorded yet"
+    assert figure.layout.xaxis.visible is False and figure.layout.yaxis.visible is False
+
+
+def test_no_repairs_yet_is_said_in_words() -> None:
+    ok = ScriptedLM([], default=chat_answer(answer=1), model="one")
+    lmbench.Predict("question -> answer: int", lm=ok)(question="q")
+    figure = lmbench.plot.repairs()
+    assert not figure.data and "no repairs yet" in figure.layout.annotations[0].text
+
+
+def test_an_all_free_cost_chart_starts_at_zero(history: History) -> None:
+    figure = lmbench.plot.cost()
+    assert tuple(figure.layout.yaxis.range) == (0, 1)  # not -1..1 around a flat zero line
+    assert figure.layout.yaxis.rangemode == "tozero"
+
+
+def test_charts_read_on_light_and_dark_pages(history: History) -> None:
+    for chart in ("cost", "latency", "tokens", "repairs"):
+        layout = getattr(lmbench.plot, chart)().layout
+        assert layout.paper_bgcolor == "rgba(0,0,0,0)" and layout.plot_bgcolor == "rgba(0,0,0,0)"
+        assert layout.font.color == "rgb(136,136,136)"

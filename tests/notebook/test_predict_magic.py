@@ -62,7 +62,7 @@ def test_model_option_resolves_a_scripted_model_name(shell: Any) -> None:
 
 def test_out_stores_the_prediction_and_displays_it(shell: Any, lm: ScriptedLM) -> None:
     run = run_cell(shell, '%%predict "question -> answer: int" --out pred\nquestion: q\n')
-    assert run.error is None and run.result is None
+    assert run.error is None and run.result is shell.user_ns["pred"]
     assert shell.user_ns["pred"].answer == 4
     assert "Prediction" in run.html()
 
@@ -179,27 +179,107 @@ def test_adapter_option(shell: Any, name: str, adapter: str) -> None:
 def test_stream_updates_a_display_and_stores_the_prediction(shell: Any) -> None:
     configure(lm=ScriptedLM([chat_answer(answer="The answer is a long sentence about legs.")]))
     run = run_cell(shell, '%%predict "question -> answer" --stream --out streamed\nquestion: q\n')
-    assert run.error is None and run.result is None
+    assert run.error is None and run.result is shell.user_ns["streamed"]
     assert shell.user_ns["streamed"].answer == "The answer is a long sentence about legs."
     transient_ids = {
         o.transient.get("display_id") for o in run.outputs if getattr(o, "transient", None)
     }
     assert len(transient_ids) == 1  # one display, updated in place
     htmls = [o.data.get("text/html", "") for o in run.outputs]
-    assert any("Streaming" in h for h in htmls)
+    assert "scripted/test" in htmls[0] and "lmb-status" in htmls[0]  # the status line at once
+    assert any("receiving answer" in h and "long sentence" in h for h in htmls)
     assert "Prediction" in htmls[-1] and "long sentence about legs" in htmls[-1]
-    assert len(htmls) >= 3  # the empty view, at least one partial update, the prediction
 
 
-def test_a_stream_that_fails_to_parse_says_so_above_the_error(shell: Any) -> None:
+def test_a_failed_stream_ends_in_one_error_card(shell: Any) -> None:
     configure(lm=ScriptedLM(["[[ ## answer ## ]]\nnot a number at all\n\n[[ ## completed ## ]]"]))
     run = run_cell(shell, '%%predict "question -> answer: int" --stream -a chat\nquestion: q\n')
     assert run.error is not None
-    views = [o.data.get("text/html", "") for o in run.outputs if getattr(o, "transient", None)]
-    assert "Streaming" in views[0]
-    assert "Stream stopped · AdapterParseError, shown below" in views[-1]
-    assert "not a number at all" in views[-1]  # what arrived stays on show
-    assert not any("Stream stopped" in v for v in views[:-1])
+    views = [o.data.get("text/html", "") for o in run.outputs]
+    assert all(getattr(o, "transient", None) for o in run.outputs)  # all in the one display
+    assert "Parse error" in views[-1] and "not a number at all" in views[-1]
+    assert not any("Parse error" in v for v in views[:-1])
+    assert "not a number" not in run.stdout + run.stderr  # no red copy of the card
+
+
+def test_a_call_shows_a_live_status_line_that_becomes_the_result(shell: Any) -> None:
+    import time
+
+    def slow(request: LMRequest) -> str:
+        time.sleep(1.3)
+        return chat_answer(answer=4)
+
+    configure(lm=ScriptedLM(slow, model="slow"))
+    run = run_cell(shell, '%%predict "question -> answer: int"\nquestion: q\n')
+    assert run.error is None and run.result.answer == 4
+    htmls = [o.data.get("text/html", "") for o in run.outputs]
+    assert "scripted/slow" in htmls[0] and "• scripted/slow" in htmls[0]
+    assert any("waiting for the model" in h for h in htmls)
+    assert any("· 1 s" in h for h in htmls)  # the ticker counts the seconds
+    assert "Prediction" in htmls[-1]
+    ids = {o.transient.get("display_id") for o in run.outputs}
+    assert len(ids) == 1
+    assert shell.user_ns["Out"][shell.execution_count - 1] is run.result
+
+
+def test_an_unquoted_signature_says_to_quote_it(shell: Any, lm: ScriptedLM) -> None:
+    run = run_cell(shell, "%%predict question -> answer\nquestion: q\n")
+    assert run.error is not None
+    assert "the signature must be quoted: %%predict &quot;question -&gt; answer&quot;" in run.html()
+
+
+def test_a_free_form_cell_sends_its_body_as_the_prompt(shell: Any) -> None:
+    scripted = ScriptedLM([chat_answer(response="Some *markdown* costs $5 and $6")])
+    configure(lm=scripted)
+    shell.user_ns["topic"] = "cats"
+    run = run_cell(shell, "%%predict\nWrite about {topic}.\nTwo lines.\n")
+    assert run.error is None
+    assert "Write about cats.\nTwo lines." in scripted.last_prompt
+    markdown = run.outputs[-1].data["text/markdown"]
+    assert markdown == "Some *markdown* costs \\$5 and \\$6"  # MathJax leaves them alone
+
+
+@pytest.mark.parametrize(
+    ("fmt", "mime", "expected"),
+    [
+        ("json", "application/json", {"a": 1}),
+        ("code", "text/plain", "print(1)"),
+        ("html", "text/html", '<div class="tex2jax_ignore mathjax_ignore"><b>hi</b></div>'),
+        ("text", "text/plain", "plain"),
+    ],
+)
+def test_format_renders_the_response(shell: Any, fmt: str, mime: str, expected: Any) -> None:
+    replies = {
+        "json": '{"a": 1}',
+        "code": "```python\nprint(1)\n```",
+        "html": "<b>hi</b>",
+        "text": "plain",
+    }
+    configure(lm=ScriptedLM([chat_answer(response=replies[fmt])]))
+    run = run_cell(shell, f"%%predict -f {fmt}\nsay it\n")
+    assert run.error is None
+    assert run.outputs[-1].data[mime] == expected
+
+
+def test_format_code_puts_the_code_into_a_new_cell(shell: Any, monkeypatch: Any) -> None:
+    inserted: list[tuple[str, bool]] = []
+    monkeypatch.setattr(
+        shell, "set_next_input", lambda text, replace=False: inserted.append((text, replace))
+    )
+    configure(lm=ScriptedLM([chat_answer(response="```python\nprint(1)\n```")]))
+    run_cell(shell, "%%predict -f code\nwrite code\n")
+    assert inserted == [("print(1)", False)]
+
+
+def test_out_and_in_interpolate_earlier_cells(shell: Any) -> None:
+    scripted = ScriptedLM([], default=chat_answer(response="ok"))
+    configure(lm=scripted)
+    run_cell(shell, "21 * 2")
+    number = shell.execution_count - 1
+    run_cell(shell, f"%%predict\nThe answer was {{Out[{number}]}} from {{In[{number}]}}.\n")
+    assert "The answer was 42 from 21 * 2." in scripted.last_prompt
+    bad = run_cell(shell, "%%predict\nsee {Out[9999]}\n")
+    assert bad.error is not None and "Out has no output [9999]" in bad.html()
 
 
 def test_over_runs_every_row_and_keeps_failures_in_their_row(shell: Any) -> None:
@@ -233,7 +313,6 @@ def test_over_runs_every_row_and_keeps_failures_in_their_row(shell: Any) -> None
     assert frame["answer"].tolist()[0] == 8 and frame["answer"].tolist()[2] == 4
     assert frame["error"].iloc[1].startswith("AdapterParseError")
     assert pd.isna(frame["error"].iloc[0]) and frame["input_tokens"].iloc[0] > 0
-    assert "magic over animals" in run.stderr or "animals" in run.stderr  # the progress bar
 
 
 def test_compare_runs_each_model_side_by_side(shell: Any) -> None:
@@ -260,6 +339,9 @@ def test_compare_runs_each_model_side_by_side(shell: Any) -> None:
     assert "cost" in html and "latency" in html
     frame = comparison.frame()
     assert frame.loc["fixed/abcd", "answer"] == 4
+    lines = [o.data.get("text/html", "") for o in run.outputs if o.transient]
+    assert "0/3 models" in lines[0] and any("model 2 of 3" in line for line in lines)
+    assert "✓ compare · 3/3 models" in lines[-1]  # saved: the final state, not a bar at 0%
 
 
 ERRORS = [
@@ -279,7 +361,6 @@ ERRORS = [
         None,
     ),
     ('%%predict "question -> answer\nquestion: q', "cannot read the options", "magic line"),
-    ("%%predict\nquestion: q", "missing signature", "magic line"),
     ('%%predict "question answer"\nquestion: q', "exactly one '->'", "magic line"),
     ('%%predict "question -> answer: Nope"\nquestion: q', "unknown type 'Nope'", "magic line"),
     (
@@ -372,3 +453,25 @@ def test_help_lists_the_options(shell: Any) -> None:
     magic = shell.find_cell_magic("predict")
     assert magic.__doc__ == predict_magic.__doc__
     assert "--compare" in magic.__doc__ and "--over" in magic.__doc__
+
+
+def test_the_help_example_runs_as_written_and_has_no_markup(shell: Any, lm: ScriptedLM) -> None:
+    import re
+
+    from lmbench.notebook import predict_magic
+
+    doc = shell.magics_manager.magics["cell"]["predict"].__doc__
+    assert doc == predict_magic.__doc__ and "``" not in doc
+    example = re.search(r"\n    (%%predict .*\n    .*)\n", doc).group(1).replace("\n    ", "\n")
+    run = run_cell(shell, example + "\n")
+    assert run.error is None and shell.user_ns["pred"].answer == 4
+
+
+def test_a_budget_error_keeps_its_dollar_amounts_out_of_mathjax(shell: Any, lm: ScriptedLM) -> None:
+    from lmbench.notebook.html import NO_MATH
+
+    run_cell(shell, "%lmbench budget 0")
+    run = run_cell(shell, '%%predict "question -> answer: int" -m openai/gpt-4o\nquestion: q\n')
+    assert run.error is not None
+    card = run.outputs[-1].data["text/html"]
+    assert "$" in card and f'class="lmb {NO_MATH}"' in card

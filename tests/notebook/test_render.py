@@ -12,7 +12,7 @@ from lmbench.calls import lm_call, module_call
 from lmbench.errors import AdapterParseError
 from lmbench.lm import LMRequest, Message, ScriptedLM
 from lmbench.notebook.batch import Comparison, ModelRun
-from lmbench.notebook.html import STYLE
+from lmbench.notebook.html import NO_MATH, STYLES
 from lmbench.notebook.predict_magic import PromptView, StreamView
 from lmbench.notebook.render import RENDERERS, html_for, text_for
 from lmbench.notebook.render_errors import MagicError
@@ -23,6 +23,8 @@ from lmbench.observe import MemoryCollector
 from lmbench.observe.history import CallHistory as History
 from lmbench.primitives import Example, Prediction
 from lmbench.signatures import InputField, OutputField, Signature
+
+from .conftest import unstyled
 
 PAYLOADS = ("<script>alert('x')</script>", '<img src=x onerror="alert(1)">')
 
@@ -129,7 +131,7 @@ def _sandbox_result(payload: str) -> Any:
 
 def _html(obj: Any) -> str:
     html = html_for(obj)
-    return html if html is not None else obj._repr_html_()
+    return unstyled(html if html is not None else obj._repr_html_())
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -168,23 +170,32 @@ def test_the_renderer_table_covers_the_core_types() -> None:
     assert html_for(object()) is None and text_for(object()) is None
 
 
-def test_styles_use_jupyterlab_theme_variables_with_fallbacks() -> None:
-    for variable in (
-        "--jp-ui-font-color1",
-        "--jp-layout-color1",
-        "--jp-border-color2",
-        "--jp-code-font-family",
-    ):
-        assert f"var({variable}," in STYLE
-    html = _html(_signature("x"))
-    assert html.startswith(STYLE) and "<script" not in html
+def test_styles_are_inline_theme_aware_and_survive_the_sanitizer() -> None:
+    """No <style> block (an untrusted notebook loses it): every element carries its style,
+    each JupyterLab variable after a plain fallback, and the box is skipped by MathJax."""
+    joined = ";".join(STYLES.values())
+    for variable in ("--jp-border-color2", "--jp-code-font-family", "--jp-ui-font-size1"):
+        assert f"var({variable}," in joined
+    for declarations in STYLES.values():
+        for declaration in declarations.split(";"):
+            if "var(" in declaration:
+                prop = declaration.split(":", 1)[0]
+                earlier = declarations[: declarations.index(declaration)]
+                shorthand = prop.split("-")[0]
+                assert f"{prop}:" in earlier or f"{shorthand}:" in earlier, declaration
+    html = html_for(_signature("x")) or ""
+    assert "<style" not in html and "<script" not in html
+    assert html.startswith(f'<div class="lmb {NO_MATH}" style="')
+    assert "<table style=" in html and "<th style=" in html
 
 
 def test_prediction_html_shows_fields_usage_adapter_repairs_fallback_prompt_and_raw() -> None:
     prediction = _prediction("Paris")
     html = _html(prediction)
-    assert "<th>answer <span class='lmb-meta'>int</span></th>" in html
-    assert "<code>3</code>" in html
+    # the answer first: name, value (large), type in a muted column
+    assert '<th>answer</th><td class="lmb-value">3</td><td class="lmb-type">int</td>' in html
+    assert '<td class="lmb-value">Paris</td>' in html
+    assert html.index("Paris") < html.index("tokens")
     assert "scripted/test" in html and "tokens" in html and "cost" in html and "$0" in html
     assert "latency" in html and "cache" in html
     assert "JSONAdapter" in html and "lmb-warn" in html  # fell back: marked as a warning
@@ -283,7 +294,7 @@ def test_core_types_render_without_the_extension() -> None:
     assert "predict" not in shell.magics_manager.magics["cell"]
     for name, obj in _everything("x")[:9]:
         data, _ = shell.display_formatter.format(obj)
-        assert data["text/html"].startswith(STYLE), name
+        assert data["text/html"].startswith('<div class="lmb '), name
 
 
 def test_the_extension_gives_core_types_their_text_form(shell: Any) -> None:

@@ -9,7 +9,7 @@ from lmbench.lm import ScriptedLM
 from lmbench.modules import BestOfN, Predict, ReAct
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
 
-from .conftest import chat_answer
+from .conftest import chat_answer, unstyled
 
 
 def temperature(city: str) -> int:
@@ -53,7 +53,7 @@ def test_best_of_n_attempts_show_their_rewards() -> None:
         threshold=1.0,
     )
     pred = best(question="Capital?")
-    html = prediction_html(pred)
+    html = unstyled(prediction_html(pred))
     assert "Attempts (2)" in html
     assert "<td>1</td><td>0</td>" in html and "<td>2</td><td>1</td>" in html
     assert "attempt 2: 1.0" in prediction_text(pred)

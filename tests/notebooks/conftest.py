@@ -31,9 +31,11 @@ CHROMIUM_ARGS = [
 ]
 
 # JupyterLab user settings for a test run: every cell stays in the DOM (no windowing, so the
-# checks see outputs scrolled out of view) and nothing is fetched from the internet.
+# checks see outputs scrolled out of view), nothing is fetched from the internet, and saving
+# keeps the widgets' state (so a reopened notebook still draws them).
 LAB_SETTINGS: dict[str, dict[str, object]] = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyter-widgets/jupyterlab-manager/plugin.jupyterlab-settings": {"saveState": True},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
         "fetchNews": "false",
         "checkForUpdates": False,
@@ -81,11 +83,17 @@ def running_lab(root: Path, work: Path) -> Iterator[str]:
         "JUPYTERLAB_WORKSPACES_DIR": str(work / "lab-workspaces"),
         "JUPYTER_RUNTIME_DIR": str(work / "jupyter-runtime"),
         "LMBENCH_CACHE_DIR": str(work / "lmbench-cache"),
+        # kernels import this checkout's lmbench, whatever folder the lab serves
+        "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p),
+        "LMBENCH_CONFIG_DIR": str(work / "lmbench-config"),
     }
     command = [
         sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
         "--ServerApp.port_retries=0", "--allow-root", "--IdentityProvider.token=", "--ServerApp.password=",
         "--ServerApp.disable_check_xsrf=True", f"--ServerApp.root_dir={root}",
+        # window.jupyterapp lets a test switch themes; an in-memory notary db means every
+        # notebook opened from disk is untrusted, as a reopened notebook is for a user
+        "--LabApp.expose_app_in_browser=True", "--NotebookNotary.db_file=:memory:",
     ]  # fmt: skip
     log = work / "jupyterlab.log"
     with log.open("wb") as log_file:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import time
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import genai_prices
 import pytest
@@ -235,3 +236,19 @@ def test_inspect_shows_rule_shaped_repairs() -> None:
     history.inspect(file=out)
     assert "  - missing_completed: no completed marker\n" in out.getvalue()
     assert "  - coerced [answer]: '4.0' -> 4 (span=[0, 3])\n" in out.getvalue()
+
+
+def test_a_loaded_history_names_the_file_it_came_from(tmp_path: Path) -> None:
+    import lmbench
+    from lmbench.lm import ScriptedLM
+    from lmbench.observe import load_history
+    from lmbench.observe.sqlite import SQLiteCollector
+
+    collector = SQLiteCollector(tmp_path / "calls.db")
+    with lmbench.context(history=collector):
+        reply = "[[ ## answer ## ]]\n1\n\n[[ ## completed ## ]]"
+        lmbench.Predict("q -> answer", lm=ScriptedLM([reply]))(q="x")
+    collector.close()
+    loaded = load_history(tmp_path / "calls.db")
+    assert repr(loaded) == "<CallHistory 1 LM calls loaded from the SQLite file calls.db>"
+    assert "MemoryCollector" not in repr(loaded)
