@@ -13,7 +13,14 @@ from typing import Any, Protocol, TypeVar
 from lmbench.lm.types import LMResponse, ToolCall, Usage
 from lmbench.secrets import redact
 
-__all__ = ["LM_RESPONSES", "Codec", "LMResponseCodec", "json_copy", "stored_response"]
+__all__ = [
+    "LM_RESPONSES",
+    "Codec",
+    "LMResponseCodec",
+    "copied_facts",
+    "json_copy",
+    "stored_response",
+]
 
 R = TypeVar("R")
 
@@ -57,27 +64,36 @@ class LMResponseCodec:
 
     def copy(self, response: LMResponse) -> LMResponse:
         """A copy for one caller (far cheaper than decoding the stored text again)."""
-        usage = response.usage
         return LMResponse(
             texts=list(response.texts),
-            model=response.model,
-            provider=response.provider,
             tool_calls=[
                 ToolCall(
                     call.name, json_copy(call.arguments), call.id, json_copy(call.provider_data)
                 )
                 for call in response.tool_calls
             ],
-            usage=Usage(
-                usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
-            ),
             finish_reason=response.finish_reason,
-            request_id=response.request_id,
-            latency_s=response.latency_s,
             ttft_s=response.ttft_s,
-            attempts=list(response.attempts),
-            metadata=json_copy(response.metadata) if response.metadata else {},
+            **copied_facts(response),
         )
+
+
+def copied_facts(response: Any) -> dict[str, Any]:
+    """A model response's call facts (model, provider, usage, request id, latency, attempts,
+    metadata) as keyword arguments, copied so that nothing mutable is shared; the raw body is
+    left behind, as storing drops it."""
+    usage = response.usage
+    return {
+        "model": response.model,
+        "provider": response.provider,
+        "usage": Usage(
+            usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
+        ),
+        "request_id": response.request_id,
+        "latency_s": response.latency_s,
+        "attempts": list(response.attempts),
+        "metadata": json_copy(response.metadata) if response.metadata else {},
+    }
 
 
 LM_RESPONSES = LMResponseCodec()
