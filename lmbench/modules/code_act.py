@@ -41,6 +41,7 @@ from lmbench.modules.inputs import check_inputs
 from lmbench.modules.loop_setup import (
     check_added_fields,
     check_max_iters,
+    quoted_outputs,
     trajectory_outputs_signature,
 )
 from lmbench.modules.predict import Predict
@@ -90,7 +91,7 @@ class CodeAct(Module):
         self.extract = ChainOfThought(self._extract_signature(), **predict_kwargs)
 
     def _step_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         catalogue = "\n".join(
             f"- {tool.signature_text()}: {tool.description}" for tool in self.tools.values()
         )

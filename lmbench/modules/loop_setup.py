@@ -10,7 +10,12 @@ from lmbench.errors import ConfigError, SignatureError
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature
 
-__all__ = ["check_added_fields", "check_max_iters", "trajectory_outputs_signature"]
+__all__ = [
+    "check_added_fields",
+    "check_max_iters",
+    "quoted_outputs",
+    "trajectory_outputs_signature",
+]
 
 
 def check_added_fields(module: str, signature: Signature, added: Iterable[str]) -> None:
@@ -27,6 +32,11 @@ def check_max_iters(module: str, max_iters: object, unit: str) -> int:
     if not isinstance(max_iters, int) or max_iters < 1:
         raise ConfigError(f"max_iters={max_iters!r}: {module} needs at least one {unit}")
     return max_iters
+
+
+def quoted_outputs(signature: Signature) -> str:
+    """The signature's output names as the instructions quote them: "`a`, `b`"."""
+    return ", ".join(f"`{name}`" for name in signature.output_fields)
 
 
 def trajectory_outputs_signature(signature: Signature, trajectory: str, record: str) -> Signature:

@@ -34,7 +34,7 @@ from lmbench.modules.code_runs import (
 )
 from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
-from lmbench.modules.loop_setup import check_added_fields, check_max_iters
+from lmbench.modules.loop_setup import check_added_fields, check_max_iters, quoted_outputs
 from lmbench.modules.running import report
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
@@ -73,7 +73,7 @@ class ProgramOfThought(Module):
         code = FieldSpec(
             "generated_code", "output", str, desc="Python code that prints what the outputs need"
         )
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         task = f"{self.signature.instructions}\n\n" if self.signature.instructions else ""
         self.generate = ChainOfThought(
             Signature(

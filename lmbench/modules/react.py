@@ -53,6 +53,7 @@ from lmbench.modules.inputs import check_inputs
 from lmbench.modules.loop_setup import (
     check_added_fields,
     check_max_iters,
+    quoted_outputs,
     trajectory_outputs_signature,
 )
 from lmbench.modules.predict import Predict
@@ -133,7 +134,7 @@ class ReAct(Module):
     # -- signatures ----------------------------------------------------------------------------
 
     def _step_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         catalogue = "\n".join(
             f"- {tool.name}: {tool.description} Arguments (JSON schema): "
             f"{json.dumps(tool.parameters.get('properties', {}), ensure_ascii=False)}"
@@ -162,7 +163,7 @@ class ReAct(Module):
         return Signature(specs, instructions, name=f"{self.signature.name}Step")
 
     def _native_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         instructions = (
             f"{self.signature.instructions}\n\n"
             f"Work towards the outputs {outputs}. Call the tools you were given to gather what "
