@@ -8,7 +8,7 @@ Each kind of model call (LM calls here; embeddings elsewhere) brings its own cod
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from lmbench.lm.types import LMResponse, ToolCall, Usage
 from lmbench.secrets import redact
@@ -17,6 +17,7 @@ __all__ = [
     "LM_RESPONSES",
     "Codec",
     "LMResponseCodec",
+    "ResponseCodec",
     "copied_facts",
     "json_copy",
     "stored_response",
@@ -53,14 +54,24 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-class LMResponseCodec:
+class ResponseCodec(Generic[R]):
+    """A ``Codec`` for a response type with ``to_dict``/``from_dict``: stored as its
+    ``to_dict()`` (through ``stored_response``) and read back with ``from_dict``; a subclass
+    names the type and says how to ``copy`` one."""
+
+    response_type: ClassVar[Any]
+
+    def encode(self, response: R) -> dict[str, Any]:
+        return stored_response(response.to_dict())  # type: ignore[attr-defined]
+
+    def decode(self, data: dict[str, Any]) -> R:
+        return self.response_type.from_dict(data)  # type: ignore[no-any-return]
+
+
+class LMResponseCodec(ResponseCodec[LMResponse]):
     """``LMResponse`` as stored data."""
 
-    def encode(self, response: LMResponse) -> dict[str, Any]:
-        return stored_response(response.to_dict())
-
-    def decode(self, data: dict[str, Any]) -> LMResponse:
-        return LMResponse.from_dict(data)
+    response_type = LMResponse
 
     def copy(self, response: LMResponse) -> LMResponse:
         """A copy for one caller (far cheaper than decoding the stored text again)."""
