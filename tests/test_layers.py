@@ -61,6 +61,7 @@ GROUND = (
     "steps",
     "deprecation",
     "display",
+    "once",
 )
 
 

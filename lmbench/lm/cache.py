@@ -26,6 +26,7 @@ from typing import Any, Literal
 from lmbench.env import user_cache_dir
 from lmbench.lm.stored import LM_RESPONSES, Codec
 from lmbench.logs import warn
+from lmbench.once import Once
 from lmbench.storable import storable_json
 
 __all__ = ["CacheLevel", "CacheStats", "ResponseCache", "cache", "get_cache", "reset_cache"]
@@ -285,18 +286,12 @@ def _default_directory() -> Path:
     return user_cache_dir() / "responses"
 
 
-_cache: ResponseCache | None = None
-_cache_lock = threading.Lock()
+_cache: Once[ResponseCache] = Once(lambda: ResponseCache(_default_directory()))
 
 
 def get_cache() -> ResponseCache:
     """The process's response cache, created at first use in ``LMBENCH_CACHE_DIR``/responses."""
-    global _cache
-    if _cache is None:
-        with _cache_lock:
-            if _cache is None:
-                _cache = ResponseCache(_default_directory())
-    return _cache
+    return _cache.get()
 
 
 def reset_cache(directory: str | Path | EllipsisType | None = ..., **options: Any) -> ResponseCache:
@@ -306,13 +301,14 @@ def reset_cache(directory: str | Path | EllipsisType | None = ..., **options: An
     ``LMBENCH_CACHE_DIR``. ``options`` are ``ResponseCache``'s (``memory_size``,
     ``memory_ttl``, ``disk_size_limit``).
     """
-    global _cache
-    with _cache_lock:
-        if _cache is not None:
-            _cache.close()
+
+    def fresh(current: ResponseCache | None) -> ResponseCache:
+        if current is not None:
+            current.close()
         folder = _default_directory() if directory is ... else directory
-        _cache = ResponseCache(folder, **options)
-    return _cache
+        return ResponseCache(folder, **options)
+
+    return _cache.replace(fresh)
 
 
 class _CacheHandle:

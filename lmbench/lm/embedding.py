@@ -15,7 +15,7 @@ import base64
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
-from lmbench.lm.types import Attempt, Usage
+from lmbench.lm.types import Attempt, Usage, response_facts_from_dict, response_facts_to_dict
 
 if TYPE_CHECKING:
     import numpy as np
@@ -109,23 +109,14 @@ class EmbeddingResponse:
 
     def to_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
         """JSON-able data; the vectors are exact, as base64 of little-endian float32."""
-        out: dict[str, Any] = {
+        return {
             "vectors": {
                 "dtype": "<f4",
                 "shape": list(self.vectors.shape),
                 "base64": base64.b64encode(self.vectors.astype("<f4").tobytes()).decode(),
             },
-            "model": self.model,
-            "provider": self.provider,
-            "usage": self.usage.to_dict(),
-            "latency_s": self.latency_s,
-            "request_id": self.request_id,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "metadata": dict(self.metadata),
+            **response_facts_to_dict(self, include_raw=include_raw),
         }
-        if include_raw:
-            out["raw"] = self.raw
-        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> EmbeddingResponse:
@@ -137,17 +128,7 @@ class EmbeddingResponse:
             vectors = flat.reshape(packed["shape"]).astype(np.float32)
         else:
             vectors = as_matrix(packed)
-        return cls(
-            vectors=vectors,
-            model=data.get("model", ""),
-            provider=data.get("provider", ""),
-            usage=Usage(**data.get("usage", {})),
-            latency_s=data.get("latency_s", 0.0),
-            request_id=data.get("request_id"),
-            attempts=[Attempt(**a) for a in data.get("attempts", [])],
-            metadata=dict(data.get("metadata", {})),
-            raw=data.get("raw"),
-        )
+        return cls(vectors=vectors, **response_facts_from_dict(data))
 
 
 @runtime_checkable

@@ -8,12 +8,20 @@ Each kind of model call (LM calls here; embeddings elsewhere) brings its own cod
 
 from __future__ import annotations
 
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from lmbench.lm.types import LMResponse, ToolCall, Usage
 from lmbench.secrets import redact
 
-__all__ = ["LM_RESPONSES", "Codec", "LMResponseCodec", "json_copy", "stored_response"]
+__all__ = [
+    "LM_RESPONSES",
+    "Codec",
+    "LMResponseCodec",
+    "ResponseCodec",
+    "copied_facts",
+    "json_copy",
+    "stored_response",
+]
 
 R = TypeVar("R")
 
@@ -46,38 +54,57 @@ def json_copy(value: Any) -> Any:
     return value
 
 
-class LMResponseCodec:
+class ResponseCodec(Generic[R]):
+    """A ``Codec`` for a response type with ``to_dict``/``from_dict``: stored as its
+    ``to_dict()`` (through ``stored_response``) and read back with ``from_dict``; a subclass
+    names the type and says how to ``copy`` one."""
+
+    response_type: ClassVar[Any]
+
+    def encode(self, response: R) -> dict[str, Any]:
+        return stored_response(response.to_dict())  # type: ignore[attr-defined]
+
+    def decode(self, data: dict[str, Any]) -> R:
+        return self.response_type.from_dict(data)  # type: ignore[no-any-return]
+
+
+class LMResponseCodec(ResponseCodec[LMResponse]):
     """``LMResponse`` as stored data."""
 
-    def encode(self, response: LMResponse) -> dict[str, Any]:
-        return stored_response(response.to_dict())
-
-    def decode(self, data: dict[str, Any]) -> LMResponse:
-        return LMResponse.from_dict(data)
+    response_type = LMResponse
 
     def copy(self, response: LMResponse) -> LMResponse:
         """A copy for one caller (far cheaper than decoding the stored text again)."""
-        usage = response.usage
         return LMResponse(
             texts=list(response.texts),
-            model=response.model,
-            provider=response.provider,
             tool_calls=[
                 ToolCall(
                     call.name, json_copy(call.arguments), call.id, json_copy(call.provider_data)
                 )
                 for call in response.tool_calls
             ],
-            usage=Usage(
-                usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
-            ),
             finish_reason=response.finish_reason,
-            request_id=response.request_id,
-            latency_s=response.latency_s,
             ttft_s=response.ttft_s,
-            attempts=list(response.attempts),
-            metadata=json_copy(response.metadata) if response.metadata else {},
+            **copied_facts(response),
         )
+
+
+def copied_facts(response: Any) -> dict[str, Any]:
+    """A model response's call facts (model, provider, usage, request id, latency, attempts,
+    metadata) as keyword arguments, copied so that nothing mutable is shared; the raw body is
+    left behind, as storing drops it."""
+    usage = response.usage
+    return {
+        "model": response.model,
+        "provider": response.provider,
+        "usage": Usage(
+            usage.input_tokens, usage.output_tokens, usage.cached_tokens, usage.reasoning_tokens
+        ),
+        "request_id": response.request_id,
+        "latency_s": response.latency_s,
+        "attempts": list(response.attempts),
+        "metadata": json_copy(response.metadata) if response.metadata else {},
+    }
 
 
 LM_RESPONSES = LMResponseCodec()

@@ -20,6 +20,8 @@ __all__ = [
     "ToolCall",
     "ToolSpec",
     "Usage",
+    "response_facts_from_dict",
+    "response_facts_to_dict",
 ]
 
 Role = Literal["system", "user", "assistant", "tool"]
@@ -233,39 +235,56 @@ class LMResponse:
         return self.texts[0] if self.texts else ""
 
     def to_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
-        out = {
+        return {
             "texts": list(self.texts),
-            "model": self.model,
-            "provider": self.provider,
             "tool_calls": [t.to_dict() for t in self.tool_calls],
-            "usage": self.usage.to_dict(),
             "finish_reason": self.finish_reason,
-            "request_id": self.request_id,
-            "latency_s": self.latency_s,
             "ttft_s": self.ttft_s,
-            "attempts": [a.to_dict() for a in self.attempts],
-            "metadata": dict(self.metadata),
+            **response_facts_to_dict(self, include_raw=include_raw),
         }
-        if include_raw:
-            out["raw"] = self.raw
-        return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> LMResponse:
         return cls(
             texts=list(data["texts"]),
-            model=data.get("model", ""),
-            provider=data.get("provider", ""),
             tool_calls=[ToolCall(**t) for t in data.get("tool_calls", [])],
-            usage=Usage(**data.get("usage", {})),
             finish_reason=data.get("finish_reason"),
-            request_id=data.get("request_id"),
-            latency_s=data.get("latency_s", 0.0),
             ttft_s=data.get("ttft_s"),
-            attempts=[Attempt(**a) for a in data.get("attempts", [])],
-            metadata=dict(data.get("metadata", {})),
-            raw=data.get("raw"),
+            **response_facts_from_dict(data),
         )
+
+
+def response_facts_to_dict(response: Any, *, include_raw: bool) -> dict[str, Any]:
+    """JSON-able data for what every model response (``LMResponse``, ``EmbeddingResponse``)
+    records about its call: model, provider, usage, request id, latency, attempts, metadata,
+    and the raw body when ``include_raw``."""
+    out: dict[str, Any] = {
+        "model": response.model,
+        "provider": response.provider,
+        "usage": response.usage.to_dict(),
+        "request_id": response.request_id,
+        "latency_s": response.latency_s,
+        "attempts": [a.to_dict() for a in response.attempts],
+        "metadata": dict(response.metadata),
+    }
+    if include_raw:
+        out["raw"] = response.raw
+    return out
+
+
+def response_facts_from_dict(data: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments ``response_facts_to_dict`` wrote, read back (absent ones as the
+    defaults)."""
+    return {
+        "model": data.get("model", ""),
+        "provider": data.get("provider", ""),
+        "usage": Usage(**data.get("usage", {})),
+        "request_id": data.get("request_id"),
+        "latency_s": data.get("latency_s", 0.0),
+        "attempts": [Attempt(**a) for a in data.get("attempts", [])],
+        "metadata": dict(data.get("metadata", {})),
+        "raw": data.get("raw"),
+    }
 
 
 @dataclass(frozen=True)

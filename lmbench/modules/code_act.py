@@ -26,7 +26,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from lmbench.errors import ConfigError, SignatureError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.code_runs import (
@@ -39,6 +38,12 @@ from lmbench.modules.code_runs import (
 )
 from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
+from lmbench.modules.loop_setup import (
+    check_added_fields,
+    check_max_iters,
+    quoted_outputs,
+    trajectory_outputs_signature,
+)
 from lmbench.modules.predict import Predict
 from lmbench.modules.running import report
 from lmbench.primitives.prediction import Prediction
@@ -74,14 +79,8 @@ class CodeAct(Module):
         **predict_kwargs: Any,
     ) -> None:
         self.signature = ensure_signature(signature)
-        clashes = [name for name in (*_ADDED_FIELDS, "reasoning") if name in self.signature.fields]
-        if clashes:
-            raise SignatureError(
-                f"CodeAct adds fields named {clashes} to {self.signature}; rename those fields"
-            )
-        if not isinstance(max_iters, int) or max_iters < 1:
-            raise ConfigError(f"max_iters={max_iters!r}: CodeAct needs at least one step")
-        self.max_iters = max_iters
+        check_added_fields("CodeAct", self.signature, (*_ADDED_FIELDS, "reasoning"))
+        self.max_iters = check_max_iters("CodeAct", max_iters, "step")
         from lmbench.sandbox.sandbox import tool_table
 
         self.tools = tool_table(tools)
@@ -92,7 +91,7 @@ class CodeAct(Module):
         self.extract = ChainOfThought(self._extract_signature(), **predict_kwargs)
 
     def _step_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         catalogue = "\n".join(
             f"- {tool.signature_text()}: {tool.description}" for tool in self.tools.values()
         )
@@ -117,17 +116,11 @@ class CodeAct(Module):
         return Signature(specs, instructions, name=f"{self.signature.name}CodeStep")
 
     def _extract_signature(self) -> Signature:
-        specs = [
-            *self.signature.input_fields.values(),
-            FieldSpec("trajectory", "input", str, desc="the steps taken and what they gave"),
-            *self.signature.output_fields.values(),
-        ]
-        instructions = (
-            f"{self.signature.instructions}\n\n"
-            "The trajectory records the code run with tools for these inputs, and its results. "
-            "Write the outputs from it."
+        return trajectory_outputs_signature(
+            self.signature,
+            "the steps taken and what they gave",
+            "the code run with tools for these inputs, and its results",
         )
-        return Signature(specs, instructions, name=self.signature.name)
 
     def forward(self, **inputs: Any) -> Prediction:
         inputs = check_inputs(self.signature, inputs)
@@ -157,15 +150,7 @@ class CodeAct(Module):
                     break
         report(StepStarted(name, len(steps) + 1, None, "extract the outputs"))
         extracted = self.extract(**inputs, trajectory=format_runs(steps))
-        prediction = Prediction(
-            extracted,
-            completions=extracted.completions,
-            signature=extracted.signature,
-            inputs=inputs,
-            adapter=extracted.adapter,
-            repairs=extracted.repairs,
-            attempts=extracted.attempts,
-        )
+        prediction = Prediction.from_inner(extracted, inputs=inputs)
         prediction.trajectory = steps
         prediction.finished = finished
         return prediction

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lmbench.errors import CodeFailed, ConfigError, SignatureError
+from lmbench.errors import CodeFailed
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.code_runs import (
@@ -34,6 +34,7 @@ from lmbench.modules.code_runs import (
 )
 from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
+from lmbench.modules.loop_setup import check_added_fields, check_max_iters, quoted_outputs
 from lmbench.modules.running import report
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
@@ -63,15 +64,8 @@ class ProgramOfThought(Module):
         **predict_kwargs: Any,
     ) -> None:
         self.signature = ensure_signature(signature)
-        clashes = [name for name in (*_ADDED_FIELDS, "reasoning") if name in self.signature.fields]
-        if clashes:
-            raise SignatureError(
-                f"ProgramOfThought adds fields named {clashes} to {self.signature}; rename those "
-                "fields"
-            )
-        if not isinstance(max_iters, int) or max_iters < 1:
-            raise ConfigError(f"max_iters={max_iters!r}: ProgramOfThought needs at least one run")
-        self.max_iters = max_iters
+        check_added_fields("ProgramOfThought", self.signature, (*_ADDED_FIELDS, "reasoning"))
+        self.max_iters = check_max_iters("ProgramOfThought", max_iters, "run")
         from lmbench.sandbox.pool import SandboxPool  # the sandbox loads when a module needs it
 
         self.sandboxes = SandboxPool(sandbox)
@@ -79,7 +73,7 @@ class ProgramOfThought(Module):
         code = FieldSpec(
             "generated_code", "output", str, desc="Python code that prints what the outputs need"
         )
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         task = f"{self.signature.instructions}\n\n" if self.signature.instructions else ""
         self.generate = ChainOfThought(
             Signature(
@@ -147,15 +141,7 @@ class ProgramOfThought(Module):
         output = last.result.observation()
         report(StepStarted(name, len(runs) + 1, None, "write the outputs"))
         answered = self.answer(**inputs, final_code=last.code, code_output=output)
-        prediction = Prediction(
-            answered,
-            completions=answered.completions,
-            signature=answered.signature,
-            inputs=inputs,
-            adapter=answered.adapter,
-            repairs=answered.repairs,
-            attempts=answered.attempts,
-        )
+        prediction = Prediction.from_inner(answered, inputs=inputs)
         prediction.code = last.code
         prediction.code_output = output
         prediction.code_runs = runs

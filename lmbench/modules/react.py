@@ -45,11 +45,17 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal
 
 from lmbench.calls import module_call
-from lmbench.errors import ConfigError, ProviderError, SignatureError
+from lmbench.errors import ConfigError, ProviderError
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.events import Notice, StepStarted, ToolFinished, ToolStarted
 from lmbench.modules.inputs import check_inputs
+from lmbench.modules.loop_setup import (
+    check_added_fields,
+    check_max_iters,
+    quoted_outputs,
+    trajectory_outputs_signature,
+)
 from lmbench.modules.predict import Predict
 from lmbench.modules.react_native import NativeConversation, NativeTurn
 from lmbench.modules.react_trajectory import (
@@ -108,13 +114,8 @@ class ReAct(Module):
         **predict_kwargs: Any,
     ) -> None:
         self.signature = ensure_signature(signature)
-        clashes = [name for name in (*_ADDED_FIELDS, "reasoning") if name in self.signature.fields]
-        if clashes:
-            raise SignatureError(
-                f"ReAct adds fields named {clashes} to {self.signature}; rename those fields"
-            )
-        if max_iters < 1:
-            raise ConfigError(f"max_iters={max_iters!r}: ReAct needs at least one step")
+        check_added_fields("ReAct", self.signature, (*_ADDED_FIELDS, "reasoning"))
+        check_max_iters("ReAct", max_iters, "step")
         if on_repeat not in ("nudge", "stop"):
             raise ConfigError(f"on_repeat={on_repeat!r}: use 'nudge' or 'stop'")
         if max_repeats < 1:
@@ -133,7 +134,7 @@ class ReAct(Module):
     # -- signatures ----------------------------------------------------------------------------
 
     def _step_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         catalogue = "\n".join(
             f"- {tool.name}: {tool.description} Arguments (JSON schema): "
             f"{json.dumps(tool.parameters.get('properties', {}), ensure_ascii=False)}"
@@ -162,7 +163,7 @@ class ReAct(Module):
         return Signature(specs, instructions, name=f"{self.signature.name}Step")
 
     def _native_signature(self) -> Signature:
-        outputs = ", ".join(f"`{name}`" for name in self.signature.output_fields)
+        outputs = quoted_outputs(self.signature)
         instructions = (
             f"{self.signature.instructions}\n\n"
             f"Work towards the outputs {outputs}. Call the tools you were given to gather what "
@@ -177,17 +178,11 @@ class ReAct(Module):
         return Signature(specs, instructions, name=f"{self.signature.name}Step")
 
     def _extract_signature(self) -> Signature:
-        specs = [
-            *self.signature.input_fields.values(),
-            FieldSpec("trajectory", "input", str, desc="the steps taken and their observations"),
-            *self.signature.output_fields.values(),
-        ]
-        instructions = (
-            f"{self.signature.instructions}\n\n"
-            "The trajectory records the work done with tools for these inputs. "
-            "Write the outputs from it."
+        return trajectory_outputs_signature(
+            self.signature,
+            "the steps taken and their observations",
+            "the work done with tools for these inputs",
         )
-        return Signature(specs, instructions, name=self.signature.name)
 
     # -- running -------------------------------------------------------------------------------
 
@@ -217,16 +212,7 @@ class ReAct(Module):
             extracted = yield from self._with_room(
                 run, None, lambda: sub_call(self.extract, _shown(inputs, run), streaming), streaming
             )
-        prediction = Prediction(
-            extracted,
-            completions=extracted.completions,
-            signature=extracted.signature,
-            inputs=inputs,
-            adapter=extracted.adapter,
-            repairs=extracted.repairs,
-            attempts=extracted.attempts,
-            call=node,
-        )
+        prediction = Prediction.from_inner(extracted, inputs=inputs, call=node)
         prediction.trajectory = run.steps
         prediction.finished = run.stop_reason == "finish"
         prediction.stop_reason = run.stop_reason

@@ -297,6 +297,27 @@ def _stops(outcome: Outcome, check: Check) -> bool:
     return check(outcome)
 
 
+class _Gathering:
+    """The outcomes of ``count`` concurrent bodies, kept in order as they arrive among the
+    bodies' events; ``open`` until every body has ended or ``check`` stops the rest."""
+
+    def __init__(self, count: int, check: Check) -> None:
+        self.outcomes: list[Outcome | None] = [None] * count
+        self.open = count > 0
+        self._remaining = count
+        self._check = check
+
+    def takes(self, item: Any) -> bool:
+        """Whether ``item`` is an outcome (kept here) rather than an event to pass on."""
+        if type(item) is not Outcome:
+            return False
+        self._remaining -= 1
+        self.outcomes[item.index] = item
+        if _stops(item, self._check) or not self._remaining:
+            self.open = False
+        return True
+
+
 def concurrently(
     bodies: Sequence[Body], *, workers: int, streaming: bool, check: Check
 ) -> Steps[list[Outcome | None]]:
@@ -308,7 +329,7 @@ def concurrently(
 
 def _threads(bodies: Sequence[Body], workers: int, streaming: bool, check: Check) -> Iterator[Any]:
     items: queue.SimpleQueue[Any] = queue.SimpleQueue()
-    outcomes: list[Outcome | None] = [None] * len(bodies)
+    gathering = _Gathering(len(bodies), check)
 
     def run(index: int, body: Body) -> None:
         sink = items.put if streaming else None
@@ -322,23 +343,17 @@ def _threads(bodies: Sequence[Body], workers: int, streaming: bool, check: Check
     try:
         for index, body in enumerate(bodies):
             pool.submit(contextvars.copy_context().run, run, index, body)
-        remaining = len(bodies)
-        while remaining:
+        while gathering.open:
             item = items.get()
-            if type(item) is not Outcome:
+            if not gathering.takes(item):
                 yield item
-                continue
-            remaining -= 1
-            outcomes[item.index] = item
-            if _stops(item, check):
-                break
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     while not items.empty():  # bodies that were running when the check stopped the rest
         item = items.get_nowait()
         if type(item) is Outcome:
-            outcomes[item.index] = item
-    yield Final(outcomes)
+            gathering.outcomes[item.index] = item
+    yield Final(gathering.outcomes)
 
 
 async def _tasks(
@@ -346,7 +361,7 @@ async def _tasks(
 ) -> AsyncIterator[Any]:
     loop = asyncio.get_running_loop()
     items: asyncio.Queue[Any] = asyncio.Queue()
-    outcomes: list[Outcome | None] = [None] * len(bodies)
+    gathering = _Gathering(len(bodies), check)
     slots = asyncio.Semaphore(max(1, workers))
 
     def put(item: Any) -> None:
@@ -367,17 +382,11 @@ async def _tasks(
 
     tasks = [asyncio.ensure_future(run(index, body)) for index, body in enumerate(bodies)]
     try:
-        remaining = len(bodies)
-        while remaining:
+        while gathering.open:
             item = await items.get()
-            if type(item) is not Outcome:
+            if not gathering.takes(item):
                 yield item
-                continue
-            remaining -= 1
-            outcomes[item.index] = item
-            if _stops(item, check):
-                break
     finally:
         for task in tasks:
             task.cancel()
-    yield Final(outcomes)
+    yield Final(gathering.outcomes)

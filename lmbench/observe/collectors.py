@@ -16,6 +16,7 @@ from typing import Any
 from lmbench.env import env_str
 from lmbench.errors import ConfigError
 from lmbench.observe.entry import HistoryEntry
+from lmbench.once import Once
 
 __all__ = [
     "Collector",
@@ -136,30 +137,25 @@ def collector_from_spec(spec: str, *, source: str = "history") -> Collector:
     return SQLiteCollector(path)
 
 
-_default: Collector | None = None
+def _from_environment() -> Collector:
+    spec = env_str("LMBENCH_HISTORY")
+    return collector_from_spec(spec, source="LMBENCH_HISTORY") if spec else MemoryCollector()
+
+
+_default: Once[Collector] = Once(_from_environment)
 _by_spec: dict[str, Collector] = {}
 _lock = threading.Lock()
 
 
 def default_collector() -> Collector:
     """The process's collector when settings name none: ``LMBENCH_HISTORY``, else memory."""
-    global _default
-    if _default is None:
-        with _lock:
-            if _default is None:
-                spec = env_str("LMBENCH_HISTORY")
-                _default = (
-                    collector_from_spec(spec, source="LMBENCH_HISTORY")
-                    if spec
-                    else MemoryCollector()
-                )
-    return _default
+    return _default.get()
 
 
 def resolve_collector(setting: Any) -> Collector:
     """The collector a ``history`` setting stands for (None, a spec string, or a collector)."""
     if setting is None:
-        return _default if _default is not None else default_collector()
+        return _default.get()
     if isinstance(setting, Collector):
         return setting
     if isinstance(setting, str):

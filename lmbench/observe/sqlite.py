@@ -151,16 +151,24 @@ class SQLiteCollector(Collector):
                 db = self._db()
                 db.executemany(_INSERT, [_row(e) for e in self._pending])
             except sqlite3.DatabaseError as exc:
-                if _is_damage(exc):
-                    self._report_damage(exc, "entries are kept in memory only")
-                else:
-                    warn(
-                        f"history database {self.path} is not writable now ({exc}); "
-                        f"{len(self._pending)} entr{'y' if len(self._pending) == 1 else 'ies'} "
-                        "kept in memory and written with the next entry"
-                    )
+                count = len(self._pending)
+                self._warn_error(
+                    exc,
+                    damaged="entries are kept in memory only",
+                    otherwise=f"is not writable now ({exc}); {count} "
+                    f"entr{'y' if count == 1 else 'ies'} kept in memory and written with the "
+                    "next entry",
+                )
                 return
             self._pending.clear()
+
+    def _warn_error(self, exc: sqlite3.DatabaseError, *, damaged: str, otherwise: str) -> None:
+        """Warn about a failed read or write: ``damaged`` is what a damaged file means for it
+        (said once), ``otherwise`` what a passing error (a lock, a full disk) means."""
+        if _is_damage(exc):
+            self._report_damage(exc, damaged)
+        else:
+            warn(f"history database {self.path} {otherwise}")
 
     def _report_damage(self, exc: sqlite3.DatabaseError, consequence: str) -> None:
         """Warn once per collector that the file is damaged (every call would hit it again)."""
@@ -177,13 +185,11 @@ class SQLiteCollector(Collector):
                     .fetchall()
                 )
             except sqlite3.DatabaseError as exc:
-                if _is_damage(exc):
-                    self._report_damage(exc, "showing this process's unsaved entries only")
-                else:
-                    warn(
-                        f"history database {self.path} cannot be read now ({exc}); "
-                        "showing unsaved entries only"
-                    )
+                self._warn_error(
+                    exc,
+                    damaged="showing this process's unsaved entries only",
+                    otherwise=f"cannot be read now ({exc}); showing unsaved entries only",
+                )
                 rows = []
             pending = list(self._pending)
         return [HistoryEntry.from_dict(json.loads(data)) for (data,) in rows] + pending

@@ -48,6 +48,23 @@ class Prediction(RichDisplay, Mapping[str, Any]):
         self.attempts: list[AdapterAttempt] = list(attempts or [])
         self.call = call
 
+    @classmethod
+    def from_inner(
+        cls, inner: Prediction, *, inputs: Mapping[str, Any], call: ModuleCall | None = None
+    ) -> Prediction:
+        """A module's prediction made from its last inner step's: that step's outputs,
+        completions, signature, adapter, repairs and attempts, with the module's own inputs."""
+        return cls(
+            inner,
+            completions=inner.completions,
+            signature=inner.signature,
+            inputs=inputs,
+            adapter=inner.adapter,
+            repairs=inner.repairs,
+            attempts=inner.attempts,
+            call=call,
+        )
+
     # -- fields -------------------------------------------------------------------------------
 
     def __getitem__(self, key: str) -> Any:

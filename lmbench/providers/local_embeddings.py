@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import threading
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -26,6 +25,7 @@ from lmbench.env import user_cache_dir
 from lmbench.errors import ConfigError
 from lmbench.lm.embedding import BaseEmbeddingModel, EmbeddingRequest, EmbeddingResponse
 from lmbench.lm.types import Usage
+from lmbench.once import Once
 
 __all__ = ["LOCAL_EMBEDDING_MODELS", "LocalEmbeddingModel", "tokenizer_path"]
 
@@ -100,17 +100,7 @@ class _Runtime:
         return out, tokens
 
 
-_runtime: _Runtime | None = None
-_lock = threading.Lock()
-
-
-def _shared_runtime() -> _Runtime:
-    global _runtime
-    if _runtime is None:
-        with _lock:
-            if _runtime is None:
-                _runtime = _Runtime()
-    return _runtime
+_runtime: Once[_Runtime] = Once(_Runtime)
 
 
 class LocalEmbeddingModel(BaseEmbeddingModel):
@@ -138,7 +128,7 @@ class LocalEmbeddingModel(BaseEmbeddingModel):
                 f"dimensions={request.dimensions} cannot be honoured (leave it unset)"
             )
         started = time.perf_counter()
-        vectors, tokens = _shared_runtime().encode(list(request.texts))
+        vectors, tokens = _runtime.get().encode(list(request.texts))
         return EmbeddingResponse(
             vectors=vectors,
             model=self.model,

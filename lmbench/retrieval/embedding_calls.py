@@ -25,7 +25,7 @@ from lmbench.lm.cache import get_cache
 from lmbench.lm.cache_key import key_of
 from lmbench.lm.embedding import EmbeddingModel, EmbeddingRequest, EmbeddingResponse
 from lmbench.lm.replay import active as active_replayer
-from lmbench.lm.stored import json_copy, stored_response
+from lmbench.lm.stored import ResponseCodec, copied_facts
 from lmbench.lm.types import Usage
 from lmbench.logs import warn
 from lmbench.secrets import redact
@@ -49,27 +49,13 @@ def _chars_tokens(texts: tuple[str, ...]) -> int:
     return sum(max(1, len(text) // 4) for text in texts)
 
 
-class EmbeddingResponseCodec:
+class EmbeddingResponseCodec(ResponseCodec[EmbeddingResponse]):
     """``EmbeddingResponse`` as stored data (vectors exact, as base64 float32)."""
 
-    def encode(self, response: EmbeddingResponse) -> dict[str, Any]:
-        return stored_response(response.to_dict())
-
-    def decode(self, data: dict[str, Any]) -> EmbeddingResponse:
-        return EmbeddingResponse.from_dict(data)
+    response_type = EmbeddingResponse
 
     def copy(self, response: EmbeddingResponse) -> EmbeddingResponse:
-        usage = response.usage
-        return EmbeddingResponse(
-            vectors=response.vectors.copy(),
-            model=response.model,
-            provider=response.provider,
-            usage=Usage(usage.input_tokens, usage.output_tokens, usage.cached_tokens),
-            latency_s=response.latency_s,
-            request_id=response.request_id,
-            attempts=list(response.attempts),
-            metadata=json_copy(response.metadata) if response.metadata else {},
-        )
+        return EmbeddingResponse(vectors=response.vectors.copy(), **copied_facts(response))
 
 
 @dataclass(frozen=True)

@@ -280,9 +280,11 @@ class Sandbox(RichDisplay):
             if message["type"] == "tool":
                 began = time.monotonic()
                 reply, record = self._call_tool(table, message, len(run.calls), on_tool)
+                if on_tool is not None:
+                    on_tool(record, True)
                 run.calls.append(record)
                 deadline += time.monotonic() - began
-                worker.send(reply)
+                worker.send({"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)})
                 continue
             if message["type"] != "result":
                 return self._lost(
@@ -328,18 +330,8 @@ class Sandbox(RichDisplay):
         calls_so_far: int,
         on_tool: Callable[[SandboxToolCall, bool], None] | None,
     ) -> tuple[dict[str, Any], SandboxToolCall]:
-        reply, record = self._tool_outcome(table, message, calls_so_far, on_tool)
-        if on_tool is not None:
-            on_tool(record, True)
-        return {"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)}, record
-
-    def _tool_outcome(
-        self,
-        table: Mapping[str, Tool],
-        message: dict[str, Any],
-        calls_so_far: int,
-        on_tool: Callable[[SandboxToolCall, bool], None] | None,
-    ) -> tuple[dict[str, Any], SandboxToolCall]:
+        """Run the tool a ``"tool"`` message asks for: the reply for the code (its value or
+        error) and the record of the call. ``on_tool`` hears of the start here."""
         name = str(message.get("name"))
         try:
             arguments = json.loads(str(message.get("args")))

@@ -54,3 +54,20 @@ def test_history_is_immutable_and_appends() -> None:
     longer = history.append({"question": "and?", "answer": "bye"})
     assert len(history) == 1 and len(longer) == 2
     assert list(longer)[1] == {"question": "and?", "answer": "bye"}
+
+
+def test_from_inner_keeps_the_step_outputs_and_details_with_the_module_inputs() -> None:
+    inner = Prediction(
+        {"answer": "4"},
+        completions=[{"answer": "4"}, {"answer": "5"}],
+        inputs={"question": "2+2?", "trajectory": "steps"},
+        adapter="JSONAdapter",
+        attempts=[AdapterAttempt("ChatAdapter", error="no markers"), AdapterAttempt("JSONAdapter")],
+    )
+    outer = Prediction.from_inner(inner, inputs={"question": "2+2?"})
+    assert outer == {"answer": "4"} and outer is not inner
+    assert outer.completions == inner.completions
+    assert outer.inputs == {"question": "2+2?"}
+    assert outer.adapter == "JSONAdapter"
+    assert [a.adapter for a in outer.attempts] == ["ChatAdapter", "JSONAdapter"]
+    assert outer.signature is inner.signature and outer.call is None
