@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lmbench.adapters.jsontext import load_json
+from lmbench.adapters.jsontext import load_json, opens_json
 from lmbench.adapters.scalars import CoercionError, Fix, short
 from lmbench.adapters.typeplan import ANY, BOOL, CHOICE, DATE, NUMBER, STR
 
@@ -32,7 +32,8 @@ def read_items(text: str, item_kind: str) -> tuple[list[Any], list[Fix]]:
         try:
             value, fixes = load_json(body, "array")
         except CoercionError:
-            pass
+            if opens_json(body):  # JSON that cannot be read: its commas are not items
+                raise
         else:
             if isinstance(value, list):
                 return value, fixes

@@ -242,9 +242,8 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
                 )
             )
         elif boundary.field in result.found:
-            repairs.append(
-                Repair("duplicate_field", boundary.field, "kept the first of several values")
-            )
+            again = _value(text, boundary.end, stop).value
+            result.found[boundary.field] = result.found[boundary.field].with_other(again)
         else:
             assert boundary.field is not None
             result.found[boundary.field] = _value(text, boundary.end, stop)

@@ -85,8 +85,9 @@ def _or_none(parse: Callable[[str], T], text: str) -> T | None:
 
 # -- numbers -------------------------------------------------------------------------------------
 
+# Not a number: digits glued to a word by a hyphen ("item-3": minus three, or three?).
 _NUMBER = re.compile(
-    r"(?<![\w.])[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?<![\w.])(?<![^\W\d_]-)[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
 )
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
@@ -107,6 +108,11 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
             found = ", ".join(m.group() for m in matches[:5])
             raise CoercionError(f"{short(text)} holds several numbers ({found}); expected one")
     token = chosen.group()
+    if cleaned[chosen.end() :].lstrip().startswith("%") and target is not int:
+        raise CoercionError(
+            f"{short(text)} is a percentage, which may mean {token} or its hundredth; "
+            "expected a plain number"
+        )
     if "," in token:
         fixes.append(("thousands_separator", f"{token!r} -> {token.replace(',', '')!r}"))
         token = token.replace(",", "")
@@ -137,6 +143,7 @@ def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float |
 _TRUE = frozenset({"yes", "y", "t", "1", "on", "correct", "right"})
 _FALSE = frozenset({"no", "n", "f", "0", "off", "incorrect", "wrong"})
 _FIRST_WORD = re.compile(r"[a-z0-9]+")
+_ANY_WORD = re.compile(r"[a-z]{2,}")  # words that say yes or no in prose (not "1", "t")
 
 
 def read_bool(text: str) -> tuple[bool, list[Fix]]:
@@ -152,6 +159,10 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
     word = first.group() if first else ""
     if word in ("true", "false") or word in _TRUE or word in _FALSE:
         value = word == "true" or word in _TRUE
+        against = _FALSE | {"false"} if value else _TRUE | {"true"}
+        said = next((w for w in _ANY_WORD.findall(lowered) if w in against), None)
+        if said is not None:
+            raise CoercionError(f"{short(text)} says both {word!r} and {said!r}")
         fixes.append(("bool_in_prose", f"read {value} from {short(cleaned)}"))
         return value, fixes
     raise CoercionError(f"{short(text)} is not true/false (or yes/no)")

@@ -91,9 +91,14 @@ def _sections(
             repairs.append(Repair("xml_elements", name, note))
         if element.tags != canonical:
             _tag_repairs(name, element.tags, canonical, repairs)
-    if repairs is not None:
-        for name in repeated:
-            repairs.append(Repair("duplicate_field", name, "kept the first of several values"))
+    for element in repeated:
+        try:
+            value, _ = element_value(text, element.start, element.end, shapes[element.field][0])
+        except XMLStructureError as exc:
+            raise XMLStructureError(
+                element.field, exc.reason, (element.start, element.end)
+            ) from None
+        found[element.field] = found[element.field].with_other(value)
     return found
 
 

@@ -87,14 +87,14 @@ def _tags(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
 
 def read_elements(
     text: str, field_of: Callable[[str], str | None], *, partial: bool = False
-) -> tuple[dict[str, Element], list[str]]:
+) -> tuple[dict[str, Element], list[Element]]:
     """The first element of each field (``field_of`` maps a tag name to a field, or None),
-    and the fields written more than once. Raises ``XMLStructureError`` on unsound structure."""
+    and the further elements of fields written more than once. Raises ``XMLStructureError`` on unsound structure."""
     if partial:
         text = _PARTIAL_TAG.sub("", text)
     tokens = _tags(text)
     found: dict[str, Element] = {}
-    repeated: list[str] = []
+    repeated: list[Element] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -116,7 +116,7 @@ def read_elements(
         else:
             element, index = _element(text, tokens, index, token, field, field_of, partial)  # type: ignore[arg-type]
         if field in found:
-            repeated.append(field)
+            repeated.append(element)
         else:
             found[field] = element
     return found, repeated

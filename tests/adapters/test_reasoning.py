@@ -88,8 +88,8 @@ def test_every_style_that_never_closes_is_refused(opening: str) -> None:
 def test_a_field_heading_is_not_a_lead_in() -> None:
     """``answer: <think>`` starts the answer field; its heading is not prose to drop."""
     plan = signature_plan(Signature("question -> answer"))
-    masked, repairs = mask_reasoning(plan, "answer: <think> is the tag")
-    assert masked.startswith("answer:")
+    text = "answer: <think> is the tag"
+    assert mask_reasoning(plan, text) == (text, [])
 
 
 def test_the_lead_in_is_named_in_the_repair() -> None:
