@@ -281,10 +281,26 @@ def variants() -> Iterator[Variant]:
                 case.value if form != "xml" else _NO,
                 True,
             )
-            # Nested fences around the whole answer.
+            # Fences around the whole answer, one inside another.
             yield Variant(
                 case, form, "fenced", "```\n" + render(fields) + "\n```", case.value, False
             )
+            nested = "````markdown\n```" + form + "\n" + render(fields) + "\n```\n````"
+            yield Variant(case, form, "nested fences", nested, case.value, False)
+            # The same field written twice, the same way: one value.
+            yield Variant(case, form, "same twice", render([*fields, fields[1]]), case.value, False)
+            # Reasoning in each style before the answer, its draft different from the answer.
+            draft = render(_fields(case, form, other or own))
+            for opening, closing in REASONING_STYLES:
+                yield Variant(
+                    case,
+                    form,
+                    f"reasoning {opening}",
+                    f"{opening}{draft}{closing}\n{render(fields)}",
+                    case.value,
+                    False,
+                )
+                yield Variant(case, form, f"only {opening}", f"{opening}{draft}\n", _NO, False)
             # Typographic quotes in JSON.
             if form == "json":
                 curly = render(fields).replace('"', "\u201c", 1)
@@ -312,9 +328,23 @@ def _other(case: Case, form: str) -> str | None:
     return None
 
 
+REASONING_STYLES = [
+    ("<think>", "</think>"),
+    ("Sure!\n<think>", "</think>"),
+    ('<thinking mode="deep">', "</thinking>"),
+    ("[THINK]", "[/THINK]"),
+    ("<|thinking|>", "<|/thinking|>"),
+    ("<|begin_of_thought|>", "<|end_of_thought|>"),
+]
+
 ALL = list(variants())
 # Text outside the field elements is not part of any value: XML ignores it without a repair.
-OUTSIDE_TAGS = {("xml", "prose around"), ("xml", "extra field"), ("xml", "fenced")}
+OUTSIDE_TAGS = {
+    ("xml", "prose around"),
+    ("xml", "extra field"),
+    ("xml", "fenced"),
+    ("xml", "nested fences"),
+}
 
 
 def _check(adapter: Adapter, variant: Variant, own: bool = False) -> None:
@@ -323,7 +353,7 @@ def _check(adapter: Adapter, variant: Variant, own: bool = False) -> None:
         result = adapter.parse_with_repairs(sig, variant.text)
     except AdapterParseError as exc:
         assert exc.raw == variant.text
-        assert exc.reason
+        assert exc.reason and exc.expected
         return
     got = result.values.get("value")
     assert variant.expected is not _NO, (
