@@ -241,9 +241,13 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if not isinstance(value, str):
         raise CoercionError(f"got {type(value).__name__} {short(repr(value))}, expected a number")
     try:
-        return target(value)
+        number = target(value)
     except (ValueError, ArithmeticError):
         pass
+    else:
+        if number != number or abs(number) != float("inf") or "inf" in value.casefold():
+            return number
+        raise CoercionError(f"{short(value)} is too large to be a number of this type")
     try:
         number, fixes = read_number(value, target)
     except CoercionError:

@@ -85,10 +85,14 @@ def _or_none(parse: Callable[[str], T], text: str) -> T | None:
 
 # -- numbers -------------------------------------------------------------------------------------
 
-# Not a number: digits glued to a word by a hyphen ("item-3": minus three, or three?).
+# A number standing on its own. Not one: digits glued to a word by a hyphen ("item-3": minus
+# three, or three?), or going on as something else (hex "0x1f", a version "1.5.2", "12½").
 _NUMBER = re.compile(
     r"(?<![\w.])(?<![^\W\d_]-)[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?![\d\u00bc-\u00be\u2150-\u215e])(?![xX][0-9a-fA-F])(?!\.\d)"
 )
+# Minus signs that are not ASCII's ("−5"), before a digit.
+_MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"[-+]?\d+")
@@ -97,6 +101,9 @@ _WHOLE = re.compile(r"[-+]?\d+")
 def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
     """The one number in ``text`` as ``target`` (int, float or Decimal)."""
     cleaned, fixes = _unmarked(text)
+    if _MINUS.search(cleaned):
+        fixes.append(("unicode_minus", f"read {short(cleaned)} with an ASCII minus sign"))
+        cleaned = _MINUS.sub("-", cleaned)
     matches = list(_NUMBER.finditer(cleaned))
     if not matches:
         raise CoercionError(f"{short(text)} contains no number")
@@ -104,9 +111,15 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     if len(matches) > 1:
         between = cleaned[matches[0].end() : matches[1].start()]
         same = len({m.group().replace(",", "") for m in matches}) == 1
-        if not (same or (len(matches) == 2 and _SCALE.fullmatch(between))):
+        scale = len(matches) == 2 and _SCALE.fullmatch(between) is not None
+        if not (same or scale):
             found = ", ".join(m.group() for m in matches[:5])
             raise CoercionError(f"{short(text)} holds several numbers ({found}); expected one")
+        if scale and target is not int:  # an int cannot be the ratio
+            raise CoercionError(
+                f"{short(text)} may mean {matches[0].group()} or the ratio of the two numbers; "
+                "expected a plain number"
+            )
     token = chosen.group()
     if cleaned[chosen.end() :].lstrip().startswith("%") and target is not int:
         raise CoercionError(

@@ -59,6 +59,9 @@ CASES = [
             ("percent", "1234%", '"1234%"', 1234),  # an int has no other reading
             ("empty", "", '""', _NO),
             ("hyphen-glued", "item-1234", '"item-1234"', _NO),
+            ("hex", "0x4d2", '"0x4d2"', _NO),
+            ("version", "1234.5.1", '"1234.5.1"', _NO),
+            ("fraction sign", "1234\u00bd", '"1234\u00bd"', _NO),
         ),
     ),
     Case(
@@ -71,7 +74,22 @@ CASES = [
             ("percent", "25%", '"25%"', 0.25),
             ("words", "a quarter", '"a quarter"', _NO),
             ("two numbers", "0.25 to 0.5", '"0.25 to 0.5"', _NO),
+            ("ratio", "1/4", '"1/4"', _NO),
+            ("scale", "2.5 out of 10", '"2.5 out of 10"', _NO),
+            ("overflow", "1e400", '"1e400"', _NO),
             ("empty", "", '""', _NO),
+        ),
+    ),
+    Case(
+        "negative float",
+        float,
+        -0.5,
+        "-0.5",
+        "-0.5",
+        (
+            ("unicode minus", "\u22120.5", '"\u22120.5"', -0.5),
+            ("en dash", "\u20130.5", '"\u20130.5"', -0.5),
+            ("minus and prose", "about \u22120.5", '"about \u22120.5"', -0.5),
         ),
     ),
     Case(
