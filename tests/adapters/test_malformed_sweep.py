@@ -138,7 +138,12 @@ CASES = [
         {"a": 1},
         '{"a": 1}',
         '{"a": 1}',
-        (("wrong inner", '{"a": "one"}', None, _NO), ("truncated", '{"a": 1', "", _NO)),
+        (
+            ("wrong inner", '{"a": "one"}', None, _NO),
+            ("truncated", '{"a": 1', "", _NO),
+            ("key twice", '{"a": 1, "a": 2}', None, _NO),
+            ("key twice, same", '{"a": 1, "a": 1}', None, {"a": 1}),
+        ),
     ),
     Case(
         "model",
@@ -146,7 +151,11 @@ CASES = [
         Point(x=1, y=2),
         '{"x": 1, "y": 2}',
         '{"x": 1, "y": 2}',
-        (("missing key", '{"x": 1}', None, _NO), ("wrong inner", '{"x": "a", "y": 2}', None, _NO)),
+        (
+            ("missing key", '{"x": 1}', None, _NO),
+            ("wrong inner", '{"x": "a", "y": 2}', None, _NO),
+            ("key twice", '{"x": 1, "y": 2, "x": 3}', None, _NO),
+        ),
     ),
     Case(
         "optional int",
