@@ -8,6 +8,7 @@ adapter (Chat, JSON, XML, and the default Fallback chain). The outcome must be t
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ import pytest
 
 from lmbench.adapters import Adapter, ChatAdapter, FallbackAdapter, JSONAdapter, XMLAdapter
 from lmbench.errors import AdapterParseError
+from lmbench.lm.scripted import ScriptedLM
+from lmbench.lm.types import LMRequest, LMResponse
 from lmbench.signatures import InputField, OutputField, Signature
 
 
@@ -411,3 +414,42 @@ def test_other_adapters_read_the_true_value_or_refuse(variant: Variant) -> None:
         if form != variant.form:
             _check(adapter, variant)
     _check(FallbackAdapter(), variant)
+
+
+class CutOffLM(ScriptedLM):
+    """A scripted model whose answers stop at the token limit (finish_reason "length")."""
+
+    def generate(self, request: LMRequest) -> LMResponse:
+        return dataclasses.replace(super().generate(request), finish_reason="length")
+
+
+CUT_OFF = [
+    (ChatAdapter(), "[[ ## note ## ]]\nfine\n\n[[ ## value ## ]]\n12", True),
+    (JSONAdapter(), '{"note": "fine", "value": 12', True),  # mid-value: refused anyway
+    (JSONAdapter(), '{"value": 1234, "note": "fi"', True),
+    # Complete answers that happen to stop at the limit are read.
+    (
+        ChatAdapter(),
+        "[[ ## note ## ]]\nfine\n\n[[ ## value ## ]]\n1234\n\n[[ ## completed ## ]]",
+        False,
+    ),
+    (JSONAdapter(), '{"note": "fine", "value": 1234}', False),
+    (XMLAdapter(), "<note>fine</note><value>1234</value>", False),
+]
+
+
+@pytest.mark.parametrize(("adapter", "text", "refused"), CUT_OFF)
+def test_an_answer_stopped_at_the_token_limit_is_read_only_when_complete(
+    adapter: Adapter, text: str, refused: bool
+) -> None:
+    sig = signature(CASES[0])
+    lm = CutOffLM([text])
+    if not refused:
+        assert adapter.run(lm, sig, {"question": "q"}).completions[0]["value"] == 1234
+        return
+    with pytest.raises(AdapterParseError) as info:
+        adapter.run(lm, sig, {"question": "q"})
+    assert info.value.raw == text and info.value.field in ("note", "value")
+    # The same text from a model that stopped on its own is read (the cut is unknowable).
+    if adapter.name == "ChatAdapter":
+        assert adapter.run(ScriptedLM([text]), sig, {"question": "q"}).completions[0]["value"] == 12
