@@ -80,7 +80,12 @@ def _sections(
         try:
             value, note = element_value(text, element.start, element.end, shape)
         except XMLStructureError as exc:
-            raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
+            if not partial:
+                raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
+            value, note = (
+                text[element.start : element.end].strip(),
+                None,
+            )  # still being written XMLStructureError(name, exc.reason, (element.start, element.end)) from None
         raw = text[element.start : element.end]
         stripped = raw.strip()
         offset = element.start + (raw.index(stripped[0]) if stripped else 0)

@@ -220,16 +220,26 @@ def _children(text: str, start: int, end: int) -> list[tuple[str, int, int]] | N
     return children
 
 
+_OPENS_ELEMENT = re.compile(r"\s*<[A-Za-z_]")
+
+
 def element_value(text: str, start: int, end: int, shape: str | None) -> tuple[Any, str | None]:
     """A field's value and a note saying how child elements were read (None if they were not).
 
     ``shape`` is ``"list"`` or ``"object"`` for fields of those types: content made only of
     child elements is then read as the items (one element name, repeated or not) or as the
     keys (a repeated name gives a list). Anything else is the content as text. A list made
-    of elements of several names is refused (``XMLStructureError`` with no field set).
+    of elements of several names, or content that opens with an element but is not made of
+    whole elements, is refused (``XMLStructureError`` with no field set).
     """
     children = _children(text, start, end) if shape and "<" in text[start:end] else None
     if children is None:
+        if shape and _OPENS_ELEMENT.match(text, start, end):
+            raise XMLStructureError(
+                "",
+                f"the {shape} opens with a child element, but its elements are not well formed "
+                "(one left open, closed by another, or mixed with text)",
+            )
         return _text(text, start, end).strip(), None
     names = list(dict.fromkeys(name for name, _, _ in children))
     if shape == "list":

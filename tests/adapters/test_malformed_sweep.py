@@ -133,6 +133,8 @@ CASES = [
         (
             ("bullets", "- a\n- b", None, ["a", "b"]),
             ("truncated", '["a", "b', "", _NO),
+            ("item left open", "<item>a</item><item>b", "", _NO),
+            ("items and text", "<item>a</item> b", "", _NO),
         ),
     ),
     Case(
