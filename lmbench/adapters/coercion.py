@@ -16,6 +16,7 @@ code_fence           a ``` fence removed around JSON
 json_in_prose        JSON taken out of surrounding text
 python_literal       a Python literal (single quotes, True/False/None) read as JSON
 json_repair          broken JSON (trailing commas, missing quotes...) fixed by json-repair
+typographic_quotes   JSON written with curly quotes (“key”) read with plain ones
 number_in_prose      the one number of a phrase ("High (95%)" -> 95 for an int)
 thousands_separator  "1,234" -> 1234
 unicode_minus        a minus sign other than ASCII's ("\u22125" -> -5)

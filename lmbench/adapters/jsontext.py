@@ -79,14 +79,21 @@ def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
             value, end = _DECODER.raw_decode(body, start)
         except ValueError:
             continue
+        _one_answer(body, value, end)
         fixes.append(("json_in_prose", _prose_detail(body, start, end)))
         return value, fixes
     if not starts:
+        straight = body.translate(_STRAIGHT)
+        if straight != body:  # {“key”: “value”}: typographic quotes where JSON has plain ones
+            value, more = load_json(straight, expect)
+            fixes.append(("typographic_quotes", "read curly quotes as plain ones"))
+            return value, fixes + more
         raise CoercionError(f"no JSON {expect or 'value'} found in {short(text.strip())}")
     return _repaired(body, starts[0], text, fixes), fixes
 
 
 _NOTHING: Any = object()
+_STRAIGHT = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 # Candidate starts tried with the strict decoder before repairing the first one.
 _TRIES = 32
 
@@ -111,12 +118,48 @@ def _fences(body: str, expect: Expect, fixes: list[Fix]) -> tuple[str, Any]:
                 searched = searched[: fence.start()] + blank + searched[fence.end() :]
             continue
         if expect is None or isinstance(value, dict if expect == "object" else list):
+            for later in _FENCE.finditer(body, fence.end()):
+                try:
+                    other = _loads(later.group("body").strip())
+                except ValueError:
+                    continue
+                _differs(value, other)
             fixes.append(("code_fence", "removed the ``` fence around the JSON"))
             return body, value
     if broken is not None:
         fixes.append(("code_fence", "removed the ``` fence around the JSON"))
         return broken, _NOTHING
     return searched, _NOTHING
+
+
+def _one_answer(body: str, value: Any, end: int) -> None:
+    """Refuse text that holds, after the JSON ``value`` (ending at ``end``), another JSON value
+    of its kind that differs from it ("{...} Actually, {...}"): which one is the answer is
+    unknown."""
+    if not isinstance(value, (dict, list)):
+        return
+    opener = "{" if isinstance(value, dict) else "["
+    tries = 0
+    position = body.find(opener, end)
+    while position >= 0 and tries < _TRIES:
+        tries += 1
+        if _opens_value(body, position):
+            try:
+                other, after = _DECODER.raw_decode(body, position)
+            except ValueError:
+                pass
+            else:
+                _differs(value, other)
+                position = after
+        position = body.find(opener, position + 1)
+
+
+def _differs(value: Any, other: Any) -> None:
+    if type(other) is type(value) and other != value:
+        raise CoercionError(
+            f"the answer holds several different JSON values ({short(json.dumps(value), 40)}, "
+            f"{short(json.dumps(other), 40)}); expected one"
+        )
 
 
 def _plausible(text: str, start: int) -> bool:

@@ -235,15 +235,15 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
                     f"ignored the section {short(text[boundary.start : boundary.end])}",
                 )
             )
+        elif boundary.field in result.found:  # written again, before or after the end
+            again = _value(text, boundary.end, stop).value
+            result.found[boundary.field] = result.found[boundary.field].with_other(again)
         elif completed:
             repairs.append(
                 Repair(
                     "trailing_text", boundary.field, f"ignored a field after {marker(COMPLETED)}"
                 )
             )
-        elif boundary.field in result.found:
-            again = _value(text, boundary.end, stop).value
-            result.found[boundary.field] = result.found[boundary.field].with_other(again)
         else:
             assert boundary.field is not None
             result.found[boundary.field] = _value(text, boundary.end, stop)

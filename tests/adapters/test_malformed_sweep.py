@@ -333,8 +333,21 @@ def variants() -> Iterator[Variant]:
                     False,
                 )
                 yield Variant(case, form, f"only {opening}", f"{opening}{draft}\n", _NO, False)
+            # A second, different answer after the first ("Actually, ...").
+            if other is not None:
+                second = render(_fields(case, form, other))
+                yield Variant(
+                    case,
+                    form,
+                    "second answer",
+                    f"{render(fields)}\n\nActually, {second}",
+                    _NO,
+                    False,
+                )
             # Typographic quotes in JSON.
             if form == "json":
+                every = _curly(render(fields))
+                yield Variant(case, form, "all curly quotes", every, case.value, False)
                 curly = render(fields).replace('"', "\u201c", 1)
                 yield Variant(case, form, "curly quote", curly, case.value, False)
             # Wrong-type and odd writings of the value.
@@ -348,6 +361,18 @@ def variants() -> Iterator[Variant]:
                 if means is not _NO and means != case.value:
                     expected = _NO
                 yield Variant(case, form, kind, render(_fields(case, form, text)), expected, False)
+
+
+def _curly(text: str) -> str:
+    """``text`` with its double quotes written as typographic ones, opening and closing."""
+    out, count = [], 0
+    for ch in text:
+        if ch == '"':
+            out.append("\u201c" if count % 2 == 0 else "\u201d")
+            count += 1
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def _other(case: Case, form: str) -> str | None:
