@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.coercion import coerce_value
-from lmbench.adapters.plan import SignaturePlan
+from lmbench.adapters.plan import OutputPlan, SignaturePlan
 from lmbench.adapters.scalars import CoercionError, short
 from lmbench.adapters.typeplan import normalize_name
 from lmbench.errors import AdapterParseError
@@ -111,7 +111,7 @@ def assemble_outputs(
     return ParseResult(values, repairs)
 
 
-def _disagreeing(item: Found, out: Any, value: Any) -> str | None:
+def _disagreeing(item: Found, out: OutputPlan, value: Any) -> str | None:
     """Why a field written several times cannot be read (its values differ), or None."""
     readings = [value]
     for other in item.others:
