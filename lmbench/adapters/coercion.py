@@ -338,7 +338,9 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     raise CoercionError(f"{short(value)} is not one of: {allowed}")
 
 
-_NEGATION = re.compile(r"\b(?:not|never|isn't|is not|no)\s+$", re.IGNORECASE)
+# A mention that does not name the value: negated ("not negative"), or the end of a compound
+# word ("non-negative", "un-positive").
+_NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
 
 
 def _negated(text: str, start: int) -> bool:

@@ -122,6 +122,8 @@ CASES = [
             ("two", "negative or neutral", '"negative or neutral"', _NO),
             ("unknown", "mixed", '"mixed"', _NO),
             ("not-negative", "not negative", '"not negative"', _NO),
+            ("compound", "non-negative", '"non-negative"', _NO),
+            ("negated, then named", "not positive but negative", None, "negative"),
         ),
     ),
     Case(
