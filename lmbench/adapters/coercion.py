@@ -6,7 +6,8 @@ that fires is returned as a ``Repair``. A value that cannot be recovered raises
 ``AdapterParseError``; nothing is ever guessed silently. Refused as having no one reading:
 several different numbers, a percentage or ratio for a float ("25%", "8/10"), a number glued
 to a word ("item-3"), hex and version strings, yes and no together, a key or field written
-twice with different values, JSON cut off in the middle of a value.
+twice with different values, JSON cut off in the middle of a value, a date that reads two
+ways ("03/04/2024": month or day first).
 
 Repair rules (``Repair.rule``):
 

@@ -219,10 +219,13 @@ def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
             parsed = dt.datetime.strptime(simplified, fmt).date()
         except ValueError:
             continue
-        detail = f"read {short(text)} as {fmt}"
-        if fmt == "%m/%d/%Y" and parsed.day <= 12:
-            detail += " (ambiguous: month first)"
-        return parsed, detail
+        if fmt == "%m/%d/%Y" and parsed.day != parsed.month and parsed.day <= 12:
+            other = parsed.replace(month=parsed.day, day=parsed.month)
+            raise CoercionError(
+                f"{short(text)} may be {parsed:%B} {parsed.day} or {other.day} {other:%B} "
+                "(month or day first); expected YYYY-MM-DD"
+            )
+        return parsed, f"read {short(text)} as {fmt}"
     return None
 
 

@@ -9,6 +9,7 @@ adapter (Chat, JSON, XML, and the default Fallback chain). The outcome must be t
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -93,6 +94,20 @@ CASES = [
             ("unicode minus", "\u22120.5", '"\u22120.5"', -0.5),
             ("en dash", "\u20130.5", '"\u20130.5"', -0.5),
             ("minus and prose", "about \u22120.5", '"about \u22120.5"', -0.5),
+        ),
+    ),
+    Case(
+        "date",
+        dt.date,
+        dt.date(2024, 4, 13),
+        "2024-04-13",
+        '"2024-04-13"',
+        (
+            ("day first", "13/04/2024", None, dt.date(2024, 4, 13)),
+            ("month first", "04/13/2024", None, dt.date(2024, 4, 13)),
+            ("written", "April 13, 2024", None, dt.date(2024, 4, 13)),
+            ("either order", "04/03/2024", None, _NO),
+            ("two dates", "2024-04-13 or 2024-04-14", None, _NO),
         ),
     ),
     Case(
