@@ -2,8 +2,8 @@
 
 Prints: microseconds per validated tool call; per ReAct LM call, and ReAct's overhead per
 step (each LM call of a run: the time outside the LM and the tool, i.e. prompt, parsing,
-history, the loop; target under 100 us; and what the loop adds to the same predictor calls
-made directly) and per BestOfN attempt with the scripted LM (cache
+history, the loop; target under 100 us; what the loop adds to the same predictor calls made
+directly; and a lone Predict call as a yardstick), all in CPU time, and per BestOfN attempt with the scripted LM (cache
 off, so this is the library's own work); and the wall time of 32 calls to an LM that takes
 50 ms per answer, one after another and on Parallel(8).
 Target: Parallel(8) at least 6x faster than sequential on that LM.
@@ -132,6 +132,23 @@ def react_step_us(steps: int = 4, runs: int = 200, rounds: int = 9) -> tuple[flo
     return min(r[0] for r in of_run), overhead, overhead - min(r[1] for r in of_direct)
 
 
+def predict_cpu_us(calls: int = 2000, rounds: int = 5) -> float:
+    """A lone Predict call's CPU time outside the scripted LM: the yardstick for a ReAct step
+    (which is one Predict call with a bigger prompt, plus the loop)."""
+    lm = TimedLM([ANSWER], repeat=True)
+    qa = lmbench.Predict("question -> answer", lm=lm)
+    for _ in range(200):
+        qa(question="2 + 2?")
+    best = float("inf")
+    for _ in range(rounds):
+        lm.spent = 0.0
+        start = cpu_clock()
+        for _ in range(calls):
+            qa(question="2 + 2?")
+        best = min(best, cpu_clock() - start - lm.spent)
+    return best / calls * 1e6
+
+
 def best_of_n_attempt_us() -> float:
     lm = lmbench.ScriptedLM([ANSWER], repeat=True)
     best = lmbench.BestOfN(
@@ -165,7 +182,7 @@ def parallel_speedup(
         qa(**item)
     sequential = time.perf_counter() - start
     start = time.perf_counter()
-    results = lmbench.parallel_map(qa, inputs, num_threads=threads)
+    results = lmbench.Parallel(threads)([(qa, item) for item in inputs])
     concurrent = time.perf_counter() - start
     assert not results.errors, results.errors
     return sequential, concurrent
@@ -179,7 +196,8 @@ def main() -> None:
         print(f"ReAct per LM call (4 steps + extraction): {per_call:.1f} us")
         print(
             f"ReAct step overhead (excluding the LM and the tool): {overhead:.1f} us "
-            f"(target < 100 us), of which the loop itself {loop:.1f} us"
+            f"(target < 100 us), of which the loop itself {loop:.1f} us; "
+            f"a lone Predict call: {predict_cpu_us():.1f} us"
         )
         print(f"BestOfN per attempt (n=4, Predict): {best_of_n_attempt_us():.1f} us")
         sequential, concurrent = parallel_speedup()

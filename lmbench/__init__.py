@@ -32,6 +32,7 @@ _EXPORTS: dict[str, str] = {
     "Image": "lmbench.media",
     "Audio": "lmbench.media",
     "Document": "lmbench.media",
+    "Citations": "lmbench.media",
     # modules
     "Module": "lmbench.modules",
     "Predict": "lmbench.modules",
@@ -48,6 +49,11 @@ _EXPORTS: dict[str, str] = {
     "ProgramOfThought": "lmbench.modules",
     "CodeAct": "lmbench.modules",
     "Tool": "lmbench.tools",
+    "Retrieve": "lmbench.modules",
+    "KNN": "lmbench.modules",
+    # retrieval
+    "Embedder": "lmbench.retrieval",
+    "VectorIndex": "lmbench.retrieval",
     "Sandbox": "lmbench.sandbox",
     "SandboxResult": "lmbench.sandbox",
     # adapters
@@ -63,6 +69,7 @@ _EXPORTS: dict[str, str] = {
     "BatchResult": "lmbench.evaluate",
     "LabeledFewShot": "lmbench.evaluate",
     "BootstrapFewShot": "lmbench.evaluate",
+    "KNNFewShot": "lmbench.evaluate",
     "load_run": "lmbench.evaluate",
     # LMs
     "LM": "lmbench.lm",
@@ -185,6 +192,7 @@ if TYPE_CHECKING:
         BatchResult,
         BootstrapFewShot,
         EvalResult,
+        KNNFewShot,
         LabeledFewShot,
         batch,
         compare,
@@ -194,8 +202,9 @@ if TYPE_CHECKING:
     from lmbench.lm import LM, BaseLM, ScriptedLM, register_provider, resolve_lm
     from lmbench.lm.cache import cache
     from lmbench.lm.replay import replay
-    from lmbench.media import Audio, Document, Image
+    from lmbench.media import Audio, Citations, Document, Image
     from lmbench.modules import (
+        KNN,
         BestOfN,
         ChainOfThought,
         CodeAct,
@@ -207,6 +216,7 @@ if TYPE_CHECKING:
         ProgramOfThought,
         ReAct,
         Refine,
+        Retrieve,
         parallel_map,
         streamify,
         typed,
@@ -214,6 +224,7 @@ if TYPE_CHECKING:
     from lmbench.notebook import history_browser, playground, plot
     from lmbench.observe.history import history, load_history
     from lmbench.primitives import Conversation, Example, Prediction
+    from lmbench.retrieval import Embedder, VectorIndex
     from lmbench.sandbox import Sandbox, SandboxResult
     from lmbench.settings import configure, context
     from lmbench.signatures import InputField, OutputField, Signature

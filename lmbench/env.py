@@ -4,6 +4,7 @@
 variable                   meaning                                     default
 =========================  ==========================================  =====================
 LMBENCH_MODEL              default model name ("provider/model")       local/gemma-3-270m
+LMBENCH_EMBEDDER           default embedding model name                local/all-minilm-l6-v2
 LMBENCH_TIMEOUT            read timeout of remote calls, seconds       600
 LMBENCH_MAX_RETRIES        retries of a failed remote call             2
 LMBENCH_CACHE_DIR          folder of the disk cache                    user cache dir

@@ -51,7 +51,17 @@ FORBIDDEN = {
         "lmbench.calls.model_call",
     ),
 }
-GROUND = ("errors", "env", "secrets", "private_data", "logs", "money", "steps", "deprecation", "display")
+GROUND = (
+    "errors",
+    "env",
+    "secrets",
+    "private_data",
+    "logs",
+    "money",
+    "steps",
+    "deprecation",
+    "display",
+)
 
 
 def _module_name(path: Path) -> str:

@@ -12,6 +12,7 @@ from typing import Any
 
 from lmbench.evaluate.compare import Comparison, compare
 from lmbench.evaluate.fewshot import BootstrapFewShot, LabeledFewShot
+from lmbench.evaluate.knn_fewshot import KNNFewShot, NearestDemos
 from lmbench.evaluate.result import BatchResult, EvalResult, RowError, RunTotals
 from lmbench.evaluate.rows import RowResult
 from lmbench.evaluate.runner import batch, evaluate
@@ -32,7 +33,9 @@ __all__ = [
     "BootstrapFewShot",
     "Comparison",
     "EvalResult",
+    "KNNFewShot",
     "LabeledFewShot",
+    "NearestDemos",
     "RowError",
     "RowResult",
     "RunTotals",

@@ -70,6 +70,11 @@ class RunProgress:
                     self._bar.set_postfix_str(f"{self.errors} errors", refresh=False)
 
     @property
+    def showing(self) -> bool:
+        """Whether a bar is on show (else ``advance`` need not be called)."""
+        return self._bar is not None
+
+    @property
     def text(self) -> str:
         return summary(self.done, self.total, time.perf_counter() - self.started, self.errors)
 

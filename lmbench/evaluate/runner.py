@@ -92,7 +92,8 @@ def _execute(
         def done(result: RowResult) -> None:
             bar.advance(1, errors=result.error is not None)
 
-        return run_threads(task, rows, threads=threads, on_done=done, max_errors=max_errors)
+        shown = done if bar.showing else None
+        return run_threads(task, rows, threads=threads, on_done=shown, max_errors=max_errors)
     from lmbench.evaluate.executors.dask import run_dask
 
     return run_dask(task, rows, executor, threads=threads, max_errors=max_errors, bar=bar)

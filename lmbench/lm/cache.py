@@ -17,6 +17,7 @@ import json
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from types import EllipsisType
@@ -229,14 +230,27 @@ class ResponseCache:
         )
 
     def put(self, key: str, response: Any, codec: Codec[Any] = LM_RESPONSES) -> None:
-        text = _encode(response, codec)
-        self._memory.put(key, _decode(text, codec))
-        self._counts["writes"] += 1
+        self.put_many([(key, response)], codec)
+
+    def put_many(self, items: Iterable[tuple[str, Any]], codec: Codec[Any] = LM_RESPONSES) -> None:
+        """Store several responses, written to disk in one transaction (embedding batches
+        store one vector a text)."""
+        texts: list[tuple[str, str]] = []
+        for key, response in items:
+            text = _encode(response, codec)
+            self._memory.put(key, _decode(text, codec))
+            texts.append((key, text))
+        self._counts["writes"] += len(texts)
         disk = self._disk_cache()
-        if disk is None:
+        if disk is None or not texts:
             return
         try:
-            disk.set(key, text)
+            if len(texts) == 1:
+                disk.set(*texts[0])
+                return
+            with disk.transact():
+                for key, text in texts:
+                    disk.set(key, text)
         except Exception as exc:
             _warn_disk(f"disk cache write failed at {self.directory} ({exc}); kept in memory only")
 

@@ -207,6 +207,8 @@ class Capabilities:
     # Small models that follow free-form formats poorly but decode JSON under a grammar
     # reliably: the default adapter asks them for structured output first.
     prefers_structured_output: bool = False
+    # Media kinds ("image", "audio", "document") the model takes; None: whatever its API takes.
+    media: frozenset[str] | None = None
 
 
 @dataclass

@@ -15,6 +15,7 @@ from lmbench.modules.events import (
     ToolFinished,
     ToolStarted,
 )
+from lmbench.modules.knn import KNN
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.modules.parallel import ItemError, Parallel, ParallelResults, parallel_map
 from lmbench.modules.predict import Predict
@@ -22,11 +23,13 @@ from lmbench.modules.program import Program
 from lmbench.modules.program_of_thought import ProgramOfThought
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.modules.refine import Refine
+from lmbench.modules.retrieve import Retrieve
 from lmbench.modules.running import report
 from lmbench.modules.streaming import Streamed, streamify
 from lmbench.modules.typed import TypedProgram, typed
 
 __all__ = [
+    "KNN",
     "AttemptFinished",
     "AttemptStarted",
     "BestOfN",
@@ -45,6 +48,7 @@ __all__ = [
     "ReAct",
     "ReActStep",
     "Refine",
+    "Retrieve",
     "Rollout",
     "SandboxRun",
     "StatusEvent",

@@ -37,8 +37,10 @@ from lmbench.modules.code_runs import (
     prepare_namespace,
     run_code,
 )
+from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
 from lmbench.modules.predict import Predict
+from lmbench.modules.running import report
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
@@ -132,9 +134,11 @@ class CodeAct(Module):
         steps: list[CodeRun] = []
         finished = False
         tools = list(self.tools.values())
+        name = type(self).__name__
         with self.sandboxes.lease() as sandbox:
             prepare_namespace(sandbox, inputs)
-            for _ in range(self.max_iters):
+            for number in range(1, self.max_iters + 1):
+                report(StepStarted(name, number, self.max_iters, "step"))
                 step = self.act(**inputs, trajectory=format_runs(steps))
                 code = extract_code(step.next_code)
                 finished = bool(step.finished)
@@ -145,11 +149,13 @@ class CodeAct(Module):
                             code,
                             thought=step.next_thought,
                             tools=tools,
-                            module=type(self).__name__,
+                            module=name,
+                            step=number,
                         )
                     )
                 if finished:
                     break
+        report(StepStarted(name, len(steps) + 1, None, "extract the outputs"))
         extracted = self.extract(**inputs, trajectory=format_runs(steps))
         prediction = Prediction(
             extracted,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lmbench.errors import SandboxError
-from lmbench.modules.events import SandboxRun
+from lmbench.modules.events import SandboxRun, ToolFinished, ToolStarted
 from lmbench.modules.running import report
 
 if TYPE_CHECKING:
-    from lmbench.sandbox import Sandbox, SandboxResult
+    from lmbench.sandbox import Sandbox, SandboxResult, SandboxToolCall
     from lmbench.tools import Tool
 
 __all__ = [
@@ -86,17 +86,33 @@ def run_code(
     thought: str = "",
     tools: Sequence[Tool] = (),
     module: str = "Sandbox",
+    step: int = 1,
 ) -> CodeRun:
     """Run ``code`` (empty code is an error the model can fix) and record it; a stream in
-    progress hears of it (``SandboxRun`` events from ``module``)."""
+    progress hears of it (``SandboxRun`` events from ``module``, and ``ToolStarted`` /
+    ``ToolFinished`` for each tool the code calls in step ``step``)."""
     if not code.strip():
         from lmbench.sandbox import SandboxResult
 
         return CodeRun(code, SandboxResult(error="the answer held no Python code"), thought)
     report(SandboxRun(module, "start", code))
-    result = sandbox.run(code, tools=tools)
+    result = sandbox.run(code, tools=tools, on_tool=_tool_reporter(module, step))
     report(SandboxRun(module, "end", code, result.stdout, result.error, result.timed_out))
     return CodeRun(code, result, thought)
+
+
+def _tool_reporter(module: str, step: int) -> Callable[[SandboxToolCall, bool], None]:
+    def tell(call: SandboxToolCall, done: bool) -> None:
+        if not done:
+            report(ToolStarted(module, call.name, call.arguments, step))
+        elif call.error is not None:
+            report(ToolFinished(module, call.name, call.error, True, step))
+        else:
+            report(
+                ToolFinished(module, call.name, json.dumps(call.result, default=str), False, step)
+            )
+
+    return tell
 
 
 def format_runs(runs: Sequence[CodeRun], limit: int = 4000) -> str:

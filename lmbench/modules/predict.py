@@ -13,6 +13,7 @@ from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
 from lmbench.modules.base import Module
+from lmbench.modules.citations import citation_fields, fill_citations, without_citations
 from lmbench.modules.inputs import check_inputs, given_of, split_call
 from lmbench.primitives.prediction import Prediction
 from lmbench.settings import current, get_lm
@@ -98,6 +99,9 @@ class Predict(Module):
     def _prediction(
         self, result: AdapterResult, inputs: dict[str, Any], node: ModuleCall, signature: Signature
     ) -> Prediction:
+        cited = citation_fields(self.signature) if self._cites else ()
+        if cited:
+            fill_citations(result.completions, cited, node)
         return Prediction(
             result.completions[0],
             completions=result.completions,
@@ -113,12 +117,23 @@ class Predict(Module):
         """The signature sent to the adapter; ChainOfThought extends it."""
         return self.signature
 
+    @property
+    def _cites(self) -> bool:
+        """Whether the signature has ``Citations`` outputs (filled after the call)."""
+        return any(spec.type_name == "Citations" for spec in self.signature.output_fields.values())
+
+    def _adapter_signature(self) -> Signature:
+        """``_signature_for_call`` less its ``Citations`` outputs, which come from the
+        provider's citation blocks rather than from the model's text."""
+        signature = self._signature_for_call()
+        return without_citations(signature) if self._cites else signature
+
     # -- calling --------------------------------------------------------------------------------
 
     def _steps(self, kwargs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
         """One adapter run; in a stream, its field deltas are passed on as they arrive."""
         lm, adapter, config, demos, inputs = self._prepare(given_of(kwargs), dict(kwargs))
-        signature = self._signature_for_call()
+        signature = self._adapter_signature()
         with module_call(
             type(self).__name__, signature=signature.name, callbacks=self.callbacks
         ) as node:
@@ -136,7 +151,7 @@ class Predict(Module):
     def render(self, given: Inputs | None = None, /, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""
         _lm, adapter, _config, demos, inputs = self._prepare(given, kwargs)
-        return adapter.render(self._signature_for_call(), inputs, demos)
+        return adapter.render(self._adapter_signature(), inputs, demos)
 
     # -- state ----------------------------------------------------------------------------------
 

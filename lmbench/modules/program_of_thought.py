@@ -32,7 +32,9 @@ from lmbench.modules.code_runs import (
     prepare_namespace,
     run_code,
 )
+from lmbench.modules.events import StepStarted
 from lmbench.modules.inputs import check_inputs
+from lmbench.modules.running import report
 from lmbench.primitives.prediction import Prediction
 from lmbench.signatures.fields import FieldSpec
 from lmbench.signatures.signature import Signature, ensure_signature
@@ -121,13 +123,16 @@ class ProgramOfThought(Module):
     def forward(self, **inputs: Any) -> Prediction:
         inputs = check_inputs(self.signature, inputs)
         runs: list[CodeRun] = []
+        name = type(self).__name__
         with self.sandboxes.lease() as sandbox:
             prepare_namespace(sandbox, inputs)
+            report(StepStarted(name, 1, None, "write code"))
             code = extract_code(self.generate(**inputs).generated_code)
             while True:
-                runs.append(run_code(sandbox, code, module=type(self).__name__))
+                runs.append(run_code(sandbox, code, module=name, step=len(runs) + 1))
                 if runs[-1].ok or len(runs) == self.max_iters:
                     break
+                report(StepStarted(name, len(runs) + 1, None, "fix the code"))
                 fix = self.regenerate(
                     **inputs, previous_code=code, error=runs[-1].result.observation()
                 )
@@ -140,6 +145,7 @@ class ProgramOfThought(Module):
                 runs=runs,
             )
         output = last.result.observation()
+        report(StepStarted(name, len(runs) + 1, None, "write the outputs"))
         answered = self.answer(**inputs, final_code=last.code, code_output=output)
         prediction = Prediction(
             answered,

@@ -129,10 +129,9 @@ def step_text(number: int, step: ReActStep) -> str:
 
 
 def trajectory_text(blocks: Sequence[str], first: int) -> str:
-    if not blocks and first == 1:
-        return "(no steps yet)"
-    hidden = [f"(steps 1-{first - 1} are hidden to fit the context)"] if first > 1 else []
-    return "\n\n".join([*hidden, *blocks])
+    if first == 1:
+        return "\n\n".join(blocks) if blocks else "(no steps yet)"
+    return "\n\n".join([f"(steps 1-{first - 1} are hidden to fit the context)", *blocks])
 
 
 def observation_text(result: Any) -> str:

@@ -266,9 +266,14 @@ def sub_call(target: Any, inputs: dict[str, Any], streaming: bool) -> Steps[Any]
 def _runs_its_steps(target: Any) -> bool:
     """Whether calling ``target`` is driving its ``_steps`` (a module that keeps
     ``Module.__call__``; one with its own ``__call__`` is called as it asks)."""
+    return type(target).__call__ is _module_call()
+
+
+@functools.cache
+def _module_call() -> Any:
     from lmbench.modules.base import Module  # base imports this module
 
-    return type(target).__call__ is Module.__call__
+    return Module.__call__
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,21 @@ from typing import Any, NamedTuple
 
 from lmbench.notebook.render_errors import parse_error_html, parse_error_text
 from lmbench.notebook.render_history import entries_html, entries_text, entry_html, entry_text
+from lmbench.notebook.render_media import (
+    citations_html,
+    citations_text,
+    media_html,
+    media_text,
+)
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
+from lmbench.notebook.render_retrieval import (
+    embedder_html,
+    embedder_text,
+    hits_html,
+    hits_text,
+    index_html,
+    index_text,
+)
 from lmbench.notebook.render_sandbox import result_html, result_text, sandbox_html, sandbox_text
 from lmbench.notebook.render_signature import (
     example_html,
@@ -47,6 +61,13 @@ RENDERERS: tuple[Renderer, ...] = (
     Renderer("lmbench.observe.history", "CallHistory", _history_html, _history_text),
     Renderer("lmbench.calls.tree", "ModuleCall", trace_html, trace_text),
     Renderer("lmbench.errors", "AdapterParseError", parse_error_html, parse_error_text),
+    Renderer("lmbench.retrieval.hits", "Hits", hits_html, hits_text),
+    Renderer("lmbench.media", "Image", media_html, media_text),
+    Renderer("lmbench.media", "Audio", media_html, media_text),
+    Renderer("lmbench.media", "Document", media_html, media_text),
+    Renderer("lmbench.multimodal.citations", "Citations", citations_html, citations_text),
+    Renderer("lmbench.retrieval.index", "VectorIndex", index_html, index_text),
+    Renderer("lmbench.retrieval.embedder", "Embedder", embedder_html, embedder_text),
     Renderer("lmbench.sandbox.sandbox", "SandboxResult", result_html, result_text),
     Renderer("lmbench.sandbox.sandbox", "Sandbox", sandbox_html, sandbox_text),
 )

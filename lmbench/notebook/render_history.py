@@ -78,7 +78,7 @@ def _row(entry: HistoryEntry) -> list[str]:
 def entries_html(entries: Sequence[HistoryEntry], *, title: str = "History") -> str:
     if not entries:
         return box(title, "<i>no calls recorded yet</i>")
-    total = sum(e.cost_usd or 0.0 for e in entries if e.kind == "lm")
+    total = sum(e.cost_usd or 0.0 for e in entries if e.kind != "module")
     meta = esc(f"{len(entries)} calls, {format_cost(total)}")
     return box(title, table(_HEADERS, [_row(e) for e in entries]), meta=meta)
 

@@ -8,7 +8,7 @@ from lmbench.notebook.html import badge, box, details, esc, pre
 from lmbench.notebook.render_prediction import format_cost, messages_html
 
 if TYPE_CHECKING:
-    from lmbench.calls import LMCall, ModuleCall
+    from lmbench.calls import LMCall, ModelCall, ModuleCall
 
 __all__ = ["trace_html", "trace_text"]
 
@@ -36,15 +36,36 @@ def _lm_html(call: LMCall) -> str:
     return f"<li>{state} {details(_lm_label(call), inner)}</li>"
 
 
-def _node_html(node: ModuleCall) -> str:
-    from lmbench.calls import LMCall
+def _model_label(call: ModelCall) -> str:
+    """Another kind of model call (an embedding batch): kind, client, tokens, cache."""
+    kind = call.kind
+    tokens = f"{call.usage.input_tokens} tokens" if call.response is not None else "no response"
+    return (
+        f"{kind.entry_kind} {kind.client_label(call.client)}: {kind.preview(call.request)}; "
+        f"{tokens}, cache {call.cache_state}"
+    )
 
+
+def _model_html(call: ModelCall) -> str:
+    state = badge("error", "err") if call.error else badge("ok", "ok")
+    error = pre(call.error) if call.error else ""
+    return f"<li>{state} {esc(_model_label(call))}{error}</li>"
+
+
+def _child_html(child: ModuleCall | ModelCall) -> str:
+    from lmbench.calls import LMCall, ModuleCall
+
+    if isinstance(child, LMCall):
+        return _lm_html(child)
+    if isinstance(child, ModuleCall):
+        return _node_html(child)
+    return _model_html(child)
+
+
+def _node_html(node: ModuleCall) -> str:
     state = badge("error", "err") if node.error else badge("ok", "ok")
     label = f"{node.module}" + (f" ({node.signature})" if node.signature else "")
-    children = "".join(
-        _lm_html(child) if isinstance(child, LMCall) else _node_html(child)
-        for child in node.children
-    )
+    children = "".join(_child_html(child) for child in node.children)
     error = pre(node.error) if node.error else ""
     return (
         f"<li>{state} <b>{esc(label)}</b> <span class='lmb-meta'>{esc(_seconds(node))}</span>"
@@ -62,7 +83,7 @@ def trace_html(root: ModuleCall) -> str:
 
 
 def trace_text(root: ModuleCall) -> str:
-    from lmbench.calls import LMCall
+    from lmbench.calls import LMCall, ModuleCall
 
     lines: list[str] = []
 
@@ -74,8 +95,10 @@ def trace_text(root: ModuleCall) -> str:
         for child in node.children:
             if isinstance(child, LMCall):
                 lines.append(f"{pad}  {_lm_label(child)}{' ERROR' if child.error else ''}")
-            else:
+            elif isinstance(child, ModuleCall):
                 walk(child, depth + 1)
+            else:
+                lines.append(f"{pad}  {_model_label(child)}{' ERROR' if child.error else ''}")
 
     walk(root, 0)
     return "Trace\n" + "\n".join(lines)

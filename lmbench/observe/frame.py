@@ -101,6 +101,7 @@ def entries_frame(entries: Sequence[HistoryEntry]) -> Any:
         (len(e.diagnostics) for e in entries), dtype=np.int64, count=count
     )
     responses = [e.response for e in entries]
-    columns["finish_reason"] = [r.finish_reason if r is not None else None for r in responses]
-    columns["text"] = [r.texts[0] if r is not None and r.texts else None for r in responses]
+    # other kinds of call (embeddings) have no finish reason or text
+    columns["finish_reason"] = [getattr(r, "finish_reason", None) for r in responses]
+    columns["text"] = [(getattr(r, "texts", None) or [None])[0] for r in responses]
     return pd.DataFrame(columns, copy=False)

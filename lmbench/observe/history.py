@@ -34,7 +34,7 @@ from lmbench.settings import current
 
 __all__ = ["CallHistory", "CostReport", "history", "load_history"]
 
-KindFilter = Literal["lm", "module", "all"]
+KindFilter = Literal["lm", "embedding", "module", "all"]
 TimeBound = datetime | float | timedelta | None
 
 
@@ -103,7 +103,7 @@ def _add(groups: dict[str, float | None], key: str, usd: float | None) -> None:
 def cost_report(entries: list[HistoryEntry]) -> CostReport:
     report = CostReport()
     for e in entries:
-        if e.kind != "lm":
+        if e.kind == "module":  # model calls only: LM and embedding calls
             continue
         report.calls += 1
         if e.cache_hit:
@@ -198,8 +198,8 @@ class CallHistory(RichDisplay):
         print(render_entries(entries[-n:], total=len(entries)), file=stream)
 
     def cost(self) -> CostReport:
-        """Total, per model, per module and per session cost of the LM calls."""
-        return cost_report(self.entries())
+        """Total, per model, per module and per session cost of the model calls (LM and embedding calls)."""
+        return cost_report(self.entries("all"))
 
     def clear(self) -> None:
         self.collector.clear()

@@ -17,8 +17,10 @@ from lmbench.providers.services import ONE_CHOICE, PROVIDERS
 
 __all__ = ["capabilities_for"]
 
+_TEXT_ONLY = frozenset[str]()
+
 # (provider, model pattern, changes): model families known to lack a feature.
-_RULES: list[tuple[str, re.Pattern[str], dict[str, bool]]] = [
+_RULES: list[tuple[str, re.Pattern[str], dict[str, object]]] = [
     # Structured outputs start with Claude Opus 4.1 / Sonnet 4.5: not Claude 2, 3 or 4.0.
     (
         "anthropic",
@@ -27,6 +29,14 @@ _RULES: list[tuple[str, re.Pattern[str], dict[str, bool]]] = [
     ),
     ("deepseek", re.compile(r"reasoner"), {"tools": False}),
     ("openai", re.compile(r"^o1-(?:mini|preview)"), {"structured_output": False, "tools": False}),
+    # Text-only model families: media inputs are refused before anything is sent.
+    ("openai", re.compile(r"^(?:gpt-3\.5|o1-mini|o1-preview|o3-mini)"), {"media": _TEXT_ONLY}),
+    ("anthropic", re.compile(r"^claude-(?:instant|2)"), {"media": _TEXT_ONLY}),
+    (
+        "mistral",
+        re.compile(r"^(?:open-)?(?:mistral-(?:tiny|small-2[34]|7b)|mixtral|codestral)"),
+        {"media": _TEXT_ONLY},
+    ),
 ]
 
 

@@ -39,6 +39,8 @@ class Endpoint:
     timeout: httpx.Timeout
     #: Where the key comes from, for "no API key" and authentication errors.
     key_hint: str
+    #: Media kinds the model takes (``Capabilities.media``; None: whatever the API takes).
+    media: frozenset[str] | None = None
     #: The provider's process-wide retry budget (``providers.retry_budget``), None for none.
     budget: RetryBucket | None = None
 

@@ -28,6 +28,7 @@ from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transpor
 from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.media import check_media
 from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
 
@@ -53,6 +54,7 @@ class Exchange:
     """The state of one ``generate``/``stream`` call to ``endpoint``."""
 
     def __init__(self, endpoint: Endpoint, request: LMRequest, *, stream: bool) -> None:
+        check_media(request, endpoint.media, f"{endpoint.provider}/{endpoint.model}")
         self.endpoint = endpoint
         self.request = request
         self.stream = stream

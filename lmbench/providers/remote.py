@@ -164,6 +164,7 @@ class RemoteLM(BaseLM):
             max_retries=settings.max_retries if max_retries is None else max_retries,
             timeout=self.timeout(),
             key_hint=self.provider_config.key_hint,
+            media=self._capabilities.media,
             budget=retry_bucket(self.provider, self.base_url, settings.retry_budget),
         )
 

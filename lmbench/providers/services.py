@@ -136,8 +136,10 @@ PROVIDERS: dict[str, Service] = {
             "https://api.deepseek.com/v1",
             ("DEEPSEEK_API_KEY",),
             structured_modes=("json_object", "text"),
-            # JSON mode, but no schema-constrained decoding.
-            capabilities=Capabilities(structured_output=False, tools=True, multiple_choices=False),
+            # JSON mode, but no schema-constrained decoding; text only.
+            capabilities=Capabilities(
+                structured_output=False, tools=True, multiple_choices=False, media=frozenset()
+            ),
             models=("deepseek-",),
         ),
         Service(

@@ -203,9 +203,17 @@ class Sandbox(RichDisplay):
     # -- running --------------------------------------------------------------------------
 
     def run(
-        self, code: str, *, tools: Iterable[Tool | Callable[..., Any]] | None = None
+        self,
+        code: str,
+        *,
+        tools: Iterable[Tool | Callable[..., Any]] | None = None,
+        on_tool: Callable[[SandboxToolCall, bool], None] | None = None,
     ) -> SandboxResult:
-        """Run ``code``; ``tools`` (added to the sandbox's own) are callable from it by name."""
+        """Run ``code``; ``tools`` (added to the sandbox's own) are callable from it by name.
+
+        ``on_tool(call, done)`` hears of each tool call as it happens: before the tool runs
+        (``done=False``, the call's arguments) and after (``done=True``, its result or error).
+        """
         if not isinstance(code, str):
             raise ConfigError(
                 f"Sandbox.run(code=...) takes the code as a str, got {type(code).__name__}"
@@ -215,7 +223,7 @@ class Sandbox(RichDisplay):
             worker = self._worker()
             self._busy = True
             try:
-                return self._exchange(worker, code, table)
+                return self._exchange(worker, code, table, on_tool)
             except BaseException:
                 # interrupted (KeyboardInterrupt in a notebook) or a tool raised past ToolError:
                 # the worker may still be running the code, so it is replaced before going on
@@ -225,7 +233,13 @@ class Sandbox(RichDisplay):
             finally:
                 self._busy = False
 
-    def _exchange(self, worker: WorkerProcess, code: str, table: dict[str, Tool]) -> SandboxResult:
+    def _exchange(
+        self,
+        worker: WorkerProcess,
+        code: str,
+        table: dict[str, Tool],
+        on_tool: Callable[[SandboxToolCall, bool], None] | None,
+    ) -> SandboxResult:
         """Send the run, answer its tool calls, watch time and memory; the result."""
         started = time.monotonic()
         deadline = started + self.timeout
@@ -265,7 +279,7 @@ class Sandbox(RichDisplay):
                 continue
             if message["type"] == "tool":
                 began = time.monotonic()
-                reply, record = self._call_tool(table, message, len(run.calls))
+                reply, record = self._call_tool(table, message, len(run.calls), on_tool)
                 run.calls.append(record)
                 deadline += time.monotonic() - began
                 worker.send(reply)
@@ -308,13 +322,23 @@ class Sandbox(RichDisplay):
                 self._restart()
 
     def _call_tool(
-        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
+        self,
+        table: Mapping[str, Tool],
+        message: dict[str, Any],
+        calls_so_far: int,
+        on_tool: Callable[[SandboxToolCall, bool], None] | None,
     ) -> tuple[dict[str, Any], SandboxToolCall]:
-        reply, record = self._tool_outcome(table, message, calls_so_far)
+        reply, record = self._tool_outcome(table, message, calls_so_far, on_tool)
+        if on_tool is not None:
+            on_tool(record, True)
         return {"op": "tool_result", "reply": json.dumps(reply, ensure_ascii=False)}, record
 
     def _tool_outcome(
-        self, table: Mapping[str, Tool], message: dict[str, Any], calls_so_far: int
+        self,
+        table: Mapping[str, Tool],
+        message: dict[str, Any],
+        calls_so_far: int,
+        on_tool: Callable[[SandboxToolCall, bool], None] | None,
     ) -> tuple[dict[str, Any], SandboxToolCall]:
         name = str(message.get("name"))
         try:
@@ -325,6 +349,8 @@ class Sandbox(RichDisplay):
             error = f"tool {name!r} needs its arguments as keywords"
             return {"error": error}, SandboxToolCall(name, {}, error=error)
         tool = table.get(name)
+        if on_tool is not None:
+            on_tool(SandboxToolCall(name, arguments), False)
         try:
             if calls_so_far >= MAX_TOOL_CALLS:
                 raise ToolError(

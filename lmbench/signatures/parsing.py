@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lmbench.errors import SignatureError
-from lmbench.media import Audio, Document, Image
+from lmbench.media import Audio, Citations, Document, Image
 from lmbench.primitives.conversation import Conversation
 
 __all__ = ["parse_signature_string", "parse_type"]
@@ -72,6 +72,7 @@ def _known_types(types: Mapping[str, Any] | None) -> dict[str, Any]:
             "Image": Image,
             "Audio": Audio,
             "Document": Document,
+            "Citations": Citations,
         }
     )
     if types:

@@ -362,6 +362,17 @@ def test_a_request_that_cannot_be_keyed_runs_uncached_with_a_warning() -> None:
     assert (response.text, state) == ("answer 1 to q", "off")
 
 
+def test_put_many_writes_every_response_to_both_levels(tmp_path: Path) -> None:
+    store = ResponseCache(tmp_path / "many")
+    store.put_many([(f"k{i}", LMResponse(texts=[f"answer {i}"])) for i in range(3)])
+    assert store.stats().writes == 3
+    reopened = ResponseCache(tmp_path / "many")
+    found = [reopened.get(f"k{i}") for i in range(3)]
+    assert [(r.text, level) for r, level in found] == [(f"answer {i}", "disk") for i in range(3)]
+    store.close()
+    reopened.close()
+
+
 @pytest.mark.parametrize(
     "stored",
     [

@@ -125,3 +125,37 @@ def test_bad_settings_are_refused() -> None:
         CodeAct("q -> a", [temperature], max_iters=0)
     with pytest.raises(ConfigError, match="Python identifier"):
         CodeAct("q -> a", [Tool(temperature, name="get-temp")])
+
+
+def test_a_stream_tells_each_step_tool_call_and_sandbox_run(sandbox: Sandbox) -> None:
+    from lmbench.modules import SandboxRun, StepStarted, ToolFinished, ToolStarted
+
+    agent, _lm = make_agent(
+        sandbox,
+        [
+            step("Fetch.", "print(temperature('Paris'))\ntemperature('Atlantis')"),
+            step("Done.", "", finished=True),
+            answer(reasoning="r", answer="21"),
+        ],
+    )
+    events = list(agent.stream(question="Paris?"))
+    status = [
+        e for e in events if isinstance(e, (StepStarted, ToolStarted, ToolFinished, SandboxRun))
+    ]
+    assert [type(e).__name__ for e in status] == [
+        "StepStarted",
+        "SandboxRun",
+        "ToolStarted",
+        "ToolFinished",
+        "ToolStarted",
+        "ToolFinished",
+        "SandboxRun",
+        "StepStarted",
+        "StepStarted",
+    ]
+    assert status[2] == ToolStarted("CodeAct", "temperature", {"city": "Paris"}, 1)
+    assert status[3] == ToolFinished("CodeAct", "temperature", "21.0", False, 1)
+    assert status[5].error and "no station in Atlantis" in status[5].observation
+    assert status[6].phase == "end" and "ToolError" in (status[6].error or "")
+    assert status[8].name == "extract the outputs"
+    assert events[-1].answer == 21.0

@@ -129,3 +129,19 @@ def test_bad_settings_are_refused() -> None:
         ProgramOfThought("q -> a", max_iters=0)
     with pytest.raises(ConfigError, match=r"give an lmbench\.Sandbox"):
         ProgramOfThought("q -> a", sandbox="yes")  # type: ignore[arg-type]
+
+
+def test_a_stream_tells_which_step_runs(sandbox: Sandbox) -> None:
+    from lmbench.modules import StepStarted
+
+    lm = ScriptedLM(
+        [
+            answer(reasoning="r", generated_code="print(k / 0)"),
+            answer(reasoning="r", generated_code="print(k)"),
+            answer(reasoning="r", answer="3"),
+        ]
+    )
+    events = list(ProgramOfThought("k: int -> answer: int", sandbox=sandbox, lm=lm).stream(k=3))
+    steps = [(e.step, e.name) for e in events if isinstance(e, StepStarted)]
+    assert steps == [(1, "write code"), (2, "fix the code"), (3, "write the outputs")]
+    assert events[-1].answer == 3

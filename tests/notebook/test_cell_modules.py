@@ -171,3 +171,30 @@ def test_prompt_of_a_module_that_cannot_show_it_is_a_clear_error(
         MODULES.pop("opaque")
     assert run.error is not None
     assert "--module opaque cannot show its prompt before it runs" in run.html()
+
+
+def test_pot_runs_code_in_the_sandbox_and_streams_its_runs(shell: Any) -> None:
+    from lmbench.errors import SandboxUnavailable
+    from lmbench.sandbox import Sandbox
+
+    try:
+        Sandbox(timeout=5).close()
+    except SandboxUnavailable as exc:
+        pytest.skip(f"the code sandbox is not installed here ({exc})")
+    configure(
+        lm=ScriptedLM(
+            [
+                chat_answer(reasoning="Add.", generated_code="print(2 + 2)"),
+                chat_answer(reasoning="It printed 4.", answer="4"),
+            ]
+        )
+    )
+    run = run_cell(
+        shell,
+        '%%predict "question -> answer: int" --module pot --stream --out pred\nquestion: 2+2?\n',
+    )
+    assert run.error is None, run.error
+    views = [o.data.get("text/html", "") for o in run.outputs if getattr(o, "transient", None)]
+    assert any("ProgramOfThought · running code: print(2 + 2)" in v for v in views)
+    assert any("ProgramOfThought · code ran: 4" in v for v in views)
+    assert shell.user_ns["pred"].answer == 4

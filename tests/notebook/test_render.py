@@ -155,6 +155,13 @@ def test_the_renderer_table_covers_the_core_types() -> None:
         "CallHistory",
         "ModuleCall",
         "AdapterParseError",
+        "Hits",
+        "VectorIndex",
+        "Embedder",
+        "Image",
+        "Audio",
+        "Document",
+        "Citations",
         "SandboxResult",
         "Sandbox",
     }

@@ -221,3 +221,18 @@ def test_a_tool_result_that_is_not_json_is_a_tool_error(sandbox: Sandbox) -> Non
     result = sandbox.run("loop()", tools=[loop])
     assert result.error is not None and not result.restarted
     assert "ToolError: tool 'loop' returned a value that cannot be sent as JSON" in result.error
+
+
+def test_on_tool_hears_each_call_before_and_after_it_runs(sandbox: Sandbox) -> None:
+    heard: list[tuple[str, bool, object]] = []
+
+    def half(x: int) -> float:
+        """Half."""
+        heard.append(("ran", True, x))
+        return x / 2
+
+    def listen(call: SandboxToolCall, done: bool) -> None:
+        heard.append((call.name, done, call.result if done else call.arguments))
+
+    assert sandbox.run("half(3)", tools=[half], on_tool=listen).value == 1.5
+    assert heard == [("half", False, {"x": 3}), ("ran", True, 3), ("half", True, 1.5)]

@@ -26,7 +26,7 @@ from lmbench.observe.collectors import Collector
 
 __all__ = ["partition", "resolve_client", "run_dask", "run_partition"]
 
-PARTITIONS_PER_WORKER = 4
+PARTITIONS_PER_SLOT = 4
 
 
 def resolve_client(executor: Any) -> Any:
@@ -54,12 +54,13 @@ def resolve_client(executor: Any) -> Any:
         ) from None
 
 
-def partition(count: int, workers: int, threads: int) -> list[range]:
-    """Row ranges: about ``PARTITIONS_PER_WORKER`` per worker, each a multiple of the threads
-    a task runs (so no thread idles in the last round) when there are rows enough."""
+def partition(count: int, slots: int, threads: int) -> list[range]:
+    """Row ranges: about ``PARTITIONS_PER_SLOT`` per task slot of the cluster, each a
+    multiple of the threads a task runs (so no thread idles in the last round) when there
+    are rows enough."""
     if count == 0:
         return []
-    target = math.ceil(count / (max(1, workers) * PARTITIONS_PER_WORKER))
+    target = math.ceil(count / (max(1, slots) * PARTITIONS_PER_SLOT))
     size = max(threads, math.ceil(target / threads) * threads) if target >= threads else target
     return [range(start, min(start + size, count)) for start in range(0, count, size)]
 
@@ -145,8 +146,11 @@ def run_dask(
 
     from lmbench.evaluate.executors.transport import pack_task
 
-    workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-    per_task = max(1, math.ceil(threads / workers))
+    # task slots: the threads each worker runs tasks on; the rows in flight (``threads``)
+    # are shared among them, so partitions on one worker overlap instead of waiting in line
+    workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+    slots = max(1, sum(int(w.get("nthreads", 1)) for w in workers))
+    per_task = max(1, math.ceil(threads / slots))
     payload = client.scatter(pack_task(task), broadcast=True)
     futures = {
         client.submit(
@@ -157,7 +161,7 @@ def run_dask(
             per_task,
             pure=False,
         ): span
-        for span in partition(len(rows), workers, per_task)
+        for span in partition(len(rows), slots, per_task)
     }
     results: list[RowResult | None] = [None] * len(rows)
     errors = 0

@@ -209,6 +209,9 @@ def loads_task(payload: bytes) -> tuple[Any, dict[str, Any]]:
     return found
 
 
+_cache_switch = threading.Lock()
+
+
 @contextlib.contextmanager
 def worker_settings(spec: dict[str, Any], history: Any) -> Iterator[None]:
     """Run under the driver's settings, recording into ``history``; the disk cache is the
@@ -217,10 +220,11 @@ def worker_settings(spec: dict[str, Any], history: Any) -> Iterator[None]:
     if folder is not None:
         from lmbench.lm.cache import get_cache, reset_cache
 
-        if get_cache().directory != Path(folder):
-            with contextlib.suppress(OSError):
-                Path(folder).mkdir(parents=True, exist_ok=True)
-                reset_cache(folder)
+        with _cache_switch:  # partitions running side by side switch it once
+            if get_cache().directory != Path(folder):
+                with contextlib.suppress(OSError):
+                    Path(folder).mkdir(parents=True, exist_ok=True)
+                    reset_cache(folder)
     changes = {name: spec[name] for name in _SETTINGS if name in spec}
     with context(**changes, history=history):
         yield

@@ -17,6 +17,7 @@ is sent again.
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -51,12 +52,36 @@ _FINISH = {
 
 def _media_block(part: ContentPart, block_type: str) -> dict[str, Any]:
     kind, value, media_type = media_source(part)
+    block: dict[str, Any]
     if kind == "url":
-        return {"type": block_type, "source": {"type": "url", "url": value}}
-    return {
-        "type": block_type,
-        "source": {"type": "base64", "media_type": media_type, "data": value},
-    }
+        block = {"type": block_type, "source": {"type": "url", "url": value}}
+    elif block_type == "document" and media_type.startswith("text/"):
+        text = base64.b64decode(value).decode("utf-8", errors="replace")
+        block = {
+            "type": "document",
+            "source": {"type": "text", "media_type": "text/plain", "data": text},
+        }
+    else:
+        block = {
+            "type": block_type,
+            "source": {"type": "base64", "media_type": media_type, "data": value},
+        }
+    if block_type == "document":
+        if part.get("title"):
+            block["title"] = part["title"]
+        if part.get("citations"):
+            block["citations"] = {"enabled": True}
+    return block
+
+
+def _note_citations(draft: Draft, citations: list[dict[str, Any]] | None, supports: str) -> None:
+    """Citations of a text block, kept in ``metadata["citations"]`` (see ``lmbench.Citations``)."""
+    if not citations:
+        return
+    from lmbench.multimodal.citations import Citation
+
+    found = draft.metadata.setdefault("citations", [])
+    found.extend(Citation.from_wire(c, supports or None).to_dict() for c in citations)
 
 
 def _part(part: ContentPart) -> dict[str, Any]:
@@ -171,6 +196,7 @@ def _add_block(
 ) -> StreamChunk | None:
     kind = block.get("type")
     if kind == "text":
+        _note_citations(draft, block.get("citations"), block.get("text") or "")
         return draft.add_text(block.get("text"))
     if kind == "thinking":
         draft.add_reasoning(block.get("thinking"))
@@ -278,6 +304,8 @@ class AnthropicStream(DraftStream):
             delta = payload.get("delta") or {}
             if delta.get("type") == "text_delta":
                 chunk = draft.add_text(delta.get("text"))
+            elif delta.get("type") == "citations_delta":
+                _note_citations(draft, [delta.get("citation") or {}], "")
             elif delta.get("type") == "input_json_delta":
                 draft.extend_call(payload.get("index", 0), delta.get("partial_json"))
             elif delta.get("type") in ("thinking_delta", "signature_delta"):

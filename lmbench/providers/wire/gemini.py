@@ -31,6 +31,7 @@ from lmbench.providers.wire.base import (
     tool_call_names,
     unsupported_part,
 )
+from lmbench.providers.wire.media import require_inline
 
 __all__ = ["GeminiGenerateContent"]
 
@@ -46,12 +47,23 @@ _FINISH = {
 }
 
 
+#: URLs Gemini reads itself: uploaded files, Cloud Storage, YouTube.
+_FETCHABLE = (
+    "https://generativelanguage.googleapis.com/",
+    "gs://",
+    "https://www.youtube.com/",
+    "https://youtu.be/",
+)
+
+
 def _part(part: ContentPart) -> dict[str, Any]:
     kind = part.get("type")
     if kind == "text":
         return {"text": part.get("text", "")}
     if kind in ("image", "audio", "document"):
         source, value, media_type = media_source(part)
+        if source == "url" and not value.startswith(_FETCHABLE):
+            require_inline(part, "Gemini")
         if source == "url":
             file_data = {"fileUri": value}
             if media_type:

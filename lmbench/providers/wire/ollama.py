@@ -28,6 +28,7 @@ from lmbench.providers.wire.base import (
     tool_call_names,
     unsupported_part,
 )
+from lmbench.providers.wire.media import document_text
 
 __all__ = ["OllamaChat"]
 
@@ -39,20 +40,28 @@ def _message(message: Message, names: dict[str, str]) -> dict[str, Any]:
     out: dict[str, Any] = {"role": message.role, "content": message.text}
     if isinstance(message.content, list):
         images: list[str] = []
+        texts = [message.text]
         for part in message.content:
             if part.get("type") == "text":
                 continue
+            document = document_text(part)
+            if document is not None:
+                texts.append(document)
+                continue
             if part.get("type") != "image":
-                raise unsupported_part(part, "Ollama chat", "text, image as base64 data")
+                raise unsupported_part(
+                    part, "Ollama chat", "text, text documents, image as base64 data"
+                )
             kind, value, _ = media_source(part)
             if kind == "url":
                 raise InputError(
                     "the Ollama chat API takes images as base64 data, not URLs: build the image "
-                    "with Image.from_path(...) or Image.from_bytes(...)"
+                    "with Image.from_url(url) (downloads it), Image.from_path(...) or Image.from_bytes(...)"
                 )
             images.append(value)
         if images:
             out["images"] = images
+        out["content"] = "\n\n".join(t for t in texts if t)
     if message.tool_calls:
         out["tool_calls"] = [
             {"function": {"name": c.name, "arguments": c.arguments}} for c in message.tool_calls

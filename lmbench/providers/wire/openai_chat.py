@@ -38,6 +38,7 @@ from lmbench.providers.wire.base import (
     sampling_fields,
     unsupported_part,
 )
+from lmbench.providers.wire.media import audio_format, document_text, require_inline
 
 __all__ = ["STRUCTURED_MODES", "OpenAIChat", "is_strict_compatible"]
 
@@ -71,15 +72,20 @@ def _part(part: ContentPart) -> dict[str, Any]:
         return {"type": "text", "text": part.get("text", "")}
     if kind == "image":
         return {"type": "image_url", "image_url": {"url": as_data_url(part)}}
+    text = document_text(part)
+    if text is not None:
+        return {"type": "text", "text": text}
     if kind in ("audio", "document"):
-        source, data, media_type = media_source(part)
-        if source == "base64" and kind == "audio":
+        require_inline(part, "OpenAI chat")
+        _source, data, media_type = media_source(part)
+        if kind == "audio":
             return {
                 "type": "input_audio",
-                "input_audio": {"data": data, "format": media_type.split("/")[-1]},
+                "input_audio": {"data": data, "format": audio_format(media_type, "OpenAI chat")},
             }
-        if source == "base64":
-            return {"type": "file", "file": {"file_data": f"data:{media_type};base64,{data}"}}
+        file: dict[str, Any] = {"file_data": f"data:{media_type};base64,{data}"}
+        file["filename"] = part.get("title") or "document.pdf"
+        return {"type": "file", "file": file}
     raise unsupported_part(
         part, "OpenAI chat", "text, image (URL or data), audio and document as data"
     )

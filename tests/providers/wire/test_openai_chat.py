@@ -439,7 +439,9 @@ def test_images_become_image_url_parts() -> None:
 
 def test_audio_url_is_refused_clearly() -> None:
     message = Message("user", [{"type": "audio", "url": "https://example.com/a.wav"}])
-    with pytest.raises(InputError, match="'audio' is not supported by the OpenAI chat API"):
+    with pytest.raises(
+        InputError, match=r"OpenAI chat API does not fetch audio URLs.*Audio.from_url"
+    ):
         _build(LMRequest((message,)))
 
 

@@ -1,0 +1,105 @@
+"""``RemoteEmbeddingModel``: an embedding endpoint behind an HTTP API.
+
+It rides on a ``RemoteLM`` of the same provider for everything that is not the body: its
+``Endpoint`` (base URL, key and auth header, timeouts, retry settings), its clients (one per
+event loop) and the one retry loop (``transport``). Only the request and response shapes differ, and those are the embedding
+wire format's (``providers/wire/*_embeddings.py``).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+
+from lmbench.errors import ProviderError
+from lmbench.lm.embedding import BaseEmbeddingModel, EmbeddingRequest, EmbeddingResponse
+from lmbench.providers.http_errors import request_id_from
+from lmbench.providers.remote import RemoteLM
+from lmbench.providers.transport import CallState, asend, send
+from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.embeddings_base import EmbeddingWire
+from lmbench.secrets import redact
+
+__all__ = ["RemoteEmbeddingModel"]
+
+
+class RemoteEmbeddingModel(BaseEmbeddingModel):
+    """Embeddings from ``endpoint``'s server in ``wire``'s format (made by
+    ``lmbench.providers.embedding_catalog``, e.g. for ``"openai/text-embedding-3-small"``)."""
+
+    def __init__(
+        self, remote: RemoteLM, wire: EmbeddingWire, *, max_batch: int | None = None
+    ) -> None:
+        self.remote = remote
+        self.wire = wire
+        self.provider = remote.provider
+        self.model = remote.model
+        self.free = remote.free
+        self.max_batch = max_batch or wire.max_batch
+
+    @property
+    def base_url(self) -> str:
+        return self.remote.base_url
+
+    def __repr__(self) -> str:
+        return f"<RemoteEmbeddingModel {self.name} at {self.base_url}>"
+
+    def _prepare(
+        self, client: httpx.Client | httpx.AsyncClient, request: EmbeddingRequest
+    ) -> tuple[WireRequest, httpx.Request, CallState]:
+        endpoint = self.remote.endpoint()  # the settings in force now (timeout, retries)
+        wire_request = self.wire.build(request, self.model)
+        http_request = endpoint.http_request(client, wire_request, stream=False)
+        return wire_request, http_request, endpoint.call_state([], time.monotonic())
+
+    def embed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        started = time.perf_counter()
+        client = self.remote._sync_client()
+        wire_request, http_request, call = self._prepare(client, request)
+        response = send(client, http_request, call, stream=False)
+        return self._complete(request, wire_request, response, call, started)
+
+    async def aembed(self, request: EmbeddingRequest) -> EmbeddingResponse:
+        started = time.perf_counter()
+        client = self.remote._async_client()
+        wire_request, http_request, call = self._prepare(client, request)
+        response = await asend(client, http_request, call, stream=False)
+        return self._complete(request, wire_request, response, call, started)
+
+    def _error(self, message: str, status: int | None, call: CallState) -> ProviderError:
+        return ProviderError(
+            redact(message), provider=self.provider, status=status, attempts=list(call.attempts)
+        )
+
+    def _complete(
+        self,
+        request: EmbeddingRequest,
+        wire_request: WireRequest,
+        response: httpx.Response,
+        call: CallState,
+        started: float,
+    ) -> EmbeddingResponse:
+        """The response's vectors, with what the wire format cannot know filled in."""
+        try:
+            data: Any = response.json()
+        except ValueError:
+            raise self._error(
+                f"the embedding response body is not JSON: {response.text[:200]!r}",
+                response.status_code,
+                call,
+            ) from None
+        try:
+            parsed = self.wire.parse(data, request)
+        except WireError as exc:
+            raise self._error(exc.message, exc.status, call) from None
+        parsed.provider = self.provider
+        parsed.model = parsed.model or self.model
+        parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")
+        parsed.latency_s = time.perf_counter() - started
+        parsed.attempts = list(call.attempts)
+        parsed.metadata["requested_model"] = self.model
+        if wire_request.ignored:
+            parsed.metadata["ignored_params"] = list(wire_request.ignored)
+        return parsed
