@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 from lmbench.adapters.base import ParseResult, Repair
 from lmbench.adapters.coercion import coerce_value
-from lmbench.adapters.plan import SignaturePlan
-from lmbench.adapters.scalars import CoercionError
+from lmbench.adapters.plan import OutputPlan, SignaturePlan
+from lmbench.adapters.scalars import CoercionError, short
 from lmbench.adapters.typeplan import normalize_name
 from lmbench.errors import AdapterParseError
 from lmbench.logs import get_logger
@@ -37,6 +37,11 @@ class Found(NamedTuple):
     value: Any
     span: tuple[int, int] | None = None
     key: str | None = None
+    others: tuple[Any, ...] = ()  # later values written for the same field
+
+    def with_other(self, value: Any) -> Found:
+        """This field also written a further time, with ``value``."""
+        return self._replace(others=(*self.others, value))
 
 
 def assemble_outputs(
@@ -79,6 +84,13 @@ def assemble_outputs(
                     span = _value_span(searched or raw, item.key)
                 failure = (out.name, exc.reason, span)
             continue
+        if item.others:
+            clash = _disagreeing(item, out, value)
+            if clash is not None:
+                if failure is None:
+                    failure = (out.name, clash, item.span)
+                continue
+            fixes = [*fixes, _repeated(out.name, len(item.others) + 1)]
         values[out.name] = value
         if fixes:
             repairs.extend(fixes)
@@ -97,6 +109,26 @@ def assemble_outputs(
     if repairs:
         log_repairs(adapter, repairs)
     return ParseResult(values, repairs)
+
+
+def _disagreeing(item: Found, out: OutputPlan, value: Any) -> str | None:
+    """Why a field written several times cannot be read (its values differ), or None."""
+    readings = [value]
+    for other in item.others:
+        try:
+            reading, _ = coerce_value(other, out.type, out.name, out.spec.constraints, out.rules)
+        except CoercionError:
+            reading = other
+        if reading != value:
+            readings.append(reading)
+    if len(readings) == 1:
+        return None
+    shown = ", ".join(short(r, 30) if isinstance(r, str) else repr(r)[:30] for r in readings[:4])
+    return f"the answer gives {out.name} {len(readings)} different values ({shown}); expected one"
+
+
+def _repeated(name: str, times: int) -> Repair:
+    return Repair("duplicate_field", name, f"written {times} times, the same value each time")
 
 
 def log_repairs(adapter: str, repairs: list[Repair]) -> None:
@@ -141,13 +173,15 @@ def match_keys(
             ignored.append(key)
             continue
         if name in found:
-            repairs.append(
-                Repair("duplicate_field", name, f"kept the first value; ignored key {key!r}")
-            )
+            found[name] = found[name].with_other(value)
             continue
         if name != key:
             repairs.append(Repair("key_case", name, f"key {key!r} read as {name!r}"))
         found[name] = Found(value, None, str(key))
+    for key, value in getattr(obj, "repeats", ()):
+        name = key if key in names else plan.output_by_norm.get(normalize_name(str(key)))
+        if name in found:
+            found[name] = found[name].with_other(value)
     if ignored:
         repairs.append(
             Repair("ignored_keys", None, f"ignored keys that are not output fields: {ignored}")

@@ -26,6 +26,7 @@ from lmbench.adapters.results import (
     Repair,
     field_deltas,
     final_deltas,
+    last_written,
 )
 from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, drive_stream
 from lmbench.calls import LMCall, active_callbacks, emit, lm_call
@@ -207,6 +208,8 @@ class Adapter(ABC):
         try:
             for text in response.texts:
                 result = self._parse_text(signature, text)
+                if response.finish_reason == "length":
+                    _refuse_cut_off(self.name, signature, text, result)
                 completions.append(result.values)
                 repairs.extend(result.repairs)
         except AdapterParseError as exc:
@@ -238,6 +241,29 @@ class Adapter(ABC):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
+
+
+# Repairs that close an answer the model did not finish: with finish_reason "length" (the
+# answer stopped at max_tokens), its last value may be cut short.
+_UNFINISHED = frozenset({"missing_completed", "json_repair"})
+
+
+def _refuse_cut_off(adapter: str, signature: Signature, text: str, result: ParseResult) -> None:
+    """Refuse an answer stopped at max_tokens that was read only by closing it: the value being
+    written when it stopped (the last field in the text) may be incomplete."""
+    if not any(r.rule in _UNFINISHED for r in result.repairs):
+        return
+    names = list(signature.output_fields)
+    raise AdapterParseError(
+        "the answer stopped at the token limit (finish_reason 'length') before it was complete, "
+        "so its last value may be cut short; raise max_tokens",
+        adapter=adapter,
+        field=last_written(names, text),
+        expected=f"a complete answer ({', '.join(names)})",
+        raw=text,
+        parsed=result.values,
+        span=(0, len(text)),
+    )
 
 
 def _readable(message: Message) -> str:

@@ -3,7 +3,11 @@
 ``coerce(value_or_text, annotation, field)`` returns ``(value, repairs)``. Well-formed values
 take a fast path; otherwise tolerant readers run before pydantic validation, and each rule
 that fires is returned as a ``Repair``. A value that cannot be recovered raises
-``AdapterParseError``; nothing is ever guessed silently.
+``AdapterParseError``; nothing is ever guessed silently. Refused as having no one reading:
+several different numbers, a percentage or ratio for a float ("25%", "8/10"), a number glued
+to a word ("item-3"), hex and version strings, yes and no together, a key or field written
+twice with different values, JSON cut off in the middle of a value, a date that reads two
+ways ("03/04/2024": month or day first).
 
 Repair rules (``Repair.rule``):
 
@@ -13,8 +17,10 @@ code_fence           a ``` fence removed around JSON
 json_in_prose        JSON taken out of surrounding text
 python_literal       a Python literal (single quotes, True/False/None) read as JSON
 json_repair          broken JSON (trailing commas, missing quotes...) fixed by json-repair
-number_in_prose      the one number of a phrase ("High (95%)" -> 95)
+typographic_quotes   JSON written with curly quotes (“key”) read with plain ones
+number_in_prose      the one number of a phrase ("High (95%)" -> 95 for an int)
 thousands_separator  "1,234" -> 1234
+unicode_minus        a minus sign other than ASCII's ("\u22125" -> -5)
 whole_float          3.0 for an int -> 3
 bool_word            yes/no, y/n, on/off, correct/wrong -> a bool
 bool_in_prose        a phrase opening with yes/no ("Yes, because ...") -> a bool
@@ -35,6 +41,7 @@ datetime_format      a written date and time ("March 5, 2024 2:30 PM")
 date_only            a date without a time for a datetime: midnight
 time_format          a 12-hour or short time ("3:30 PM")
 key_case             a JSON key differing in case/spaces from the field name
+duplicate_key        a JSON key written twice with the same value
 list_joined          a list of words or numbers given for a text field: one item a line
 value_to_string      a number, nested list or object given for a text field, kept as JSON
 qualitative_number   a word for a number ("high" -> 0.9), for fields with ``qualitative``
@@ -241,9 +248,13 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if not isinstance(value, str):
         raise CoercionError(f"got {type(value).__name__} {short(repr(value))}, expected a number")
     try:
-        return target(value)
+        number = target(value)
     except (ValueError, ArithmeticError):
         pass
+    else:
+        if number != number or abs(number) != float("inf") or "inf" in value.casefold():
+            return number
+        raise CoercionError(f"{short(value)} is too large to be a number of this type")
     try:
         number, fixes = read_number(value, target)
     except CoercionError:
@@ -328,7 +339,9 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     raise CoercionError(f"{short(value)} is not one of: {allowed}")
 
 
-_NEGATION = re.compile(r"\b(?:not|never|isn't|is not|no)\s+$", re.IGNORECASE)
+# A mention that does not name the value: negated ("not negative"), or the end of a compound
+# word ("non-negative", "un-positive").
+_NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
 
 
 def _negated(text: str, start: int) -> bool:
@@ -393,9 +406,28 @@ def _load(value: str, expect: Expect, path: str, rec: _Recorder) -> Any:
     return loaded
 
 
+def _one_value_per_key(value: Any, path: str, rec: _Recorder) -> None:
+    """Refuse a JSON object, here or nested, that gives a key several different values (which
+    one was meant is unknown); a key repeated with the same value is a recorded repair."""
+    if isinstance(value, dict):
+        for key, later in getattr(value, "repeats", ()):
+            if later != value[key]:
+                raise CoercionError(
+                    f"key {key!r} is written several times with different values "
+                    f"({short(repr(value[key]), 30)}, {short(repr(later), 30)}); expected one"
+                )
+            rec.add("duplicate_key", path, f"key {key!r} written twice with the same value")
+        for item in value.values():
+            _one_value_per_key(item, path, rec)
+    elif isinstance(value, list):
+        for item in value:
+            _one_value_per_key(item, path, rec)
+
+
 def _to_mapping(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
+    _one_value_per_key(value, path, rec)
     try:
         return plan.validator.validate_python(value)
     except ValidationError as exc:
@@ -412,6 +444,7 @@ def _to_model(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return value
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
+    _one_value_per_key(value, path, rec)
     try:
         return plan.validator.validate_python(value)
     except ValidationError as exc:

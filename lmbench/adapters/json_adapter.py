@@ -21,6 +21,7 @@ from lmbench.adapters.markers import foreign_section, marker
 from lmbench.adapters.parse_memo import ReusesParses
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.reasoning import mask_reasoning, missing_reason
+from lmbench.adapters.results import last_written
 from lmbench.adapters.scalars import CoercionError
 from lmbench.adapters.turns import TurnAdapter
 from lmbench.adapters.typeplan import MAPPING, MODEL
@@ -144,7 +145,11 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         return AdapterParseError(
             reason,
             adapter=self.name,
-            field=plan.outputs[0].name if len(plan.outputs) == 1 else None,
+            field=(
+                plan.outputs[0].name
+                if len(plan.outputs) == 1
+                else last_written(plan.output_names, text)
+            ),
             expected=f"a JSON object with the keys {keys}",
             raw=text,
             span=(0, len(text)),

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from lmbench.adapters.scalars import CoercionError, Fix, short
 
-__all__ = ["find_fence", "load_json", "partial_json", "read_scalar"]
+__all__ = ["RepeatedKeys", "find_fence", "load_json", "opens_json", "partial_json", "read_scalar"]
 
 Expect = Literal["object", "array"] | None
 
@@ -24,6 +24,31 @@ _PYTHON_HINTS = re.compile(r"'|\b(?:True|False|None)\b")
 _CLOSERS = {"{": "}", "[": "]"}
 # ast.literal_eval on very large text is slow; past this, go straight to json-repair.
 _LITERAL_EVAL_LIMIT = 100_000
+
+
+class RepeatedKeys(dict[str, Any]):
+    """A JSON object that writes some key more than once: the first value of each key, and
+    the later ones in ``repeats`` (which one the model meant is for the reader to decide)."""
+
+    repeats: list[tuple[str, Any]]
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj = dict(pairs)
+    if len(obj) == len(pairs):
+        return obj
+    first = RepeatedKeys()
+    first.repeats = []
+    for key, value in pairs:
+        if key in first:
+            first.repeats.append((key, value))
+        else:
+            first[key] = value
+    return first
+
+
+_DECODER = json.JSONDecoder(object_pairs_hook=_object)
+_loads = _DECODER.decode
 
 
 def find_fence(text: str) -> re.Match[str] | None:
@@ -41,7 +66,7 @@ def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
     body = text.strip()
     if body[:1] in _CLOSERS:
         try:
-            return json.loads(body), fixes
+            return _loads(body), fixes
         except ValueError:
             pass
     if "```" in body:
@@ -54,15 +79,21 @@ def load_json(text: str, expect: Expect = None) -> tuple[Any, list[Fix]]:
             value, end = _DECODER.raw_decode(body, start)
         except ValueError:
             continue
+        _one_answer(body, value, end)
         fixes.append(("json_in_prose", _prose_detail(body, start, end)))
         return value, fixes
     if not starts:
+        straight = body.translate(_STRAIGHT)
+        if straight != body:  # {“key”: “value”}: typographic quotes where JSON has plain ones
+            value, more = load_json(straight, expect)
+            fixes.append(("typographic_quotes", "read curly quotes as plain ones"))
+            return value, fixes + more
         raise CoercionError(f"no JSON {expect or 'value'} found in {short(text.strip())}")
     return _repaired(body, starts[0], text, fixes), fixes
 
 
 _NOTHING: Any = object()
-_DECODER = json.JSONDecoder()
+_STRAIGHT = str.maketrans({"\u201c": '"', "\u201d": '"', "\u2018": "'", "\u2019": "'"})
 # Candidate starts tried with the strict decoder before repairing the first one.
 _TRIES = 32
 
@@ -76,7 +107,7 @@ def _fences(body: str, expect: Expect, fixes: list[Fix]) -> tuple[str, Any]:
     for fence in _FENCE.finditer(body):
         inner = fence.group("body").strip()
         try:
-            value = json.loads(inner)
+            value = _loads(inner)
         except ValueError:
             if broken is None and (
                 fence.group("lang").lower() == "json" or _starts(inner, expect)[:1] == [0]
@@ -87,12 +118,48 @@ def _fences(body: str, expect: Expect, fixes: list[Fix]) -> tuple[str, Any]:
                 searched = searched[: fence.start()] + blank + searched[fence.end() :]
             continue
         if expect is None or isinstance(value, dict if expect == "object" else list):
+            for later in _FENCE.finditer(body, fence.end()):
+                try:
+                    other = _loads(later.group("body").strip())
+                except ValueError:
+                    continue
+                _differs(value, other)
             fixes.append(("code_fence", "removed the ``` fence around the JSON"))
             return body, value
     if broken is not None:
         fixes.append(("code_fence", "removed the ``` fence around the JSON"))
         return broken, _NOTHING
     return searched, _NOTHING
+
+
+def _one_answer(body: str, value: Any, end: int) -> None:
+    """Refuse text that holds, after the JSON ``value`` (ending at ``end``), another JSON value
+    of its kind that differs from it ("{...} Actually, {...}"): which one is the answer is
+    unknown."""
+    if not isinstance(value, (dict, list)):
+        return
+    opener = "{" if isinstance(value, dict) else "["
+    tries = 0
+    position = body.find(opener, end)
+    while position >= 0 and tries < _TRIES:
+        tries += 1
+        if _opens_value(body, position):
+            try:
+                other, after = _DECODER.raw_decode(body, position)
+            except ValueError:
+                pass
+            else:
+                _differs(value, other)
+                position = after
+        position = body.find(opener, position + 1)
+
+
+def _differs(value: Any, other: Any) -> None:
+    if type(other) is type(value) and other != value:
+        raise CoercionError(
+            f"the answer holds several different JSON values ({short(json.dumps(value), 40)}, "
+            f"{short(json.dumps(other), 40)}); expected one"
+        )
 
 
 def _plausible(text: str, start: int) -> bool:
@@ -106,6 +173,12 @@ def _plausible(text: str, start: int) -> bool:
     if before == ":" and lead[:-1].rstrip()[-1:] in ('"', "'"):
         return False  # the value of a key: '"key": {'
     return _opens_value(text, start)
+
+
+def opens_json(text: str) -> bool:
+    """Whether ``text`` starts (after spaces) with what can only be JSON: ``["``, ``{"``, ``[1``..."""
+    body = text.lstrip()
+    return body[:1] in _CLOSERS and _opens_value(body, 0)
 
 
 def _opens_value(text: str, start: int) -> bool:
@@ -148,6 +221,12 @@ def _repaired(body: str, start: int, text: str, fixes: list[Fix]) -> Any:
             fixes.append(("json_in_prose", _prose_detail(body, start, closer + 1)))
         fixes.append(("python_literal", f"read {short(candidate)} as a Python literal"))
         return literal
+    cut = _cut_off(body, start)
+    if cut is not None:
+        raise CoercionError(
+            f"the JSON in {short(text.strip())} stops {cut}: the answer looks cut off, "
+            "and what the value would have been is unknown"
+        )
     # json-repair reads up to the end of the JSON and drops any prose after it.
     repaired = _repair(body[start:])
     if repaired is None:
@@ -156,6 +235,53 @@ def _repaired(body: str, start: int, text: str, fixes: list[Fix]) -> Any:
         fixes.append(("json_in_prose", _prose_detail(body, start, len(body))))
     fixes.append(("json_repair", f"repaired broken JSON {short(body[start:])}"))
     return repaired
+
+
+def _cut_off(body: str, start: int) -> str | None:
+    """Where the JSON opening at ``start`` stops, when the text ends before it is closed in the
+    middle of a value (a string, a number or word, after ``:``, or after ``,`` in a list):
+    closing it there would make up a value. None when it is closed, or stops at a whole value
+    or where a key would go (a key cut off leaves its field missing, which is reported)."""
+    stack: list[str] = []
+    at_key = False  # the next token of the object on top is a key
+    last = ""
+    i, n = start, len(body)
+    while i < n:
+        ch = body[i]
+        if ch == '"':
+            end = _string_end(body, i)
+            inner = body[i + 1 : end - 1]
+            escapes = len(inner) - len(inner.rstrip("\\"))
+            closed = end - i >= 2 and body[end - 1] == '"' and escapes % 2 == 0
+            if end == n and not closed:
+                return None if at_key else "inside a string"
+            last = "key" if at_key else "value"
+            i = end
+            continue
+        if ch in "{[":
+            stack.append(ch)
+            at_key = ch == "{"
+            last = ch
+        elif ch in "}]":
+            if stack:
+                stack.pop()
+            if not stack:
+                return None
+            at_key = False
+            last = "value"
+        elif ch == ":":
+            at_key = False
+            last = ":"
+        elif ch == ",":
+            at_key = stack[-1] == "{" if stack else False
+            last = "," if not at_key else "key"
+        elif not ch.isspace():
+            last = "key" if at_key else "word"
+        i += 1
+    if not stack or last in ("value", "key", "{"):
+        return None
+    reasons = {":": "after a ':'", ",": "after a ',' in a list", "[": "after a '['"}
+    return reasons.get(last, "in the middle of a value")
 
 
 def _prose_detail(body: str, start: int, end: int) -> str:
@@ -229,7 +355,7 @@ def _single_quoted(candidate: str) -> Any:
                 out.append(ch)
                 i += 1
     try:
-        value = json.loads("".join(out))
+        value = _loads("".join(out))
     except ValueError:
         return None
     return value if isinstance(value, (dict, list)) else None

@@ -10,9 +10,10 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from lmbench.adapters.jsontext import load_json
+from lmbench.adapters.jsontext import load_json, opens_json
 from lmbench.adapters.scalars import CoercionError, Fix, short
 from lmbench.adapters.typeplan import ANY, BOOL, CHOICE, DATE, NUMBER, STR
+from lmbench.adapters.xmltext import XMLStructureError, element_value
 
 __all__ = ["read_items"]
 
@@ -32,10 +33,15 @@ def read_items(text: str, item_kind: str) -> tuple[list[Any], list[Fix]]:
         try:
             value, fixes = load_json(body, "array")
         except CoercionError:
-            pass
+            if opens_json(body):  # JSON that cannot be read: its commas are not items
+                raise
         else:
             if isinstance(value, list):
                 return value, fixes
+    if body.startswith("<"):
+        elements = _elements(body)
+        if elements is not None:
+            return elements
     lines = [line for line in body.splitlines() if line.strip()]
     matches = [_BULLET.match(line) for line in lines]
     if any(matches):
@@ -49,6 +55,19 @@ def read_items(text: str, item_kind: str) -> tuple[list[Any], list[Fix]]:
         items = [_unquote(part) for part in body.split(separator) if part.strip()]
         return items, [("comma_list", f"split {short(body)} into {len(items)} items")]
     return [body], [("single_item_list", f"read {short(body)} as a one-item list")]
+
+
+def _elements(body: str) -> tuple[list[Any], list[Fix]] | None:
+    """Items written as XML elements (``<item>a</item><item>b</item>``), read by XML's rules;
+    None when ``body`` does not open with an element. Elements left open, closed by another
+    or mixed with text are refused, never kept as one item of markup."""
+    try:
+        value, note = element_value(body, 0, len(body), "list")
+    except XMLStructureError as exc:
+        raise CoercionError(f"{short(body)}: {exc.reason}") from None
+    if note is None:
+        return None
+    return value, [("xml_elements", note)]
 
 
 def _bullet_items(

@@ -235,15 +235,14 @@ def scan(plan: SignaturePlan, text: str) -> Scan:
                     f"ignored the section {short(text[boundary.start : boundary.end])}",
                 )
             )
+        elif boundary.field in result.found:  # written again, before or after the end
+            again = _value(text, boundary.end, stop).value
+            result.found[boundary.field] = result.found[boundary.field].with_other(again)
         elif completed:
             repairs.append(
                 Repair(
                     "trailing_text", boundary.field, f"ignored a field after {marker(COMPLETED)}"
                 )
-            )
-        elif boundary.field in result.found:
-            repairs.append(
-                Repair("duplicate_field", boundary.field, "kept the first of several values")
             )
         else:
             assert boundary.field is not None

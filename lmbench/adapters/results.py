@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,7 @@ __all__ = [
     "Repair",
     "field_deltas",
     "final_deltas",
+    "last_written",
 ]
 
 
@@ -97,3 +98,10 @@ def final_deltas(result: AdapterResult, seen: dict[str, str]) -> Iterator[FieldD
 
     formatted = {k: format_value(v) for k, v in result.completions[0].items()}
     return field_deltas(formatted, seen, final=True)
+
+
+def last_written(names: Sequence[str] | frozenset[str], text: str) -> str | None:
+    """The one of ``names`` written last in ``text`` (the field an answer stopped in), or None
+    when none is written."""
+    position, name = max((text.rfind(name), name) for name in names)
+    return name if position >= 0 else None

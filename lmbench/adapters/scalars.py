@@ -85,9 +85,14 @@ def _or_none(parse: Callable[[str], T], text: str) -> T | None:
 
 # -- numbers -------------------------------------------------------------------------------------
 
+# A number standing on its own. Not one: digits glued to a word by a hyphen ("item-3": minus
+# three, or three?), or going on as something else (hex "0x1f", a version "1.5.2", "12½").
 _NUMBER = re.compile(
-    r"(?<![\w.])[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?<![\w.])(?<![^\W\d_]-)[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
+    r"(?![\d\u00bc-\u00be\u2150-\u215e])(?![xX][0-9a-fA-F])(?!\.\d)"
 )
+# Minus signs that are not ASCII's ("−5"), before a digit.
+_MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"[-+]?\d+")
@@ -96,6 +101,9 @@ _WHOLE = re.compile(r"[-+]?\d+")
 def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
     """The one number in ``text`` as ``target`` (int, float or Decimal)."""
     cleaned, fixes = _unmarked(text)
+    if _MINUS.search(cleaned):
+        fixes.append(("unicode_minus", f"read {short(cleaned)} with an ASCII minus sign"))
+        cleaned = _MINUS.sub("-", cleaned)
     matches = list(_NUMBER.finditer(cleaned))
     if not matches:
         raise CoercionError(f"{short(text)} contains no number")
@@ -103,10 +111,21 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     if len(matches) > 1:
         between = cleaned[matches[0].end() : matches[1].start()]
         same = len({m.group().replace(",", "") for m in matches}) == 1
-        if not (same or (len(matches) == 2 and _SCALE.fullmatch(between))):
+        scale = len(matches) == 2 and _SCALE.fullmatch(between) is not None
+        if not (same or scale):
             found = ", ".join(m.group() for m in matches[:5])
             raise CoercionError(f"{short(text)} holds several numbers ({found}); expected one")
+        if scale and target is not int:  # an int cannot be the ratio
+            raise CoercionError(
+                f"{short(text)} may mean {matches[0].group()} or the ratio of the two numbers; "
+                "expected a plain number"
+            )
     token = chosen.group()
+    if cleaned[chosen.end() :].lstrip().startswith("%") and target is not int:
+        raise CoercionError(
+            f"{short(text)} is a percentage, which may mean {token} or its hundredth; "
+            "expected a plain number"
+        )
     if "," in token:
         fixes.append(("thousands_separator", f"{token!r} -> {token.replace(',', '')!r}"))
         token = token.replace(",", "")
@@ -137,6 +156,7 @@ def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float |
 _TRUE = frozenset({"yes", "y", "t", "1", "on", "correct", "right"})
 _FALSE = frozenset({"no", "n", "f", "0", "off", "incorrect", "wrong"})
 _FIRST_WORD = re.compile(r"[a-z0-9]+")
+_ANY_WORD = re.compile(r"[a-z]{2,}")  # words that say yes or no in prose (not "1", "t")
 
 
 def read_bool(text: str) -> tuple[bool, list[Fix]]:
@@ -152,6 +172,10 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
     word = first.group() if first else ""
     if word in ("true", "false") or word in _TRUE or word in _FALSE:
         value = word == "true" or word in _TRUE
+        against = _FALSE | {"false"} if value else _TRUE | {"true"}
+        said = next((w for w in _ANY_WORD.findall(lowered) if w in against), None)
+        if said is not None:
+            raise CoercionError(f"{short(text)} says both {word!r} and {said!r}")
         fixes.append(("bool_in_prose", f"read {value} from {short(cleaned)}"))
         return value, fixes
     raise CoercionError(f"{short(text)} is not true/false (or yes/no)")
@@ -195,10 +219,13 @@ def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
             parsed = dt.datetime.strptime(simplified, fmt).date()
         except ValueError:
             continue
-        detail = f"read {short(text)} as {fmt}"
-        if fmt == "%m/%d/%Y" and parsed.day <= 12:
-            detail += " (ambiguous: month first)"
-        return parsed, detail
+        if fmt == "%m/%d/%Y" and parsed.day != parsed.month and parsed.day <= 12:
+            other = parsed.replace(month=parsed.day, day=parsed.month)
+            raise CoercionError(
+                f"{short(text)} may be {parsed:%B} {parsed.day} or {other.day} {other:%B} "
+                "(month or day first); expected YYYY-MM-DD"
+            )
+        return parsed, f"read {short(text)} as {fmt}"
     return None
 
 

@@ -80,7 +80,12 @@ def _sections(
         try:
             value, note = element_value(text, element.start, element.end, shape)
         except XMLStructureError as exc:
-            raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
+            if not partial:
+                raise XMLStructureError(name, exc.reason, (element.start, element.end)) from None
+            value, note = (
+                text[element.start : element.end].strip(),
+                None,
+            )  # still being written XMLStructureError(name, exc.reason, (element.start, element.end)) from None
         raw = text[element.start : element.end]
         stripped = raw.strip()
         offset = element.start + (raw.index(stripped[0]) if stripped else 0)
@@ -91,9 +96,14 @@ def _sections(
             repairs.append(Repair("xml_elements", name, note))
         if element.tags != canonical:
             _tag_repairs(name, element.tags, canonical, repairs)
-    if repairs is not None:
-        for name in repeated:
-            repairs.append(Repair("duplicate_field", name, "kept the first of several values"))
+    for element in repeated:
+        try:
+            value, _ = element_value(text, element.start, element.end, shapes[element.field][0])
+        except XMLStructureError as exc:
+            raise XMLStructureError(
+                element.field, exc.reason, (element.start, element.end)
+            ) from None
+        found[element.field] = found[element.field].with_other(value)
     return found
 
 

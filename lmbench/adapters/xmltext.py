@@ -87,14 +87,14 @@ def _tags(text: str, start: int = 0, end: int | None = None) -> list[_Token]:
 
 def read_elements(
     text: str, field_of: Callable[[str], str | None], *, partial: bool = False
-) -> tuple[dict[str, Element], list[str]]:
+) -> tuple[dict[str, Element], list[Element]]:
     """The first element of each field (``field_of`` maps a tag name to a field, or None),
-    and the fields written more than once. Raises ``XMLStructureError`` on unsound structure."""
+    and the further elements of fields written more than once. Raises ``XMLStructureError`` on unsound structure."""
     if partial:
         text = _PARTIAL_TAG.sub("", text)
     tokens = _tags(text)
     found: dict[str, Element] = {}
-    repeated: list[str] = []
+    repeated: list[Element] = []
     index = 0
     while index < len(tokens):
         token = tokens[index]
@@ -116,7 +116,7 @@ def read_elements(
         else:
             element, index = _element(text, tokens, index, token, field, field_of, partial)  # type: ignore[arg-type]
         if field in found:
-            repeated.append(field)
+            repeated.append(element)
         else:
             found[field] = element
     return found, repeated
@@ -220,16 +220,26 @@ def _children(text: str, start: int, end: int) -> list[tuple[str, int, int]] | N
     return children
 
 
+_OPENS_ELEMENT = re.compile(r"\s*<[A-Za-z_]")
+
+
 def element_value(text: str, start: int, end: int, shape: str | None) -> tuple[Any, str | None]:
     """A field's value and a note saying how child elements were read (None if they were not).
 
     ``shape`` is ``"list"`` or ``"object"`` for fields of those types: content made only of
     child elements is then read as the items (one element name, repeated or not) or as the
     keys (a repeated name gives a list). Anything else is the content as text. A list made
-    of elements of several names is refused (``XMLStructureError`` with no field set).
+    of elements of several names, or content that opens with an element but is not made of
+    whole elements, is refused (``XMLStructureError`` with no field set).
     """
     children = _children(text, start, end) if shape and "<" in text[start:end] else None
     if children is None:
+        if shape and _OPENS_ELEMENT.match(text, start, end):
+            raise XMLStructureError(
+                "",
+                f"the {shape} opens with a child element, but its elements are not well formed "
+                "(one left open, closed by another, or mixed with text)",
+            )
         return _text(text, start, end).strip(), None
     names = list(dict.fromkeys(name for name, _, _ in children))
     if shape == "list":

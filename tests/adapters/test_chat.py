@@ -227,7 +227,7 @@ VARIANTS: list[tuple[str, list[str]]] = [
     ),
     (
         WELL_FORMED.replace(
-            "[[ ## completed ## ]]", "[[ ## summary ## ]]\nSecond.\n\n[[ ## completed ## ]]"
+            "[[ ## completed ## ]]", "[[ ## summary ## ]]\nGood battery.\n\n[[ ## completed ## ]]"
         ),
         ["duplicate_field"],
     ),

@@ -37,6 +37,16 @@ WRAPPERS = [
     "Hmm, {draft} seems right... </think>\n{final}",  # the opening tag was in the prompt
     "<reflection>{draft}</reflection>\n{final}",
     "< think >{draft}</ think >\n{final}",
+    "[THINK]{draft}[/THINK]\n{final}",  # Mistral's Magistral
+    "[think]\n{draft}\n[/think]{final}",
+    "<|thinking|>{draft}<|/thinking|>\n{final}",
+    "<|begin_of_thought|>{draft}<|end_of_thought|>\n{final}",
+    "◁think▷{draft}◁/think▷\n{final}",  # Kimi
+    '<think type="internal" budget=20>{draft}</think>\n{final}',  # attributes
+    "Sure!\n<think>{draft}</think>\n{final}",  # a short lead-in
+    "Okay, let me work through this. <think>{draft}</think>{final}",
+    "<think>a</think>[THINK]{draft}[/THINK]\n{final}",  # styles mixed
+    "{draft} reasoning done [/THINK]\n{final}",  # bracket opening in the prompt
 ]
 
 
@@ -65,6 +75,29 @@ def test_reasoning_with_nothing_after_it_is_refused(form: str) -> None:
     adapter, template = FORMATS[form]
     with pytest.raises(AdapterParseError):
         adapter.parse(SIG, "<think>" + template.format(value=1) + "</think>\n")
+
+
+@pytest.mark.parametrize("opening", ["[THINK]", "<|thinking|>", "Sure! <think>"])
+def test_every_style_that_never_closes_is_refused(opening: str) -> None:
+    adapter, template = FORMATS["json"]
+    with pytest.raises(AdapterParseError) as info:
+        adapter.parse(SIG, opening + "\n" + template.format(value=1))
+    assert "only reasoning" in info.value.reason
+
+
+def test_a_field_heading_is_not_a_lead_in() -> None:
+    """``answer: <think>`` starts the answer field; its heading is not prose to drop."""
+    plan = signature_plan(Signature("question -> answer"))
+    text = "answer: <think> is the tag"
+    assert mask_reasoning(plan, text) == (text, [])
+
+
+def test_the_lead_in_is_named_in_the_repair() -> None:
+    result = ChatAdapter().parse_with_repairs(
+        SIG, "Sure!\n<think>x</think>\n[[ ## answer ## ]]\n2\n\n[[ ## completed ## ]]"
+    )
+    assert result.values == {"answer": 2}
+    assert "'Sure!'" in result.repairs[0].detail
 
 
 def test_a_reasoning_field_of_the_signature_is_a_field_not_a_preamble() -> None:

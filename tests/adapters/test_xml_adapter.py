@@ -64,7 +64,7 @@ VARIANTS: list[tuple[str, list[str]]] = [
     ("<Answer>Oslo</Answer>\n<SCORE>9</SCORE>", ["tag_variant"] * 4),
     ("<answer >Oslo</ answer>\n<score>9</score>", ["tag_variant", "tag_variant"]),
     ("<answer>Oslo</answer>\n<score>**9/10**</score>", ["strip_markup", "number_in_prose"]),
-    ("<answer>Oslo</answer><answer>Bergen</answer><score>9</score>", ["duplicate_field"]),
+    ("<answer>Oslo</answer><answer> Oslo </answer><score>9</score>", ["duplicate_field"]),
     ('<answer type="city">Oslo</answer><score>9</score>', ["tag_variant"]),
 ]
 
