@@ -1,31 +1,12 @@
-"""Fixtures for provider tests: recorded exchanges to replay, and a fault-injecting server."""
+"""Fixtures for provider tests (``cassette`` and ``server`` are in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-import yaml
-
-# The tests run with --import-mode=importlib, which leaves sys.path alone: make the helper
-# modules beside this file (provider_faults, provider_replay) importable by the tests.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from provider_faults import FaultServer, running_server
 from provider_replay import Replay
-
-
-@pytest.fixture
-def cassette(fixtures_dir: Path) -> Callable[[str, str], Replay]:
-    """``cassette("openai", "test_x")``: a ``Replay`` of ``providers/openai/cassettes/test_x.yaml``."""
-
-    def load(provider: str, name: str) -> Replay:
-        path = fixtures_dir / "providers" / provider / "cassettes" / f"{name}.yaml"
-        return Replay(yaml.safe_load(path.read_text())["interactions"])
-
-    return load
 
 
 @pytest.fixture
@@ -42,10 +23,3 @@ def sse_fixture(fixtures_dir: Path) -> Callable[[str], Replay]:
         return Replay([{"request": {}, "response": response}])
 
     return load
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    """A real HTTP server on 127.0.0.1; script its answers with ``server.script(...)``."""
-    with running_server() as faults:
-        yield faults
