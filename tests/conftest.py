@@ -19,9 +19,10 @@ os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("LMBENCH_FIXTURES") or REPO.parent / "shared" / "fixtures")
 
-# The tests run with --import-mode=importlib, which leaves sys.path alone: make the provider
-# test helpers (provider_faults, provider_replay) importable by tests in every package.
-sys.path.insert(0, str(REPO / "tests" / "providers"))
+# The tests run with --import-mode=importlib, which leaves sys.path alone: make the shared
+# test helpers (tests/support, and provider_faults and provider_replay beside the provider
+# tests) importable by tests in every package.
+sys.path[:0] = [str(REPO / "tests" / "support"), str(REPO / "tests" / "providers")]
 
 if TYPE_CHECKING:
     from provider_faults import FaultServer
