@@ -6,6 +6,7 @@ import uuid
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer
 
 from lmbench.errors import BudgetExceeded, ConfigError, RunsFailed
 from lmbench.lm.scripted import ScriptedLM
@@ -17,7 +18,7 @@ from lmbench.settings import context, current
 
 
 def answer(value: str) -> str:
-    return f"[[ ## answer ## ]]\n{value}\n\n[[ ## completed ## ]]"
+    return chat_answer(answer=value)
 
 
 def is_paris(inputs: dict[str, Any], pred: Any) -> float:

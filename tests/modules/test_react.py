@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import ConfigError, InputError, ProviderError, SignatureError
@@ -14,12 +15,6 @@ from lmbench.modules.events import Notice
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.settings import context
 from lmbench.tools import Tool
-
-
-def answer(**fields: Any) -> str:
-    """A model answer in the chat format: one ``[[ ## field ## ]]`` block per field."""
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def step(thought: str, tool: str, args: dict[str, Any]) -> str:

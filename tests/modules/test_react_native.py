@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 from provider_faults import FaultServer, respond
 from provider_replay import Replay
 
@@ -19,11 +20,6 @@ from lmbench.modules import ReAct, ReActStep, StatusEvent, ToolFinished, ToolSta
 from lmbench.primitives.prediction import Prediction
 
 Cassette = Callable[[str, str], Replay]
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def temperature(city: str) -> int:

@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.adapters.results import FieldDelta
 from lmbench.errors import ConfigError, ToolError
@@ -34,11 +35,6 @@ from lmbench.modules import (
     typed,
 )
 from lmbench.primitives.prediction import Prediction
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def step(thought: str, tool: str, args: dict[str, Any]) -> str:
