@@ -28,6 +28,8 @@ if TYPE_CHECKING:
     from provider_faults import FaultServer
     from provider_replay import Replay
 
+    from lmbench.lm.base import LM
+
 
 @pytest.fixture(autouse=True)
 def _clean_settings() -> Iterator[None]:
@@ -93,6 +95,19 @@ def cassette(fixtures_dir: Path) -> Callable[[str, str], Replay]:
         return Replay(yaml.safe_load(path.read_text())["interactions"])
 
     return load
+
+
+@pytest.fixture
+def tool_call_without_id_replay(cassette: Callable[[str, str], Replay]) -> tuple[Replay, LM]:
+    """The recorded Gemini exchange on the OpenAI-compatible API whose tool call came with no
+    id (one tool, ``get_current_time``, answered "Noon"), and an LM that replays it."""
+    replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
+    lm = replay.lm(
+        "openai-compatible/gemini-2.5-pro-preview-05-06",
+        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+        api_key="test-key",
+    )
+    return replay, lm
 
 
 @pytest.fixture

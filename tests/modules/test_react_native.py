@@ -13,6 +13,7 @@ from chat_answers import chat_answer as answer
 from provider_faults import FaultServer, respond
 from provider_replay import Replay
 
+from lmbench.lm.base import LM
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.scripted import Reply, ScriptedLM
 from lmbench.lm.types import ToolCall
@@ -105,13 +106,10 @@ def extraction_lm(text: str) -> ScriptedLM:
     return ScriptedLM([answer(reasoning="From the trajectory.", answer=text)])
 
 
-def test_replayed_openai_compatible_exchange(cassette: Cassette) -> None:
-    replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
-    lm = replay.lm(
-        "openai-compatible/gemini-2.5-pro-preview-05-06",
-        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
-        api_key="test-key",
-    )
+def test_replayed_openai_compatible_exchange(
+    tool_call_without_id_replay: tuple[Replay, LM],
+) -> None:
+    replay, lm = tool_call_without_id_replay
 
     def get_current_time() -> str:
         """Get the current time."""
