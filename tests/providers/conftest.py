@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from provider_replay import Replay
+
+from lmbench.lm.cache import reset_cache
+from lmbench.observe.collectors import CompositeCollector, MemoryCollector
+from lmbench.observe.jsonl import JSONLCollector
+from lmbench.observe.sqlite import SQLiteCollector
 
 
 @pytest.fixture
@@ -23,3 +29,20 @@ def sse_fixture(fixtures_dir: Path) -> Callable[[str], Replay]:
         return Replay([{"request": {}, "response": response}])
 
     return load
+
+
+@pytest.fixture
+def every_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> Iterator[tuple[MemoryCollector, CompositeCollector]]:
+    """Every place a call leaves a trace, for the tests that a value never reaches one: a
+    memory history and the history that also writes ``h.jsonl`` and ``h.db`` in ``tmp_path``,
+    a response cache in ``tmp_path / "cache"``, and logs captured down to DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    reset_cache(tmp_path / "cache")
+    memory = MemoryCollector()
+    files = [JSONLCollector(tmp_path / "h.jsonl"), SQLiteCollector(tmp_path / "h.db")]
+    try:
+        yield memory, CompositeCollector([memory, *files])
+    finally:
+        reset_cache(None)
