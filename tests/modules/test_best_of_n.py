@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from chat_answers import chat_answer
+from paris import is_paris
 
 from lmbench.errors import BudgetExceeded, ConfigError, RunsFailed
 from lmbench.lm.scripted import ScriptedLM
@@ -19,10 +20,6 @@ from lmbench.settings import context, current
 
 def answer(value: str) -> str:
     return chat_answer(answer=value)
-
-
-def is_paris(inputs: dict[str, Any], pred: Any) -> float:
-    return 1.0 if pred.answer == "Paris" else 0.0
 
 
 class Probe(Module):
