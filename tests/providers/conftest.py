@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from provider_replay import Replay
@@ -31,10 +32,18 @@ def sse_fixture(fixtures_dir: Path) -> Callable[[str], Replay]:
     return load
 
 
+class Records(NamedTuple):
+    """Where a call's traces go: ``memory`` and ``history`` (memory, ``h.jsonl`` and ``h.db``
+    in ``folder``, with the response cache in ``folder / "cache"``), and the captured logs."""
+
+    memory: MemoryCollector
+    history: CompositeCollector
+    folder: Path
+    logs: pytest.LogCaptureFixture
+
+
 @pytest.fixture
-def every_record(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> Iterator[tuple[MemoryCollector, CompositeCollector]]:
+def every_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Records]:
     """Every place a call leaves a trace, for the tests that a value never reaches one: a
     memory history and the history that also writes ``h.jsonl`` and ``h.db`` in ``tmp_path``,
     a response cache in ``tmp_path / "cache"``, and logs captured down to DEBUG."""
@@ -43,6 +52,6 @@ def every_record(
     memory = MemoryCollector()
     files = [JSONLCollector(tmp_path / "h.jsonl"), SQLiteCollector(tmp_path / "h.db")]
     try:
-        yield memory, CompositeCollector([memory, *files])
+        yield Records(memory, CompositeCollector([memory, *files]), tmp_path, caplog)
     finally:
         reset_cache(None)

@@ -4,14 +4,13 @@ captures and logs, while the model, the cache and the in-memory history keep the
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from provider_faults import FaultServer, chat_body, respond
 
 import lmbench
 from lmbench.logs import get_logger
-from lmbench.observe.collectors import CompositeCollector, MemoryCollector
+
+from .conftest import Records
 
 EMAIL, PHONE, ACCOUNT = "jane.doe@example.org", "+1 (555) 123-4567", "ACCT-123456"
 PRIVATE = (EMAIL, PHONE, ACCOUNT)
@@ -19,12 +18,9 @@ ON = ["email", "phone", r"ACCT-\d{6}"]
 
 
 def test_private_data_stays_out_of_what_is_written(
-    server: FaultServer,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    every_record: tuple[MemoryCollector, CompositeCollector],
+    server: FaultServer, every_record: Records
 ) -> None:
-    memory, history = every_record
+    memory, history, tmp_path, caplog = every_record
     lm = lmbench.resolve_lm("openai/gpt-4o-mini", api_key="sk-x", base_url=server.url)
     qa = lmbench.Predict("question -> answer", lm=lm, adapter="chat")
     answer = f"[[ ## answer ## ]]\nWrite to {EMAIL} or call {PHONE}\n\n[[ ## completed ## ]]"

@@ -5,7 +5,6 @@ cache files, logs. The server echoes every header back, in an error body and in 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,8 +12,9 @@ from provider_faults import FaultServer, chat_body, respond
 
 import lmbench
 from lmbench.errors import ProviderError
-from lmbench.observe.collectors import CompositeCollector, MemoryCollector
 from lmbench.secrets import Secret, is_secret_header, redact_headers
+
+from .conftest import Records
 
 GATEWAY_HEADERS: dict[str, Any] = {
     "cf-aig-authorization": "Bearer cfgw-0123456789-secret",
@@ -64,13 +64,8 @@ def test_ordinary_headers_are_not(name: str) -> None:
     assert not is_secret_header(name)
 
 
-def test_extra_header_keys_appear_nowhere(
-    server: FaultServer,
-    tmp_path: Path,
-    caplog: pytest.LogCaptureFixture,
-    every_record: tuple[MemoryCollector, CompositeCollector],
-) -> None:
-    memory, history = every_record
+def test_extra_header_keys_appear_nowhere(server: FaultServer, every_record: Records) -> None:
+    memory, history, tmp_path, caplog = every_record
     lm = lmbench.resolve_lm(
         "openai/gpt-4o-mini",
         api_key="sk-main-key-000000000000000000",
