@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+
+from loopback_server import http_response, serve, start_server
 
 ANSWER = json.dumps(
     {
@@ -40,44 +40,9 @@ ANSWER = json.dumps(
         "usage": {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132},
     }
 ).encode()
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nx-request-id: req-bench\r\n"
-    b"content-length: " + str(len(ANSWER)).encode() + b"\r\n\r\n" + ANSWER
-)
+RESPONSE = http_response(ANSWER, b"x-request-id: req-bench\r\n")
 KEY = "sk-bench-0123456789abcdefghijklmnop"
 RUNS = 7
-
-
-class _Answer(asyncio.Protocol):
-    """Keep-alive HTTP/1.1: every complete POST gets ``RESPONSE``."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        sock = transport.get_extra_info("socket")
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while b"\r\n\r\n" in self.buffer:
-            head, _, rest = self.buffer.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(rest) < length:
-                return
-            self.buffer = rest[length:]
-            self.transport.write(RESPONSE)  # type: ignore[attr-defined]
-
-
-def serve() -> None:
-    """Run the server until killed, printing its port first (in a child process)."""
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(_Answer, "127.0.0.1", 0))
-    print(server.sockets[0].getsockname()[1], flush=True)
-    loop.run_forever()
 
 
 Figures = dict[str, tuple[float, float]]  # name -> best (wall, CPU) microseconds a call
@@ -163,12 +128,9 @@ def main() -> None:
 
     import lmbench
 
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
-    )
+    child, port = start_server(__file__)
     try:
-        assert child.stdout is not None
-        base_url = f"http://127.0.0.1:{int(child.stdout.readline())}/v1"
+        base_url = f"http://127.0.0.1:{port}/v1"
         url = f"{base_url}/chat/completions"
         lmbench.configure(cache=False)
         body, headers = captured_body(base_url)
@@ -209,4 +171,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    serve() if sys.argv[1:] == ["--serve"] else main()
+    serve(RESPONSE) if sys.argv[1:] == ["--serve"] else main()

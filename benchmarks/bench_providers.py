@@ -13,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
+
+from loopback_server import http_response, serve, start_server
 
 AsyncCall = Callable[[], Awaitable[object]]
 
@@ -30,51 +31,7 @@ ANSWER = json.dumps(
         "usage": {"prompt_tokens": 12, "completion_tokens": 1},
     }
 ).encode()
-RESPONSE = (
-    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-    + str(len(ANSWER)).encode()
-    + b"\r\n\r\n"
-    + ANSWER
-)
-
-
-class _Answer(asyncio.Protocol):
-    """A keep-alive HTTP/1.1 server that answers every POST with the same JSON body."""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport
-        self.buffer = b""
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        while b"\r\n\r\n" in self.buffer:
-            head, _, rest = self.buffer.partition(b"\r\n\r\n")
-            length = 0
-            for line in head.split(b"\r\n")[1:]:
-                name, _, value = line.partition(b":")
-                if name.strip().lower() == b"content-length":
-                    length = int(value)
-            if len(rest) < length:
-                return
-            self.buffer = rest[length:]
-            self.transport.write(RESPONSE)  # type: ignore[attr-defined]
-
-
-def serve() -> None:
-    """Run the server until killed, printing its port first (in a child process)."""
-    loop = asyncio.new_event_loop()
-    server = loop.run_until_complete(loop.create_server(_Answer, "127.0.0.1", 0))
-    print(server.sockets[0].getsockname()[1], flush=True)
-    loop.run_forever()
-
-
-def start_server() -> tuple[subprocess.Popen[str], int]:
-    """The server in its own process (sharing ours would make both wait on the GIL)."""
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--serve"], stdout=subprocess.PIPE, text=True
-    )
-    assert child.stdout is not None
-    return child, int(child.stdout.readline())
+RESPONSE = http_response(ANSWER)
 
 
 def paired_us(
@@ -160,7 +117,7 @@ def main() -> None:
     )
 
     # 2. A real loopback server in another process.
-    child, port = start_server()
+    child, port = start_server(__file__)
     base_url = f"http://127.0.0.1:{port}/v1"
     client = httpx.Client()
     lm = resolve_lm("openai-compatible/bench-model", base_url=base_url)
@@ -199,4 +156,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    serve() if sys.argv[1:] == ["--serve"] else main()
+    serve(RESPONSE) if sys.argv[1:] == ["--serve"] else main()

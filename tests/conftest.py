@@ -1,12 +1,15 @@
-"""Shared test set-up: an isolated cache folder and clean settings for every test."""
+"""Shared test set-up: an isolated cache folder and clean settings for every test, and the
+provider fixtures (recorded exchanges replayed, a real HTTP server on loopback) that tests in
+every package use."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,6 +18,17 @@ os.environ.setdefault("LMBENCH_CACHE_DIR", tempfile.mkdtemp(prefix="lmbench-test
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(os.environ.get("LMBENCH_FIXTURES") or REPO.parent / "shared" / "fixtures")
+
+# The tests run with --import-mode=importlib, which leaves sys.path alone: make the shared
+# test helpers (tests/support, and provider_faults and provider_replay beside the provider
+# tests) importable by tests in every package.
+sys.path[:0] = [str(REPO / "tests" / "support"), str(REPO / "tests" / "providers")]
+
+if TYPE_CHECKING:
+    from provider_faults import FaultServer
+    from provider_replay import Replay
+
+    from lmbench.lm.base import LM
 
 
 @pytest.fixture(autouse=True)
@@ -68,6 +82,41 @@ def fixtures_dir() -> Path:
     if not FIXTURES.is_dir():
         pytest.skip(f"recorded provider exchanges not found at {FIXTURES} (../shared/fixtures)")
     return FIXTURES
+
+
+@pytest.fixture
+def cassette(fixtures_dir: Path) -> Callable[[str, str], Replay]:
+    """``cassette("openai", "test_x")``: a ``Replay`` of ``providers/openai/cassettes/test_x.yaml``."""
+    import yaml
+    from provider_replay import Replay
+
+    def load(provider: str, name: str) -> Replay:
+        path = fixtures_dir / "providers" / provider / "cassettes" / f"{name}.yaml"
+        return Replay(yaml.safe_load(path.read_text())["interactions"])
+
+    return load
+
+
+@pytest.fixture
+def tool_call_without_id_replay(cassette: Callable[[str, str], Replay]) -> tuple[Replay, LM]:
+    """The recorded Gemini exchange on the OpenAI-compatible API whose tool call came with no
+    id (one tool, ``get_current_time``, answered "Noon"), and an LM that replays it."""
+    replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
+    lm = replay.lm(
+        "openai-compatible/gemini-2.5-pro-preview-05-06",
+        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
+        api_key="test-key",
+    )
+    return replay, lm
+
+
+@pytest.fixture
+def server() -> Iterator[FaultServer]:
+    """A real HTTP server on 127.0.0.1; script its answers with ``server.script(...)``."""
+    from provider_faults import running_server
+
+    with running_server() as faults:
+        yield faults
 
 
 @pytest.fixture(scope="module")

@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
+from import_probe import modules_after
 
 HEAVY = ["pandas", "numpy", "IPython", "plotly", "ipywidgets", "llama_cpp", "jupyterlab", "tqdm"]
 
 
-def _modules_after(code: str) -> set[str]:
-    script = f"import sys\n{code}\nimport json; print(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
-    return set(json.loads(out.stdout.strip().splitlines()[-1]))
-
-
 def test_import_lmbench_loads_no_heavy_module() -> None:
-    loaded = _modules_after("import lmbench")
+    loaded = modules_after("import lmbench")
     assert not [m for m in HEAVY if m in loaded]
 
 
@@ -27,5 +19,5 @@ def test_building_and_calling_a_predict_loads_no_heavy_module() -> None:
         "p = lmbench.Predict('question -> answer: int', lm=lm)\n"
         "assert p(question='2+2?').answer == 4"
     )
-    loaded = _modules_after(code)
+    loaded = modules_after(code)
     assert not [m for m in HEAVY if m in loaded]

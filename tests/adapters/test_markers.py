@@ -69,31 +69,25 @@ def test_markers_starting_their_line_still_count(text: str, rules: list[str]) ->
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "reason"),
     [
-        "[[ ## reasoning ## ]]\nthinking hard\n\n[[ ## completed ## ]]",
-        "[[ ## reasoning ## ]]\nwe have [1, 2, 3]\n[[ ## completed ## ]]",
-        "[[ ## reasoning ## ]]\n[[ ## completed ## ]]",
-        "[[ ## answr ## ]]\n[]\n[[ ## completed ## ]]",
+        # marker text is never turned into a value by the JSON fallback
+        ("[[ ## reasoning ## ]]\nthinking hard\n\n[[ ## completed ## ]]", "JSONAdapter"),
+        ("[[ ## reasoning ## ]]\nwe have [1, 2, 3]\n[[ ## completed ## ]]", "JSONAdapter"),
+        ("[[ ## reasoning ## ]]\n[[ ## completed ## ]]", "JSONAdapter"),
+        ("[[ ## answr ## ]]\n[]\n[[ ## completed ## ]]", "JSONAdapter"),
+        # JSON inside another section is not the answer
+        (
+            '[[ ## reasoning ## ]]\nThe JSON would be {"answer": "Lyon"}.\n[[ ## completed ## ]]',
+            "marked sections",
+        ),
+        ('[[ ## notes ## ]]\n{"answer": "Lyon"}', "marked sections"),
     ],
 )
-def test_the_json_fallback_never_turns_marker_text_into_a_value(text: str) -> None:
+def test_the_json_fallback_reads_no_value_out_of_marked_text(text: str, reason: str) -> None:
     with pytest.raises(AdapterParseError) as info:
         FallbackAdapter().parse(QA, text)
-    assert "JSONAdapter" in info.value.reason and info.value.raw == text
-
-
-@pytest.mark.parametrize(
-    "text",
-    [
-        '[[ ## reasoning ## ]]\nThe JSON would be {"answer": "Lyon"}.\n[[ ## completed ## ]]',
-        '[[ ## notes ## ]]\n{"answer": "Lyon"}',
-    ],
-)
-def test_json_inside_another_section_is_not_the_answer(text: str) -> None:
-    with pytest.raises(AdapterParseError) as info:
-        FallbackAdapter().parse(QA, text)
-    assert "marked sections" in info.value.reason
+    assert reason in info.value.reason and info.value.raw == text
 
 
 def test_json_after_echoed_input_markers_is_still_read() -> None:

@@ -3,16 +3,12 @@ server (``item N`` -> ``answer-N``, every fifth item ``wrong``), and rows of ite
 
 from __future__ import annotations
 
+from chat_answers import chat_answer as chat
 from model_server import answer_for
 
 from lmbench.lm.types import LMRequest
 
 __all__ = ["chat", "item_answer", "items"]
-
-
-def chat(**fields: object) -> str:
-    body = "".join(f"[[ ## {name} ## ]]\n{value}\n\n" for name, value in fields.items())
-    return body + "[[ ## completed ## ]]"
 
 
 def item_answer(request: LMRequest) -> str:

@@ -99,18 +99,18 @@ def test_workers_share_the_disk_cache_folder(client: Any, server: ModelServer) -
     assert {r.cache for r in again.rows} == {"disk"}
 
 
+def evaluate_40_on_dask(qa: Any, client: Any, **limit: Any) -> None:
+    """Evaluate 40 items on the cluster, two threads a worker, under ``limit`` (a run the
+    limit is expected to stop)."""
+    lmbench.evaluate(
+        qa, items(40), metrics.exact_match, executor=client, threads=2, progress=False, **limit
+    )
+
+
 def test_max_errors_stops_a_dask_run_with_the_rows_done(client: Any) -> None:
     qa = Predict("question -> answer: int", lm=ScriptedLM(lambda r: "nothing"), adapter="chat")
     with pytest.raises(RunsFailed, match="max_errors=3") as info:
-        lmbench.evaluate(
-            qa,
-            items(40),
-            metrics.exact_match,
-            executor=client,
-            threads=2,
-            max_errors=3,
-            progress=False,
-        )
+        evaluate_40_on_dask(qa, client, max_errors=3)
     assert len(info.value.partial_result.rows) >= 4  # type: ignore[attr-defined]
 
 
@@ -154,14 +154,7 @@ def test_a_budget_is_charged_as_partitions_come_back(client: Any, server: ModelS
 
     qa = loopback_qa(server)
     with context(cache=False), pytest.raises(BudgetExceeded) as info:
-        lmbench.evaluate(
-            qa,
-            items(40),
-            metrics.exact_match,
-            executor=client,
-            threads=2,
-            progress=False,
-            budget={"tokens": 200},  # 48 tokens a call: the first partition crosses it
-        )
+        # 48 tokens a call: the first partition crosses the budget
+        evaluate_40_on_dask(qa, client, budget={"tokens": 200})
     partial = info.value.partial_result  # type: ignore[attr-defined]
     assert 0 < len(partial.rows) < 40

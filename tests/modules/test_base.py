@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+
+from chat_answers import chat_answer as answer
 
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.lm.types import LMRequest
 from lmbench.modules import Module, Predict, ReAct
 from lmbench.primitives import Prediction
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def echo(request: LMRequest) -> str:

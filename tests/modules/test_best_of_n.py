@@ -6,6 +6,8 @@ import uuid
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer
+from paris import is_paris
 
 from lmbench.errors import BudgetExceeded, ConfigError, RunsFailed
 from lmbench.lm.scripted import ScriptedLM
@@ -17,11 +19,7 @@ from lmbench.settings import context, current
 
 
 def answer(value: str) -> str:
-    return f"[[ ## answer ## ]]\n{value}\n\n[[ ## completed ## ]]"
-
-
-def is_paris(inputs: dict[str, Any], pred: Any) -> float:
-    return 1.0 if pred.answer == "Paris" else 0.0
+    return chat_answer(answer=value)
 
 
 class Probe(Module):

@@ -3,11 +3,7 @@ over a loopback exchange), and never asked of the model in the prompt."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "providers"))
-from provider_faults import respond, running_server
+from provider_faults import anthropic_cited_body, cited_text_block, respond, running_server
 
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.scripted import ScriptedLM
@@ -17,28 +13,10 @@ from lmbench.modules import ChainOfThought, Predict
 ANSWER = "[[ ## answer ## ]]\nGreen.\n\n[[ ## completed ## ]]"
 
 
-def _anthropic_body(text: str) -> dict:
-    citation = {
-        "type": "char_location",
-        "cited_text": "The sky is green.",
-        "document_index": 0,
-        "document_title": "notes",
-        "start_char_index": 0,
-        "end_char_index": 17,
-    }
-    return {
-        "id": "msg_1",
-        "model": "claude-haiku-4-5",
-        "content": [{"type": "text", "text": text, "citations": [citation]}],
-        "stop_reason": "end_turn",
-        "usage": {"input_tokens": 30, "output_tokens": 8},
-    }
-
-
 def test_citations_field_comes_from_the_citation_blocks() -> None:
     notes = Document.from_text("The sky is green.", title="notes", citations=True)
     with running_server() as server:
-        server.script(respond(200, _anthropic_body(ANSWER)))
+        server.script(respond(200, anthropic_cited_body(cited_text_block(ANSWER), output_tokens=8)))
         lm = resolve_lm("anthropic/claude-haiku-4-5", base_url=server.url, api_key="key-12345678")
         qa = Predict("notes: Document, question -> answer, citations: Citations", lm=lm)
         prediction = qa(notes=notes, question="What colour is the sky?")

@@ -5,17 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.errors import ConfigError, SignatureError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules.code_act import CodeAct
 from lmbench.sandbox import Sandbox, SandboxToolCall
 from lmbench.tools import Tool
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def step(thought: str, code: str, finished: bool = False) -> str:

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.errors import ConfigError, InputError, SignatureError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.lm.types import LMRequest, LMResponse
 from lmbench.modules.multi_chain import MultiChainComparison
 from lmbench.settings import context
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def prompt(request: LMRequest) -> str:

@@ -6,6 +6,7 @@ import threading
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer
 
 from lmbench.errors import ConfigError, InputError, RunsFailed
 from lmbench.lm.scripted import ScriptedLM
@@ -21,7 +22,7 @@ pytestmark = pytest.mark.filterwarnings("ignore:parallel_map is deprecated:Depre
 
 
 def answer(value: str) -> str:
-    return f"[[ ## answer ## ]]\n{value}\n\n[[ ## completed ## ]]"
+    return chat_answer(answer=value)
 
 
 CAPITALS = {"France": "Paris", "Norway": "Oslo", "Peru": "Lima", "Japan": "Tokyo"}

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.errors import ConfigError, InputError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules import BestOfN, ChainOfThought, Module, Predict, Program
 from lmbench.primitives.prediction import Prediction
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def writer(lm: ScriptedLM) -> Program:

@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.errors import CodeFailed, ConfigError, SignatureError
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules.program_of_thought import ProgramOfThought
 from lmbench.sandbox import Sandbox
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def prompt(lm: ScriptedLM, number: int) -> str:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 
 from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import ConfigError, InputError, ProviderError, SignatureError
@@ -14,12 +15,6 @@ from lmbench.modules.events import Notice
 from lmbench.modules.react import ReAct, ReActStep
 from lmbench.settings import context
 from lmbench.tools import Tool
-
-
-def answer(**fields: Any) -> str:
-    """A model answer in the chat format: one ``[[ ## field ## ]]`` block per field."""
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def step(thought: str, tool: str, args: dict[str, Any]) -> str:
@@ -377,16 +372,17 @@ def test_other_provider_errors_are_raised_not_truncated() -> None:
         agent(question="?")
 
 
+# Two tool steps and a finish: enough trajectory to overflow a small limit.
+THREE_STEPS = [
+    step("One.", "temperature", {"city": "Paris"}),
+    step("Two.", "temperature", {"city": "Oslo"}),
+    step("Three.", "finish", {}),
+    answer(reasoning="-", answer="9"),
+]
+
+
 def test_max_trajectory_tokens_hides_old_steps_before_the_model_overflows() -> None:
-    agent, lm = make_agent(
-        [
-            step("One.", "temperature", {"city": "Paris"}),
-            step("Two.", "temperature", {"city": "Oslo"}),
-            step("Three.", "finish", {}),
-            answer(reasoning="-", answer="9"),
-        ],
-        max_trajectory_tokens=35,
-    )
+    agent, lm = make_agent(THREE_STEPS, max_trajectory_tokens=35)
     pred = agent(question="?")
     assert pred.hidden_steps == 1
     third_prompt = lm.requests[2].messages[-1].text
@@ -397,26 +393,12 @@ def test_max_trajectory_tokens_hides_old_steps_before_the_model_overflows() -> N
 
 
 def test_by_default_the_trajectory_keeps_to_half_the_models_context_window() -> None:
-    agent, lm = make_agent(
-        [
-            step("One.", "temperature", {"city": "Paris"}),
-            step("Two.", "temperature", {"city": "Oslo"}),
-            step("Three.", "finish", {}),
-            answer(reasoning="-", answer="9"),
-        ]
-    )
+    agent, lm = make_agent(THREE_STEPS)
     lm.context_window = 70  # type: ignore[attr-defined]  # as a provider may declare it
     pred = agent(question="?")
     assert pred.hidden_steps == 1
     assert pred.notices[0].details["limit"] == 35
-    unlimited, lm = make_agent(
-        [
-            step("One.", "temperature", {"city": "Paris"}),
-            step("Two.", "temperature", {"city": "Oslo"}),
-            step("Three.", "finish", {}),
-            answer(reasoning="-", answer="9"),
-        ]
-    )
+    unlimited, lm = make_agent(THREE_STEPS)
     assert unlimited(question="?").hidden_steps == 0  # a scripted model has no known window
 
 

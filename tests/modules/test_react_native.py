@@ -9,9 +9,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
 from provider_faults import FaultServer, respond
 from provider_replay import Replay
 
+from lmbench.lm.base import LM
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.scripted import Reply, ScriptedLM
 from lmbench.lm.types import ToolCall
@@ -19,11 +21,6 @@ from lmbench.modules import ReAct, ReActStep, StatusEvent, ToolFinished, ToolSta
 from lmbench.primitives.prediction import Prediction
 
 Cassette = Callable[[str, str], Replay]
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def temperature(city: str) -> int:
@@ -109,13 +106,10 @@ def extraction_lm(text: str) -> ScriptedLM:
     return ScriptedLM([answer(reasoning="From the trajectory.", answer=text)])
 
 
-def test_replayed_openai_compatible_exchange(cassette: Cassette) -> None:
-    replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
-    lm = replay.lm(
-        "openai-compatible/gemini-2.5-pro-preview-05-06",
-        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
-        api_key="test-key",
-    )
+def test_replayed_openai_compatible_exchange(
+    tool_call_without_id_replay: tuple[Replay, LM],
+) -> None:
+    replay, lm = tool_call_without_id_replay
 
     def get_current_time() -> str:
         """Get the current time."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
+from paris import is_paris
 
 from lmbench.errors import ConfigError, SignatureError
 from lmbench.lm.scripted import ScriptedLM
@@ -13,15 +15,6 @@ from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.predict import Predict
 from lmbench.modules.refine import Refine
 from lmbench.primitives.prediction import Prediction
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
-
-
-def is_paris(inputs: dict[str, Any], pred: Any) -> float:
-    return 1.0 if pred.answer == "Paris" else 0.0
 
 
 def prompt(request: Any) -> str:

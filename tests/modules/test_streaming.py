@@ -8,6 +8,8 @@ import threading
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer as answer
+from paris import paris_best_of_n
 
 from lmbench.adapters.results import FieldDelta
 from lmbench.errors import ConfigError, ToolError
@@ -15,7 +17,6 @@ from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules import (
     AttemptFinished,
     AttemptStarted,
-    BestOfN,
     ChainOfThought,
     Module,
     MultiChainComparison,
@@ -34,11 +35,6 @@ from lmbench.modules import (
     typed,
 )
 from lmbench.primitives.prediction import Prediction
-
-
-def answer(**fields: Any) -> str:
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def step(thought: str, tool: str, args: dict[str, Any]) -> str:
@@ -133,13 +129,7 @@ def test_react_astream_gives_the_same_events() -> None:
 
 
 def test_best_of_n_streams_each_attempt_and_its_reward() -> None:
-    lm = ScriptedLM([answer(answer="Lyon"), answer(answer="Paris")])
-    best = BestOfN(
-        Predict("question -> answer", lm=lm),
-        n=3,
-        reward_fn=lambda i, p: float(p.answer == "Paris"),
-        threshold=1.0,
-    )
+    best = paris_best_of_n("Lyon", "Paris")
     events = list(best.stream(question="Capital of France?"))
     assert [e for e in events if isinstance(e, StatusEvent)] == [
         AttemptStarted("BestOfN", 1, 3),
@@ -314,14 +304,7 @@ def test_a_module_called_inside_a_streamed_forward_streams_its_lm_call() -> None
 
 
 def test_parallel_attempts_stream_their_events_from_every_thread() -> None:
-    lm = ScriptedLM([answer(answer="Lyon"), answer(answer="Paris"), answer(answer="Nice")])
-    best = BestOfN(
-        Predict("question -> answer", lm=lm),
-        n=3,
-        reward_fn=lambda i, p: float(p.answer == "Paris"),
-        threshold=2.0,
-        parallel=True,
-    )
+    best = paris_best_of_n("Lyon", "Paris", "Nice", threshold=2.0, parallel=True)
     events = list(best.stream(question="Capital of France?"))
     started = sorted(e.attempt for e in events if isinstance(e, AttemptStarted))
     finished = {e.attempt: e.reward for e in events if isinstance(e, AttemptFinished)}

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer
 
 from lmbench.calls.budget import set_session_budget
 from lmbench.lm import ScriptedLM
@@ -16,12 +17,6 @@ from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
 from lmbench.observe import MemoryCollector
 from lmbench.settings import configure
-
-
-def chat_answer(**fields: Any) -> str:
-    """An answer in ChatAdapter's marker format."""
-    blocks = [f"[[ ## {name} ## ]]\n{value}" for name, value in fields.items()]
-    return "\n\n".join([*blocks, "[[ ## completed ## ]]"])
 
 
 def unstyled(html: str) -> str:

@@ -35,11 +35,17 @@ def react_lm() -> ScriptedLM:
     )
 
 
-def test_react_uses_tools_named_from_the_notebook(shell: Any) -> None:
+@pytest.fixture
+def react_shell(shell: Any) -> Any:
+    """The notebook with ``temperature`` defined and an LM scripted for one ReAct run."""
     configure(lm=react_lm())
     shell.user_ns["temperature"] = temperature
+    return shell
+
+
+def test_react_uses_tools_named_from_the_notebook(react_shell: Any) -> None:
     run = run_cell(
-        shell,
+        react_shell,
         '%%predict "question -> answer: int" --module react --tools temperature --max-iters 3\n'
         "question: How warm is Paris?\n",
     )
@@ -50,11 +56,9 @@ def test_react_uses_tools_named_from_the_notebook(shell: Any) -> None:
     assert pred.call.module == "ReAct"
 
 
-def test_stream_shows_which_step_and_tool_run(shell: Any) -> None:
-    configure(lm=react_lm())
-    shell.user_ns["temperature"] = temperature
+def test_stream_shows_which_step_and_tool_run(react_shell: Any) -> None:
     run = run_cell(
-        shell,
+        react_shell,
         '%%predict "question -> answer: int" --module react --tools temperature --stream '
         "--out pred\nquestion: How warm is Paris?\n",
     )
@@ -65,7 +69,7 @@ def test_stream_shows_which_step_and_tool_run(shell: Any) -> None:
     )
     assert any("ReAct · temperature returned: 21" in v for v in views)
     assert any("ReAct · step 2/5: step" in v for v in views)
-    assert shell.user_ns["pred"].answer == 21
+    assert react_shell.user_ns["pred"].answer == 21
 
 
 def test_best_of_n_and_refine_use_a_reward_from_the_notebook(shell: Any) -> None:

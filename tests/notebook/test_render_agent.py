@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from paris import paris_best_of_n
+
 from lmbench.lm import ScriptedLM
-from lmbench.modules import BestOfN, Predict, ReAct
+from lmbench.modules import Predict, ReAct
 from lmbench.notebook.render_prediction import prediction_html, prediction_text
 
 from .conftest import chat_answer, unstyled
@@ -45,13 +47,7 @@ def test_a_react_prediction_shows_its_steps_notices_and_stop_reason() -> None:
 
 
 def test_best_of_n_attempts_show_their_rewards() -> None:
-    lm = ScriptedLM([chat_answer(answer="Lyon"), chat_answer(answer="Paris")])
-    best = BestOfN(
-        Predict("question -> answer", lm=lm),
-        n=3,
-        reward_fn=lambda i, p: float(p.answer == "Paris"),
-        threshold=1.0,
-    )
+    best = paris_best_of_n("Lyon", "Paris")
     pred = best(question="Capital?")
     html = unstyled(prediction_html(pred))
     assert "Attempts (2)" in html

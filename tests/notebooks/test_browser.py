@@ -51,9 +51,9 @@ def _cleared_copy(source: Path, target: Path) -> None:
     nbformat.write(notebook, target)
 
 
-def _playground_notebook(target: Path) -> None:
+def _notebook(target: Path, sources: list[str]) -> None:
     notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in PLAYGROUND_CELLS]
+    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
     notebook.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -72,14 +72,19 @@ def _errors_in(path: Path) -> list[str]:
     ]
 
 
-def _run_all_cells(page: Any, url: str, name: str, shots: Path) -> None:
-    """Open ``name`` alone, wait for its kernel, run every cell and wait until all have run."""
-    from playwright.sync_api import TimeoutError
-
+def _open(page: Any, url: str, name: str) -> None:
+    """Open ``name`` alone and wait for its kernel."""
     page.goto(f"{url}/lab/tree/{name}?reset")
     page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
     # The kernel is connected once the status bar reads "<kernel name> | Idle".
     page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
+
+
+def _run_all_cells(page: Any, url: str, name: str, shots: Path) -> None:
+    """Open ``name`` alone, wait for its kernel, run every cell and wait until all have run."""
+    from playwright.sync_api import TimeoutError
+
+    _open(page, url, name)
     page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
     page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
     try:
@@ -115,7 +120,7 @@ def test_tour_and_playground_render_in_jupyterlab(
     root = tmp_path / "root"
     root.mkdir()
     _cleared_copy(NOTEBOOKS / "01-tour.ipynb", root / "01-tour.ipynb")
-    _playground_notebook(root / "playground.ipynb")
+    _notebook(root / "playground.ipynb", PLAYGROUND_CELLS)
 
     with lab(root) as url:
         outputs = page.locator(".jp-OutputArea-output")
@@ -180,23 +185,6 @@ CELL_DONE = """(index) => {
     const prompt = cell && cell.querySelector('.jp-InputPrompt');
     return !!prompt && /^\\[\\d+\\]:?$/.test(prompt.textContent.trim());
 }"""
-
-
-def _notebook(target: Path, sources: list[str]) -> None:
-    notebook = nbformat.v4.new_notebook()
-    notebook.cells = [nbformat.v4.new_code_cell(source) for source in sources]
-    notebook.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(notebook, target)
-
-
-def _open(page: Any, url: str, name: str) -> None:
-    page.goto(f"{url}/lab/tree/{name}?reset")
-    page.locator(".jp-NotebookPanel .jp-Cell").first.wait_for(timeout=60_000)
-    page.locator(".jp-StatusBar-TextItem", has_text="| Idle").first.wait_for(timeout=60_000)
 
 
 def _theme(page: Any, theme: str) -> None:

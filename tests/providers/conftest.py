@@ -1,31 +1,19 @@
-"""Fixtures for provider tests: recorded exchanges to replay, and a fault-injecting server."""
+"""Fixtures for provider tests (``cassette`` and ``server`` are in ``tests/conftest.py``)."""
 
 from __future__ import annotations
 
-import sys
+import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
-import yaml
-
-# The tests run with --import-mode=importlib, which leaves sys.path alone: make the helper
-# modules beside this file (provider_faults, provider_replay) importable by the tests.
-sys.path.insert(0, str(Path(__file__).parent))
-
-from provider_faults import FaultServer, running_server
 from provider_replay import Replay
 
-
-@pytest.fixture
-def cassette(fixtures_dir: Path) -> Callable[[str, str], Replay]:
-    """``cassette("openai", "test_x")``: a ``Replay`` of ``providers/openai/cassettes/test_x.yaml``."""
-
-    def load(provider: str, name: str) -> Replay:
-        path = fixtures_dir / "providers" / provider / "cassettes" / f"{name}.yaml"
-        return Replay(yaml.safe_load(path.read_text())["interactions"])
-
-    return load
+from lmbench.lm.cache import reset_cache
+from lmbench.observe.collectors import CompositeCollector, MemoryCollector
+from lmbench.observe.jsonl import JSONLCollector
+from lmbench.observe.sqlite import SQLiteCollector
 
 
 @pytest.fixture
@@ -44,8 +32,26 @@ def sse_fixture(fixtures_dir: Path) -> Callable[[str], Replay]:
     return load
 
 
+class Records(NamedTuple):
+    """Where a call's traces go: ``memory`` and ``history`` (memory, ``h.jsonl`` and ``h.db``
+    in ``folder``, with the response cache in ``folder / "cache"``), and the captured logs."""
+
+    memory: MemoryCollector
+    history: CompositeCollector
+    folder: Path
+    logs: pytest.LogCaptureFixture
+
+
 @pytest.fixture
-def server() -> Iterator[FaultServer]:
-    """A real HTTP server on 127.0.0.1; script its answers with ``server.script(...)``."""
-    with running_server() as faults:
-        yield faults
+def every_record(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> Iterator[Records]:
+    """Every place a call leaves a trace, for the tests that a value never reaches one: a
+    memory history and the history that also writes ``h.jsonl`` and ``h.db`` in ``tmp_path``,
+    a response cache in ``tmp_path / "cache"``, and logs captured down to DEBUG."""
+    caplog.set_level(logging.DEBUG)
+    reset_cache(tmp_path / "cache")
+    memory = MemoryCollector()
+    files = [JSONLCollector(tmp_path / "h.jsonl"), SQLiteCollector(tmp_path / "h.db")]
+    try:
+        yield Records(memory, CompositeCollector([memory, *files]), tmp_path, caplog)
+    finally:
+        reset_cache(None)

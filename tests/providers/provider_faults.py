@@ -178,6 +178,31 @@ def chat_body(
     }
 
 
+def anthropic_cited_body(*blocks: dict[str, Any], output_tokens: int = 5) -> dict[str, Any]:
+    """An Anthropic message body of text ``blocks`` (see ``cited_text_block``)."""
+    return {
+        "id": "msg_1",
+        "model": "claude-haiku-4-5",
+        "content": list(blocks),
+        "stop_reason": "end_turn",
+        "usage": {"input_tokens": 10, "output_tokens": output_tokens},
+    }
+
+
+def cited_text_block(text: str) -> dict[str, Any]:
+    """An Anthropic text block citing "The sky is green." (characters 0-17 of document 0,
+    titled "notes")."""
+    citation = {
+        "type": "char_location",
+        "cited_text": "The sky is green.",
+        "document_index": 0,
+        "document_title": "notes",
+        "start_char_index": 0,
+        "end_char_index": 17,
+    }
+    return {"type": "text", "text": text, "citations": [citation]}
+
+
 def chat_events(*texts: str) -> list[str]:
     """OpenAI chat stream events for ``texts``, ending with a finish reason and [DONE]."""
     events = [

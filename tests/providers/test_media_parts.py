@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from provider_faults import FaultServer, chat_body, respond
+from provider_faults import (
+    FaultServer,
+    anthropic_cited_body,
+    chat_body,
+    cited_text_block,
+    respond,
+)
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "multimodal"))
 from media_files import png, wav
@@ -20,29 +26,9 @@ from lmbench.media import Audio, Citations, Document, Image
 
 pytest.importorskip("PIL")
 
-ANTHROPIC_BODY = {
-    "id": "msg_1",
-    "model": "claude-haiku-4-5",
-    "content": [
-        {"type": "text", "text": "Per the notes, "},
-        {
-            "type": "text",
-            "text": "the sky is green",
-            "citations": [
-                {
-                    "type": "char_location",
-                    "cited_text": "The sky is green.",
-                    "document_index": 0,
-                    "document_title": "notes",
-                    "start_char_index": 0,
-                    "end_char_index": 17,
-                }
-            ],
-        },
-    ],
-    "stop_reason": "end_turn",
-    "usage": {"input_tokens": 10, "output_tokens": 5},
-}
+ANTHROPIC_BODY = anthropic_cited_body(
+    {"type": "text", "text": "Per the notes, "}, cited_text_block("the sky is green")
+)
 GEMINI_BODY = {
     "candidates": [{"content": {"parts": [{"text": "ok"}]}, "finishReason": "STOP"}],
     "usageMetadata": {"promptTokenCount": 3, "candidatesTokenCount": 1},

@@ -5,8 +5,6 @@ cache files, logs. The server echoes every header back, in an error body and in 
 from __future__ import annotations
 
 import json
-import logging
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +12,9 @@ from provider_faults import FaultServer, chat_body, respond
 
 import lmbench
 from lmbench.errors import ProviderError
-from lmbench.lm.cache import reset_cache
-from lmbench.observe.collectors import CompositeCollector, MemoryCollector
-from lmbench.observe.jsonl import JSONLCollector
-from lmbench.observe.sqlite import SQLiteCollector
 from lmbench.secrets import Secret, is_secret_header, redact_headers
+
+from .conftest import Records
 
 GATEWAY_HEADERS: dict[str, Any] = {
     "cf-aig-authorization": "Bearer cfgw-0123456789-secret",
@@ -68,15 +64,8 @@ def test_ordinary_headers_are_not(name: str) -> None:
     assert not is_secret_header(name)
 
 
-def test_extra_header_keys_appear_nowhere(
-    server: FaultServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.DEBUG)
-    reset_cache(tmp_path / "cache")
-    memory = MemoryCollector()
-    history = CompositeCollector(
-        [memory, JSONLCollector(tmp_path / "h.jsonl"), SQLiteCollector(tmp_path / "h.db")]
-    )
+def test_extra_header_keys_appear_nowhere(server: FaultServer, every_record: Records) -> None:
+    memory, history, tmp_path, caplog = every_record
     lm = lmbench.resolve_lm(
         "openai/gpt-4o-mini",
         api_key="sk-main-key-000000000000000000",
@@ -86,19 +75,16 @@ def test_extra_header_keys_appear_nowhere(
     qa = lmbench.Predict("question -> answer", lm=lm, adapter="chat")
     server.script(_echo(200), _echo(401))
     seen: list[str] = []
-    try:
-        with lmbench.context(history=history, save_raw=True, cache=True):
-            first = qa(question="capital of France?")
-            with pytest.raises(ProviderError) as failure:
-                qa(question="capital of Spain?")
-        history.close()
-        seen += [str(failure.value), repr(failure.value), failure.value.body or "", repr(lm)]
-        seen += [json.dumps(e.to_dict(), default=str) for e in memory.entries()]
-        seen += [json.dumps(first.trace, default=str), first._repr_html_()]
-        seen += [r.getMessage() for r in caplog.records]
-        seen += [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
-    finally:
-        reset_cache(None)
+    with lmbench.context(history=history, save_raw=True, cache=True):
+        first = qa(question="capital of France?")
+        with pytest.raises(ProviderError) as failure:
+            qa(question="capital of Spain?")
+    history.close()
+    seen += [str(failure.value), repr(failure.value), failure.value.body or "", repr(lm)]
+    seen += [json.dumps(e.to_dict(), default=str) for e in memory.entries()]
+    seen += [json.dumps(first.trace, default=str), first._repr_html_()]
+    seen += [r.getMessage() for r in caplog.records]
+    seen += [p.read_bytes().decode("latin-1") for p in tmp_path.rglob("*") if p.is_file()]
     assert first.answer == "Paris" and failure.value.status == 401
     received = server.received[0].headers
     assert received["cf-aig-authorization"] == "Bearer cfgw-0123456789-secret"

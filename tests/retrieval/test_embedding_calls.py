@@ -4,16 +4,12 @@ model) and the real local model."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent.parent / "providers"))
-from provider_faults import FaultServer, respond, running_server
+from provider_faults import FaultServer, respond
 
 from lmbench.calls import Callback, CallbackEvent, budget, module_call
 from lmbench.errors import BudgetExceeded, ReplayMissError
@@ -26,12 +22,6 @@ from lmbench.settings import context
 @pytest.fixture(autouse=True)
 def _isolated(collector: Any, response_cache: Any) -> None:
     set_price("openai/tiny-embed", input=1_000.0, output=0.0)  # $0.001 a token
-
-
-@pytest.fixture
-def server() -> Iterator[FaultServer]:
-    with running_server() as faults:
-        yield faults
 
 
 def _answer(texts: list[str]) -> Any:

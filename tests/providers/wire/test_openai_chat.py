@@ -10,6 +10,7 @@ import pytest
 from provider_replay import Replay, clean
 
 from lmbench.errors import InputError, ProviderError, RateLimitError
+from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, StreamChunk, ToolCall, ToolSpec, Usage
 from lmbench.providers.retry import RetryPolicy
 from lmbench.providers.wire.openai_chat import OpenAIChat, is_strict_compatible
@@ -147,13 +148,10 @@ def test_streamed_tool_call_then_streamed_text(cassette: Cassette) -> None:
     assert second.ttft_s is not None and second.ttft_s <= second.latency_s
 
 
-def test_tool_calls_without_ids_get_generated_ids(cassette: Cassette) -> None:
-    replay = cassette("openai", "test_compatible_api_with_tool_calls_without_id")
-    lm = replay.lm(
-        "openai-compatible/gemini-2.5-pro-preview-05-06",
-        base_url="https://generativelanguage.googleapis.com/v1beta/openai",
-        api_key="test-key",
-    )
+def test_tool_calls_without_ids_get_generated_ids(
+    tool_call_without_id_replay: tuple[Replay, LM],
+) -> None:
+    replay, lm = tool_call_without_id_replay
     tool = _tool(
         "get_current_time",
         {"additionalProperties": False, "properties": {}, "type": "object"},
