@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,11 +66,15 @@ def lm() -> ScriptedLM:
 def shell() -> Iterator[Any]:
     from IPython.core.interactiveshell import InteractiveShell
 
+    # The shell puts its own namespace module in place of ``__main__``; later tests that start
+    # processes (Dask's spawned workers read ``__main__.__spec__``) need the real one back.
+    main = sys.modules["__main__"]
     ip = InteractiveShell.instance()
     ip.run_line_magic("load_ext", "lmbench")
     yield ip
     ip.run_line_magic("unload_ext", "lmbench")
     ip.reset(new_session=False)
+    sys.modules["__main__"] = main
 
 
 def run_cell(ip: Any, source: str) -> CellRun:
