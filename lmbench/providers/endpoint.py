@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 
@@ -21,6 +22,13 @@ from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireFormat, WireRequest
 
 __all__ = ["Endpoint"]
+
+
+@lru_cache(maxsize=256)
+def _url(text: str) -> httpx.URL:
+    """``text`` parsed once: httpx copies a given ``URL`` instead of parsing the string again
+    on every request (an immutable value, safe to share between calls and threads)."""
+    return httpx.URL(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ class Endpoint:
             headers["accept"] = "text/event-stream"
         return client.build_request(
             "POST",
-            self.base_url + wire_request.path,
+            _url(self.base_url + wire_request.path),
             content=json_body(wire_request.body),
             headers=headers,
         )
