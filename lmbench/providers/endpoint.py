@@ -2,8 +2,8 @@
 
 An exchange (``providers.exchange``) needs the provider's name, the model, the URL, the
 headers, the wire format and the retry settings of the call it makes, and nothing else of
-the LM that makes it. ``RemoteLM.endpoint()`` builds this value at each call, with the
-settings in force then (timeout, retries), and hands it over.
+the LM that makes it. ``RemoteLM.endpoint()`` hands over this value at each call, with the
+settings in force then (timeout, retries, retry budget), made again whenever one changed.
 """
 
 from __future__ import annotations
