@@ -2,14 +2,15 @@
 
 An exchange (``providers.exchange``) needs the provider's name, the model, the URL, the
 headers, the wire format and the retry settings of the call it makes, and nothing else of
-the LM that makes it. ``RemoteLM.endpoint()`` builds this value at each call, with the
-settings in force then (timeout, retries), and hands it over.
+the LM that makes it. ``RemoteLM.endpoint()`` hands over this value at each call, with the
+settings in force then (timeout, retries, retry budget), made again whenever one changed.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import httpx
 
@@ -21,6 +22,13 @@ from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireFormat, WireRequest
 
 __all__ = ["Endpoint"]
+
+
+@lru_cache(maxsize=256)
+def _url(text: str) -> httpx.URL:
+    """``text`` parsed once: httpx copies a given ``URL`` instead of parsing the string again
+    on every request (an immutable value, safe to share between calls and threads)."""
+    return httpx.URL(text)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +61,7 @@ class Endpoint:
             headers["accept"] = "text/event-stream"
         return client.build_request(
             "POST",
-            self.base_url + wire_request.path,
+            _url(self.base_url + wire_request.path),
             content=json_body(wire_request.body),
             headers=headers,
         )

@@ -119,6 +119,7 @@ class RemoteLM(BaseLM):
             asyncio.AbstractEventLoop, httpx.AsyncClient
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
+        self._last_endpoint: tuple[tuple[object, ...], Endpoint] | None = None
 
     @property
     def capabilities(self) -> Capabilities:
@@ -151,22 +152,31 @@ class RemoteLM(BaseLM):
 
     def endpoint(self) -> Endpoint:
         """Where and how the next call goes, with the settings in force now."""
-        max_retries = self.retry.max_retries
         settings = current_settings()
-        return Endpoint(
+        retry = self.retry
+        max_retries = settings.max_retries if retry.max_retries is None else retry.max_retries
+        timeout = self.timeout()
+        budget = retry_bucket(self.provider, self.base_url, settings.retry_budget)
+        key = (retry, max_retries, timeout, budget)
+        last = self._last_endpoint  # made again only when a setting in force changed
+        if last is not None and last[0] == key:
+            return last[1]
+        endpoint = Endpoint(
             provider=self.provider,
             model=self.model,
             base_url=self.base_url,
             headers=self._headers,
             auth_headers=self.provider_config.auth_headers,
             wire=self.wire,
-            retry=self.retry,
-            max_retries=settings.max_retries if max_retries is None else max_retries,
-            timeout=self.timeout(),
+            retry=retry,
+            max_retries=max_retries,
+            timeout=timeout,
             key_hint=self.provider_config.key_hint,
             media=self._capabilities.media,
-            budget=retry_bucket(self.provider, self.base_url, settings.retry_budget),
+            budget=budget,
         )
+        self._last_endpoint = (key, endpoint)
+        return endpoint
 
     def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
         """The retry state of one request, with the settings in force now."""

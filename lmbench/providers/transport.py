@@ -200,8 +200,8 @@ def _attempt(
     """One try: the response (its body read, unless it is a stream to hand over) or the
     transport error that ended it."""
     try:
-        response = client.send(request, stream=True)
-        if not stream or _is_error(response):
+        response = client.send(request, stream=stream)  # stream=False: read and closed
+        if stream and _is_error(response):
             try:
                 response.read()
             finally:
@@ -216,8 +216,8 @@ async def _aattempt(
 ) -> httpx.Response | httpx.TransportError:
     """The async twin of ``_attempt``."""
     try:
-        response = await client.send(request, stream=True)
-        if not stream or _is_error(response):
+        response = await client.send(request, stream=stream)
+        if stream and _is_error(response):
             try:
                 await response.aread()
             finally:

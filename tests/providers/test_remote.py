@@ -8,10 +8,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 from provider_faults import FaultServer, chat_body, respond
 
+from lmbench import settings
 from lmbench.lm.base import LM
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import Capabilities, LMRequest, Message
 from lmbench.providers.remote import RemoteLM
+from lmbench.providers.retry_budget import RetryBudget
 
 REQUEST = LMRequest((Message("user", "hi"),))
 
@@ -75,3 +77,19 @@ def test_context_managers_close_the_client(server: FaultServer) -> None:
         lm.generate(REQUEST)
         client = lm._client
     assert client is not None and client.is_closed
+
+
+def test_endpoint_follows_the_settings_in_force() -> None:
+    lm = resolve_lm("openai-compatible/m", base_url="http://127.0.0.1:9/v1")
+    assert isinstance(lm, RemoteLM)
+    first = lm.endpoint()
+    assert lm.endpoint() is first  # nothing changed: the same value
+    with settings.context(timeout=30, max_retries=7, retry_budget=RetryBudget(4, 0.5)):
+        inside = lm.endpoint()
+        assert inside.timeout.read == 30 and inside.max_retries == 7
+        assert inside.budget is not None and inside.budget.budget.max_tokens == 4
+    with settings.context(retry_budget=None):
+        assert lm.endpoint().budget is None
+    after = lm.endpoint()
+    assert after.timeout == first.timeout and after.max_retries == first.max_retries
+    assert after.budget is first.budget
