@@ -120,7 +120,10 @@ def _blocks(plan: SignaturePlan, text: str) -> list[tuple[int, int, str, bool, s
     """The reasoning blocks opening ``text``: (start, end, delimiter, closed, lead-in)."""
     if text.isascii():
         lowered = text.lower()
-        if not any(stem in lowered for stem in _STEMS):
+        for stem in _STEMS:
+            if stem in lowered:
+                break
+        else:
             return []
     fields = _fields(plan)
     blocks: list[tuple[int, int, str, bool, str]] = []
