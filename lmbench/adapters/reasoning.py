@@ -76,6 +76,9 @@ _LEAD_IN = re.compile(
     rf"\s*(?P<lead>[^\s<\[{{◁][^\n<\[{{◁]{{0,79}}?)\s*(?P<open>{_any(0)})", re.IGNORECASE
 )
 _CLOSE = re.compile(_any(1), re.IGNORECASE)
+# Every delimiter holds a tag name, so an ASCII reply holding none of these (lowercased) has no
+# reasoning block: a few substring checks spare the patterns below on most replies.
+_STEMS = tuple(t for t in REASONING_TAGS if not any(o != t and o in t for o in REASONING_TAGS))
 # A line that starts like a field's heading: "answer:", "**Answer**:".
 _HEADING = re.compile(r"\s*[#*]*\s*(\w+)\s*\**\s*:")
 
@@ -115,8 +118,13 @@ def _lead_in(plan: SignaturePlan, text: str) -> re.Match[str] | None:
 
 def _blocks(plan: SignaturePlan, text: str) -> list[tuple[int, int, str, bool, str]]:
     """The reasoning blocks opening ``text``: (start, end, delimiter, closed, lead-in)."""
-    if "<" not in text and "[" not in text and "◁" not in text:
-        return []
+    if text.isascii():
+        lowered = text.lower()
+        for stem in _STEMS:
+            if stem in lowered:
+                break
+        else:
+            return []
     fields = _fields(plan)
     blocks: list[tuple[int, int, str, bool, str]] = []
     opening = _OPEN.match(text) or _lead_in(plan, text)

@@ -7,6 +7,7 @@ from typing import Any
 
 from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
 from lmbench.adapters.base import Inputs, RunArgs
+from lmbench.adapters.plan import signature_plan
 from lmbench.adapters.resolve import shared_default_adapter
 from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
@@ -29,7 +30,8 @@ _CONFIG_KEYS = frozenset(
 def call_label(signature: Signature) -> str:
     """How history names the signature of a call: its text, with the class name if it has one
     (``question -> answer``, ``Trip(sentence -> city, transport)``)."""
-    return str(signature) if signature.name == "Signature" else f"{signature.name}({signature})"
+    text = signature_plan(signature).memo("call-label", lambda: str(signature))
+    return text if signature.name == "Signature" else f"{signature.name}({text})"
 
 
 class Predict(Module):
@@ -126,7 +128,11 @@ class Predict(Module):
     @property
     def _cites(self) -> bool:
         """Whether the signature has ``Citations`` outputs (filled after the call)."""
-        return any(spec.type_name == "Citations" for spec in self.signature.output_fields.values())
+        signature = self.signature
+        return signature_plan(signature).memo(
+            "cites",
+            lambda: any(spec.type_name == "Citations" for spec in signature.output_fields.values()),
+        )
 
     def _adapter_signature(self) -> Signature:
         """``_signature_for_call`` less its ``Citations`` outputs, which come from the

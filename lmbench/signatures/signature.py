@@ -50,7 +50,7 @@ class _SignatureMeta(type):
 class Signature(RichDisplay, metaclass=_SignatureMeta):
     """Inputs, outputs and instructions of an LM task."""
 
-    __slots__ = ("_fields", "_instructions", "_name", "output_type")
+    __slots__ = ("_fields", "_inputs", "_instructions", "_name", "_outputs", "output_type")
 
     def __init__(
         self,
@@ -69,6 +69,9 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
             specs = list(spec)
         self._check(specs)
         object.__setattr__(self, "_fields", tuple(specs))
+        # Each call reads the fields of its kind several times: split them once.
+        object.__setattr__(self, "_inputs", {f.name: f for f in specs if f.kind == "input"})
+        object.__setattr__(self, "_outputs", {f.name: f for f in specs if f.kind == "output"})
         object.__setattr__(self, "_name", name or "Signature")
         object.__setattr__(self, "_instructions", instructions or "")
         object.__setattr__(self, "output_type", output_type)
@@ -140,11 +143,11 @@ class Signature(RichDisplay, metaclass=_SignatureMeta):
 
     @property
     def input_fields(self) -> dict[str, FieldSpec]:
-        return {f.name: f for f in self._fields if f.kind == "input"}
+        return dict(self._inputs)
 
     @property
     def output_fields(self) -> dict[str, FieldSpec]:
-        return {f.name: f for f in self._fields if f.kind == "output"}
+        return dict(self._outputs)
 
     # -- changing (each returns a new Signature) ----------------------------------------------
 
