@@ -154,7 +154,7 @@ class Adapter(ABC):
     def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
         """The work of ``run``: one LM call, every choice parsed."""
         with self._open_call(args) as call:
-            yield call
+            yield from call.steps()
             return self._parse_call(call, args.signature)
 
     def _stream_steps(self, args: RunArgs) -> Steps[None]:
@@ -200,7 +200,7 @@ class Adapter(ABC):
         assert response is not None
         completions: list[dict[str, Any]] = []
         repairs: list[Repair] = []
-        watched = bool(active_callbacks())
+        watched = bool(call.watchers)
         if watched:
             emit(
                 "adapter_parse_start", adapter=self.name, signature=signature, texts=response.texts

@@ -6,7 +6,8 @@ reserve the most the call can cost on every active budget (refusing it there if 
 cross a limit); yield the one step that waits on the model; then price the response, settle
 the budgets to its real cost, fill the cache and the recording. Four drivers run that body:
 ``run`` and ``arun`` (``drive``/``adrive`` of ``lmbench.steps``), ``stream`` and ``astream``
-(which pass the model's chunks on as they come). The ``with`` block around a call opens its
+(which pass the model's chunks on as they come); ``steps`` hands the body to a caller that
+drives its own steps. The ``with`` block around a call opens its
 span and tells the callbacks; when it ends, the call is recorded in history, failed or not.
 
 A cache hit costs nothing and keeps what it saved. A replayed response stands in for the
@@ -187,6 +188,11 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
 
     # -- state ---------------------------------------------------------------------------------
     @property
+    def watchers(self) -> tuple[Any, ...]:
+        """The callbacks this call tells (the settings' ones, then its modules')."""
+        return self._watchers
+
+    @property
     def cache_state(self) -> CacheState:
         if self.replayed:
             return "replay"
@@ -326,7 +332,12 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
             )
         return response
 
-    # -- the four drivers -------------------------------------------------------------------------
+    # -- the drivers ---------------------------------------------------------------------------
+    def steps(self) -> Generator[Any, Any, ResponseT]:
+        """The call as steps, for a caller that drives its own (``yield from call.steps()``
+        in a generator of steps): one driver for both, instead of a driver per call."""
+        return self._policy()
+
     def run(self) -> ResponseT:
         return drive(self._policy())
 

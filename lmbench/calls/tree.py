@@ -250,19 +250,19 @@ class ModuleCall(CallNode, RichDisplay):
 
     def _rollup(self) -> tuple[Usage, float | None, bool]:
         """Usage (cache hits excluded), cost (None if any is unpriced) and whether all are priced."""
-        usage = Usage()
+        used: list[Usage] = []
         cost: float | None = 0.0
         known = True
         for call in self.model_calls():
             if call.response is not None and call.cache_hit is None:
-                usage = usage + call.usage
+                used.append(call.usage)
             price = call.price
             if price is not None and price.usd is None:
                 known = False
                 cost = None
             elif price is not None and cost is not None:
                 cost += price.usd or 0.0
-        return usage, cost, known
+        return (used[0] if len(used) == 1 else sum(used, Usage())), cost, known
 
     @property
     def usage(self) -> Usage:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from lmbench.adapters import Adapter, AdapterResult, resolve_adapter
 from lmbench.adapters.base import Inputs, RunArgs
@@ -32,6 +32,12 @@ def call_label(signature: Signature) -> str:
     (``question -> answer``, ``Trip(sentence -> city, transport)``)."""
     text = signature_plan(signature).memo("call-label", lambda: str(signature))
     return text if signature.name == "Signature" else f"{signature.name}({text})"
+
+
+class _CallShape(NamedTuple):
+    signature: Signature
+    label: str
+    cited: tuple[str, ...]
 
 
 class Predict(Module):
@@ -105,9 +111,13 @@ class Predict(Module):
         )
 
     def _prediction(
-        self, result: AdapterResult, inputs: dict[str, Any], node: ModuleCall, signature: Signature
+        self,
+        result: AdapterResult,
+        inputs: dict[str, Any],
+        node: ModuleCall,
+        signature: Signature,
+        cited: tuple[str, ...],
     ) -> Prediction:
-        cited = citation_fields(self.signature) if self._cites else ()
         if cited:
             fill_citations(result.completions, cited, node)
         return Prediction(
@@ -125,30 +135,37 @@ class Predict(Module):
         """The signature sent to the adapter; ChainOfThought extends it."""
         return self.signature
 
-    @property
-    def _cites(self) -> bool:
-        """Whether the signature has ``Citations`` outputs (filled after the call)."""
-        signature = self.signature
-        return signature_plan(signature).memo(
-            "cites",
-            lambda: any(spec.type_name == "Citations" for spec in signature.output_fields.values()),
-        )
+    #: ``_call_shape``'s last answer, with the signature it was made for.
+    _shape: tuple[Signature, _CallShape] | None = None
+
+    def _call_shape(self) -> _CallShape:
+        """What a call sends for ``_signature_for_call``: the adapter's signature (less its
+        ``Citations`` outputs, which come from the provider's citation blocks rather than
+        from the model's text), its label in history, and the cited fields. Made again only
+        when the signature for the call is another object."""
+        signature = self._signature_for_call()
+        made = self._shape
+        if made is not None and made[0] is signature:
+            return made[1]
+        cites = any(spec.type_name == "Citations" for spec in signature.output_fields.values())
+        cited = citation_fields(signature) if cites else ()
+        sent = without_citations(signature) if cited else signature
+        shape = _CallShape(sent, call_label(sent), cited)
+        self._shape = (signature, shape)
+        return shape
 
     def _adapter_signature(self) -> Signature:
-        """``_signature_for_call`` less its ``Citations`` outputs, which come from the
-        provider's citation blocks rather than from the model's text."""
-        signature = self._signature_for_call()
-        return without_citations(signature) if self._cites else signature
+        """The signature the adapter gets (see ``_call_shape``)."""
+        return self._call_shape().signature
 
     # -- calling --------------------------------------------------------------------------------
 
     def _steps(self, kwargs: dict[str, Any], streaming: bool) -> Steps[Prediction]:
         """One adapter run; in a stream, its field deltas are passed on as they arrive."""
         lm, adapter, config, demos, inputs = self._prepare(given_of(kwargs), dict(kwargs))
-        signature = self._adapter_signature()
-        with module_call(
-            type(self).__name__, signature=call_label(signature), callbacks=self.callbacks
-        ) as node:
+        shape = self._call_shape()
+        signature = shape.signature
+        with module_call(type(self).__name__, signature=shape.label, callbacks=self.callbacks) as node:
             if streaming:
                 events = Pull(adapter.stream, adapter.astream, lm, signature, inputs, demos, config)
                 while (event := (yield events)) is not None:
@@ -158,7 +175,7 @@ class Predict(Module):
                         yield event
             else:  # the adapter's own steps, driven with this body's
                 result = yield from adapter._steps(RunArgs(lm, signature, inputs, demos, config))
-        return self._prediction(result, inputs, node, signature)
+        return self._prediction(result, inputs, node, signature, shape.cited)
 
     def render(self, given: Inputs | None = None, /, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""

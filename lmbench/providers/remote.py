@@ -26,6 +26,7 @@ from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
+from lmbench.providers.clients import OwnAsyncClient, OwnClient
 from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.exchange import Exchange, StreamReader
 from lmbench.providers.provider import Provider
@@ -188,7 +189,7 @@ class RemoteLM(BaseLM):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = httpx.Client()
+                    self._client = OwnClient()
         return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -197,7 +198,7 @@ class RemoteLM(BaseLM):
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            client = self._async_clients[loop] = httpx.AsyncClient()
+            client = self._async_clients[loop] = OwnAsyncClient()
         return client
 
     def close(self) -> None:
