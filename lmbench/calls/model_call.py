@@ -19,6 +19,7 @@ Everything is kept by reference; serialisation happens only when a collector wri
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import AsyncIterator, Generator, Iterator
 from typing import Any, Generic, Literal, TypeVar
 
@@ -100,6 +101,7 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
 
     __slots__ = (
         "_collector",
+        "_parent",
         "_run_started",
         "_settings",
         "_span",
@@ -115,7 +117,6 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         "error",
         "kind",
         "latency_s",
-        "parent",
         "price",
         "replayed",
         "request",
@@ -146,7 +147,8 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self.cache = cache
         self.rollout_id = rollout_id if rollout_id is not None else settings.rollout_id
         self.call_id = new_call_id()
-        self.parent: ModuleCall | None = current_node.get()
+        parent = current_node.get()
+        self._parent = weakref.ref(parent) if parent is not None else None
         self.timestamp = time.time()
         self.started = time.perf_counter()
         self.ended: float | None = None
@@ -165,7 +167,6 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         self.entry: HistoryEntry | None = None
         self._span: Any = None
         configured = tuple(settings.callbacks)
-        parent = self.parent
         inherited = parent.callbacks if parent is not None else ()
         self._watchers = merge_callbacks(configured, inherited) if inherited else configured
         if parent is not None:

@@ -13,6 +13,7 @@ import itertools
 import os
 import secrets
 import time
+import weakref
 from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
@@ -110,9 +111,21 @@ class CallNode:
 
     __slots__ = ()
     call_id: str
-    parent: ModuleCall | None
+    _parent: weakref.ReferenceType[ModuleCall] | None
     started: float
     ended: float | None
+
+    @property
+    def parent(self) -> ModuleCall | None:
+        """The module call this one is nested in (None at the root).
+
+        Held weakly: parents hold their children, and a child that held its parent too would
+        make every call tree a reference cycle, left for the garbage collector to find. So a
+        dropped tree is freed at once; a node kept alone loses its parent once nothing else
+        holds that module call.
+        """
+        ref = self._parent
+        return ref() if ref is not None else None
 
     @property
     def duration_s(self) -> float | None:
@@ -135,7 +148,7 @@ class CallNode:
             callbacks,
             name,
             call_id=self.call_id,
-            parent_id=self.parent.call_id if self.parent is not None else None,
+            parent_id=parent.call_id if (parent := self.parent) is not None else None,
             payload={"call": self, **payload},
         )
 
@@ -162,7 +175,7 @@ class ModuleCall(CallNode, RichDisplay):
         self.outputs: Any = None
         self.call_id = new_call_id()
         parent = current_node.get()
-        self.parent = parent
+        self._parent = weakref.ref(parent) if parent is not None else None
         self.root_id: str = parent.root_id if parent is not None else self.call_id
         self.children: list[ModuleCall | ModelCall[Any, Any, Any]] = []
         inherited = parent.callbacks if parent is not None else ()
@@ -289,7 +302,7 @@ class ModuleCall(CallNode, RichDisplay):
         return HistoryEntry(
             kind="module",
             call_id=self.call_id,
-            parent_id=self.parent.call_id if self.parent is not None else None,
+            parent_id=parent.call_id if (parent := self.parent) is not None else None,
             root_id=self.root_id,
             session_id=_entry.SESSION_ID,
             timestamp=self.timestamp,

@@ -83,7 +83,13 @@ class Exchange:
             self.request, endpoint.model, stream=self.stream, structured_mode=self.mode
         )
         self.http_request = endpoint.http_request(client, self.wire_request, stream=self.stream)
-        self.call = endpoint.call_state(self.attempts, self.clock_start, self._rejects_mode)
+        # Another mode to try makes a refusal of structured output worth falling back from.
+        # (A plain function: a method of this exchange, kept by the retry state it holds,
+        # would make every call a reference cycle.)
+        more = self.mode_index + 1 < len(self.modes)
+        self.call = endpoint.call_state(
+            self.attempts, self.clock_start, rejects_structured_output if more else None
+        )
         return self.http_request, self.call
 
     def _rejects_mode(self, status: int | None, body: str) -> bool:
