@@ -27,7 +27,7 @@ from lmbench import settings as _settings
 from lmbench.calls.budget import Reservation, active_budgets, reserve
 from lmbench.calls.callbacks import merge_callbacks
 from lmbench.calls.kind import CallKind
-from lmbench.calls.tree import CallNode, ModuleCall, current_node, new_call_id, record
+from lmbench.calls.tree import CallNode, current_node, new_call_id, record
 from lmbench.errors import ProviderError, describe_error
 from lmbench.lm.cache import get_cache
 from lmbench.lm.replay import Replayer

@@ -94,7 +94,7 @@ class Module:
                 result = yield from relay(Pull(_forward_events, _aforward_events, self, inputs))
             else:  # a plain call (inside a stream, its events go to the stream's sink)
                 result = yield Call(self.forward, self.aforward, inputs)
-        return attached(result, node)
+            return attached(result, node)
 
     # -- parameters ---------------------------------------------------------------------------
 
@@ -167,7 +167,10 @@ def _aforward_events(module: Module, inputs: dict[str, Any]) -> AsyncIterator[An
 
 
 def attached(result: Any, node: ModuleCall) -> Any:
-    """``result``, its ``call`` set to the module call that made it (predictions carry the tree)."""
+    """``result``, its ``call`` set to the module call that made it (predictions carry the
+    tree), and kept as that call's outputs (for ``on_module_end`` callbacks): call it inside
+    the ``with module_call(...)`` block, before the call ends."""
+    node.set_outputs(result)
     if hasattr(result, "call") and getattr(result, "call", None) is not node:
         result.call = node
     return result

@@ -124,8 +124,7 @@ class BestOfN(Module):
                     rollouts.append(attempt)
                     if self._good_enough(attempt):
                         break
-            best = self._best(rollouts)
-        return attached(best, node)
+            return attached(self._best(rollouts), node)
 
     def _at_once(self, inputs: dict[str, Any], streaming: bool) -> Steps[list[Rollout]]:
         bodies = [

@@ -108,7 +108,7 @@ class MultiChainComparison(Module):
             if streaming:
                 yield StepStarted("MultiChainComparison", 2, 2, "compare the attempts")
             result = yield from sub_call(self.compare, {**inputs, **shown}, streaming)
-        return attached(result, node)
+            return attached(result, node)
 
     def _make_attempts(
         self, inputs: dict[str, Any], streaming: bool

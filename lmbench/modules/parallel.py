@@ -138,8 +138,8 @@ class Parallel(Module):
             outcomes = yield from concurrently(
                 bodies, workers=self.num_threads, streaming=streaming, check=check
             )
-        results = [o.value if o is not None and o.error is None else None for o in outcomes]
-        return attached(ParallelResults(results, errors), node)
+            results = [o.value if o is not None and o.error is None else None for o in outcomes]
+            return attached(ParallelResults(results, errors), node)
 
     def __repr__(self) -> str:
         return f"Parallel(num_threads={self.num_threads}, max_errors={self.max_errors})"

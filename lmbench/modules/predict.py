@@ -13,7 +13,7 @@ from lmbench.adapters.steps import Pull, Steps
 from lmbench.calls import ModuleCall, module_call
 from lmbench.errors import ConfigError
 from lmbench.lm.base import LM
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
 from lmbench.modules.citations import citation_fields, fill_citations, without_citations
 from lmbench.modules.inputs import check_inputs, given_of, split_call
 from lmbench.primitives.prediction import Prediction
@@ -165,7 +165,9 @@ class Predict(Module):
         lm, adapter, config, demos, inputs = self._prepare(given_of(kwargs), dict(kwargs))
         shape = self._call_shape()
         signature = shape.signature
-        with module_call(type(self).__name__, signature=shape.label, callbacks=self.callbacks) as node:
+        with module_call(
+            type(self).__name__, signature=shape.label, callbacks=self.callbacks
+        ) as node:
             if streaming:
                 events = Pull(adapter.stream, adapter.astream, lm, signature, inputs, demos, config)
                 while (event := (yield events)) is not None:
@@ -175,7 +177,7 @@ class Predict(Module):
                         yield event
             else:  # the adapter's own steps, driven with this body's
                 result = yield from adapter._steps(RunArgs(lm, signature, inputs, demos, config))
-        return self._prediction(result, inputs, node, signature, shape.cited)
+            return attached(self._prediction(result, inputs, node, signature, shape.cited), node)
 
     def render(self, given: Inputs | None = None, /, **kwargs: Any) -> str:
         """The exact prompt this call would send, without calling the LM."""

@@ -27,7 +27,7 @@ from typing import Any
 
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, InputError
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
 from lmbench.modules.events import StepStarted
 from lmbench.modules.running import sub_call
 from lmbench.primitives.prediction import Prediction
@@ -68,9 +68,9 @@ class Program(Module):
                 results.append(result)
                 available.update(outputs)
                 merged.update(outputs)
-        prediction = Prediction(merged, inputs=inputs, call=node)
-        prediction.steps = results
-        return prediction
+            prediction = Prediction(merged, inputs=inputs, call=node)
+            prediction.steps = results
+            return attached(prediction, node)
 
     def _check_wiring(self, names: set[str]) -> None:
         """Raise for the first step needing an input nothing before it provides (as far as

@@ -46,7 +46,7 @@ from typing import Any, Literal
 
 from lmbench.calls import module_call
 from lmbench.errors import ConfigError, ProviderError
-from lmbench.modules.base import Module
+from lmbench.modules.base import Module, attached
 from lmbench.modules.chain_of_thought import ChainOfThought
 from lmbench.modules.events import Notice, StepStarted, ToolFinished, ToolStarted
 from lmbench.modules.inputs import check_inputs
@@ -212,14 +212,14 @@ class ReAct(Module):
             extracted = yield from self._with_room(
                 run, None, lambda: sub_call(self.extract, _shown(inputs, run), streaming), streaming
             )
-        prediction = Prediction.from_inner(extracted, inputs=inputs, call=node)
-        prediction.trajectory = run.steps
-        prediction.finished = run.stop_reason == "finish"
-        prediction.stop_reason = run.stop_reason
-        prediction.notices = run.notices
-        prediction.hidden_steps = run.hidden
-        prediction.native_tools = conversation is not None
-        return prediction
+            prediction = Prediction.from_inner(extracted, inputs=inputs, call=node)
+            prediction.trajectory = run.steps
+            prediction.finished = run.stop_reason == "finish"
+            prediction.stop_reason = run.stop_reason
+            prediction.notices = run.notices
+            prediction.hidden_steps = run.hidden
+            prediction.native_tools = conversation is not None
+            return attached(prediction, node)
 
     def _conversation(self, inputs: dict[str, Any]) -> NativeConversation | None:
         """The start of a native tool-calling run, or None to call tools through fields."""

@@ -6,8 +6,8 @@ from __future__ import annotations
 import httpx
 from provider_faults import FaultServer, chat_body, respond
 
-from lmbench.lm.types import LMRequest, Message
 from lmbench import resolve_lm
+from lmbench.lm.types import LMRequest, Message
 from lmbench.providers.clients import OwnAsyncClient, OwnClient
 
 REQUEST = LMRequest(messages=(Message("user", "hi"),))
@@ -47,4 +47,6 @@ def test_a_cookie_the_server_sets_is_sent_back(server: FaultServer) -> None:
     lm.generate(REQUEST)
     assert "cookie" not in {k.lower() for k in server.received[0].headers}
     assert server.received[1].headers.get("Cookie") == "lb=node-2"
-    assert {k.lower(): v for k, v in server.received[1].headers.items()}["accept"] == "application/json"
+    assert {k.lower(): v for k, v in server.received[1].headers.items()}[
+        "accept"
+    ] == "application/json"
