@@ -58,6 +58,7 @@ def test_module_end_carries_the_result(name: str, how: str) -> None:
         else:
             result = list(program.stream(question="2+2?"))[-1]
     outer_module, outer_outputs = ends.outputs[-1]
+    assert outer_module == type(program).__name__
     assert outer_outputs is result
     assert result.answer == "4"
     assert all(outputs is not None for _, outputs in ends.outputs), ends.outputs
