@@ -88,7 +88,9 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
     (``None`` when the whole structure failed), the expected type, the raw text, and the
     fields parsed before the failure (``parsed``), so nothing already done is lost.
     ``span`` is the (start, end) of the failing region in ``raw`` where known; ``usage`` holds
-    the tokens of the LM call whose text failed (set by the adapter that made the call).
+    the tokens of the LM call whose text failed (set by the adapter that made the call);
+    ``refusal`` is set when that text was the model refusing (``reason``, ``note``), which no
+    other adapter is asked to read again.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
         self.parsed = dict(parsed or {})
         self.span = span
         self.usage: Any = None
+        self.refusal: dict[str, Any] | None = None
         self.reason = message
         parts = [f"{adapter} could not parse"]
         if field:
