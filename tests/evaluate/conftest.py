@@ -27,3 +27,25 @@ def response_cache(tmp_path: Path) -> Iterator[ResponseCache]:
     cache = reset_cache(tmp_path / "cache")
     yield cache
     cache.close()
+
+
+#: The key the workers of ``keyed_cluster`` have in their environment (never the driver's).
+WORKER_KEY = "sk-worker-env-0123456789abcdefghij"
+
+
+@pytest.fixture(scope="session")
+def keyed_cluster() -> Iterator[object]:
+    """A Dask client on a LocalCluster of 2 worker processes (one thread each) whose
+    environment holds ``OPENAI_API_KEY``, as a real cluster's would."""
+    distributed = pytest.importorskip("distributed", reason="needs lmbench[dask]")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"OPENAI_API_KEY": WORKER_KEY},
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client
