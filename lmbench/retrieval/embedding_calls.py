@@ -215,6 +215,7 @@ class CachedTexts:
     response (for the model's name)."""
 
     vectors: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None  # the cache key of the last text found
     usage: Usage = field(default_factory=Usage)
     level: Literal["memory", "disk"] = "memory"
     sample: EmbeddingResponse | None = None
@@ -229,10 +230,12 @@ def lookup(
         return found
     store_ = get_cache()
     for text in texts:
-        hit = store_.get(_text_key(model, text, template), EMBEDDINGS.codec)
+        key = _text_key(model, text, template)
+        hit = store_.get(key, EMBEDDINGS.codec)
         if hit is not None:
             response, level = hit
             found.vectors[text] = response.vectors[0]
+            found.key = key
             found.usage = found.usage + response.usage
             found.sample = found.sample or response
             if level == "disk":
@@ -244,20 +247,20 @@ class _ServedCall(ModelCall[EmbeddingModel, EmbeddingRequest, EmbeddingResponse]
     """Texts answered wholly from the per-text cache, on the call path as a cache hit: a
     history entry, callbacks and a span, no budget charge, no request."""
 
-    __slots__ = ("_hit",)
+    __slots__ = ("_hit", "_key")
 
     def __init__(
         self,
         model: EmbeddingModel,
         request: EmbeddingRequest,
         hit: tuple[EmbeddingResponse, Literal["memory", "disk"]],
+        key: str | None,
     ) -> None:
         super().__init__(EMBEDDINGS, model, request)
-        self._hit = hit
+        self._hit, self._key = hit, key
 
     def _cached(self) -> EmbeddingResponse:
-        if len(self.request.texts) == 1:  # the key it is cached under; a group has none
-            self.cache_key = _text_key(self.client, self.request.texts[0], self.request)
+        self.cache_key = self._key
         return self._served(*self._hit)
 
 
@@ -275,7 +278,8 @@ def record_served(model: EmbeddingModel, template: EmbeddingRequest, cached: Cac
         usage=cached.usage,
     )
     request = template.replace(texts=tuple(cached.vectors))
-    with _ServedCall(model, request, (response, cached.level)) as call:
+    key = cached.key if len(cached.vectors) == 1 else None  # a group has no key of its own
+    with _ServedCall(model, request, (response, cached.level), key) as call:
         call.run()
 
 
