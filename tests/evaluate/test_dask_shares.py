@@ -119,3 +119,65 @@ def test_cache_hits_cost_no_share(keyed_cluster: Any, server: ModelServer) -> No
     with budget(usd=0.0) as spent:  # nothing to spend: cache hits still come through
         again = lmbench.batch(qa, items(6, start=200), executor=keyed_cluster, progress=False)
     assert {r.cache for r in again.rows} <= {"memory", "disk"} and spent.spent_usd == 0.0
+
+
+# -- the shares themselves, in this process ----------------------------------------------------
+def _entry(tokens: int, usd: float, **fields: Any) -> Any:
+    from lmbench.lm.types import LMResponse, Usage
+    from lmbench.observe.entry import HistoryEntry
+
+    return HistoryEntry(
+        kind=fields.pop("kind", "lm"),
+        call_id="c",
+        parent_id=None,
+        root_id="r",
+        session_id="s",
+        timestamp=0.0,
+        provider="openai",
+        model="m",
+        usage=Usage(input_tokens=tokens),
+        cost_usd=usd,
+        response=LMResponse(texts=["x"]),
+        **fields,
+    )
+
+
+def test_shares_split_what_is_left_and_settle_to_the_real_cost() -> None:
+    from lmbench.evaluate.executors.shares import Refused, Shares
+
+    with budget(usd=1.0, tokens=1_000) as outer, budget(usd=0.6) as inner:
+        shares = Shares.in_force()
+        assert shares is not None
+        first = shares.take(waiting=3, at_once=1)
+        assert first is not None
+        limit, held = first
+        assert limit.usd == pytest.approx(0.2) and limit.tokens == 333  # the tightest budget
+        assert inner.reserved_usd == pytest.approx(0.2) and outer.reserved_tokens == 333
+        shares.refused(Refused(tokens=10, usd=0.25, model="openai/m"))
+        second = shares.take(waiting=2, at_once=1)
+        assert second is not None and second[0].usd == pytest.approx(0.25)  # the call's need
+        shares.settle(
+            held, [_entry(40, 0.05), _entry(0, 0.0, kind="eval"), _entry(9, 0.0, cache="disk")]
+        )
+        assert inner.spent_usd == pytest.approx(0.05) and outer.spent_tokens == 40
+        assert inner.calls == 1  # one billed call; roll-ups and cache hits cost nothing
+        assert inner.reserved_usd == pytest.approx(0.25)  # the second share is still out
+        second[1].release()
+        shares.refused(Refused(tokens=10, usd=0.6, model="openai/m"))
+        assert shares.take(waiting=1, at_once=1) is None  # $0.55 left cannot hold $0.60
+        error = shares.exhausted()
+        assert error.kind == "usd" and error.limit == 0.6 and error.estimate == 0.6
+        assert "the next call of the run, estimated at $0.60" in str(error)
+
+
+def test_a_share_refuses_before_a_call_and_never_raises_after_one() -> None:
+    from lmbench.calls.budget import active_budgets, reserve
+    from lmbench.evaluate.executors.shares import ShareLimit
+
+    with ShareLimit(usd=0.10, tokens=None).applied() as share:
+        held = reserve(active_budgets(), tokens=5, usd=0.08, model="openai/m")
+        with pytest.raises(BudgetExceeded):
+            reserve(active_budgets(), tokens=5, usd=0.08, model="openai/m")
+        assert share.refused is not None and share.refused.usd == 0.08
+        held.settle(tokens=5, usd=0.30, model="openai/m")  # billed past the share: no error
+    assert share.spent_usd == pytest.approx(0.30) and active_budgets() == ()
