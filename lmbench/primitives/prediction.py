@@ -114,9 +114,10 @@ class Prediction(RichDisplay, Mapping[str, Any]):
         return any(a.error is not None for a in self.attempts)
 
     @property
-    def refusal(self) -> dict[str, Any] | None:
+    def lm_refusal(self) -> dict[str, Any] | None:
         """How the model refused, or a filter stopped, an answer this prediction was made
-        from (``reason``, ``note``: the LM call's ``metadata["refusal"]``); None when none was."""
+        from (``reason``, ``note``: the LM call's ``metadata["refusal"]``); None when none was.
+        (Named so that an output field called ``refusal`` stays readable as ``pred.refusal``.)"""
         for call in reversed(self.lm_calls):
             found = call.response.metadata.get("refusal") if call.response is not None else None
             if found is not None:

@@ -220,13 +220,13 @@ def test_a_refusal_is_marked_in_history_and_on_the_prediction(
     with lmbench.context(cache=False):
         prediction = qa(question="a secret?")
     assert prediction.answer == "I would rather not say."
-    assert prediction.refusal is not None and prediction.refusal["reason"] == "stop"
+    assert prediction.lm_refusal is not None and prediction.lm_refusal["reason"] == "stop"
     (entry,) = [e for e in collector.entries() if e.kind == "lm"]
-    assert entry.refusal == prediction.refusal
+    assert entry.refusal == prediction.lm_refusal
     assert entry.to_dict()["response"]["metadata"]["refusal"]["note"]
     server.default = respond(200, _openai({"content": answer}, "stop"))
     with lmbench.context(cache=False):
-        assert qa(question="an open one?").refusal is None
+        assert qa(question="an open one?").lm_refusal is None
 
 
 def test_a_refusal_no_adapter_can_read_is_not_asked_again(server: FaultServer) -> None:
@@ -236,3 +236,12 @@ def test_a_refusal_no_adapter_can_read_is_not_asked_again(server: FaultServer) -
         qa(question="how many?")
     assert "the model refused" in str(info.value) and "'No.'" in str(info.value)
     assert server.count == 1  # the JSON fallback would be refused as well: not paid for
+
+
+def test_an_output_field_named_refusal_stays_a_field(server: FaultServer) -> None:
+    answer = "[[ ## refusal ## ]]\nFalse\n\n[[ ## completed ## ]]"
+    server.default = respond(200, _openai({"content": answer}, "stop"))
+    check = lmbench.Predict("text -> refusal: bool", lm=_lm(server, "openai", "gpt-4o-mini"))
+    with lmbench.context(cache=False):
+        prediction = check(text="Sure, here it is.")
+    assert prediction.refusal is False and prediction.lm_refusal is None
