@@ -10,6 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # model_server, evaluate_helpers
 
+from evaluate_helpers import WORKER_KEY
+
 from lmbench.lm.cache import ResponseCache, reset_cache
 from lmbench.observe import MemoryCollector
 from lmbench.settings import configure
@@ -27,10 +29,6 @@ def response_cache(tmp_path: Path) -> Iterator[ResponseCache]:
     cache = reset_cache(tmp_path / "cache")
     yield cache
     cache.close()
-
-
-#: The key the workers of ``keyed_cluster`` have in their environment (never the driver's).
-WORKER_KEY = "sk-worker-env-0123456789abcdefghij"
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="needs lmbench[dask]")
 
-from conftest import WORKER_KEY  # noqa: E402
-from evaluate_helpers import items  # noqa: E402
+from evaluate_helpers import WORKER_KEY, items  # noqa: E402
 from model_server import ModelServer, running_model_server  # noqa: E402
 
 import lmbench  # noqa: E402
