@@ -185,3 +185,33 @@ def test_no_callbacks_no_events_are_recorded(response_cache: Any) -> None:
     told = run_partition(payload, rows, [7, 8, 9], 2, events=True)
     assert sorted({position for position, *_ in told.events}) == [7, 8, 9]
     assert len(told.events) == 3 * len([e for e in told.events if e[0] == 7])
+
+
+def test_payload_values_are_made_portable_on_the_worker() -> None:
+    import pickle
+    import threading
+
+    from evaluate_helpers import item_answer
+
+    from lmbench.evaluate.executors.events import RowEvents, Unshipped
+    from lmbench.lm.scripted import ScriptedLM
+
+    qa = Predict("question -> answer", lm=ScriptedLM(item_answer), adapter="chat")
+    prediction = qa(question="What is item 2?")
+    recorder = RowEvents()
+    event = CallbackEvent(
+        "module_end",
+        "c1",
+        None,
+        1.0,
+        {"call": prediction.call, "outputs": prediction, "lock": threading.Lock(), "n": 3},
+    )
+    recorder.on_module_end(event)
+    ((position, name, call_id, _, at, payload),) = recorder.events
+    assert (position, name, call_id, at) == (-1, "module_end", "c1", 1.0)
+    assert isinstance(payload["call"], RemoteCall) and payload["call"].module == "Predict"
+    assert payload["outputs"] == {"answer": "answer-2"} and payload["outputs"].call is None
+    assert payload["outputs"].adapter == "ChatAdapter"
+    assert isinstance(payload["lock"], Unshipped) and "lock" in repr(payload["lock"])
+    assert payload["n"] == 3
+    pickle.loads(pickle.dumps(payload))  # all of it travels

@@ -116,18 +116,6 @@ def spec_key(spec: Mapping[str, Any]) -> str:
     return json.dumps(spec, sort_keys=True, default=str)
 
 
-def _detached(prediction: Prediction) -> Prediction:
-    return Prediction(
-        prediction,
-        completions=prediction.completions,
-        signature=prediction.signature,
-        inputs=prediction.inputs,
-        adapter=prediction.adapter,
-        repairs=prediction.repairs,
-        attempts=prediction.attempts,
-    )
-
-
 def _travels(value: Any) -> Any:
     """``value`` as it can travel to the driver (see the module docstring)."""
     from lmbench.evaluate.executors.transport import lm_spec
@@ -143,8 +131,8 @@ def _travels(value: Any) -> Any:
         return _EntryRef(value.call_id)
     if isinstance(value, BaseException):
         return portable_error(value)
-    if isinstance(value, Prediction):
-        value = _detached(value)
+    if isinstance(value, Prediction):  # its fields and parse details, not the call tree
+        value = Prediction.from_inner(value, inputs=value.inputs)
     try:
         pickle.dumps(value)
     except Exception:
