@@ -20,7 +20,7 @@ from lmbench import metrics  # noqa: E402
 from lmbench.calls import budget  # noqa: E402
 from lmbench.errors import BudgetExceeded  # noqa: E402
 from lmbench.lm.registry import resolve_lm  # noqa: E402
-from lmbench.modules.predict import Predict  # noqa: E402
+from lmbench.modules import Module, Predict  # noqa: E402
 from lmbench.observe import MemoryCollector, estimate_usage, price_of, set_price  # noqa: E402
 from lmbench.settings import context  # noqa: E402
 
@@ -121,6 +121,17 @@ def test_cache_hits_cost_no_share(keyed_cluster: Any, server: ModelServer) -> No
     assert {r.cache for r in again.rows} <= {"memory", "disk"} and spent.spent_usd == 0.0
 
 
+class AskTwice(Module):
+    """Asks its question, then asks again with the first answer: two calls a row."""
+
+    def __init__(self, qa: Predict) -> None:
+        self.qa = qa
+
+    def forward(self, question: str) -> Any:
+        first = self.qa(question=question)
+        return self.qa(question=f"{question} (first said {first.answer})")
+
+
 # -- the shares themselves, in this process ----------------------------------------------------
 def _entry(tokens: int, usd: float, **fields: Any) -> Any:
     from lmbench.lm.types import LMResponse, Usage
@@ -153,7 +164,7 @@ def test_shares_split_what_is_left_and_settle_to_the_real_cost() -> None:
         limit, held = first
         assert limit.usd == pytest.approx(0.2) and limit.tokens == 333  # the tightest budget
         assert inner.reserved_usd == pytest.approx(0.2) and outer.reserved_tokens == 333
-        shares.refused(Refused(tokens=10, usd=0.25, model="openai/m"))
+        shares.refused(Refused(10, 0.25, "openai/m", 30, 0.45), progressed=True)
         second = shares.take(waiting=2, at_once=1)
         assert second is not None and second[0].usd == pytest.approx(0.25)  # the call's need
         shares.settle(
@@ -163,11 +174,13 @@ def test_shares_split_what_is_left_and_settle_to_the_real_cost() -> None:
         assert inner.calls == 1  # one billed call; roll-ups and cache hits cost nothing
         assert inner.reserved_usd == pytest.approx(0.25)  # the second share is still out
         second[1].release()
-        shares.refused(Refused(tokens=10, usd=0.6, model="openai/m"))
-        assert shares.take(waiting=1, at_once=1) is None  # $0.55 left cannot hold $0.60
+        shares.refused(Refused(10, 0.25, "openai/m", 30, 0.6), progressed=False)
+        # no row finished: the next share must hold what that one needed in all, $0.60,
+        # and $0.55 is left
+        assert shares.take(waiting=1, at_once=1) is None
         error = shares.exhausted()
         assert error.kind == "usd" and error.limit == 0.6 and error.estimate == 0.6
-        assert "the next call of the run, estimated at $0.60" in str(error)
+        assert "the run's next row needs at least $0.60" in str(error)
 
 
 def test_a_share_refuses_before_a_call_and_never_raises_after_one() -> None:
@@ -179,5 +192,28 @@ def test_a_share_refuses_before_a_call_and_never_raises_after_one() -> None:
         with pytest.raises(BudgetExceeded):
             reserve(active_budgets(), tokens=5, usd=0.08, model="openai/m")
         assert share.refused is not None and share.refused.usd == 0.08
+        assert share.refused.total_usd == pytest.approx(0.16)
         held.settle(tokens=5, usd=0.30, model="openai/m")  # billed past the share: no error
     assert share.spent_usd == pytest.approx(0.30) and active_budgets() == ()
+
+
+def test_rows_of_two_calls_under_a_tight_budget_end_within_it(
+    keyed_cluster: Any, server: ModelServer
+) -> None:
+    """A share that holds a row's first call but not its second: the row goes again with a
+    share for both, every request is charged, and the run ends within the limit."""
+    qa = _qa(server)
+    cost, _ = _costs(qa)
+    program = AskTwice(qa)
+    limit = 20 * cost  # six partitions of two rows: a share first holds a call and a bit
+    before = server.requests
+    with context(cache=False), budget(usd=limit) as spent:
+        try:
+            done = lmbench.batch(
+                program, items(12), threads=2, executor=keyed_cluster, progress=False
+            ).rows
+        except BudgetExceeded as exc:
+            done = exc.partial_result.rows  # type: ignore[attr-defined]
+    assert spent.spent_usd <= limit and spent.reserved_usd == pytest.approx(0.0, abs=1e-12)
+    assert server.requests - before == spent.calls  # every request was charged
+    assert len(done) >= 2 and all(r.error is None for r in done)

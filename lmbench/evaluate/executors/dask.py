@@ -180,7 +180,6 @@ def _gather_entries(entries: list[dict[str, Any]]) -> dict[str, HistoryEntry]:
 @dataclass
 class _Sent:
     positions: Sequence[int]
-    share: ShareLimit | None
     held: Reservation | None
 
 
@@ -246,7 +245,7 @@ class _Run:
                 share,
                 pure=False,
             )
-            self.in_flight[future] = _Sent(positions, share, held)
+            self.in_flight[future] = _Sent(positions, held)
             self.completed.add(future)
         if self.queue and not self.in_flight and self.shares is not None:
             raise self.shares.exhausted()
@@ -271,9 +270,7 @@ class _Run:
         if self.shares is not None and sent.held is not None:
             self.shares.settle(sent.held, entries.values())  # raises when a limit was crossed
         if shipped.refused is not None and self.shares is not None:
-            if not shipped.results and sent.share is not None and sent.share.holds(shipped.refused):
-                return self.shares.exhausted()  # no progress with room for the call: stop
-            self.shares.refused(shipped.refused)
+            self.shares.refused(shipped.refused, progressed=bool(shipped.results))
             done = {r.position for r in shipped.results}
             self.queue.append([p for p in sent.positions if p not in done])
         if shipped.stopped is not None:

@@ -16,6 +16,11 @@ driver). The driver sends the rows that did not run again, with a new share, onc
 free; when nothing is in flight and what is left cannot hold the call a worker asked for,
 the run stops with ``BudgetExceeded`` over the real limit. So spending passes a limit by at
 most the per-call estimate's error, as it does locally, not by a partition's worth of calls.
+
+A row refused after some of its calls were made runs again whole; those calls are billed
+again unless the response cache serves them (it does by default for deterministic calls, and
+workers on this machine share the driver's disk cache). Its next share holds everything the
+refused attempt needed, so each retry gets further.
 """
 
 from __future__ import annotations
@@ -37,11 +42,14 @@ _SAFETY = 1 - 1e-9
 
 @dataclass(frozen=True)
 class Refused:
-    """The call a worker's share could not hold: what it would have reserved."""
+    """The call a worker's share could not hold: what it would have reserved, and what the
+    share would have needed in all to let it through (spent, held and asked)."""
 
     tokens: int
     usd: float | None
     model: str
+    total_tokens: int = 0
+    total_usd: float = 0.0
 
 
 class _ShareBudget(Budget):
@@ -53,7 +61,13 @@ class _ShareBudget(Budget):
         try:
             super().reserve(tokens=tokens, usd=usd, model=model)
         except BudgetExceeded:
-            self.refused = Refused(tokens, usd, model)
+            self.refused = Refused(
+                tokens,
+                usd,
+                model,
+                self.spent_tokens + self.reserved_tokens + tokens,
+                self.spent_usd + self.reserved_usd + (usd or 0.0),
+            )
             raise
 
     def charge(
@@ -75,12 +89,6 @@ class ShareLimit:
     usd: float | None
     tokens: int | None
 
-    def holds(self, call: Refused) -> bool:
-        """Whether this share had room for ``call`` on its own."""
-        return (self.tokens is None or call.tokens <= self.tokens) and (
-            self.usd is None or call.usd is None or call.usd <= self.usd
-        )
-
     @contextlib.contextmanager
     def applied(self) -> Iterator[_ShareBudget]:
         """On a worker: the calls in the block reserve on this share."""
@@ -95,7 +103,7 @@ class Shares:
 
     def __init__(self, budgets: tuple[Budget, ...]) -> None:
         self.budgets = budgets
-        self.need_tokens = 0  # the most one refused call asked for so far
+        self.need_tokens = 0  # the most a refused call (or a row) asked for so far
         self.need_usd = 0.0
 
     @classmethod
@@ -137,10 +145,16 @@ class Shares:
             return None
         return ShareLimit(usd, tokens), held
 
-    def refused(self, call: Refused) -> None:
-        """A worker's share could not hold ``call``: later shares hold at least as much."""
-        self.need_tokens = max(self.need_tokens, call.tokens)
-        self.need_usd = max(self.need_usd, call.usd or 0.0)
+    def refused(self, call: Refused, *, progressed: bool) -> None:
+        """A worker's share could not hold ``call``: later shares hold at least as much; when
+        its partition finished no row, at least all its share would have needed (a row making
+        several calls then gets room for them all, and each retry gets more, so a run that
+        cannot progress ends with ``exhausted``)."""
+        tokens, usd = (
+            (call.tokens, call.usd or 0.0) if progressed else (call.total_tokens, call.total_usd)
+        )
+        self.need_tokens = max(self.need_tokens, tokens)
+        self.need_usd = max(self.need_usd, usd)
 
     def settle(self, held: Reservation, entries: Iterable[HistoryEntry]) -> None:
         """Give a partition's share back and charge its calls; the first ``BudgetExceeded``
@@ -187,10 +201,10 @@ def _refusal(kind: str, spent: float, limit: float, estimate: float) -> BudgetEx
         return format_usd(value) if kind == "usd" else f"{int(value)} tokens"
 
     return BudgetExceeded(
-        f"budget exceeded ({kind}): the next call of the run, estimated at {show(estimate)}, "
-        f"would take the spent {show(spent)} past the limit of {show(limit)}; the rows left "
-        f"were not run. Raise the limit (budget({kind}=...)), set or lower max_tokens (each "
-        "call reserves all of it), or shorten the prompts.",
+        f"budget exceeded ({kind}): the run's next row needs at least {show(estimate)} (what "
+        f"a worker asked for), which would take the spent {show(spent)} past the limit of "
+        f"{show(limit)}; the rows left were not run. Raise the limit (budget({kind}=...)), set "
+        "or lower max_tokens (each call reserves all of it), or shorten the prompts.",
         kind=kind,
         spent=spent,
         limit=limit,
