@@ -88,7 +88,9 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
     (``None`` when the whole structure failed), the expected type, the raw text, and the
     fields parsed before the failure (``parsed``), so nothing already done is lost.
     ``span`` is the (start, end) of the failing region in ``raw`` where known; ``usage`` holds
-    the tokens of the LM call whose text failed (set by the adapter that made the call).
+    the tokens of the LM call whose text failed (set by the adapter that made the call);
+    ``refusal`` is set when that text was the model refusing (``reason``, ``note``), which no
+    other adapter is asked to read again.
     """
 
     def __init__(
@@ -109,6 +111,7 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
         self.parsed = dict(parsed or {})
         self.span = span
         self.usage: Any = None
+        self.refusal: dict[str, Any] | None = None
         self.reason = message
         parts = [f"{adapter} could not parse"]
         if field:
@@ -121,6 +124,17 @@ class AdapterParseError(RichDisplay, LMBenchError, ValueError):
         if self.parsed:
             text += f"\nparsed so far: {sorted(self.parsed)}"
         super().__init__(text)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only fields: travels from Dask workers
+        fields = {
+            "adapter": self.adapter,
+            "field": self.field,
+            "expected": self.expected,
+            "raw": self.raw,
+            "parsed": self.parsed,
+            "span": self.span,
+        }
+        return _remade, (type(self), self.reason, fields), dict(vars(self))
 
 
 # Statuses and words of an error showing the server rejected the structured-output request
@@ -176,6 +190,10 @@ class ProviderError(LMBenchError):
             head += f" HTTP {status}"
         super().__init__(f"{head}: {message}")
 
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only fields: travels from Dask workers
+        fields = {"provider": self.provider, "status": self.status, "retryable": self.retryable}
+        return _remade, (type(self), self.message, fields), dict(vars(self))
+
     @property
     def rejects_structured_output(self) -> bool:
         """Whether the server refused the structured-output request itself."""
@@ -199,13 +217,39 @@ class ProviderConnectionError(ProviderError):
 
 
 class BudgetExceeded(LMBenchError):
-    """A budget limit would be crossed (before a call) or was crossed (after one)."""
+    """A budget limit would be crossed (before a call) or was crossed (after one).
 
-    def __init__(self, message: str, *, kind: str, spent: float, limit: float) -> None:
+    ``estimate`` is what the refused call would have held (tokens or USD, per ``kind``), None
+    when the limit was crossed after a call."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        kind: str,
+        spent: float,
+        limit: float,
+        estimate: float | None = None,
+    ) -> None:
         self.kind = kind
         self.spent = spent
         self.limit = limit
+        self.estimate = estimate
         super().__init__(message)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # keyword-only fields: travels from Dask workers
+        fields = {
+            "kind": self.kind,
+            "spent": self.spent,
+            "limit": self.limit,
+            "estimate": self.estimate,
+        }
+        return _remade, (type(self), str(self), fields), dict(vars(self))
+
+
+def _remade(cls: type[Exception], message: str, fields: dict[str, Any]) -> Exception:
+    """An error with keyword-only fields, unpickled (see their ``__reduce__``)."""
+    return cls(message, **fields)
 
 
 class ReplayMissError(LMBenchError):

@@ -32,7 +32,7 @@ from lmbench.adapters.steps import Pull, Steps, adrive, adrive_stream, drive, dr
 from lmbench.calls import LMCall, active_callbacks, emit, lm_call
 from lmbench.errors import AdapterParseError
 from lmbench.lm.base import LM
-from lmbench.lm.types import LMRequest, Message, Usage
+from lmbench.lm.types import LMRequest, LMResponse, Message, Usage
 from lmbench.signatures.signature import Signature
 
 __all__ = [
@@ -212,7 +212,8 @@ class Adapter(ABC):
                     _refuse_cut_off(self.name, signature, text, result)
                 completions.append(result.values)
                 repairs.extend(result.repairs)
-        except AdapterParseError as exc:
+        except AdapterParseError as failed:
+            exc = _refused(failed, self.name, response)
             exc.usage = response.usage
             if watched:
                 emit("adapter_parse_end", adapter=self.name, signature=signature, error=exc)
@@ -222,7 +223,9 @@ class Adapter(ABC):
                 error=exc,
                 fallback_from=fallback_from.get(),
             )
-            raise
+            if exc is failed:
+                raise
+            raise exc from failed
         call.set_parse(
             adapter=self.name,
             diagnostics=[r.to_dict() for r in repairs],
@@ -264,6 +267,23 @@ def _refuse_cut_off(adapter: str, signature: Signature, text: str, result: Parse
         parsed=result.values,
         span=(0, len(text)),
     )
+
+
+def _refused(error: AdapterParseError, adapter: str, response: LMResponse) -> AdapterParseError:
+    """``error``, told as the model's refusal when the answer was one (then no fallback
+    adapter asks again: the model would refuse again, and each try is billed)."""
+    refusal = response.metadata.get("refusal")
+    if refusal is None:
+        return error
+    told = restated(
+        error,
+        f"the model refused ({refusal.get('note')}), so its answer has none of the fields; "
+        "it is not asked again. Rephrase the input",
+        adapter,
+        response.usage,
+    )
+    told.refusal = refusal
+    return told
 
 
 def _readable(message: Message) -> str:

@@ -101,6 +101,8 @@ class FallbackAdapter(Adapter):
     ) -> bool:
         """Record a failed try; True when the error is one to raise rather than fall back from."""
         adapter = chain[position]
+        if getattr(exc, "refusal", None) is not None:  # another adapter would be refused too
+            return True
         if isinstance(exc, ProviderError):
             if not (exc.rejects_structured_output and adapter.uses_structured_output(lm)):
                 return True

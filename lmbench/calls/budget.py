@@ -34,6 +34,7 @@ __all__ = [
     "Reservation",
     "active_budgets",
     "budget",
+    "limited_by",
     "reserve",
     "session_budget",
     "set_session_budget",
@@ -136,7 +137,7 @@ class Budget:
                 f"call to {model}; its result is kept in history. Raise the limit with "
                 f"budget({kind}=...) to go on."
             )
-        return BudgetExceeded(message, kind=kind, spent=spent, limit=limit)
+        return BudgetExceeded(message, kind=kind, spent=spent, limit=limit, estimate=before)
 
 
 class Reservation:
@@ -199,10 +200,16 @@ def _checked(usd: float | None, tokens: int | None, where: str) -> Budget:
     return Budget(usd=usd, tokens=tokens)
 
 
-@contextlib.contextmanager
-def budget(usd: float | None = None, tokens: int | None = None) -> Iterator[Budget]:
+def budget(
+    usd: float | None = None, tokens: int | None = None
+) -> contextlib.AbstractContextManager[Budget]:
     """Limit spending in the block: ``with budget(usd=0.50, tokens=100_000) as b: ...``."""
-    limit = _checked(usd, tokens, "budget()")
+    return limited_by(_checked(usd, tokens, "budget()"))
+
+
+@contextlib.contextmanager
+def limited_by(limit: Budget) -> Iterator[Budget]:
+    """Put ``limit`` in force in the block, inside the budgets already in force."""
     token = _active.set((*_active.get(), limit))
     try:
         yield limit

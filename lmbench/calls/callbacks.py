@@ -103,9 +103,11 @@ def dispatch(
     call_id: str | None,
     parent_id: str | None,
     payload: dict[str, Any],
+    at: float | None = None,
 ) -> None:
-    """Run ``on_<name>`` of every callback; a callback's exception never reaches the caller."""
-    event = CallbackEvent(name, call_id, parent_id, time.time(), payload)
+    """Run ``on_<name>`` of every callback; a callback's exception never reaches the caller.
+    ``at``: when it happened (default: now; events from Dask workers keep their own time)."""
+    event = CallbackEvent(name, call_id, parent_id, time.time() if at is None else at, payload)
     method_name = "on_" + name
     for callback in callbacks:
         method = getattr(callback, method_name, None)

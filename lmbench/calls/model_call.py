@@ -259,7 +259,10 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         found = get_cache().get(self.cache_key, self.kind.codec)
         if found is None:
             return None
-        response, level = found
+        return self._served(*found)
+
+    def _served(self, response: ResponseT, level: Literal["memory", "disk"]) -> ResponseT:
+        """Keep ``response`` found at cache ``level`` as this call's (free; it saved its price)."""
         self.cache_hit = level
         self.response = response
         self.price = CACHE_HIT

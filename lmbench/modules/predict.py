@@ -199,9 +199,12 @@ class Predict(Module):
         }
 
     def load_predictor_state(self, state: Mapping[str, Any]) -> None:
-        signature = self.signature.with_instructions(
-            state.get("instructions", self.signature.instructions)
-        )
+        signature = self.signature
+        instructions = state.get("instructions")
+        # the saved text is the one the prompt used; the default sentence stays the default
+        # (not made explicit), so a saved and loaded program compares equal to the original
+        if instructions is not None and instructions != signature.instructions:
+            signature = signature.with_instructions(instructions)
         for name, changes in state.get("fields", {}).items():
             if name in signature.fields:
                 signature = signature.with_updated_fields(name, **changes)

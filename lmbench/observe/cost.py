@@ -32,6 +32,7 @@ __all__ = [
     "UNKNOWN",
     "Price",
     "context_window",
+    "custom_prices",
     "estimate_usage",
     "price_of",
     "set_price",
@@ -76,6 +77,13 @@ def set_price(name: str, *, input: float, output: float, cached_input: float | N
             input if cached_input is None else cached_input,
         )
         _unpriced.discard((provider, model))
+
+
+def custom_prices() -> dict[str, tuple[float, float, float]]:
+    """The prices set with ``set_price``: ``"provider/model"`` -> (input, output, cached input)
+    USD per million tokens (sent with Dask tasks, so workers price calls alike)."""
+    with _lock:
+        return {f"{provider}/{model}": rates for (provider, model), rates in _custom.items()}
 
 
 def _custom_price(rates: tuple[float, float, float], usage: Usage) -> Price:

@@ -113,6 +113,13 @@ class HistoryEntry(RichDisplay):
         return getattr(self.response, "finish_reason", None)
 
     @property
+    def refusal(self) -> dict[str, Any] | None:
+        """How the model refused or a filter stopped its answer (``reason``, ``note``), when
+        the answer it sent came with one; None otherwise."""
+        metadata = getattr(self.response, "metadata", None)
+        return metadata.get("refusal") if isinstance(metadata, dict) else None
+
+    @property
     def cache_hit(self) -> bool:
         return self.cache in ("memory", "disk")
 

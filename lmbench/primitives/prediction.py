@@ -114,6 +114,17 @@ class Prediction(RichDisplay, Mapping[str, Any]):
         return any(a.error is not None for a in self.attempts)
 
     @property
+    def lm_refusal(self) -> dict[str, Any] | None:
+        """How the model refused, or a filter stopped, an answer this prediction was made
+        from (``reason``, ``note``: the LM call's ``metadata["refusal"]``); None when none was.
+        (Named so that an output field called ``refusal`` stays readable as ``pred.refusal``.)"""
+        for call in reversed(self.lm_calls):
+            found = call.response.metadata.get("refusal") if call.response is not None else None
+            if found is not None:
+                return found  # type: ignore[no-any-return]
+        return None
+
+    @property
     def lm_calls(self) -> list[LMCall]:
         return self.call.lm_calls() if self.call is not None else []
 

@@ -61,9 +61,10 @@ class _Plan:
         self.found: dict[str, Any] = {}
         unique = list(dict.fromkeys(texts))
         if embedder.cache is not False:
-            self.found = embedding_calls.lookup(
-                embedder.model, unique, self._template(), embedder.cache
-            )
+            template = self._template()
+            cached = embedding_calls.lookup(embedder.model, unique, template, embedder.cache)
+            embedding_calls.record_served(embedder.model, template, cached)
+            self.found = cached.vectors
         missing = [t for t in unique if t not in self.found]
         size = embedder.batch_size
         self.requests = [

@@ -8,14 +8,16 @@ history entry of kind ``"embedding"``, callbacks (``on_embedding_start``/``_end`
 Vectors are cached per text, in the same response cache as LM answers (memory, then disk),
 under a key naming the kind, the model, the options and the text: a text embedded once is
 never sent again, whichever batch it arrives in. The batch call itself is therefore not
-cached as a whole. While a replay recording is made or played, the per-text cache is not
+cached as a whole. Texts served from that cache are recorded as one embedding call of their
+own (``record_served``): a cache hit in history, free, with its text count and what it saved,
+as an LM cache hit is. While a replay recording is made or played, the per-text cache is not
 read: batches then hold every text, so the played run finds exactly the recorded batches.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
 
 from lmbench import settings as _settings
 from lmbench.calls.kind import CallKind
@@ -32,11 +34,13 @@ from lmbench.secrets import redact
 
 __all__ = [
     "EMBEDDINGS",
+    "CachedTexts",
     "EmbeddingKind",
     "EmbeddingRecord",
     "EmbeddingResponseCodec",
     "asend",
     "lookup",
+    "record_served",
     "send",
     "store",
 ]
@@ -204,19 +208,79 @@ def _reading(model: EmbeddingModel, template: EmbeddingRequest, cache: bool | No
     return active_replayer() is None and _keyable(model, template)
 
 
+@dataclass
+class CachedTexts:
+    """What the per-text cache held of one input: a vector per text found, the tokens those
+    texts cost when they were embedded, the slowest level that served one, and a stored
+    response (for the model's name)."""
+
+    vectors: dict[str, Any] = field(default_factory=dict)
+    key: str | None = None  # the cache key of the last text found
+    usage: Usage = field(default_factory=Usage)
+    level: Literal["memory", "disk"] = "memory"
+    sample: EmbeddingResponse | None = None
+
+
 def lookup(
     model: EmbeddingModel, texts: list[str], template: EmbeddingRequest, cache: bool | None
-) -> dict[str, Any]:
+) -> CachedTexts:
     """The cached vector of each of ``texts`` that has one (by text)."""
+    found = CachedTexts()
     if not texts or not _reading(model, template, cache):
-        return {}
+        return found
     store_ = get_cache()
-    found: dict[str, Any] = {}
     for text in texts:
-        hit = store_.get(_text_key(model, text, template), EMBEDDINGS.codec)
+        key = _text_key(model, text, template)
+        hit = store_.get(key, EMBEDDINGS.codec)
         if hit is not None:
-            found[text] = hit[0].vectors[0]
+            response, level = hit
+            found.vectors[text] = response.vectors[0]
+            found.key = key
+            found.usage = found.usage + response.usage
+            found.sample = found.sample or response
+            if level == "disk":
+                found.level = "disk"
     return found
+
+
+class _ServedCall(ModelCall[EmbeddingModel, EmbeddingRequest, EmbeddingResponse]):
+    """Texts answered wholly from the per-text cache, on the call path as a cache hit: a
+    history entry, callbacks and a span, no budget charge, no request."""
+
+    __slots__ = ("_hit", "_key")
+
+    def __init__(
+        self,
+        model: EmbeddingModel,
+        request: EmbeddingRequest,
+        hit: tuple[EmbeddingResponse, Literal["memory", "disk"]],
+        key: str | None,
+    ) -> None:
+        super().__init__(EMBEDDINGS, model, request)
+        self._hit, self._key = hit, key
+
+    def _cached(self) -> EmbeddingResponse:
+        self.cache_key = self._key
+        return self._served(*self._hit)
+
+
+def record_served(model: EmbeddingModel, template: EmbeddingRequest, cached: CachedTexts) -> None:
+    """Record the texts ``cached`` served as one embedding call that hit the cache."""
+    if not cached.vectors:
+        return
+    import numpy as np
+
+    sample = cached.sample
+    response = EmbeddingResponse(
+        vectors=np.stack(list(cached.vectors.values())),
+        model=sample.model if sample is not None else model.model,
+        provider=sample.provider if sample is not None else model.provider,
+        usage=cached.usage,
+    )
+    request = template.replace(texts=tuple(cached.vectors))
+    key = cached.key if len(cached.vectors) == 1 else None  # a group has no key of its own
+    with _ServedCall(model, request, (response, cached.level), key) as call:
+        call.run()
 
 
 def store(

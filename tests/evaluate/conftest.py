@@ -10,6 +10,8 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))  # model_server, evaluate_helpers
 
+from evaluate_helpers import WORKER_KEY
+
 from lmbench.lm.cache import ResponseCache, reset_cache
 from lmbench.observe import MemoryCollector
 from lmbench.settings import configure
@@ -27,3 +29,21 @@ def response_cache(tmp_path: Path) -> Iterator[ResponseCache]:
     cache = reset_cache(tmp_path / "cache")
     yield cache
     cache.close()
+
+
+@pytest.fixture(scope="session")
+def keyed_cluster() -> Iterator[object]:
+    """A Dask client on a LocalCluster of 2 worker processes (one thread each) whose
+    environment holds ``OPENAI_API_KEY``, as a real cluster's would."""
+    distributed = pytest.importorskip("distributed", reason="needs lmbench[dask]")
+    with (
+        distributed.LocalCluster(
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            env={"OPENAI_API_KEY": WORKER_KEY},
+        ) as cluster,
+        distributed.Client(cluster, set_as_default=False) as client,
+    ):
+        yield client

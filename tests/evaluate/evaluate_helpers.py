@@ -8,7 +8,11 @@ from model_server import answer_for
 
 from lmbench.lm.types import LMRequest
 
-__all__ = ["chat", "item_answer", "items"]
+__all__ = ["WORKER_KEY", "chat", "item_answer", "items"]
+
+#: The key the workers of the ``keyed_cluster`` fixture have in their environment (never the
+#: driver's).
+WORKER_KEY = "sk-worker-env-0123456789abcdefghij"
 
 
 def item_answer(request: LMRequest) -> str:

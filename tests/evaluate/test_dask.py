@@ -149,12 +149,13 @@ def test_predict_cell_over_a_frame_on_dask(client: Any) -> None:
     assert scored.executor == "dask" and scored.score == 0.8
 
 
-def test_a_budget_is_charged_as_partitions_come_back(client: Any, server: ModelServer) -> None:
+def test_a_token_budget_without_max_tokens_stops_the_run(client: Any, server: ModelServer) -> None:
     from lmbench.errors import BudgetExceeded
 
     qa = loopback_qa(server)
     with context(cache=False), pytest.raises(BudgetExceeded) as info:
-        # 48 tokens a call: the first partition crosses the budget
+        # 48 tokens a call, reserved as the prompt's estimate alone (no max_tokens): the run
+        # stops once the calls settled on this side cross the limit (see test_dask_shares)
         evaluate_40_on_dask(qa, client, budget={"tokens": 200})
     partial = info.value.partial_result  # type: ignore[attr-defined]
     assert 0 < len(partial.rows) < 40

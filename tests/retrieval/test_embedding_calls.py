@@ -13,6 +13,7 @@ from provider_faults import FaultServer, respond
 
 from lmbench.calls import Callback, CallbackEvent, budget, module_call
 from lmbench.errors import BudgetExceeded, ReplayMissError
+from lmbench.lm.cache import reset_cache
 from lmbench.lm.replay import replay
 from lmbench.observe import set_price
 from lmbench.retrieval import Embedder
@@ -69,11 +70,46 @@ def test_each_text_is_cached_whatever_batch_it_came_in(server: FaultServer, coll
     assert server.count == 2
     assert server.received[1].body["input"] == ["three"]  # only the new text was sent
     assert np.allclose(again[[2, 0]], first)
-    assert len([e for e in collector.entries() if e.kind == "embedding"]) == 2
+    entries = [e for e in collector.entries() if e.kind == "embedding"]
+    # the first batch, then the two cached texts (one hit entry) and the batch of the new one
+    assert [(e.cache, e.metadata["texts"]) for e in entries] == [
+        ("off", 2),  # batches are cached per text, not as a whole
+        ("memory", 2),
+        ("off", 1),
+    ]
     with context(cache=False):
         server.script(_answer(["one"]))
         embedder.embed(["one"])
     assert server.count == 3
+
+
+def test_texts_served_from_the_cache_are_one_free_cache_hit_in_history(
+    server: FaultServer, collector: Any, response_cache: Any
+) -> None:
+    server.script(_answer(["aa", "bbbb"]))
+    embedder = _embedder(server)
+    embedder.embed(["aa", "bbbb"])  # 4 tokens, $0.004
+    heard: list[str] = []
+
+    class Listener(Callback):
+        def on_embedding_end(self, event: CallbackEvent) -> None:
+            heard.append(f"{event.entry.cache} {len(event.response)}")
+
+    with context(callbacks=[Listener()]), module_call("Lookup") as node:
+        again = embedder.embed(["bbbb", "aa", "aa"])
+    assert server.count == 1 and again.shape == (3, 2)
+    hit = collector.entries()[-2]  # before the module entry
+    assert hit.kind == "embedding" and hit.cache == "memory" and hit.parent_id == node.call_id
+    assert hit.cost_usd == 0.0 and hit.saved_usd == pytest.approx(0.004)
+    assert hit.metadata["texts"] == 2 and hit.usage.input_tokens == 4
+    assert hit.to_dict()["request"]["texts"] == ["bbbb", "aa"]
+    assert heard == ["memory 2"]
+    assert node.cost == 0.0 and node.usage.input_tokens == 0  # hits are not spent tokens
+    reset_cache(response_cache.directory)  # a new process's cache: memory empty, same disk
+    embedder.embed(["aa"])  # from disk now: the single text's own key is named
+    (last,) = [e for e in collector.entries() if e.kind == "embedding"][-1:]
+    assert last.cache == "disk" and last.metadata["texts"] == 1 and last.cache_key
+    assert server.count == 1
 
 
 def test_budgets_count_embeddings(server: FaultServer) -> None:

@@ -3,7 +3,8 @@
 A task payload holds the row task (the program's structure and code, the metric), the
 program's JSON state (demos, instructions, config: what ``save`` writes, which the worker
 loads into the structure) and the settings in force (LM, adapter, cache,
-temperature, max_tokens, retries, timeout, rollout id, the disk cache folder). It is
+temperature, max_tokens, retries, timeout, rollout id, the disk cache folder, the prices
+set with ``set_price``). It is
 written by ``dumps``, a cloudpickle pickler that never writes an LM object: every LM in the
 payload (a program's, a judge's, the configured one) is replaced by its *spec*:
 
@@ -32,14 +33,17 @@ from typing import Any
 import cloudpickle
 
 from lmbench.errors import ConfigError
+from lmbench.evaluate.executors.events import spec_key
 from lmbench.lm.base import BaseLM
 from lmbench.lm.scripted import ScriptedLM
 from lmbench.modules.predict import Predict
+from lmbench.observe.cost import custom_prices, set_price
 from lmbench.settings import context, current
 
 __all__ = ["build_lm", "dumps", "lm_spec", "loads_task", "pack_task", "worker_settings"]
 
-# settings sent to workers; callbacks and the history collector stay with the driver
+# settings sent to workers; callbacks and the history collector stay with the driver (the
+# workers' events and entries come back to them: see ``events`` and ``dask``)
 _SETTINGS = (
     "lm",
     "adapter",
@@ -143,13 +147,21 @@ class _TaskPickler(cloudpickle.Pickler):
     program's predictors (ids in ``stateful``) written without their demos: those travel
     in the program's JSON state."""
 
-    def __init__(self, file: Any, stateful: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        file: Any,
+        stateful: frozenset[int] = frozenset(),
+        lms: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(file, protocol=5)
         self.stateful = stateful
+        self.lms = lms if lms is not None else {}
 
     def reducer_override(self, obj: Any) -> Any:
         if isinstance(obj, BaseLM) and not isinstance(obj, type):
-            return build_lm, (lm_spec(obj),)
+            spec = lm_spec(obj)
+            self.lms.setdefault(spec_key(spec), obj)
+            return build_lm, (spec,)
         if isinstance(obj, _refused_types()):
             _refuse(obj)
         if id(obj) in self.stateful and isinstance(obj, Predict):
@@ -157,9 +169,13 @@ class _TaskPickler(cloudpickle.Pickler):
         return super().reducer_override(obj)
 
 
-def dumps(value: Any, stateful: frozenset[int] = frozenset()) -> bytes:
+def dumps(
+    value: Any, stateful: frozenset[int] = frozenset(), lms: dict[str, Any] | None = None
+) -> bytes:
+    """``value`` pickled for a worker; ``lms``, when given, gets each LM written, by spec key
+    (so the driver can tell callbacks its own LM objects again)."""
     buffer = io.BytesIO()
-    _TaskPickler(buffer, stateful).dump(value)
+    _TaskPickler(buffer, stateful, lms).dump(value)
     return buffer.getvalue()
 
 
@@ -170,11 +186,13 @@ def _settings_spec() -> dict[str, Any]:
     spec = {name: getattr(settings, name) for name in _SETTINGS}
     directory = get_cache().directory
     spec["cache_directory"] = str(directory) if directory is not None else None
+    spec["prices"] = custom_prices()
     return spec
 
 
-def pack_task(task: Any) -> bytes:
-    """The payload of a run: the row task, the program's JSON state, the settings in force."""
+def pack_task(task: Any, lms: dict[str, Any] | None = None) -> bytes:
+    """The payload of a run: the row task, the program's JSON state, the settings in force
+    (``lms``: see ``dumps``)."""
     program = task.program
     dump_state = getattr(program, "dump_state", None)
     state = json.dumps(dump_state(), default=str) if callable(dump_state) else None
@@ -184,7 +202,7 @@ def pack_task(task: Any) -> bytes:
         if state is not None and predictors
         else frozenset()
     )
-    return dumps({"task": task, "state": state, "settings": _settings_spec()}, stateful)
+    return dumps({"task": task, "state": state, "settings": _settings_spec()}, stateful, lms)
 
 
 _unpacked: dict[str, tuple[Any, dict[str, Any]]] = {}
@@ -213,9 +231,12 @@ _cache_switch = threading.Lock()
 
 
 @contextlib.contextmanager
-def worker_settings(spec: dict[str, Any], history: Any) -> Iterator[None]:
-    """Run under the driver's settings, recording into ``history``; the disk cache is the
-    driver's folder when this worker can write to it (a shared filesystem)."""
+def worker_settings(
+    spec: dict[str, Any], history: Any, callbacks: tuple[Any, ...] = ()
+) -> Iterator[None]:
+    """Run under the driver's settings, recording into ``history`` and telling ``callbacks``
+    (the recorder of events for the driver's); the disk cache is the driver's folder when
+    this worker can write to it (a shared filesystem)."""
     folder = spec.get("cache_directory")
     if folder is not None:
         from lmbench.lm.cache import get_cache, reset_cache
@@ -225,6 +246,10 @@ def worker_settings(spec: dict[str, Any], history: Any) -> Iterator[None]:
                 with contextlib.suppress(OSError):
                     Path(folder).mkdir(parents=True, exist_ok=True)
                     reset_cache(folder)
+    for name, (input_rate, output_rate, cached_rate) in spec.get("prices", {}).items():
+        set_price(name, input=input_rate, output=output_rate, cached_input=cached_rate)
     changes = {name: spec[name] for name in _SETTINGS if name in spec}
+    if callbacks:  # with any the worker's own settings have
+        changes["callbacks"] = (*current().callbacks, *callbacks)
     with context(**changes, history=history):
         yield

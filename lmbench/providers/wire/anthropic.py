@@ -217,6 +217,18 @@ def _add_block(
     return None
 
 
+def _stopped(draft: Draft, reason: str | None, details: Any) -> None:
+    """Why the answer stopped; a refusal is named with its category and explanation."""
+    draft.native_finish = reason or draft.native_finish
+    if details:
+        draft.metadata["stop_details"] = details
+    if reason == "refusal":
+        said = details if isinstance(details, dict) else {}
+        category = f", category {said['category']}" if said.get("category") else ""
+        explanation = f": {said['explanation']}" if said.get("explanation") else ""
+        draft.filter_note = f"Claude refused (stop_reason: refusal{category}){explanation}"
+
+
 class AnthropicMessages:
     """The Messages API wire format."""
 
@@ -267,9 +279,7 @@ class AnthropicMessages:
             draft.saw_answer()  # an empty list is an (empty) answer; no list is none at all
         for index, block in enumerate(data.get("content") or []):
             _add_block(draft, index, block, thinking)
-        draft.native_finish = data.get("stop_reason")
-        if data.get("stop_details"):
-            draft.metadata["stop_details"] = data["stop_details"]
+        _stopped(draft, data.get("stop_reason"), data.get("stop_details"))
         _note_usage(draft, data.get("usage"))
         return draft.build()
 
@@ -313,9 +323,7 @@ class AnthropicStream(DraftStream):
                 self.thinking.extend(payload.get("index", 0), delta)
         elif kind == "message_delta":
             delta = payload.get("delta") or {}
-            draft.native_finish = delta.get("stop_reason") or draft.native_finish
-            if delta.get("stop_details"):
-                draft.metadata["stop_details"] = delta["stop_details"]
+            _stopped(draft, delta.get("stop_reason"), delta.get("stop_details"))
             _note_usage(draft, payload.get("usage"))
         elif kind == "message_stop":
             self._done = True

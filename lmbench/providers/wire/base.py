@@ -23,6 +23,14 @@ marks it too).
 ``finish_reason`` uses one vocabulary across providers: ``stop``, ``length``, ``tool_calls``,
 ``content_filter`` (the provider's own word is kept in ``metadata["native_finish_reason"]``
 when it differs).
+
+Filters and refusals are treated alike by every format: an answer that is empty because a
+content filter or a refusal stopped it (Gemini's ``promptFeedback.blockReason`` or a
+``SAFETY`` finish, Anthropic's ``stop_reason: refusal``, OpenAI's ``content_filter`` finish)
+is a ``WireError`` naming the filter and what to do (``FILTERED``), never an empty text that
+an adapter would fail to parse and a fallback would pay to ask again. An answer with text
+(OpenAI's ``refusal`` field, a refusal or filter that stopped a started answer) is returned as
+it is, marked with ``metadata["refusal"]`` (``reason``, ``note``).
 """
 
 from __future__ import annotations
@@ -48,6 +56,7 @@ from lmbench.lm.types import (
 from lmbench.providers.streams import StreamFormat
 
 __all__ = [
+    "FILTERED",
     "NO_CHOICES",
     "Draft",
     "DraftStream",
@@ -78,6 +87,13 @@ NO_CHOICES = (
     "the response had no choices (no answer at all: nothing to parse, and no reason to pay "
     "for a fallback request); the server or a gateway in front of it returned an empty result"
 )
+
+
+FILTERED = (
+    "{note}: no answer came back, so there is nothing to parse, and the request is not sent "
+    "again (it would be refused again). {fix}"
+)
+_FILTER_FIX = "Rephrase the input, or check it against the provider's content policy."
 
 
 class WireError(Exception):
@@ -180,10 +196,22 @@ class Draft:
     response_id: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     answered: bool = False
+    refusals: list[str] = field(default_factory=list)
+    #: What a filter or refusal did, in the provider's terms, and what to do about it (set by
+    #: formats that know more than the finish reason); a note makes the finish "content_filter".
+    filter_note: str | None = None
+    filter_fix: str = _FILTER_FIX
 
     def saw_answer(self) -> None:
         """Mark that the response holds a choice (possibly empty), so it is not ``NO_CHOICES``."""
         self.answered = True
+
+    def add_refusal(self, text: str | None) -> StreamChunk | None:
+        """The model's refusal in a field of its own (OpenAI's ``refusal``): its words are
+        the answer's text, marked as a refusal."""
+        if text:
+            self.refusals.append(text)
+        return self.add_text(text)
 
     def add_text(self, text: str | None, index: int = 0) -> StreamChunk | None:
         """Append text to choice ``index``; the chunk to stream, if there was any text."""
@@ -277,8 +305,18 @@ class Draft:
         if self.native_finish is not None and finish != self.native_finish:
             metadata["native_finish_reason"] = self.native_finish
         count = max(self.texts) + 1 if self.texts else 1
+        texts = ["".join(self.texts.get(i, ())) for i in range(count)]
+        if finish == "content_filter" or self.refusals:
+            note = self.filter_note or (
+                "the model refused (its refusal field)"
+                if self.refusals and finish != "content_filter"
+                else f"a content filter stopped the answer (finish reason {self.native_finish!r})"
+            )
+            if not texts[0].strip() and not tool_calls:
+                raise WireError(FILTERED.format(note=note, fix=self.filter_fix))
+            metadata["refusal"] = {"reason": self.native_finish or "refusal", "note": note}
         return LMResponse(
-            texts=["".join(self.texts.get(i, ())) for i in range(count)],
+            texts=texts,
             model=self.model,
             tool_calls=tool_calls,
             usage=self.usage,
@@ -287,6 +325,8 @@ class Draft:
         )
 
     def _finish(self, has_tool_calls: bool) -> str | None:
+        if self.filter_note is not None:
+            return "content_filter"
         if self.native_finish is None:
             return None
         finish = self.finish_map.get(self.native_finish, self.native_finish.lower())

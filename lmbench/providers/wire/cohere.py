@@ -38,6 +38,7 @@ _FINISH = {
     "STOP_SEQUENCE": "stop",
     "MAX_TOKENS": "length",
     "TOOL_CALL": "tool_calls",
+    "ERROR_TOXIC": "content_filter",  # Cohere's filter (an empty answer is then an error)
 }
 
 

@@ -146,9 +146,7 @@ def _absorb(draft: Draft, data: Any) -> list[StreamChunk]:
     draft.note_usage(data.get("usageMetadata"), _usage)
     feedback = data.get("promptFeedback") or {}
     if feedback.get("blockReason"):
-        draft.metadata["block_reason"] = feedback["blockReason"]
-        draft.saw_answer()  # a refusal, reported as such rather than as no answer
-        draft.native_finish = "PROHIBITED_CONTENT"
+        _blocked(draft, feedback)
     chunks: list[StreamChunk] = []
     for position, candidate in enumerate(data.get("candidates") or []):
         index = candidate.get("index", position)
@@ -171,7 +169,45 @@ def _absorb(draft: Draft, data: Any) -> list[StreamChunk]:
                     chunks.append(chunk)
         if candidate.get("finishReason") and index == 0:
             draft.native_finish = candidate["finishReason"]
+            if _FINISH.get(draft.native_finish) == "content_filter":
+                flagged = _flagged(candidate.get("safetyRatings"))
+                draft.filter_note = (
+                    f"Gemini's filter stopped the answer (finishReason: {draft.native_finish}"
+                    f"{flagged})"
+                )
+                draft.filter_fix = _GEMINI_FIX
     return chunks
+
+
+_GEMINI_FIX = (
+    "Rephrase the prompt, or, where your use allows it, relax the request's safety settings "
+    "(extra={'safetySettings': [{'category': ..., 'threshold': 'BLOCK_ONLY_HIGH'}]})."
+)
+
+
+def _flagged(ratings: Any) -> str:
+    """``; flagged: CATEGORY (PROBABILITY), ...`` for the safety ratings that blocked or rated
+    medium or high."""
+    found = [
+        f"{r.get('category', '?')} ({r.get('probability', 'blocked')})"
+        for r in ratings or ()
+        if isinstance(r, dict) and (r.get("blocked") or r.get("probability") in ("MEDIUM", "HIGH"))
+    ]
+    return f"; flagged: {', '.join(found)}" if found else ""
+
+
+def _blocked(draft: Draft, feedback: Mapping[str, Any]) -> None:
+    """A prompt Gemini refused to answer (``promptFeedback.blockReason``, no candidates)."""
+    reason = feedback["blockReason"]
+    draft.saw_answer()  # a refusal, reported as such rather than as no answer
+    draft.native_finish = reason
+    draft.metadata["block_reason"] = reason
+    message = feedback.get("blockReasonMessage")
+    draft.filter_note = (
+        f"Gemini blocked the prompt (promptFeedback.blockReason: {reason}"
+        f"{_flagged(feedback.get('safetyRatings'))})" + (f": {message}" if message else "")
+    )
+    draft.filter_fix = _GEMINI_FIX
 
 
 class GeminiGenerateContent:

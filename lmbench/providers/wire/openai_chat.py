@@ -227,6 +227,7 @@ class OpenAIChat:
             message = choice.get("message") or {}
             draft.add_text(_content_text(message.get("content"), draft), index)
             if index == 0:
+                draft.add_refusal(message.get("refusal"))
                 draft.add_reasoning(message.get("reasoning") or message.get("reasoning_content"))
                 draft.native_finish = choice.get("finish_reason")
                 add_function_calls(draft, message.get("tool_calls"))
@@ -258,6 +259,9 @@ class OpenAIChatStream(DraftStream):
             if index != 0:
                 continue
             self.draft.add_reasoning(delta.get("reasoning") or delta.get("reasoning_content"))
+            refused = self.draft.add_refusal(delta.get("refusal"))
+            if refused is not None:
+                out.append(refused)
             for call in delta.get("tool_calls") or []:
                 extend_function_call(self.draft, call.get("index", 0), call)
             if choice.get("finish_reason"):

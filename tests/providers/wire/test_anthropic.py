@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from provider_replay import Replay
 
-from lmbench.errors import InputError
+from lmbench.errors import InputError, ProviderError
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, LMResponse, Message, ToolCall, ToolSpec, Usage
 from lmbench.providers.wire.anthropic import AnthropicMessages
@@ -157,12 +157,11 @@ def test_sse_tool_input_cut_by_max_tokens_is_repaired_and_flagged(sse_fixture: S
     assert response.finish_reason == "length"
 
 
-def test_sse_refusal(sse_fixture: Stream) -> None:
-    text, response = _stream(sse_fixture("refusal_response"))
-    assert text == response.text == ""
-    assert response.finish_reason == "content_filter"
-    assert response.metadata["native_finish_reason"] == "refusal"
-    assert response.metadata["stop_details"]["category"] == "cyber"
+def test_sse_refusal_with_no_text_is_an_error(sse_fixture: Stream) -> None:
+    with pytest.raises(
+        ProviderError, match=r"Claude refused \(stop_reason: refusal, category cyber"
+    ):
+        _stream(sse_fixture("refusal_response"))
 
 
 # -- request building -------------------------------------------------------------------------

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
 from provider_replay import Replay
 
 from lmbench.lm.base import LM
 from lmbench.lm.types import LMRequest, Message, ToolSpec, Usage
+from lmbench.providers.wire.base import WireError
 from lmbench.providers.wire.gemini import GeminiGenerateContent
 
 Cassette = Callable[[str, str], Replay]
@@ -140,7 +142,7 @@ def test_build_parameters_images_and_tool_choice() -> None:
     assert built.body["toolConfig"] == {"functionCallingConfig": {"mode": "NONE"}}
 
 
-def test_blocked_prompt_reports_content_filter() -> None:
-    response = GeminiGenerateContent().parse({"promptFeedback": {"blockReason": "SAFETY"}})
-    assert response.text == "" and response.finish_reason == "content_filter"
-    assert response.metadata["block_reason"] == "SAFETY"
+def test_blocked_prompt_is_an_error_naming_the_block_reason() -> None:
+    blocked = {"promptFeedback": {"blockReason": "OTHER", "blockReasonMessage": "Not allowed."}}
+    with pytest.raises(WireError, match=r"blockReason: OTHER\): Not allowed\.: no answer came"):
+        GeminiGenerateContent().parse(blocked)
