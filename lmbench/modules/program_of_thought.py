@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lmbench.display import printable
 from lmbench.errors import CodeFailed
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
@@ -135,7 +136,7 @@ class ProgramOfThought(Module):
         if not last.ok:
             raise CodeFailed(
                 f"ProgramOfThought: all {len(runs)} programs failed; the last one with:\n"
-                f"{last.result.error}",
+                f"{printable(last.result.error or '')}",
                 runs=runs,
             )
         output = last.result.observation()

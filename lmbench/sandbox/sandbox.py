@@ -7,8 +7,10 @@
         result = sb.run("print('hi'); x + 1")
         result.stdout, result.value, result.error     # 'hi\\n', 43, None
 
-Variables persist between runs, as in a REPL, until ``reset()``. Errors of the code are not
-raised: ``result.error`` holds the traceback. A run that passes ``timeout`` seconds is stopped by
+Variables persist between runs, as in a REPL, until ``reset()``, which starts a new
+interpreter in a new worker process: nothing a run did (variables, patched modules or builtins,
+files in Pyodide's in-memory file system, JavaScript globals, timers) reaches a run after it.
+Errors of the code are not raised: ``result.error`` holds the traceback. A run that passes ``timeout`` seconds is stopped by
 killing the worker, which starts afresh (its variables are lost); so is a worker that runs out
 of memory: Python's heap and V8's JavaScript heap are each capped at ``memory_mb``, and a worker
 whose resident memory passes ``2 * memory_mb + 256`` MB during a run is stopped. Output beyond ``max_output`` characters per stream is dropped (``result.truncated``).
@@ -44,6 +46,8 @@ START_TIMEOUT = 60.0  # seconds for a worker to load Pyodide (about 0.5 s with t
 WATCH_INTERVAL = 0.05  # seconds between checks of the worker's memory during a run
 BASE_MB = 256  # what Deno and Pyodide take before the code allocates anything, with room
 MAX_TOOL_CALLS = 1000  # per run: time in tools is not counted, so a loop of calls must end
+MAX_DEPTH = 100  # levels of nesting of a value or tool arguments coming from the code
+MAX_TOOL_NAME = 200  # characters of a tool name in a call from the code
 LOST = "the sandbox was restarted, so the variables of earlier runs are gone"
 
 
@@ -125,6 +129,7 @@ class Sandbox(RichDisplay):
         self._lock = threading.RLock()
         self._slot: list[WorkerProcess | None] = [None]
         self._ready = False
+        self._used = False  # whether the worker has run code since it started
         self._busy = False
         self._closed = False
         self._finalizer = weakref.finalize(self, _kill_slot, self._slot)
@@ -135,6 +140,7 @@ class Sandbox(RichDisplay):
     def _start(self) -> None:
         self._slot[0] = WorkerProcess(memory_mb=self.memory_mb, max_output=self.max_output)
         self._ready = False
+        self._used = False
 
     def _restart(self) -> None:
         _kill_slot(self._slot)
@@ -222,6 +228,7 @@ class Sandbox(RichDisplay):
         with self._lock:
             worker = self._worker()
             self._busy = True
+            self._used = True
             try:
                 return self._exchange(worker, code, table, on_tool)
             except BaseException:
@@ -278,6 +285,10 @@ class Sandbox(RichDisplay):
                 run.add_output(message)
                 continue
             if message["type"] == "tool":
+                if len(run.calls) > MAX_TOOL_CALLS:  # refused, not kept: a loop of calls
+                    refused = json.dumps({"error": _too_many_calls()})  # must not fill memory
+                    worker.send({"op": "tool_result", "reply": refused})
+                    continue
                 began = time.monotonic()
                 reply, record = self._call_tool(table, message, len(run.calls), on_tool)
                 if on_tool is not None:
@@ -312,16 +323,22 @@ class Sandbox(RichDisplay):
         )
 
     def reset(self) -> None:
-        """Forget every variable (the worker keeps running)."""
+        """Start afresh: a new interpreter in a new worker process, so that nothing earlier
+        runs did reaches later ones (an interpreter cannot be cleaned from inside: code can
+        patch any module, builtin, file or JavaScript global). Nothing is done when the worker
+        has run no code yet; otherwise the new worker starts in the background (about 0.3 s)
+        and the next run waits for it. This does not count in ``restarts``."""
         with self._lock:
-            worker = self._worker()
-            worker.send({"op": "reset"})
-            try:
-                message = worker.receive(timeout=self.timeout)
-            except SandboxError:
-                message = None
-            if message is None or message.get("type") != "done":
-                self._restart()
+            if self._closed:
+                raise SandboxError("this Sandbox is closed; create a new one")
+            if self._busy:
+                raise SandboxError(
+                    "a tool reset the sandbox that was running the code calling it; give the "
+                    "tool a Sandbox of its own"
+                )
+            if self._used or self._slot[0] is None:
+                _kill_slot(self._slot)
+                self._start()
 
     def _call_tool(
         self,
@@ -332,11 +349,12 @@ class Sandbox(RichDisplay):
     ) -> tuple[dict[str, Any], SandboxToolCall]:
         """Run the tool a ``"tool"`` message asks for: the reply for the code (its value or
         error) and the record of the call. ``on_tool`` hears of the start here."""
-        name = str(message.get("name"))
+        name = str(message.get("name"))[:MAX_TOOL_NAME]
         try:
-            arguments = json.loads(str(message.get("args")))
-        except (ValueError, RecursionError):
-            arguments = None
+            arguments = load_json(str(message.get("args")), f"the arguments of tool {name!r}")
+        except ValueError as exc:
+            error = str(exc)
+            return {"error": error}, SandboxToolCall(name, {}, error=error)
         if not isinstance(arguments, dict):
             error = f"tool {name!r} needs its arguments as keywords"
             return {"error": error}, SandboxToolCall(name, {}, error=error)
@@ -345,9 +363,7 @@ class Sandbox(RichDisplay):
             on_tool(SandboxToolCall(name, arguments), False)
         try:
             if calls_so_far >= MAX_TOOL_CALLS:
-                raise ToolError(
-                    f"the code called tools more than {MAX_TOOL_CALLS} times in one run", tool=name
-                )
+                raise ToolError(_too_many_calls(), tool=name)
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
             result = _jsonable(tool(**arguments), name)
@@ -417,6 +433,7 @@ class _RunState:
     def __init__(self, started: float) -> None:
         self.started = started
         self.calls: list[SandboxToolCall] = []
+
         self.parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
 
     def add_output(self, message: dict[str, Any]) -> None:
@@ -432,9 +449,9 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
     if isinstance(outcome, str):
         try:
-            outcome = json.loads(outcome)
-        except (ValueError, RecursionError):
-            outcome = None
+            outcome = load_json(outcome, "the value of the run")
+        except ValueError as exc:
+            outcome = {"error": f"SandboxError: {exc}"}
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
     error = outcome.get("error")
@@ -447,6 +464,48 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
         tool_calls=tuple(run.calls),
         duration=time.monotonic() - run.started,
     )
+
+
+def _too_many_calls() -> str:
+    return (
+        f"the code called tools more than {MAX_TOOL_CALLS} times in one run; split the work "
+        "over several runs"
+    )
+
+
+def load_json(text: str, what: str) -> Any:
+    """JSON text that came from the code; ``ValueError`` naming ``what`` when it is not JSON
+    or nests lists and dicts deeper than ``MAX_DEPTH`` levels (which would overflow Python's
+    stack here, in whatever records or shows it later)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None
+        deep = True
+    except ValueError as exc:
+        raise ValueError(f"{what} is not JSON: {exc}") from None
+    else:
+        deep = text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(value)
+    if deep:
+        raise ValueError(
+            f"{what} nests lists or dicts deeper than {MAX_DEPTH} levels; flatten the data"
+        )
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in _children(item))
+    return False
+
+
+def _children(item: list[Any] | dict[str, Any]) -> Iterable[Any]:
+    return item.values() if isinstance(item, dict) else item
 
 
 def _kill_slot(slot: list[WorkerProcess | None]) -> None:

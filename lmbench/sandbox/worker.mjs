@@ -4,10 +4,9 @@
 // and the limits; every line the worker writes carries that key, so text that reaches stdout any
 // other way (console.log, a stray write) is never taken for a message. Then the host sends
 //   {"op": "run", "code": str, "tools": [{"name": str, "params": [str]}]}
-//   {"op": "reset"}
 //   {"op": "tool_result", "reply": str}   (during a run: JSON text, {"value": ...} or {"error": str})
 // and the worker answers
-//   {"type": "ready"} once, {"type": "done"} after reset,
+//   {"type": "ready"} once,
 //   {"type": "tool", "name": str, "args": str}   (a tool call from the code, JSON text args)
 //   {"type": "output", "stream": "stdout" | "stderr", "text": str}   (output so far, in parts)
 //   {"type": "result", "stdout", "stderr", "outcome", "truncated"}   (the output not sent yet;
@@ -152,11 +151,14 @@ globalThis.console = {
 };
 
 // Tools: the code calls them synchronously; the worker asks the host and waits for its answer.
-function callTool(name, args) {
+function callTool(rawName, rawArgs) {
+  const name = `${rawName}`;
+  const args = `${rawArgs}`;
+  if (name.length > 200) return stringify({ error: "a tool name is at most 200 characters" });
   if (args.length > maxOutput) {
     return stringify({ error: `the arguments of ${name} are longer than ${maxOutput} characters` });
   }
-  send({ type: "tool", name: `${name}`, args: `${args}` });
+  send({ type: "tool", name, args });
   const reply = parse(readLine());
   if (reply.op !== "tool_result") exit(3); // the host broke the protocol
   return `${reply.reply}`; // JSON text, read by Python as it was written (4.0 stays a float)
@@ -189,10 +191,7 @@ send({ type: "ready" });
 
 for (;;) {
   const message = parse(readLine());
-  if (message.op === "reset") {
-    runner.reset();
-    send({ type: "done" });
-  } else if (message.op === "run") {
+  if (message.op === "run") {
     output.stdout = "";
     output.stderr = "";
     output.sent = { stdout: 0, stderr: 0 };
