@@ -10,16 +10,19 @@
 Variables persist between runs, as in a REPL, until ``reset()``, which starts a new
 interpreter in a new worker process: nothing a run did (variables, patched modules or builtins,
 files in Pyodide's in-memory file system, JavaScript globals, timers) reaches a run after it.
-Errors of the code are not raised: ``result.error`` holds the traceback. A run that passes ``timeout`` seconds is stopped by
-killing the worker, which starts afresh (its variables are lost); so is a worker that runs out
-of memory: Python's heap and V8's JavaScript heap are each capped at ``memory_mb``, and a worker
-whose resident memory passes ``2 * memory_mb + 256`` MB during a run is stopped. Output beyond ``max_output`` characters per stream is dropped (``result.truncated``).
+Errors of the code are not raised: ``result.error`` holds the traceback. A run that passes
+``timeout`` seconds is stopped by killing the worker, which starts afresh (its variables are
+lost); so is a worker that runs out of memory: Python's heap and V8's JavaScript heap are each
+capped at ``memory_mb``, and a worker whose resident memory passes ``2 * memory_mb + 256`` MB
+during a run is stopped. Output beyond ``max_output`` characters per stream is dropped
+(``result.truncated``); a value nested deeper than 100 levels comes back as its text. Each
+error names the limit and the setting that raises it.
 
 Tools: functions (or ``Tool`` objects) given as ``tools=`` are callable from the code by name;
 each call comes back to this process, where the arguments are validated like any ``Tool``'s and
 the function runs here. Its result goes back as JSON; its error is raised in the code as
 ``ToolError``. Time spent in tools does not count against ``timeout``; a run may call tools
-at most 1000 times.
+at most 1000 times, with at most ``10 * max_output`` characters of arguments in all.
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ START_TIMEOUT = 60.0  # seconds for a worker to load Pyodide (about 0.5 s with t
 WATCH_INTERVAL = 0.05  # seconds between checks of the worker's memory during a run
 BASE_MB = 256  # what Deno and Pyodide take before the code allocates anything, with room
 MAX_TOOL_CALLS = 1000  # per run: time in tools is not counted, so a loop of calls must end
+TOOL_ARGUMENTS_PER_OUTPUT = 10  # a run's tool calls carry at most 10 x max_output characters
 MAX_DEPTH = 100  # levels of nesting of a value or tool arguments coming from the code
 MAX_TOOL_NAME = 200  # characters of a tool name in a call from the code
+MORE_MEMORY = " (give Sandbox(memory_mb=...) more if the work needs it)"
 LOST = "the sandbox was restarted, so the variables of earlier runs are gone"
 
 
@@ -92,7 +97,10 @@ class SandboxResult(RichDisplay):
         elif self.value is not None:
             parts.append(f"value: {_cut(json.dumps(self.value, ensure_ascii=False), limit)}")
         if self.truncated:
-            parts.append("(output was cut at the sandbox's max_output)")
+            parts.append(
+                "(output was cut at the sandbox's max_output; print less, or give "
+                "Sandbox(max_output=...) more)"
+            )
         return "\n".join(parts) or "(no output)"
 
 
@@ -270,14 +278,14 @@ class Sandbox(RichDisplay):
                     return self._lost(
                         f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
                         f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
-                        f"and was stopped; {LOST}",
+                        f"and was stopped{MORE_MEMORY}; {LOST}",
                         run,
                     )
                 continue
             if message is None:
                 return self._lost(
                     f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
-                    f"was stopped; {LOST}",
+                    f"was stopped (give Sandbox(timeout=...) more if the work needs it); {LOST}",
                     run,
                     timed_out=True,
                 )
@@ -285,12 +293,13 @@ class Sandbox(RichDisplay):
                 run.add_output(message)
                 continue
             if message["type"] == "tool":
-                if len(run.calls) > MAX_TOOL_CALLS:  # refused, not kept: a loop of calls
-                    refused = json.dumps({"error": _too_many_calls()})  # must not fill memory
-                    worker.send({"op": "tool_result", "reply": refused})
-                    continue
+                limit = run.over_limit(message, self.max_output)
+                if limit is not None and run.refused:  # refused again: not kept, so that a
+                    worker.send({"op": "tool_result", "reply": json.dumps({"error": limit})})
+                    continue  # loop of calls cannot fill this process's memory
+                run.refused = limit is not None
                 began = time.monotonic()
-                reply, record = self._call_tool(table, message, len(run.calls), on_tool)
+                reply, record = self._call_tool(table, message, limit, on_tool)
                 if on_tool is not None:
                     on_tool(record, True)
                 run.calls.append(record)
@@ -344,11 +353,12 @@ class Sandbox(RichDisplay):
         self,
         table: Mapping[str, Tool],
         message: dict[str, Any],
-        calls_so_far: int,
+        limit: str | None,
         on_tool: Callable[[SandboxToolCall, bool], None] | None,
     ) -> tuple[dict[str, Any], SandboxToolCall]:
-        """Run the tool a ``"tool"`` message asks for: the reply for the code (its value or
-        error) and the record of the call. ``on_tool`` hears of the start here."""
+        """Run the tool a ``"tool"`` message asks for (unless ``limit`` says why the run may
+        call no more): the reply for the code (its value or error) and the record of the
+        call. ``on_tool`` hears of the start here."""
         name = str(message.get("name"))[:MAX_TOOL_NAME]
         try:
             arguments = load_json(str(message.get("args")), f"the arguments of tool {name!r}")
@@ -362,8 +372,8 @@ class Sandbox(RichDisplay):
         if on_tool is not None:
             on_tool(SandboxToolCall(name, arguments), False)
         try:
-            if calls_so_far >= MAX_TOOL_CALLS:
-                raise ToolError(_too_many_calls(), tool=name)
+            if limit is not None:
+                raise ToolError(limit, tool=name)
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
             result = _jsonable(tool(**arguments), name)
@@ -433,8 +443,28 @@ class _RunState:
     def __init__(self, started: float) -> None:
         self.started = started
         self.calls: list[SandboxToolCall] = []
+        self.argument_chars = 0
+        self.refused = False  # a call was refused for the run's limits (and kept as a record)
 
         self.parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+
+    def over_limit(self, message: dict[str, Any], max_output: int) -> str | None:
+        """Why the run may not make this tool call, or None: too many calls, or too much
+        argument text in all (what the records of the calls keep in this process)."""
+        self.argument_chars += len(str(message.get("args", "")))
+        budget = TOOL_ARGUMENTS_PER_OUTPUT * max_output
+        if len(self.calls) >= MAX_TOOL_CALLS:
+            return (
+                f"the code called tools more than {MAX_TOOL_CALLS} times in one run; split the "
+                "work over several runs"
+            )
+        if self.argument_chars > budget:
+            return (
+                f"the code's tool calls sent more than {budget} characters of arguments in one "
+                f"run ({TOOL_ARGUMENTS_PER_OUTPUT} x max_output); pass less, or give "
+                "Sandbox(max_output=...) more"
+            )
+        return None
 
     def add_output(self, message: dict[str, Any]) -> None:
         stream, text = message.get("stream"), message.get("text")
@@ -455,6 +485,8 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
     error = outcome.get("error")
+    if isinstance(error, str) and error.rstrip().rpartition("\n")[2].startswith("MemoryError"):
+        error = f"{error.rstrip()}\n(Python's heap is capped at memory_mb{MORE_MEMORY})"
     return SandboxResult(
         stdout=run.text("stdout", message.get("stdout")),
         stderr=run.text("stderr", message.get("stderr")),
@@ -463,13 +495,6 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
         truncated=bool(message.get("truncated")),
         tool_calls=tuple(run.calls),
         duration=time.monotonic() - run.started,
-    )
-
-
-def _too_many_calls() -> str:
-    return (
-        f"the code called tools more than {MAX_TOOL_CALLS} times in one run; split the work "
-        "over several runs"
     )
 
 

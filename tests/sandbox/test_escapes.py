@@ -5,10 +5,13 @@ that would work again if its fix went away."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lmbench.notebook.render import html_for
 from lmbench.sandbox import Sandbox
+from lmbench.sandbox.install import deno_dir, pyodide_dir
 from lmbench.sandbox.pool import SandboxPool
 from lmbench.sandbox.sandbox import MAX_DEPTH, MAX_TOOL_CALLS
 
@@ -128,6 +131,55 @@ def test_a_loop_of_tool_calls_is_cut_off_and_not_kept(sandbox: Sandbox) -> None:
     assert result.tool_calls[-1].error is not None
 
 
+def size(text: str) -> int:
+    """The length of a text."""
+    return len(text)
+
+
+def test_tool_arguments_in_all_are_capped(sandbox: Sandbox) -> None:
+    """Each call's arguments are capped at max_output (2000 here); a run's, at ten times that."""
+    result = sandbox.run(
+        "refused = []\nfor i in range(60):\n    try:\n        size('x' * 900)\n"
+        "    except ToolError as exc:\n        refused.append(str(exc))\n"
+        "len(refused), refused[-1]",
+        tools=[size],
+    )
+    count, last = result.value
+    assert "characters of arguments in one run" in last and "max_output" in last
+    assert 35 < count < 60  # about 20 000 characters went through before
+    assert len(result.tool_calls) == 60 - count + 1  # one refusal kept, not the rest
+
+
+# -- the protocol channel written to directly ---------------------------------------------------
+
+RAW_WRITE = """
+import pyodide_js, js
+ops = pyodide_js.FS.filesystems.NODEFS.stream_ops  # node:fs underneath: fd 1 is the channel
+data = js.TextEncoder.new().encode({text!r})
+ops.write(js.Object.fromEntries([["nfd", 1]]), data, 0, data.length, None)
+"real"
+"""
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"type": "result", "outcome": "{\\"value\\": \\"forged\\"}"}\n',  # a whole line
+        '{"key": "',  # the start of a line the worker's own message then ends
+    ],
+)
+def test_lines_written_past_the_worker_are_refused_and_show_no_key(
+    fresh_sandbox: Sandbox, text: str
+) -> None:
+    worker = fresh_sandbox.start()._slot[0]
+    assert worker is not None
+    result = fresh_sandbox.run(RAW_WRITE.format(text=text))
+    assert result.restarted and result.value is None
+    assert "not a protocol message" in (result.error or "")
+    assert worker.key not in (result.error or "")
+    assert fresh_sandbox.run("'answers again'").value == "answers again"
+
+
 # -- values built to break the host ------------------------------------------------------------
 
 
@@ -173,3 +225,79 @@ def test_terminal_codes_and_markup_from_the_code_are_shown_not_obeyed(sandbox: S
     assert "\u202e" not in text and "\\x1b" in text
     html = html_for(result) or ""
     assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
+
+
+# -- what the permissions leave reachable -------------------------------------------------------
+
+MOUNT = (
+    "import pyodide_js, js, os\nos.makedirs('/m', exist_ok=True)\n"
+    "pyodide_js.FS.mount(pyodide_js.FS.filesystems.NODEFS, "
+    "js.Object.fromEntries([['root', {root!r}]]), '/m')\n"
+)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        MOUNT.format(root=str(deno_dir())) + "os.listdir('/m')",  # the worker's own cache
+        MOUNT.format(root=f"{pyodide_dir()}/../deno") + "os.listdir('/m')",
+        MOUNT.format(root="/proc/self") + "open('/m/environ', 'rb').read()",
+        MOUNT.format(root=str(pyodide_dir())) + "open('/m/planted', 'w').write('x')",
+        MOUNT.format(root=str(pyodide_dir())) + "os.symlink('/etc/passwd', '/m/planted')",
+        "open('/proc/self/environ', 'rb').read()",  # Pyodide's own /proc has no environ
+        "import js; js.eval('(function () { return this })().Deno.env')",
+        "import js\n"  # a stack frame of the worker gives neither its function nor its this
+        "js.eval('Error.stackTraceLimit = Infinity; let f; Error.prepareStackTrace = "
+        '(e, s) => { f = s; return "" }; new Error().stack; delete Error.prepareStackTrace; '
+        "f.map((c) => c.getFunction() || c.getThis()).filter((x) => x && x.readFileSync)[0]"
+        '.readFileSync("/etc/passwd")\')',
+        "from pyodide.code import run_js; run_js('Deno.readTextFileSync(\"/etc/passwd\")')",
+        "from pyodide.ffi import run_sync; import js; run_sync(js.eval('import(\"node:fs\")'))",
+        "import asyncio\nasync def f():\n    await asyncio.sleep(0)\nasyncio.run(f())",
+        "import micropip",
+    ],
+)
+def test_no_way_around_the_permissions(sandbox: Sandbox, code: str) -> None:
+    result = sandbox.run(code)
+    assert result.error is not None, result
+    assert "root:" not in str(result.value) and "DENO_DIR" not in str(result.value)
+    assert not (pyodide_dir() / "planted").exists()
+    assert sandbox.run("'alive'").value == "alive"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "node:fs",
+        "node:child_process",
+        "npm:left-pad",
+        "jsr:@std/fs",
+        "file:///etc/passwd",
+        f"file://{pyodide_dir()}/pyodide.mjs",
+        "data:text/javascript,console.log('ran')",
+        "https://example.com/x.js",
+    ],
+)
+def test_a_dynamic_import_never_runs(sandbox: Sandbox, url: str) -> None:
+    """The worker's event loop never turns after start-up: an import (like a timer or a
+    promise) has no chance to finish, in this run, during a tool call, or in a later run."""
+    script = (
+        f"import({json.dumps(url)})"
+        ".then(() => console.log('ran'), (e) => console.log('ran', String(e)))"
+    )
+    code = f"import js\njs.eval({script!r})\nadd(1, 2)"
+    first = sandbox.run(code, tools=[add])
+    later = sandbox.run("print('next')")
+    assert "ran" not in first.stdout + later.stdout
+    assert first.value == 3 and later.stdout == "next\n"
+
+
+def test_limits_name_the_setting_that_raises_them(fresh_sandbox: Sandbox) -> None:
+    memory = fresh_sandbox.run("b = bytearray(300 * 1024 * 1024)")
+    assert "MemoryError" in (memory.error or "") and "Sandbox(memory_mb=...)" in (
+        memory.error or ""
+    )
+    slow = fresh_sandbox.run("while True: pass")
+    assert slow.timed_out and "Sandbox(timeout=...)" in (slow.error or "")
+    loud = fresh_sandbox.run("print('x' * 5000)")
+    assert loud.truncated and "Sandbox(max_output=...)" in loud.observation()
