@@ -260,19 +260,13 @@ class Sandbox(RichDisplay):
         deadline = started + self.timeout
         run = _RunState(started)
         worker.send({"op": "run", "code": code, "tools": _describe(table)})
+        watch_at = started + WATCH_INTERVAL
         while True:
-            remaining = deadline - time.monotonic()
-            try:
-                message = worker.receive(timeout=min(max(remaining, 0.0), WATCH_INTERVAL))
-            except SandboxError as exc:
-                if self._closed:
-                    return SandboxResult(
-                        stdout=run.text("stdout"),
-                        stderr=run.text("stderr"),
-                        error="SandboxError: the sandbox was closed during the run",
-                    )
-                return self._lost(f"SandboxError: {exc}; {LOST}", run)
-            if message is None and remaining > WATCH_INTERVAL:
+            # time and memory are watched whatever the worker sends: a loop of tool calls or
+            # of output sends a message every few milliseconds
+            now = time.monotonic()
+            if now >= watch_at:
+                watch_at = now + WATCH_INTERVAL
                 resident = worker.resident_mb()
                 if resident is not None and resident > self.process_limit_mb:
                     return self._lost(
@@ -281,8 +275,19 @@ class Sandbox(RichDisplay):
                         f"and was stopped{MORE_MEMORY}; {LOST}",
                         run,
                     )
-                continue
-            if message is None:
+            try:
+                message = worker.receive(timeout=max(min(deadline, watch_at) - now, 0.0))
+            except SandboxError as exc:
+                if self._closed:
+                    return SandboxResult(
+                        stdout=run.text("stdout"),
+                        stderr=run.text("stderr"),
+                        error="SandboxError: the sandbox was closed during the run",
+                    )
+                return self._lost(f"SandboxError: {exc}; {LOST}", run)
+            if message is None or (message["type"] != "result" and time.monotonic() > deadline):
+                if time.monotonic() < deadline:
+                    continue
                 return self._lost(
                     f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
                     f"was stopped (give Sandbox(timeout=...) more if the work needs it); {LOST}",

@@ -301,3 +301,16 @@ def test_limits_name_the_setting_that_raises_them(fresh_sandbox: Sandbox) -> Non
     assert slow.timed_out and "Sandbox(timeout=...)" in (slow.error or "")
     loud = fresh_sandbox.run("print('x' * 5000)")
     assert loud.truncated and "Sandbox(max_output=...)" in loud.observation()
+
+
+def test_memory_is_watched_during_a_loop_of_tool_calls(sandbox: Sandbox) -> None:
+    """Each call is a message from the worker: memory must be checked between them too."""
+    with Sandbox(timeout=60, memory_mb=64, tools=[add]) as small:
+        result = small.run(
+            "import js\nkept = []\nfor i in range(3000):\n"
+            "    block = js.Uint8Array.new(1024 * 1024)\n    block.fill(1)\n    kept.append(block)\n"
+            "    add(i, 1)\n"
+        )
+        assert "MemoryError" in (result.error or "") and "memory_mb=64" in (result.error or "")
+        assert result.duration < 30 and len(result.tool_calls) < 1000
+        assert small.run("'back'").value == "back"
