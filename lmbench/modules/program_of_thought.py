@@ -124,7 +124,8 @@ class ProgramOfThought(Module):
             report(StepStarted(name, 1, None, "write code"))
             code = extract_code(self.generate(**inputs).generated_code)
             while True:
-                runs.append(run_code(sandbox, code, module=name, step=len(runs) + 1))
+                run = run_code(sandbox, code, inputs=inputs, module=name, step=len(runs) + 1)
+                runs.append(run)
                 if runs[-1].ok or len(runs) == self.max_iters:
                     break
                 report(StepStarted(name, len(runs) + 1, None, "fix the code"))

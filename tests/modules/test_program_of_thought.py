@@ -194,3 +194,19 @@ def test_terminal_codes_and_markup_in_code_and_output_are_shown_not_obeyed(
     with pytest.raises(CodeFailed) as caught:
         pot(k=2)
     assert "\x1b" not in str(caught.value) and "\\x1b[2J<img src=x>" in str(caught.value)
+
+
+def test_after_a_run_that_restarts_the_sandbox_the_inputs_are_set_again(sandbox: Sandbox) -> None:
+    lm = ScriptedLM(
+        [
+            answer(reasoning="r", generated_code="while True:\n    pass"),
+            answer(reasoning="r", generated_code="print(k * 2)"),
+            answer(reasoning="r", answer="14"),
+        ]
+    )
+    with Sandbox(timeout=1.5, memory_mb=128) as slow:
+        pred = ProgramOfThought("k: int -> answer: int", sandbox=slow, lm=lm)(k=7)
+    first, second = pred.code_runs
+    assert first.result.timed_out and "timeout=1.5 s" in (first.result.error or "")
+    assert second.ok and second.result.stdout == "14\n"
+    assert pred.answer == 14
