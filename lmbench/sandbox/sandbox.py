@@ -258,7 +258,7 @@ class Sandbox(RichDisplay):
         """Send the run, answer its tool calls, watch time and memory; the result."""
         started = time.monotonic()
         deadline = started + self.timeout
-        run = _RunState(started)
+        run = _RunState(started, self.max_output)
         worker.send({"op": "run", "code": code, "tools": _describe(table)})
         watch_at = started + WATCH_INTERVAL
         while True:
@@ -331,6 +331,7 @@ class Sandbox(RichDisplay):
             stderr=run.text("stderr"),
             error=error,
             timed_out=timed_out,
+            truncated=run.truncated,
             tool_calls=tuple(run.calls),
             duration=time.monotonic() - run.started,
             restarted=True,
@@ -443,15 +444,19 @@ def _jsonable(value: Any, tool: str) -> Any:
 
 
 class _RunState:
-    """What a run in progress has sent so far: output parts and tool calls."""
+    """What a run in progress has sent so far: output parts (at most ``max_output`` characters
+    per stream, whatever the worker sends: code can break the worker's own count) and tool
+    calls."""
 
-    def __init__(self, started: float) -> None:
+    def __init__(self, started: float, max_output: int) -> None:
         self.started = started
+        self.max_output = max_output
         self.calls: list[SandboxToolCall] = []
         self.argument_chars = 0
         self.refused = False  # a call was refused for the run's limits (and kept as a record)
-
         self.parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.sizes = {"stdout": 0, "stderr": 0}
+        self.truncated = False
 
     def over_limit(self, message: dict[str, Any], max_output: int) -> str | None:
         """Why the run may not make this tool call, or None: too many calls, or too much
@@ -472,12 +477,20 @@ class _RunState:
         return None
 
     def add_output(self, message: dict[str, Any]) -> None:
-        stream, text = message.get("stream"), message.get("text")
-        if stream in self.parts and isinstance(text, str):
+        self._add(message.get("stream"), message.get("text"))
+
+    def _add(self, stream: Any, text: Any) -> None:
+        if stream in self.parts and isinstance(text, str) and text:
+            room = self.max_output - self.sizes[stream]
+            if len(text) > room:
+                text = text[: max(room, 0)]
+                self.truncated = True
             self.parts[stream].append(text)
+            self.sizes[stream] += len(text)
 
     def text(self, stream: str, rest: Any = "") -> str:
-        return "".join(self.parts[stream]) + (rest if isinstance(rest, str) else "")
+        self._add(stream, rest)
+        return "".join(self.parts[stream])
 
 
 def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
@@ -490,6 +503,8 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
     error = outcome.get("error")
+    if error is not None:  # the worker cuts it; code that patched the runner may not
+        error = _cut(str(error), run.max_output)
     if isinstance(error, str) and error.rstrip().rpartition("\n")[2].startswith("MemoryError"):
         error = f"{error.rstrip()}\n(Python's heap is capped at memory_mb{MORE_MEMORY})"
     return SandboxResult(
@@ -497,7 +512,7 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
         stderr=run.text("stderr", message.get("stderr")),
         value=outcome.get("value"),
         error=None if error is None else str(error),
-        truncated=bool(message.get("truncated")),
+        truncated=bool(message.get("truncated")) or run.truncated,
         tool_calls=tuple(run.calls),
         duration=time.monotonic() - run.started,
     )
@@ -518,7 +533,7 @@ def load_json(text: str, what: str) -> Any:
         deep = text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(value)
     if deep:
         raise ValueError(
-            f"{what} nests lists or dicts deeper than {MAX_DEPTH} levels; flatten the data"
+            f"{what}: lists or dicts nested deeper than {MAX_DEPTH} levels; flatten the data"
         )
     return value
 

@@ -314,3 +314,17 @@ def test_memory_is_watched_during_a_loop_of_tool_calls(sandbox: Sandbox) -> None
         assert "MemoryError" in (result.error or "") and "memory_mb=64" in (result.error or "")
         assert result.duration < 30 and len(result.tool_calls) < 1000
         assert small.run("'back'").value == "back"
+
+
+def test_output_stays_capped_when_the_code_breaks_the_workers_count(sandbox: Sandbox) -> None:
+    """The worker cuts output with String.prototype.slice, taken before any code ran; the
+    host keeps at most max_output characters per stream whatever it receives."""
+    result = sandbox.run(
+        "import js\n"
+        "js.eval('String.prototype.slice = function () { return String(this) }; "
+        "Math.max = () => 1e12')\n"
+        "for i in range(300):\n    print('x' * 1000)\n'done'"
+    )
+    assert result.value == "done" and result.truncated and not result.restarted
+    assert len(result.stdout) == 2000
+    assert sandbox.run("print('fine')").stdout == "fine\n"
