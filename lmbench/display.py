@@ -18,15 +18,10 @@ _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e
 
 def printable(text: str) -> str:
     """``text`` safe to print on a terminal: control characters (escape sequences that move the
-    cursor, clear the screen or retitle the window, a carriage return that overwrites a line)
-    and bidirectional overrides are shown as escapes such as ``\\x1b``, so text a model or
-    sandboxed code wrote is seen as it is, never obeyed. Newlines and tabs are kept."""
-    return _UNPRINTABLE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    code = ord(match.group())
-    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    cursor, clear the screen or retitle the window, a carriage return that hides a line) and
+    bidirectional overrides are shown escaped (``\\x1b``, ``\\r``, ``\\u202e``), so text a
+    model or sandboxed code wrote is seen as it is, never obeyed. Newlines and tabs are kept."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 class RichDisplay:
