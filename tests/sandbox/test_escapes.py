@@ -215,14 +215,25 @@ HOSTILE = (
 )
 
 
-def test_terminal_codes_and_markup_from_the_code_are_shown_not_obeyed(sandbox: Sandbox) -> None:
-    from IPython.lib.pretty import pretty
+class _Printer:
+    """What IPython hands to ``_repr_pretty_``: collects the text."""
 
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def text(self, text: str) -> None:
+        self.parts.append(text)
+
+
+def test_terminal_codes_and_markup_from_the_code_are_shown_not_obeyed(sandbox: Sandbox) -> None:
     result = sandbox.run(HOSTILE)
     assert "\x1b" in result.stdout  # the data itself is kept as the code wrote it
-    text = pretty(result)
-    assert "\x1b" not in text and "\x07" not in text and "\r" not in text
-    assert "\u202e" not in text and "\\x1b" in text
+    printer = _Printer()
+    result._repr_pretty_(printer, False)
+    text = "".join(printer.parts)
+    assert "Sandbox run" in text and "RuntimeError" in text
+    assert not any(raw in text for raw in "\x1b\x07\r\u202e"), text
+    assert "\\x1b[31m" in text  # shown escaped
     html = html_for(result) or ""
     assert "<script>" not in html and "<img" not in html and "&lt;script&gt;" in html
 
