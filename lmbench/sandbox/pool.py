@@ -1,7 +1,8 @@
 """``SandboxPool``: the sandboxes a code-running module uses, one per call in progress.
 
-A module given a sandbox uses that one, one call at a time (its variables are the module's to
-reset). A module given none starts its own on first use, and another only when calls overlap
+A module given a sandbox uses that one, one call at a time, even when other modules or
+copies share it (each call holds ``Sandbox.exclusive()``: the runs of two calls never
+interleave, so none sees the other's inputs or variables). A module given none starts its own on first use, and another only when calls overlap
 (``Parallel``, threads); idle ones are kept for the next call and stop when the pool is
 collected. A sandbox of the pool's own is reset as it comes back, so its next interpreter
 starts while nothing waits for it and no call sees what an earlier one left behind. Copies of
@@ -34,13 +35,12 @@ class SandboxPool:
         self.settings = settings
         self._idle: list[Sandbox] = []
         self._lock = threading.Lock()
-        self._given_lock = threading.Lock()
 
     @contextmanager
     def lease(self) -> Iterator[Sandbox]:
         """A sandbox for this call alone, returned to the pool afterwards."""
         if self.given is not None:
-            with self._given_lock:
+            with self.given.exclusive():
                 yield self.given
             return
         with self._lock:

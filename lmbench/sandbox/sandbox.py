@@ -32,7 +32,8 @@ import keyword
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -134,7 +135,7 @@ class Sandbox(RichDisplay):
         self.tools = tool_table(tools)
         self.process_limit_mb = 2 * memory_mb + BASE_MB
         self.restarts = 0
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by a run, a reset, and exclusive()
         self._slot: list[WorkerProcess | None] = [None]
         self._ready = False
         self._used = False  # whether the worker has run code since it started
@@ -189,6 +190,13 @@ class Sandbox(RichDisplay):
     def _failed_start(self) -> None:
         _kill_slot(self._slot)
         self._slot[0] = None
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Sandbox]:
+        """Hold the sandbox for a sequence of runs (a module's call: reset, inputs, code):
+        other threads' runs and resets wait until the block ends, so none lands in between."""
+        with self._lock:
+            yield self
 
     def start(self) -> Sandbox:
         """Wait until the worker is ready (runs do this themselves); returns self."""
