@@ -339,3 +339,36 @@ def test_output_stays_capped_when_the_code_breaks_the_workers_count(sandbox: San
     assert result.value == "done" and result.truncated and not result.restarted
     assert len(result.stdout) == 2000
     assert sandbox.run("print('fine')").stdout == "fine\n"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import time\ntime.sleep(1e9)",
+        "import js\njs.eval('Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)')",
+        "class Slow:\n    def __repr__(self):\n        while True:\n            pass\nSlow()",
+        "import pyodide_js, js\n"  # a blocking read of the channel: nothing comes during a run
+        "ops = pyodide_js.FS.filesystems.NODEFS.stream_ops\n"
+        "ops.read(js.Object.fromEntries([['nfd', 0]]), js.Uint8Array.new(10), 0, 10, None)",
+    ],
+)
+def test_whatever_blocks_is_stopped_at_the_timeout(fresh_sandbox: Sandbox, code: str) -> None:
+    result = fresh_sandbox.run(code)
+    assert result.timed_out and result.restarted and "timeout=1.5 s" in (result.error or "")
+    assert fresh_sandbox.run("'answers again'").value == "answers again"
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        "import js\njs.eval('const a = [new Uint8Array(64 << 20).fill(1)]; "
+        "for (;;) a.push(structuredClone(a[0]))')",
+        "import js\njs.eval('new Uint8Array(3 << 30).fill(1)')",
+        "import js\njs.eval('const m = new WebAssembly.Memory({initial: 1, maximum: 40000, "
+        "shared: true}); m.grow(39000); new Uint8Array(m.buffer).fill(1)')",
+    ],
+)
+def test_memory_outside_the_capped_heaps_is_stopped(fresh_sandbox: Sandbox, code: str) -> None:
+    result = fresh_sandbox.run(code)
+    assert "MemoryError" in (result.error or "") or "RangeError" in (result.error or ""), result
+    assert fresh_sandbox.run("'answers again'").value == "answers again"
