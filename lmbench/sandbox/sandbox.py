@@ -375,7 +375,7 @@ class Sandbox(RichDisplay):
         call. ``on_tool`` hears of the start here."""
         name = str(message.get("name"))[:MAX_TOOL_NAME]
         try:
-            arguments = load_json(str(message.get("args")), f"the arguments of tool {name!r}")
+            arguments = _load_json(str(message.get("args")), f"the arguments of tool {name!r}")
         except ValueError as exc:
             error = str(exc)
             return {"error": error}, SandboxToolCall(name, {}, error=error)
@@ -505,7 +505,7 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
     if isinstance(outcome, str):
         try:
-            outcome = load_json(outcome, "the value of the run")
+            outcome = _load_json(outcome, "the value of the run")
         except ValueError as exc:
             outcome = {"error": f"SandboxError: {exc}"}
     if not isinstance(outcome, dict):
@@ -526,7 +526,7 @@ def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     )
 
 
-def load_json(text: str, what: str) -> Any:
+def _load_json(text: str, what: str) -> Any:
     """JSON text that came from the code; ``ValueError`` naming ``what`` when it is not JSON
     or nests lists and dicts deeper than ``MAX_DEPTH`` levels (which would overflow Python's
     stack here, in whatever records or shows it later)."""
