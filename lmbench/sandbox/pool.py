@@ -2,11 +2,11 @@
 
 A module given a sandbox uses that one, one call at a time, even when other modules or
 copies share it (each call holds ``Sandbox.exclusive()``: the runs of two calls never
-interleave, so none sees the other's inputs or variables). A module given none starts its own on first use, and another only when calls overlap
-(``Parallel``, threads); idle ones are kept for the next call and stop when the pool is
-collected. A sandbox of the pool's own is reset as it comes back, so its next interpreter
-starts while nothing waits for it and no call sees what an earlier one left behind. Copies of
-a module (``copy.deepcopy``) get a pool of their own.
+interleave, so none sees the other's inputs or variables). A module given none starts its own
+on first use, and another only when calls overlap (``Parallel``, threads); idle ones are kept
+for the next call and stop when the pool is collected. A sandbox of the pool's own is reset as
+it comes back, so its next interpreter starts while nothing waits for it and no call sees what
+an earlier one left behind. Copies of a module (``copy.deepcopy``) get a pool of their own.
 """
 
 from __future__ import annotations
