@@ -4,7 +4,8 @@ Targets: a sandbox starts (Deno up, Pyodide loaded, ready for code) in < 4 s on 
 run of a trivial snippet, end to end through the protocol, < 20 ms. Also shows a run that prints
 and returns a value, a tool call's round trip back into the host, and a start without the
 memory snapshot (what a start costs when ``python -m lmbench.sandbox install`` could not write
-one). Run: ``.venv/bin/python benchmarks/bench_sandbox.py``
+one), and what ``reset()`` (a new interpreter) adds to the next run, right away and after the
+new worker had time to start. Run: ``.venv/bin/python benchmarks/bench_sandbox.py``
 """
 
 from __future__ import annotations
@@ -56,6 +57,34 @@ def without_snapshot(fn: Callable[[], list[float]]) -> list[float]:
         return fn()
 
 
+def reset_then_run_seconds(sandbox: Sandbox, repeats: int) -> list[float]:
+    """A reset right before a run: the run waits for the new worker to start."""
+    times = []
+    for _ in range(repeats):
+        sandbox.run("x = 1")
+        began = time.perf_counter()
+        sandbox.reset()
+        sandbox.run("1 + 1")
+        times.append(time.perf_counter() - began)
+    return times
+
+
+def warm_resets(repeats: int) -> list[float]:
+    """What a module's own sandbox costs per call: reset as the last call ended, then other
+    work (the model writing code) while the new worker starts."""
+    times = []
+    with Sandbox() as sandbox:
+        for _ in range(repeats):
+            sandbox.run("x = 1")
+            sandbox.reset()
+            time.sleep(1.0)
+            began = time.perf_counter()
+            sandbox.reset()  # the module's own reset before the call: nothing to do
+            sandbox.run("1 + 1")
+            times.append(time.perf_counter() - began)
+    return times
+
+
 def add(a: int, b: int) -> int:
     """Add two numbers."""
     return a + b
@@ -76,6 +105,11 @@ def main() -> None:
         report("warm run printing 1 kB and returning a list, median", median, None, "ms")
         best, median = run_ms(sandbox, "add(2, 3)", 200, tools=[add])
         report("warm run with one tool call into the host, median", median, None, "ms")
+        resets = reset_then_run_seconds(sandbox, 5)
+        report("reset (a new interpreter) then a run, best of 5", min(resets), None, "s")
+        report(
+            "reset then a run after 1 s of other work, best of 5", min(warm_resets(5)), None, "s"
+        )
 
 
 if __name__ == "__main__":

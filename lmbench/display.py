@@ -7,9 +7,21 @@ loads notebook code on its own, and saved notebooks keep their HTML outputs whet
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-__all__ = ["RichDisplay"]
+__all__ = ["RichDisplay", "printable"]
+
+# C0 and C1 controls but newline and tab, and the Unicode marks that reorder text on screen
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """``text`` safe to print on a terminal: control characters (escape sequences that move the
+    cursor, clear the screen or retitle the window, a carriage return that hides a line) and
+    bidirectional overrides are shown escaped (``\\x1b``, ``\\r``, ``\\u202e``), so text a
+    model or sandboxed code wrote is seen as it is, never obeyed. Newlines and tabs are kept."""
+    return _UNPRINTABLE.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 class RichDisplay:
@@ -25,4 +37,4 @@ class RichDisplay:
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         from lmbench.notebook.render import text_for  # the notebook layer sits above: load on use
 
-        printer.text(repr(self) if cycle else text_for(self) or repr(self))
+        printer.text(printable(repr(self) if cycle else text_for(self) or repr(self)))

@@ -109,7 +109,7 @@ class Tool:
         values.update(checked.__pydantic_extra__ or {})
         return values
 
-    def __call__(self, **arguments: Any) -> Any:
+    def __call__(self, /, **arguments: Any) -> Any:
         """Validate the arguments, run the function and return what it returns.
 
         An async function is run to completion (in a worker thread when an event loop is
@@ -126,7 +126,7 @@ class Tool:
         emit("tool_end", tool=self.name, result=result, error=None)
         return result
 
-    async def acall(self, **arguments: Any) -> Any:
+    async def acall(self, /, **arguments: Any) -> Any:
         """Like calling the tool, but awaits an async function on the running loop."""
         emit("tool_start", tool=self.name, arguments=dict(arguments))
         try:

@@ -142,6 +142,7 @@ class CodeAct(Module):
                             code,
                             thought=step.next_thought,
                             tools=tools,
+                            inputs=inputs,
                             module=name,
                             step=number,
                         )

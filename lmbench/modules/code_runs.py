@@ -64,8 +64,13 @@ def extract_code(text: str) -> str:
 
 
 def prepare_namespace(sandbox: Sandbox, inputs: Mapping[str, Any]) -> None:
-    """A fresh namespace holding each input as a variable (JSON values as such, others as text)."""
+    """A fresh interpreter holding each input as a variable (JSON values as such, others as
+    text)."""
     sandbox.reset()
+    _set_inputs(sandbox, inputs)
+
+
+def _set_inputs(sandbox: Sandbox, inputs: Mapping[str, Any]) -> None:
     lines = ["import json as _json"]
     for name, value in inputs.items():
         try:
@@ -85,18 +90,22 @@ def run_code(
     *,
     thought: str = "",
     tools: Sequence[Tool] = (),
+    inputs: Mapping[str, Any] | None = None,
     module: str = "Sandbox",
     step: int = 1,
 ) -> CodeRun:
     """Run ``code`` (empty code is an error the model can fix) and record it; a stream in
     progress hears of it (``SandboxRun`` events from ``module``, and ``ToolStarted`` /
-    ``ToolFinished`` for each tool the code calls in step ``step``)."""
+    ``ToolFinished`` for each tool the code calls in step ``step``). When the run had to
+    restart the sandbox (a timeout, memory), ``inputs`` are set again for the next code."""
     if not code.strip():
         from lmbench.sandbox import SandboxResult
 
         return CodeRun(code, SandboxResult(error="the answer held no Python code"), thought)
     report(SandboxRun(module, "start", code))
     result = sandbox.run(code, tools=tools, on_tool=_tool_reporter(module, step))
+    if result.restarted and inputs is not None:
+        _set_inputs(sandbox, inputs)
     report(SandboxRun(module, "end", code, result.stdout, result.error, result.timed_out))
     return CodeRun(code, result, thought)
 

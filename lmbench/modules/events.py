@@ -26,6 +26,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from lmbench.display import printable
+
 __all__ = [
     "AttemptFinished",
     "AttemptStarted",
@@ -61,7 +63,7 @@ class StatusEvent:
         return f'<div style="font-family:monospace;color:#555">{html.escape(self.text)}</div>'
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text)
+        printer.text(printable(self.text))
 
 
 @dataclass(frozen=True)

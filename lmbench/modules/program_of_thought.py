@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from lmbench.display import printable
 from lmbench.errors import CodeFailed
 from lmbench.modules.base import Module
 from lmbench.modules.chain_of_thought import ChainOfThought
@@ -123,7 +124,8 @@ class ProgramOfThought(Module):
             report(StepStarted(name, 1, None, "write code"))
             code = extract_code(self.generate(**inputs).generated_code)
             while True:
-                runs.append(run_code(sandbox, code, module=name, step=len(runs) + 1))
+                run = run_code(sandbox, code, inputs=inputs, module=name, step=len(runs) + 1)
+                runs.append(run)
                 if runs[-1].ok or len(runs) == self.max_iters:
                     break
                 report(StepStarted(name, len(runs) + 1, None, "fix the code"))
@@ -135,7 +137,7 @@ class ProgramOfThought(Module):
         if not last.ok:
             raise CodeFailed(
                 f"ProgramOfThought: all {len(runs)} programs failed; the last one with:\n"
-                f"{last.result.error}",
+                f"{printable(last.result.error or '')}",
                 runs=runs,
             )
         output = last.result.observation()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from lmbench.display import printable
 from lmbench.money import format_usd
 from lmbench.notebook.html import (
     badge,
@@ -269,4 +270,4 @@ class FullPrediction:
             text += "\n" + messages_text(call.request.messages)
             if call.response is not None:
                 text += "\n--- response ---\n" + "\n".join(call.response.texts)
-        printer.text(text)
+        printer.text(printable(text))

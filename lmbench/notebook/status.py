@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from lmbench.calls.callbacks import Callback, CallbackEvent
+from lmbench.display import printable
 from lmbench.notebook.html import NO_MATH, esc, style
 
 __all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "status_html"]
@@ -52,7 +53,7 @@ class _HTMLView:
         return self.html
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        printer.text(self.text)
+        printer.text(printable(self.text))
 
 
 class LiveStatus:

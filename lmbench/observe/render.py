@@ -13,23 +13,17 @@ newline and tab, and the bidirectional overrides, are shown escaped (``\x1b``, `
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Sequence
 from typing import Any
 
+from lmbench.display import printable
 from lmbench.money import format_usd
 from lmbench.observe.entry import HistoryEntry
 
 __all__ = ["render_entries", "render_entry"]
 
 _RULE = "─" * 78
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def _visible(text: str) -> str:
-    """``text`` with control characters escaped (newlines and tabs kept)."""
-    return _CONTROL.sub(lambda match: match.group().encode("unicode_escape").decode(), text)
 
 
 def _content_text(content: str | list[dict[str, Any]]) -> str:
@@ -124,7 +118,7 @@ def render_entry(entry: HistoryEntry, position: str = "call") -> str:
             )
     if entry.error:
         lines.append(f"[error] {entry.error}")
-    return _visible("\n".join(lines).rstrip()) + "\n"
+    return printable("\n".join(lines).rstrip()) + "\n"
 
 
 def _diagnostic(diagnostic: dict[str, Any]) -> str:

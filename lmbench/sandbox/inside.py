@@ -19,7 +19,7 @@ import _lmbench_host  # type: ignore[import-not-found]  # the worker's tool brid
 from pyodide.code import eval_code  # type: ignore[import-not-found]
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_namespace: dict[str, Any] = {}
+MAX_DEPTH = 100  # the host's limit on the nesting of a value (sandbox.MAX_DEPTH)
 _runs = 0
 
 
@@ -29,11 +29,12 @@ class ToolError(Exception):
 
 ToolError.__module__ = "builtins"  # shown as plain ``ToolError`` in tracebacks
 
-
-def reset() -> None:
-    """Forget every variable, as in a fresh interpreter."""
-    _namespace.clear()
-    _namespace.update({"__name__": "__main__", "__builtins__": builtins, "ToolError": ToolError})
+# the code's variables, kept from run to run (a fresh start is a new worker: Sandbox.reset)
+_namespace: dict[str, Any] = {
+    "__name__": "__main__",
+    "__builtins__": builtins,
+    "ToolError": ToolError,
+}
 
 
 def _tool_function(name: str, params: list[str], doc: str) -> Any:
@@ -67,17 +68,40 @@ def _user_traceback(exc: BaseException) -> str:
 
 
 def _jsonable(value: Any, limit: int) -> Any:
-    """``value`` if it is JSON (and short enough), else its ``repr``, cut at ``limit``; lone
-    surrogates (which no UTF-8 text can hold) become U+FFFD."""
+    """``value`` if it is JSON (short enough, nested at most ``MAX_DEPTH`` levels), else its
+    ``repr``, cut at ``limit``; lone surrogates (which no UTF-8 text can hold) become U+FFFD."""
     try:
         text = json.dumps(value, allow_nan=False, ensure_ascii=False)
     except (TypeError, ValueError, RecursionError):
         text = None
-    if text is not None and len(text) <= limit:
+    if text is not None and len(text) <= limit and not _too_deep(text, value):
         return json.loads(_SURROGATE.sub("\ufffd", text)) if _SURROGATE.search(text) else value
     shown = repr(value) if text is None else text
     shown = _SURROGATE.sub("\ufffd", shown)
     return shown if len(shown) <= limit else shown[:limit] + f"... [{len(shown) - limit} more]"
+
+
+def _too_deep(text: str, value: Any) -> bool:
+    """Whether ``value`` (whose JSON is ``text``) nests lists and dicts deeper than the host
+    takes (it would refuse it); counting brackets first keeps common values cheap."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return False
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _tail(text: str, limit: int) -> str:
+    """The end of ``text`` (a traceback ends with the error), saying how much was cut."""
+    if len(text) <= limit:
+        return text
+    return f"[... {len(text) - limit} characters cut]\n" + text[-limit:]
 
 
 def _flush() -> None:
@@ -99,14 +123,13 @@ def run(code: str, tools: str, limit: int) -> str:
     try:
         value = eval_code(code, _namespace, filename=filename)
     except BaseException as exc:  # SystemExit and KeyboardInterrupt end the run like any error
-        return json.dumps({"error": _user_traceback(exc)[-limit:]})
+        return json.dumps({"error": _tail(_user_traceback(exc), limit)})
     finally:
         _flush()
     try:
         return json.dumps({"value": _jsonable(value, limit)})
     except BaseException as exc:  # a __repr__ that fails
-        return json.dumps({"error": _user_traceback(exc)[-limit:]})
+        return json.dumps({"error": _tail(_user_traceback(exc), limit)})
 
 
 os.environ.pop("_", None)  # Pyodide's record of the script that started it: host detail
-reset()

@@ -75,6 +75,7 @@ class WorkerProcess:
         deno = find_deno()
         pyodide = check_pyodide()
         self.key = secrets.token_hex(16)
+        self.memory_mb = memory_mb
         # the longest line a worker may write: three capped texts, JSON-escaped, and some room
         self.max_line = 18 * max_output + 65536
         self.process = _spawn(deno_command(deno, pyodide, memory_mb))
@@ -157,12 +158,17 @@ class WorkerProcess:
             if not isinstance(message, dict) or not secrets.compare_digest(
                 str(message.pop("key", "")), self.key
             ):
-                problem = f"text that is not a protocol message: {line[:200]!r}"
+                problem = f"text that is not a protocol message: {self._excerpt(line)}"
             elif not isinstance(message.get("type"), str):
-                problem = f"a message with no type: {line[:200]!r}"
+                problem = f"a message with no type: {self._excerpt(line)}"
             else:
                 return message
         return SandboxError(f"the sandbox worker wrote {problem}; it was stopped")
+
+    def _excerpt(self, line: bytes) -> str:
+        """The start of a line that broke the protocol, for the error; the key is left out
+        (the worker's own message may be in it, where code wrote into the middle of a line)."""
+        return repr(line.replace(self.key.encode(), b"<key>")[:200])
 
     def _read_stderr(self, stream: IO[bytes]) -> None:
         try:
@@ -178,7 +184,10 @@ class WorkerProcess:
             code = None
         tail = "\n".join(self._stderr).strip()
         if "out of memory" in tail.lower() or "heap limit" in tail.lower():
-            return "the sandbox worker ran out of JavaScript heap memory (memory_mb) and stopped"
+            return (
+                f"the sandbox worker ran out of JavaScript heap memory (memory_mb={self.memory_mb}"
+                "; give Sandbox(memory_mb=...) more if the work needs it) and stopped"
+            )
         detail = f": {tail[-1500:]}" if tail else ""
         return f"the sandbox worker stopped (exit status {code}){detail}"
 

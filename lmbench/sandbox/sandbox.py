@@ -7,17 +7,22 @@
         result = sb.run("print('hi'); x + 1")
         result.stdout, result.value, result.error     # 'hi\\n', 43, None
 
-Variables persist between runs, as in a REPL, until ``reset()``. Errors of the code are not
-raised: ``result.error`` holds the traceback. A run that passes ``timeout`` seconds is stopped by
-killing the worker, which starts afresh (its variables are lost); so is a worker that runs out
-of memory: Python's heap and V8's JavaScript heap are each capped at ``memory_mb``, and a worker
-whose resident memory passes ``2 * memory_mb + 256`` MB during a run is stopped. Output beyond ``max_output`` characters per stream is dropped (``result.truncated``).
+Variables persist between runs, as in a REPL, until ``reset()``, which starts a new
+interpreter in a new worker process: nothing a run did (variables, patched modules or builtins,
+files in Pyodide's in-memory file system, JavaScript globals, timers) reaches a run after it.
+Errors of the code are not raised: ``result.error`` holds the traceback. A run that passes
+``timeout`` seconds is stopped by killing the worker, which starts afresh (its variables are
+lost); so is a worker that runs out of memory: Python's heap and V8's JavaScript heap are each
+capped at ``memory_mb``, and a worker whose resident memory passes ``2 * memory_mb + 256`` MB
+during a run is stopped. Output beyond ``max_output`` characters per stream is dropped
+(``result.truncated``); a value nested deeper than 100 levels comes back as its text. Each
+error names the limit and the setting that raises it.
 
 Tools: functions (or ``Tool`` objects) given as ``tools=`` are callable from the code by name;
 each call comes back to this process, where the arguments are validated like any ``Tool``'s and
 the function runs here. Its result goes back as JSON; its error is raised in the code as
 ``ToolError``. Time spent in tools does not count against ``timeout``; a run may call tools
-at most 1000 times.
+at most 1000 times, with at most ``10 * max_output`` characters of arguments in all.
 """
 
 from __future__ import annotations
@@ -27,7 +32,8 @@ import keyword
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -44,6 +50,10 @@ START_TIMEOUT = 60.0  # seconds for a worker to load Pyodide (about 0.5 s with t
 WATCH_INTERVAL = 0.05  # seconds between checks of the worker's memory during a run
 BASE_MB = 256  # what Deno and Pyodide take before the code allocates anything, with room
 MAX_TOOL_CALLS = 1000  # per run: time in tools is not counted, so a loop of calls must end
+TOOL_ARGUMENTS_PER_OUTPUT = 10  # a run's tool calls carry at most 10 x max_output characters
+MAX_DEPTH = 100  # levels of nesting of a value or tool arguments coming from the code
+MAX_TOOL_NAME = 200  # characters of a tool name in a call from the code
+MORE_MEMORY = " (give Sandbox(memory_mb=...) more if the work needs it)"
 LOST = "the sandbox was restarted, so the variables of earlier runs are gone"
 
 
@@ -88,7 +98,10 @@ class SandboxResult(RichDisplay):
         elif self.value is not None:
             parts.append(f"value: {_cut(json.dumps(self.value, ensure_ascii=False), limit)}")
         if self.truncated:
-            parts.append("(output was cut at the sandbox's max_output)")
+            parts.append(
+                "(output was cut at the sandbox's max_output; print less, or give "
+                "Sandbox(max_output=...) more)"
+            )
         return "\n".join(parts) or "(no output)"
 
 
@@ -122,9 +135,10 @@ class Sandbox(RichDisplay):
         self.tools = tool_table(tools)
         self.process_limit_mb = 2 * memory_mb + BASE_MB
         self.restarts = 0
-        self._lock = threading.RLock()
+        self._lock = threading.RLock()  # held by a run, a reset, and exclusive()
         self._slot: list[WorkerProcess | None] = [None]
         self._ready = False
+        self._used = False  # whether the worker has run code since it started
         self._busy = False
         self._closed = False
         self._finalizer = weakref.finalize(self, _kill_slot, self._slot)
@@ -135,6 +149,7 @@ class Sandbox(RichDisplay):
     def _start(self) -> None:
         self._slot[0] = WorkerProcess(memory_mb=self.memory_mb, max_output=self.max_output)
         self._ready = False
+        self._used = False
 
     def _restart(self) -> None:
         _kill_slot(self._slot)
@@ -175,6 +190,13 @@ class Sandbox(RichDisplay):
     def _failed_start(self) -> None:
         _kill_slot(self._slot)
         self._slot[0] = None
+
+    @contextmanager
+    def exclusive(self) -> Iterator[Sandbox]:
+        """Hold the sandbox for a sequence of runs (a module's call: reset, inputs, code):
+        other threads' runs and resets wait until the block ends, so none lands in between."""
+        with self._lock:
+            yield self
 
     def start(self) -> Sandbox:
         """Wait until the worker is ready (runs do this themselves); returns self."""
@@ -222,6 +244,7 @@ class Sandbox(RichDisplay):
         with self._lock:
             worker = self._worker()
             self._busy = True
+            self._used = True
             try:
                 return self._exchange(worker, code, table, on_tool)
             except BaseException:
@@ -243,12 +266,25 @@ class Sandbox(RichDisplay):
         """Send the run, answer its tool calls, watch time and memory; the result."""
         started = time.monotonic()
         deadline = started + self.timeout
-        run = _RunState(started)
+        run = _RunState(started, self.max_output)
         worker.send({"op": "run", "code": code, "tools": _describe(table)})
+        watch_at = started + WATCH_INTERVAL
         while True:
-            remaining = deadline - time.monotonic()
+            # time and memory are watched whatever the worker sends: a loop of tool calls or
+            # of output sends a message every few milliseconds
+            now = time.monotonic()
+            if now >= watch_at:
+                watch_at = now + WATCH_INTERVAL
+                resident = worker.resident_mb()
+                if resident is not None and resident > self.process_limit_mb:
+                    return self._lost(
+                        f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
+                        f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
+                        f"and was stopped{MORE_MEMORY}; {LOST}",
+                        run,
+                    )
             try:
-                message = worker.receive(timeout=min(max(remaining, 0.0), WATCH_INTERVAL))
+                message = worker.receive(timeout=max(min(deadline, watch_at) - now, 0.0))
             except SandboxError as exc:
                 if self._closed:
                     return SandboxResult(
@@ -257,20 +293,12 @@ class Sandbox(RichDisplay):
                         error="SandboxError: the sandbox was closed during the run",
                     )
                 return self._lost(f"SandboxError: {exc}; {LOST}", run)
-            if message is None and remaining > WATCH_INTERVAL:
-                resident = worker.resident_mb()
-                if resident is not None and resident > self.process_limit_mb:
-                    return self._lost(
-                        f"MemoryError: the sandbox used {resident:.0f} MB, more than its "
-                        f"limit of {self.process_limit_mb} MB (memory_mb={self.memory_mb}), "
-                        f"and was stopped; {LOST}",
-                        run,
-                    )
-                continue
-            if message is None:
+            if message is None or (message["type"] != "result" and time.monotonic() > deadline):
+                if time.monotonic() < deadline:
+                    continue
                 return self._lost(
                     f"TimeoutError: the code ran longer than timeout={self.timeout:g} s and "
-                    f"was stopped; {LOST}",
+                    f"was stopped (give Sandbox(timeout=...) more if the work needs it); {LOST}",
                     run,
                     timed_out=True,
                 )
@@ -278,8 +306,13 @@ class Sandbox(RichDisplay):
                 run.add_output(message)
                 continue
             if message["type"] == "tool":
+                limit = run.over_limit(message, self.max_output)
+                if limit is not None and run.refused:  # refused again: not kept, so that a
+                    worker.send({"op": "tool_result", "reply": json.dumps({"error": limit})})
+                    continue  # loop of calls cannot fill this process's memory
+                run.refused = limit is not None
                 began = time.monotonic()
-                reply, record = self._call_tool(table, message, len(run.calls), on_tool)
+                reply, record = self._call_tool(table, message, limit, on_tool)
                 if on_tool is not None:
                     on_tool(record, True)
                 run.calls.append(record)
@@ -306,37 +339,46 @@ class Sandbox(RichDisplay):
             stderr=run.text("stderr"),
             error=error,
             timed_out=timed_out,
+            truncated=run.truncated,
             tool_calls=tuple(run.calls),
             duration=time.monotonic() - run.started,
             restarted=True,
         )
 
     def reset(self) -> None:
-        """Forget every variable (the worker keeps running)."""
+        """Start afresh: a new interpreter in a new worker process, so that nothing earlier
+        runs did reaches later ones (an interpreter cannot be cleaned from inside: code can
+        patch any module, builtin, file or JavaScript global). Nothing is done when the worker
+        has run no code yet; otherwise the new worker starts in the background (about 0.3 s)
+        and the next run waits for it. This does not count in ``restarts``."""
         with self._lock:
-            worker = self._worker()
-            worker.send({"op": "reset"})
-            try:
-                message = worker.receive(timeout=self.timeout)
-            except SandboxError:
-                message = None
-            if message is None or message.get("type") != "done":
-                self._restart()
+            if self._closed:
+                raise SandboxError("this Sandbox is closed; create a new one")
+            if self._busy:
+                raise SandboxError(
+                    "a tool reset the sandbox that was running the code calling it; give the "
+                    "tool a Sandbox of its own"
+                )
+            if self._used or self._slot[0] is None:
+                _kill_slot(self._slot)
+                self._start()
 
     def _call_tool(
         self,
         table: Mapping[str, Tool],
         message: dict[str, Any],
-        calls_so_far: int,
+        limit: str | None,
         on_tool: Callable[[SandboxToolCall, bool], None] | None,
     ) -> tuple[dict[str, Any], SandboxToolCall]:
-        """Run the tool a ``"tool"`` message asks for: the reply for the code (its value or
-        error) and the record of the call. ``on_tool`` hears of the start here."""
-        name = str(message.get("name"))
+        """Run the tool a ``"tool"`` message asks for (unless ``limit`` says why the run may
+        call no more): the reply for the code (its value or error) and the record of the
+        call. ``on_tool`` hears of the start here."""
+        name = str(message.get("name"))[:MAX_TOOL_NAME]
         try:
-            arguments = json.loads(str(message.get("args")))
-        except (ValueError, RecursionError):
-            arguments = None
+            arguments = _load_json(str(message.get("args")), f"the arguments of tool {name!r}")
+        except ValueError as exc:
+            error = str(exc)
+            return {"error": error}, SandboxToolCall(name, {}, error=error)
         if not isinstance(arguments, dict):
             error = f"tool {name!r} needs its arguments as keywords"
             return {"error": error}, SandboxToolCall(name, {}, error=error)
@@ -344,10 +386,8 @@ class Sandbox(RichDisplay):
         if on_tool is not None:
             on_tool(SandboxToolCall(name, arguments), False)
         try:
-            if calls_so_far >= MAX_TOOL_CALLS:
-                raise ToolError(
-                    f"the code called tools more than {MAX_TOOL_CALLS} times in one run", tool=name
-                )
+            if limit is not None:
+                raise ToolError(limit, tool=name)
             if tool is None:
                 raise ToolError(f"there is no tool named {name!r}", tool=name)
             result = _jsonable(tool(**arguments), name)
@@ -412,41 +452,113 @@ def _jsonable(value: Any, tool: str) -> Any:
 
 
 class _RunState:
-    """What a run in progress has sent so far: output parts and tool calls."""
+    """What a run in progress has sent so far: output parts (at most ``max_output`` characters
+    per stream, whatever the worker sends: code can break the worker's own count) and tool
+    calls."""
 
-    def __init__(self, started: float) -> None:
+    def __init__(self, started: float, max_output: int) -> None:
         self.started = started
+        self.max_output = max_output
         self.calls: list[SandboxToolCall] = []
+        self.argument_chars = 0
+        self.refused = False  # a call was refused for the run's limits (and kept as a record)
         self.parts: dict[str, list[str]] = {"stdout": [], "stderr": []}
+        self.sizes = {"stdout": 0, "stderr": 0}
+        self.truncated = False
+
+    def over_limit(self, message: dict[str, Any], max_output: int) -> str | None:
+        """Why the run may not make this tool call, or None: too many calls, or too much
+        argument text in all (what the records of the calls keep in this process)."""
+        self.argument_chars += len(str(message.get("args", "")))
+        budget = TOOL_ARGUMENTS_PER_OUTPUT * max_output
+        if len(self.calls) >= MAX_TOOL_CALLS:
+            return (
+                f"the code called tools more than {MAX_TOOL_CALLS} times in one run; split the "
+                "work over several runs"
+            )
+        if self.argument_chars > budget:
+            return (
+                f"the code's tool calls sent more than {budget} characters of arguments in one "
+                f"run ({TOOL_ARGUMENTS_PER_OUTPUT} x max_output); pass less, or give "
+                "Sandbox(max_output=...) more"
+            )
+        return None
 
     def add_output(self, message: dict[str, Any]) -> None:
-        stream, text = message.get("stream"), message.get("text")
-        if stream in self.parts and isinstance(text, str):
+        self._add(message.get("stream"), message.get("text"))
+
+    def _add(self, stream: Any, text: Any) -> None:
+        if stream in self.parts and isinstance(text, str) and text:
+            room = self.max_output - self.sizes[stream]
+            if len(text) > room:
+                text = text[: max(room, 0)]
+                self.truncated = True
             self.parts[stream].append(text)
+            self.sizes[stream] += len(text)
 
     def text(self, stream: str, rest: Any = "") -> str:
-        return "".join(self.parts[stream]) + (rest if isinstance(rest, str) else "")
+        self._add(stream, rest)
+        return "".join(self.parts[stream])
 
 
 def _result(message: dict[str, Any], run: _RunState) -> SandboxResult:
     outcome = message.get("outcome")  # Python's JSON text, so 4.0 stays a float
     if isinstance(outcome, str):
         try:
-            outcome = json.loads(outcome)
-        except (ValueError, RecursionError):
-            outcome = None
+            outcome = _load_json(outcome, "the value of the run")
+        except ValueError as exc:
+            outcome = {"error": f"SandboxError: {exc}"}
     if not isinstance(outcome, dict):
         outcome = {"error": message.get("error") or "the sandbox sent no outcome for the run"}
     error = outcome.get("error")
+    if error is not None:  # the worker cuts it; code that patched the runner may not
+        error = _cut(str(error), run.max_output)
+    if isinstance(error, str) and error.rstrip().rpartition("\n")[2].startswith("MemoryError"):
+        error = f"{error.rstrip()}\n(Python's heap is capped at memory_mb{MORE_MEMORY})"
     return SandboxResult(
         stdout=run.text("stdout", message.get("stdout")),
         stderr=run.text("stderr", message.get("stderr")),
         value=outcome.get("value"),
         error=None if error is None else str(error),
-        truncated=bool(message.get("truncated")),
+        truncated=bool(message.get("truncated")) or run.truncated,
         tool_calls=tuple(run.calls),
         duration=time.monotonic() - run.started,
     )
+
+
+def _load_json(text: str, what: str) -> Any:
+    """JSON text that came from the code; ``ValueError`` naming ``what`` when it is not JSON
+    or nests lists and dicts deeper than ``MAX_DEPTH`` levels (which would overflow Python's
+    stack here, in whatever records or shows it later)."""
+    try:
+        value = json.loads(text)
+    except RecursionError:
+        value = None
+        deep = True
+    except ValueError as exc:
+        raise ValueError(f"{what} is not JSON: {exc}") from None
+    else:
+        deep = text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(value)
+    if deep:
+        raise ValueError(
+            f"{what}: lists or dicts nested deeper than {MAX_DEPTH} levels; flatten the data"
+        )
+    return value
+
+
+def _too_deep(value: Any) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, dict)):
+            if depth > MAX_DEPTH:
+                return True
+            stack.extend((child, depth + 1) for child in _children(item))
+    return False
+
+
+def _children(item: list[Any] | dict[str, Any]) -> Iterable[Any]:
+    return item.values() if isinstance(item, dict) else item
 
 
 def _kill_slot(slot: list[WorkerProcess | None]) -> None:

@@ -4,10 +4,9 @@
 // and the limits; every line the worker writes carries that key, so text that reaches stdout any
 // other way (console.log, a stray write) is never taken for a message. Then the host sends
 //   {"op": "run", "code": str, "tools": [{"name": str, "params": [str]}]}
-//   {"op": "reset"}
 //   {"op": "tool_result", "reply": str}   (during a run: JSON text, {"value": ...} or {"error": str})
 // and the worker answers
-//   {"type": "ready"} once, {"type": "done"} after reset,
+//   {"type": "ready"} once,
 //   {"type": "tool", "name": str, "args": str}   (a tool call from the code, JSON text args)
 //   {"type": "output", "stream": "stdout" | "stderr", "text": str}   (output so far, in parts)
 //   {"type": "result", "stdout", "stderr", "outcome", "truncated"}   (the output not sent yet;
@@ -34,6 +33,11 @@ const decode = uncurry(TextDecoder.prototype.decode);
 const indexOf = uncurry(Uint8Array.prototype.indexOf);
 const subarray = uncurry(Uint8Array.prototype.subarray);
 const slice = uncurry(Uint8Array.prototype.slice);
+const byteCount = uncurry(
+  Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), "length").get,
+);
+const sliceText = uncurry(String.prototype.slice);
+const { floor, min, max } = Math;
 const setBytes = uncurry(Uint8Array.prototype.set);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -53,9 +57,9 @@ function readLine() {
     }
     const count = stdinReadSync(chunk);
     if (count === null) exit(0); // the host is gone
-    const grown = new Uint8Array(pending.length + count);
+    const grown = new Uint8Array(byteCount(pending) + count);
     setBytes(grown, pending);
-    setBytes(grown, subarray(chunk, 0, count), pending.length);
+    setBytes(grown, subarray(chunk, 0, count), byteCount(pending));
     pending = grown;
   }
 }
@@ -63,13 +67,13 @@ function readLine() {
 const hello = parse(readLine());
 const key = `${hello.key}`;
 const maxOutput = Number(hello.max_output);
-const memoryPages = Math.floor((Number(hello.memory_mb) * 1048576) / 65536);
+const memoryPages = floor((Number(hello.memory_mb) * 1048576) / 65536);
 
 function send(message) {
   // a prototype-less object: no toJSON can be found on it, however Object.prototype is changed
   const bytes = encode(encoder, stringify(assign(createObject(null), message, { key })) + "\n");
   let written = 0;
-  while (written < bytes.length) written += stdoutWriteSync(subarray(bytes, written));
+  while (written < byteCount(bytes)) written += stdoutWriteSync(subarray(bytes, written));
 }
 
 // -- memory cap: Python's heap is the WebAssembly memory, capped at memory_mb ------------------
@@ -78,8 +82,8 @@ const NativeMemory = WebAssembly.Memory;
 function CappedMemory(descriptor) {
   if (!descriptor.shared) {
     if (descriptor.initial > memoryPages) throw new RangeError("WebAssembly.Memory(): above the sandbox's memory_mb");
-    const maximum = Math.min(descriptor.maximum ?? memoryPages, memoryPages);
-    descriptor = { ...descriptor, maximum: Math.max(maximum, descriptor.initial) };
+    const maximum = min(descriptor.maximum ?? memoryPages, memoryPages);
+    descriptor = { ...descriptor, maximum: max(maximum, descriptor.initial) };
   }
   return new NativeMemory(descriptor);
 }
@@ -96,7 +100,7 @@ let lastSent = 0;
 let writes = 0;
 
 function unsent(stream) {
-  const text = output[stream].slice(output.sent[stream]);
+  const text = sliceText(output[stream], output.sent[stream]);
   output.sent[stream] = output[stream].length;
   return text;
 }
@@ -107,7 +111,7 @@ function collector(stream) {
       const text = decode(decoder, buffer);
       const room = maxOutput - output[stream].length;
       if (text.length > room) {
-        output[stream] += text.slice(0, Math.max(room, 0));
+        output[stream] += sliceText(text, 0, max(room, 0));
         output.truncated = true;
       } else {
         output[stream] += text;
@@ -118,7 +122,7 @@ function collector(stream) {
         send({ type: "output", stream, text: unsent(stream) });
         lastSent = now();
       }
-      return buffer.length;
+      return byteCount(buffer);
     },
   };
 }
@@ -152,11 +156,14 @@ globalThis.console = {
 };
 
 // Tools: the code calls them synchronously; the worker asks the host and waits for its answer.
-function callTool(name, args) {
+function callTool(rawName, rawArgs) {
+  const name = `${rawName}`;
+  const args = `${rawArgs}`;
+  if (name.length > 200) return stringify({ error: "a tool name is at most 200 characters" });
   if (args.length > maxOutput) {
     return stringify({ error: `the arguments of ${name} are longer than ${maxOutput} characters` });
   }
-  send({ type: "tool", name: `${name}`, args: `${args}` });
+  send({ type: "tool", name, args });
   const reply = parse(readLine());
   if (reply.op !== "tool_result") exit(3); // the host broke the protocol
   return `${reply.reply}`; // JSON text, read by Python as it was written (4.0 stays a float)
@@ -189,10 +196,7 @@ send({ type: "ready" });
 
 for (;;) {
   const message = parse(readLine());
-  if (message.op === "reset") {
-    runner.reset();
-    send({ type: "done" });
-  } else if (message.op === "run") {
+  if (message.op === "run") {
     output.stdout = "";
     output.stderr = "";
     output.sent = { stdout: 0, stderr: 0 };
@@ -205,7 +209,7 @@ for (;;) {
     } catch (error) {
       // Pyodide itself failed (a fatal error): report it; the host starts a new worker.
       send({ type: "result", stdout: unsent("stdout"), stderr: unsent("stderr"),
-             error: `the Python runtime failed: ${`${error}`.slice(0, 2000)}`, fatal: true,
+             error: `the Python runtime failed: ${sliceText(`${error}`, 0, 2000)}`, fatal: true,
              truncated: output.truncated });
       exit(4);
     }

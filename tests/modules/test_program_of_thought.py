@@ -139,3 +139,74 @@ def test_a_stream_tells_which_step_runs(sandbox: Sandbox) -> None:
     steps = [(e.step, e.name) for e in events if isinstance(e, StepStarted)]
     assert steps == [(1, "write code"), (2, "fix the code"), (3, "write the outputs")]
     assert events[-1].answer == 3
+
+
+def test_code_of_one_call_cannot_tamper_with_the_next(sandbox: Sandbox) -> None:
+    """Patched builtins or a patched runner would survive a namespace cleared in place; each
+    call gets a new interpreter."""
+    patch = (
+        "import builtins, _lmbench_runner\n"
+        "builtins.print = lambda *args, **kwargs: None\n"
+        '_lmbench_runner.run = lambda code, tools, limit: \'{"value": "forged"}\'\n'
+    )
+    for given in (sandbox, None):  # a sandbox given to the module, and a pool of its own
+        lm = ScriptedLM(
+            [
+                answer(reasoning="r", generated_code=patch),
+                answer(reasoning="r", answer="1"),
+                answer(reasoning="r", generated_code="print(k * 10)"),
+                answer(reasoning="r", answer="20"),
+            ]
+        )
+        pot = ProgramOfThought("k: int -> answer: int", sandbox=given, lm=lm)
+        try:
+            pot(k=1)
+            second = pot(k=2)
+        finally:
+            pot.sandboxes.close()
+        assert second.code_output == "stdout:\n20\n"
+        assert second.code_runs[0].result.value is None
+
+
+def test_terminal_codes_and_markup_in_code_and_output_are_shown_not_obeyed(
+    sandbox: Sandbox,
+) -> None:
+    from IPython.lib.pretty import pretty
+
+    from lmbench.notebook.render_prediction import FullPrediction
+
+    # raw escape codes in the code itself, and more that it prints
+    hostile = "print('\x1b]0;owned\x07<script>alert(1)</script>\\r\\u202e\\x1b[2J')"
+    lm = ScriptedLM(
+        [
+            answer(reasoning="r", generated_code=hostile),
+            answer(reasoning="r", answer="ok"),
+            answer(reasoning="r", generated_code="raise RuntimeError('\\x1b[2J<img src=x>')"),
+        ]
+    )
+    pot = ProgramOfThought("k: int -> answer", max_iters=1, sandbox=sandbox, lm=lm)
+    pred = pot(k=1)
+    assert "\x1b" in pred.code_runs[0].result.stdout  # the data is kept as written
+    for text in (pretty(FullPrediction(pred)), pretty(pred)):
+        assert not any(c in text for c in "\x1b\x07\r\u202e"), text
+    html = pred._repr_html_() or ""
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    with pytest.raises(CodeFailed) as caught:
+        pot(k=2)
+    assert "\x1b" not in str(caught.value) and "\\x1b[2J<img src=x>" in str(caught.value)
+
+
+def test_after_a_run_that_restarts_the_sandbox_the_inputs_are_set_again(sandbox: Sandbox) -> None:
+    lm = ScriptedLM(
+        [
+            answer(reasoning="r", generated_code="while True:\n    pass"),
+            answer(reasoning="r", generated_code="print(k * 2)"),
+            answer(reasoning="r", answer="14"),
+        ]
+    )
+    with Sandbox(timeout=1.5, memory_mb=128) as slow:
+        pred = ProgramOfThought("k: int -> answer: int", sandbox=slow, lm=lm)(k=7)
+    first, second = pred.code_runs
+    assert first.result.timed_out and "timeout=1.5 s" in (first.result.error or "")
+    assert second.ok and second.result.stdout == "14\n"
+    assert pred.answer == 14

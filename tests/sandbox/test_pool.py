@@ -32,3 +32,26 @@ def test_overlapping_leases_get_sandboxes_of_their_own_kept_for_later(sandbox: S
     finally:
         pool.close()
     assert outer.pid is None and inner.pid is None
+
+
+def test_modules_sharing_a_sandbox_take_turns_for_whole_calls(sandbox: Sandbox) -> None:
+    """Two modules (two pools) given one sandbox: one call's runs never land between the
+    other's, so neither sees the other's variables."""
+    import threading
+    import time
+
+    pools = [SandboxPool(sandbox), SandboxPool(sandbox)]
+    seen: dict[int, object] = {}
+
+    def call(number: int) -> None:
+        with pools[number].lease() as box:
+            box.run(f"mine = {number}")
+            time.sleep(0.3)  # the other call tries to run now
+            seen[number] = box.run("mine").value
+
+    threads = [threading.Thread(target=call, args=(n,)) for n in (0, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert seen == {0: 0, 1: 1}
