@@ -1,9 +1,11 @@
-"""Progress of a run: a tqdm bar whose last state stays readable in a saved notebook.
+"""Progress of work over many items: the one progress view of ``lmbench.evaluate``,
+``lmbench.batch``, ``lmbench.compare``, ``%%predict --over`` and ``%%predict --compare``.
 
-In a Jupyter kernel the bar is tqdm's notebook widget shown through a display handle; when
-the run ends the handle is updated with plain text and HTML ("20/20 rows · 3 s"), so a
-notebook reopened without widget state shows the final count instead of a bar stuck at 0%.
-Elsewhere it is tqdm's text bar on stderr. Nothing is imported unless a bar is shown.
+In a notebook it is the cell's live status line (``lmbench.notebook.status``): it counts up
+(``evaluate · 3/20 rows · 1 error · 4 s``), ticking every second, and ends in place as a static
+summary (``✓ evaluate · 20/20 rows · 1 error · 13 s``), so a saved or reopened notebook shows
+the final state: never a widget bar (which needs widget state to draw) or a bar stuck at 0%.
+Elsewhere it is tqdm's text bar on stderr. Nothing is imported unless progress is shown.
 """
 
 from __future__ import annotations
@@ -13,87 +15,125 @@ import threading
 import time
 from typing import Any
 
-__all__ = ["RunProgress", "in_notebook"]
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (checked without importing IPython)."""
-    ipython = sys.modules.get("IPython")
-    if ipython is None:
-        return False
-    shell = ipython.get_ipython()
-    return shell is not None and type(shell).__name__ == "ZMQInteractiveShell"
+__all__ = ["RunProgress", "summary"]
 
 
 def summary(done: int, total: int, seconds: float, errors: int, unit: str = "rows") -> str:
     shown = f"{seconds:.0f}" if seconds >= 10 else f"{seconds:.1f}"
-    text = f"{done}/{total} {unit} · {shown} s"
+    return f"{_counts(done, total, errors, unit)} · {shown} s"
+
+
+def _counts(done: int, total: int, errors: int, unit: str) -> str:
+    text = f"{done}/{total} {unit}"
     if errors:
         text += f" · {errors} error{'s' if errors != 1 else ''}"
     return text
 
 
-class RunProgress:
-    """``advance(n, errors=...)`` from any thread; ``close()`` once at the end."""
+def _cell_line(description: str, doing: str) -> Any:
+    """A live status line in the running notebook cell, or None outside a notebook (no
+    IPython shell, or one that shows only text)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is None:
+        return None
+    from lmbench.notebook.status import cell_status  # the notebook layer sits above: load on use
 
-    def __init__(self, total: int, *, description: str = "rows", enabled: bool = True) -> None:
+    return cell_status(shell, description, doing=doing)
+
+
+class RunProgress:
+    """``advance(n, errors=...)`` from any thread; ``close()`` once at the end.
+
+    ``unit`` names what is counted (``rows``, ``models``); ``working_on(label)`` says which
+    item runs now, for work done one item at a time.
+    """
+
+    def __init__(
+        self,
+        total: int,
+        *,
+        description: str = "rows",
+        unit: str = "rows",
+        enabled: bool = True,
+    ) -> None:
         self.total = total
         self.done = 0
         self.errors = 0
         self.description = description
+        self.unit = unit
         self.started = time.perf_counter()
+        self._current = ""
+        self._drawn_at = 0.0
         self._lock = threading.Lock()
-        self._bar: Any = None
-        self._handle: Any = None
+        self._line: Any = None  # a LiveStatus in a notebook
+        self._bar: Any = None  # a tqdm text bar elsewhere
         if enabled and total > 0:
             self._open()
 
     def _open(self) -> None:
-        if in_notebook():
-            from IPython.display import display
-            from tqdm.notebook import tqdm
+        self._line = _cell_line(self.description, self._doing())
+        if self._line is not None:
+            self._line.start()
+            return
+        from tqdm.auto import tqdm
 
-            self._bar = tqdm(total=self.total, desc=self.description, unit="row", display=False)
-            self._handle = display(self._bar.container, display_id=True)
-        else:
-            from tqdm.auto import tqdm
+        self._bar = tqdm(total=self.total, desc=self.description, unit=self.unit, leave=True)
 
-            self._bar = tqdm(total=self.total, desc=self.description, unit="row", leave=True)
+    def _doing(self) -> str:
+        counts = _counts(self.done, self.total, self.errors, self.unit)
+        return f"{counts} · {self._current}" if self._current else counts
+
+    #: Counts that change sooner than this after the last redraw wait for the line's next
+    #: tick: a thousand cached rows finishing in a second send a few updates, not a thousand.
+    MIN_REDRAW_S = 0.2
 
     def advance(self, count: int = 1, *, errors: int = 0) -> None:
         with self._lock:
             self.done += count
             self.errors += errors
-            if self._bar is not None:
+            if self._line is not None:
+                now = time.perf_counter()
+                redraw = now - self._drawn_at >= self.MIN_REDRAW_S
+                if redraw:
+                    self._drawn_at = now
+                self._line.doing(self._doing(), redraw=redraw)
+            elif self._bar is not None:
                 self._bar.update(count)
                 if errors:
                     self._bar.set_postfix_str(f"{self.errors} errors", refresh=False)
 
+    def working_on(self, label: str) -> None:
+        """Name the item that runs now (``fixed/abcd``); shown after the counts."""
+        with self._lock:
+            self._current = label
+            if self._line is not None:
+                self._line.doing(self._doing())
+            elif self._bar is not None:
+                self._bar.set_postfix_str(label)
+
     @property
     def showing(self) -> bool:
-        """Whether a bar is on show (else ``advance`` need not be called)."""
-        return self._bar is not None
+        """Whether progress is on show (else ``advance`` need not be called)."""
+        return self._line is not None or self._bar is not None
 
     @property
     def text(self) -> str:
-        return summary(self.done, self.total, time.perf_counter() - self.started, self.errors)
+        seconds = time.perf_counter() - self.started
+        return summary(self.done, self.total, seconds, self.errors, self.unit)
 
     def close(self) -> None:
-        bar, self._bar = self._bar, None
-        if bar is None:
-            return
-        text = f"{self.description}: {self.text}"
-        if self._handle is not None:
+        """End the view: in a notebook the line becomes its static summary."""
+        with self._lock:
+            line, self._line = self._line, None
+            bar, self._bar = self._bar, None
+        if line is not None:
+            complete = self.done >= self.total
+            ending = _counts(self.done, self.total, self.errors, self.unit)
+            if not complete:
+                ending += " (stopped)"
+            icon = "✓" if complete and not self.errors else "⚠"
+            line.finish(line.summary(ending, icon=icon))
+        elif bar is not None:
+            bar.set_postfix_str(f"{self.errors} errors" if self.errors else "", refresh=False)
             bar.close()
-            colour = "#b26a00" if self.errors else "#2e7d32"
-            html = f'<div style="font-family:monospace;color:{colour}">{_esc(text)}</div>'
-            self._handle.update({"text/plain": text, "text/html": html}, raw=True)
-            return
-        bar.set_postfix_str(f"{self.errors} errors" if self.errors else "", refresh=False)
-        bar.close()
-
-
-def _esc(text: str) -> str:
-    import html
-
-    return html.escape(text)

@@ -30,9 +30,11 @@ Sink = Callable[[Any], None]
 _SPINNER = "•"
 
 
-def status_html(what: str, doing: str, elapsed_s: float, *, done: bool = False) -> str:
-    """The status line as HTML (plain text escaped here)."""
-    icon = "✓" if done else _SPINNER
+def status_html(
+    what: str, doing: str, elapsed_s: float, *, done: bool = False, icon: str | None = None
+) -> str:
+    """The status line as HTML (plain text escaped here); ``icon`` replaces the ✓ or •."""
+    icon = icon or ("✓" if done else _SPINNER)
     parts = [p for p in (what, doing, f"{elapsed_s:.0f} s") if p]
     text = " · ".join(parts)
     return (
@@ -104,12 +106,14 @@ class LiveStatus:
         while not self._stopped.wait(self._tick_s):
             self._draw()
 
-    def doing(self, text: str, *, what: str | None = None) -> None:
-        """Say what the work does now (and, optionally, rename it); redraws at once."""
+    def doing(self, text: str, *, what: str | None = None, redraw: bool = True) -> None:
+        """Say what the work does now (and, optionally, rename it); redraws at once, or with
+        ``redraw=False`` at the next tick. Safe from any thread."""
         self.doing_now = text
         if what is not None:
             self.what = what
-        self._draw()
+        if redraw:
+            self._draw()
 
     def show_below(self, html: str, *, doing: str | None = None) -> None:
         """Draw ``html`` under the line (e.g. the fields of a stream so far)."""
@@ -127,10 +131,11 @@ class LiveStatus:
         self.stop()
         self._sink(view)
 
-    def summary(self, doing: str) -> _HTMLView:
+    def summary(self, doing: str, *, icon: str = "✓") -> _HTMLView:
         """A static final line (``✓ what · doing · 13 s``) to ``finish`` with."""
         text = " · ".join(p for p in (self.what, doing, f"{self.elapsed_s:.0f} s") if p)
-        return _HTMLView(status_html(self.what, doing, self.elapsed_s, done=True), text)
+        html = status_html(self.what, doing, self.elapsed_s, done=True, icon=icon)
+        return _HTMLView(html, text)
 
     @contextlib.contextmanager
     def watch(self) -> Iterator[LiveStatus]:

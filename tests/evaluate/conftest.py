@@ -27,3 +27,12 @@ def response_cache(tmp_path: Path) -> Iterator[ResponseCache]:
     cache = reset_cache(tmp_path / "cache")
     yield cache
     cache.close()
+
+
+@pytest.fixture(autouse=True)
+def as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs here are a script's, not a notebook's: an IPython shell another test left behind
+    must not turn the progress text on stderr into a notebook status line."""
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        monkeypatch.setattr(ipython, "get_ipython", lambda: None)
