@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmbench.errors import describe_error
-from lmbench.evaluate.progress import RunProgress
 from lmbench.notebook.html import badge, box, esc, pre, show_value, table
 from lmbench.notebook.render_prediction import format_cost
+from lmbench.progress import RunProgress
 
 __all__ = ["Comparison", "ModelRun", "compare_models", "run_over"]
 

@@ -202,7 +202,7 @@ def test_notebook_view_uses_inline_styles_only() -> None:
 def test_progress_bar_final_state_reads_rows_and_seconds(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lmbench.evaluate.progress import RunProgress
+    from lmbench.progress import RunProgress
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

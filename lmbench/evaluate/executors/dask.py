@@ -20,9 +20,9 @@ from typing import Any
 from lmbench.errors import ConfigError, RunsFailed, describe_error
 from lmbench.evaluate.data import Row
 from lmbench.evaluate.executors.threads import Stopped, run_threads
-from lmbench.evaluate.progress import RunProgress
 from lmbench.evaluate.rows import RowResult, RowTask
 from lmbench.observe.collectors import Collector
+from lmbench.progress import RunProgress
 
 __all__ = ["partition", "resolve_client", "run_dask", "run_partition"]
 

@@ -1,11 +1,13 @@
 """Progress of work over many items: the one progress view of ``lmbench.evaluate``,
-``lmbench.batch``, ``lmbench.compare``, ``%%predict --over`` and ``%%predict --compare``.
+``lmbench.batch``, ``lmbench.compare``, ``%%predict --over``, ``%%predict --compare`` and
+``Embedder.embed`` over many batches.
 
 In a notebook it is the cell's live status line (``lmbench.notebook.status``): it counts up
 (``evaluate · 3/20 rows · 1 error · 4 s``), ticking every second, and ends in place as a static
 summary (``✓ evaluate · 20/20 rows · 1 error · 13 s``), so a saved or reopened notebook shows
 the final state: never a widget bar (which needs widget state to draw) or a bar stuck at 0%.
-Elsewhere it is tqdm's text bar on stderr. Nothing is imported unless progress is shown.
+Elsewhere it is tqdm's text bar on stderr (when tqdm is installed). Nothing is imported
+unless progress is shown.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
-__all__ = ["RunProgress", "summary"]
+__all__ = ["RunProgress", "summary", "track"]
+
+T = TypeVar("T")
 
 
 def summary(done: int, total: int, seconds: float, errors: int, unit: str = "rows") -> str:
@@ -76,8 +81,10 @@ class RunProgress:
         if self._line is not None:
             self._line.start()
             return
-        from tqdm.auto import tqdm
-
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:  # tqdm comes with the notebook extra: without it, no bar
+            return
         self._bar = tqdm(total=self.total, desc=self.description, unit=self.unit, leave=True)
 
     def _doing(self) -> str:
@@ -137,3 +144,15 @@ class RunProgress:
         elif bar is not None:
             bar.set_postfix_str(f"{self.errors} errors" if self.errors else "", refresh=False)
             bar.close()
+
+
+def track(items: Iterable[T], *, total: int, description: str, unit: str) -> Iterator[T]:
+    """Iterate over ``items`` (``total`` of them) under a ``RunProgress``: one item counts as
+    done when the loop asks for the next; stopping early leaves a "(stopped)" summary."""
+    bar = RunProgress(total, description=description, unit=unit)
+    try:
+        for item in items:
+            yield item
+            bar.advance(1)
+    finally:
+        bar.close()
