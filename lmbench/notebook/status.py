@@ -23,11 +23,23 @@ from typing import Any
 from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.notebook.html import NO_MATH, esc, style
 
-__all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "status_html"]
+__all__ = [
+    "LiveStatus",
+    "StatusCallback",
+    "cell_status",
+    "html_frontend",
+    "seconds",
+    "status_html",
+]
 
 Sink = Callable[[Any], None]
 
 _SPINNER = "•"
+
+
+def seconds(elapsed_s: float, *, done: bool = False) -> str:
+    """``4 s`` while the work ticks; a final time under 10 s keeps a decimal (``0.4 s``)."""
+    return f"{elapsed_s:.1f} s" if done and elapsed_s < 10 else f"{elapsed_s:.0f} s"
 
 
 def status_html(
@@ -35,7 +47,7 @@ def status_html(
 ) -> str:
     """The status line as HTML (plain text escaped here); ``icon`` replaces the ✓ or •."""
     icon = icon or ("✓" if done else _SPINNER)
-    parts = [p for p in (what, doing, f"{elapsed_s:.0f} s") if p]
+    parts = [p for p in (what, doing, seconds(elapsed_s, done=done)) if p]
     text = " · ".join(parts)
     return (
         f'<div class="lmb lmb-status {NO_MATH}" {style("meta", "padding:2px 0")}>'
@@ -133,7 +145,7 @@ class LiveStatus:
 
     def summary(self, doing: str, *, icon: str = "✓") -> _HTMLView:
         """A static final line (``✓ what · doing · 13 s``) to ``finish`` with."""
-        text = " · ".join(p for p in (self.what, doing, f"{self.elapsed_s:.0f} s") if p)
+        text = " · ".join(p for p in (self.what, doing, seconds(self.elapsed_s, done=True)) if p)
         html = status_html(self.what, doing, self.elapsed_s, done=True, icon=icon)
         return _HTMLView(html, text)
 
