@@ -18,7 +18,11 @@ _BOX = (
 _CELL = "border-bottom:1px solid rgba(127,127,127,.3);padding:3px 8px;text-align:left;vertical-align:top"
 _HEAD = _CELL + ";font-weight:600;opacity:.8"
 _META = "opacity:.75"
-_GOOD, _MID, _BAD = "#2e7d32", "#b26a00", "#c62828"
+#: Score colours: a plain colour, then JupyterLab's theme colour for the same meaning (brighter
+#: in the dark theme, where the plain dark green and red read poorly on the near-black page).
+_GOOD = ("#2e7d32", "--jp-success-color1")
+_MID = ("#b26a00", "--jp-warn-color0")
+_BAD = ("#c62828", "--jp-error-color1")
 _TEXT_LIMIT = 160
 
 
@@ -46,10 +50,17 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f'<table style="border-collapse:collapse;margin:4px 0"><tr>{head}</tr>{body}</table>'
 
 
-def _colour(score: float | None) -> str:
+def _paint(prop: str, colour: tuple[str, str]) -> str:
+    """``prop`` in ``colour``: the plain value first, for viewers that refuse ``var()``."""
+    plain, variable = colour
+    return f"{prop}:{plain};{prop}:var({variable},{plain})"
+
+
+def _colour(score: float | None, prop: str = "color") -> str:
+    """The declarations that paint ``prop`` in the colour of ``score``."""
     if score is None or math.isnan(score):
-        return _BAD
-    return _GOOD if score >= 0.8 else _MID if score >= 0.5 else _BAD
+        return _paint(prop, _BAD)
+    return _paint(prop, _GOOD if score >= 0.8 else _MID if score >= 0.5 else _BAD)
 
 
 def format_cost(usd: float | None) -> str:
@@ -90,7 +101,7 @@ def _histogram(scores: Sequence[float | None], buckets: int = 10) -> str:
         bars.append(
             f'<div title="{low:.1f}-{low + 1 / buckets:.1f}: {count} rows" '
             f'style="display:inline-block;width:14px;margin-right:2px;vertical-align:bottom;'
-            f'height:{max(height, 1)}px;background:{_colour(low + 0.05)};opacity:{1 if count else 0.2}"></div>'
+            f'height:{max(height, 1)}px;{_colour(low + 0.05, "background")};opacity:{1 if count else 0.2}"></div>'
         )
     if unscored:
         bars.append(
@@ -109,7 +120,9 @@ def _diagnostics(row: Any) -> str:
     parts = []
     if row.error:
         where = f" in the {row.failed_in}" if row.failed_in else ""
-        parts.append(f'<span style="color:{_BAD}">error{where}: {esc(_short(row.error))}</span>')
+        parts.append(
+            f'<span style="{_paint("color", _BAD)}">error{where}: {esc(_short(row.error))}</span>'
+        )
     if row.repairs:
         parts.append(f"{row.repairs} repair{'s' if row.repairs != 1 else ''}")
     if row.adapter:
@@ -126,7 +139,7 @@ def eval_html(result: Any) -> str:
     header = (
         f'<div style="font-size:15px;font-weight:600;margin:2px 0 4px">'
         f"{esc(result.name)} · {esc(result.metric_name)} "
-        f'<span style="color:{_colour(score)};font-size:20px">{shown}</span></div>'
+        f'<span style="{_colour(score)};font-size:20px">{shown}</span></div>'
         f'<div style="{_META}">{esc(_totals_line(result))}</div>'
     )
     worst = [r for r in result.worst(5) if r.error is not None or (r.score or 0.0) < 1.0]
@@ -140,7 +153,7 @@ def eval_html(result: Any) -> str:
                     _fields(r.inputs),
                     _fields(r.labels),
                     _fields(r.outputs),
-                    f'<b style="color:{_colour(r.score)}">'
+                    f'<b style="{_colour(r.score)}">'
                     f"{'-' if r.score is None else f'{r.score:.2f}'}</b>",
                     _diagnostics(r),
                 ]
@@ -168,7 +181,7 @@ def comparison_html(comparison: Any) -> str:
     rows = [
         [
             f"<b>{esc(row['variant'])}</b>",
-            f'<b style="color:{_colour(row["score"])}">{row["score"]:.3f}</b>'
+            f'<b style="{_colour(row["score"])}">{row["score"]:.3f}</b>'
             + (" ★" if best is not None and row["score"] == best else ""),
             esc(format_cost(row["cost_usd"])),
             esc(f"{row['mean_latency_s'] * 1000:.0f} ms"),

@@ -256,6 +256,31 @@ def _check_progress_summary(cell: Any, pattern: str) -> None:
     assert cell.locator(STDERR).count() == 0, "stderr output (a text progress bar?)"
 
 
+#: (text, contrast ratio against the background behind it) of each element ``selector``
+#: finds in a card.
+CONTRASTS = """(card, selector) => {
+    const parse = (s) => { const n = s.match(/[\\d.]+/g).map(Number);
+        return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1]; };
+    const lum = (c) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    // the colour behind an element: translucent backgrounds blended over what lies below
+    const behind = (el) => {
+        if (!el) return [255, 255, 255];
+        const [r, g, b, a] = parse(getComputedStyle(el).backgroundColor);
+        if (a >= 1) return [r, g, b];
+        const under = behind(el.parentElement);
+        return [r * a + under[0] * (1 - a), g * a + under[1] * (1 - a), b * a + under[2] * (1 - a)];
+    };
+    return [...card.querySelectorAll(selector)].map((el) => {
+        const f = lum(parse(getComputedStyle(el).color)), b = lum(behind(el));
+        return [el.textContent.slice(0, 20), (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05)];
+    });
+}"""
+
+
 def _check_styled(card: Any) -> None:
     """The card kept its inline look: a border, padding, a tinted badge, table cells aligned
     left (JupyterLab right-aligns cells that do not say so) and values in one column."""
@@ -421,4 +446,7 @@ def test_status_errors_budget_and_reopened_outputs_in_both_themes(
         evaluation = page.locator(".jp-OutputArea-output .lmb:not(.lmb-status)").first
         evaluation.scroll_into_view_if_needed()
         _check_styled(evaluation)
+        # coloured scores stay readable on the dark page (WCAG AA: a contrast of 4.5 or more)
+        contrasts = evaluation.evaluate(CONTRASTS, "b[style*='color'], span[style*='color']")
+        assert contrasts and min(ratio for _, ratio in contrasts) >= 4.5, contrasts
         evaluation.screenshot(path=str(screenshots / "reopened-evaluation-dark.png"))
