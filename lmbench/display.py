@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["RichDisplay"]
+__all__ = ["NO_MATH", "RichDisplay"]
+
+#: Classes that make MathJax 2 and 3 leave an element's text alone: JupyterLab typesets
+#: ``$...$`` in HTML outputs, and a dollar amount must never turn into italic math.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
 
 
 class RichDisplay:

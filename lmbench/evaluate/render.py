@@ -1,6 +1,7 @@
 """Notebook views of runs, with inline styles only (no ``<style>`` block), so a notebook
 reopened untrusted, nbviewer or GitHub shows them as they were: the score, a bar of
-per-row score buckets, the worst rows with their diagnostics, cost and time."""
+per-row score buckets, the worst rows with their diagnostics, cost and time. Each box carries
+the ``lmb`` class of every lmbench view and the classes MathJax skips (dollar amounts)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from lmbench.display import NO_MATH
 
 __all__ = ["batch_html", "comparison_html", "eval_html"]
 
@@ -160,7 +163,7 @@ def eval_html(result: Any) -> str:
                 for r in worst
             ],
         )
-    return f'<div style="{_BOX}">{header}{_histogram(result.scores)}{table}</div>'
+    return f'<div class="lmb {NO_MATH}" style="{_BOX}">{header}{_histogram(result.scores)}{table}</div>'
 
 
 def batch_html(result: Any) -> str:
@@ -172,7 +175,7 @@ def batch_html(result: Any) -> str:
             ["#", "inputs", "error"],
             [[esc(r.index), _fields(r.inputs), esc(_short(r.error))] for r in failed],
         )
-    return f'<div style="{_BOX}">{body}</div>'
+    return f'<div class="lmb {NO_MATH}" style="{_BOX}">{body}</div>'
 
 
 def comparison_html(comparison: Any) -> str:
@@ -197,7 +200,7 @@ def comparison_html(comparison: Any) -> str:
         "(<code>.disagreements()</code>)"
     )
     return (
-        f'<div style="{_BOX}"><div style="font-weight:600">Comparison</div>'
+        f'<div class="lmb {NO_MATH}" style="{_BOX}"><div style="font-weight:600">Comparison</div>'
         f'<div style="{_META}">{meta}</div>'
         + _table(["variant", "score", "cost", "latency", "errors", "tokens"], rows)
         + "</div>"

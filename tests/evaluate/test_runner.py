@@ -191,6 +191,7 @@ def test_notebook_view_uses_inline_styles_only() -> None:
     result = lmbench.evaluate(qa, items(10), metrics.exact_match, progress=False)
     page = result._repr_html_()
     assert "<style" not in page and 'style="' in page
+    assert page.startswith('<div class="lmb tex2jax_ignore mathjax_ignore"')  # no MathJax on $
     assert "0.800" in page and "Worst rows" in page and "answer-5" in page and "wrong" in page
     assert "score 0 → 1 (10 rows)" in page  # the histogram of per-row scores
     assert "cost $0" in page

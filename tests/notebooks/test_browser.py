@@ -105,7 +105,9 @@ def _save(page: Any, root: Path, name: str) -> None:
             cells = json.loads((root / name).read_text())["cells"]
         except ValueError:  # caught while the server writes the file
             cells = [{"cell_type": "code"}]
-        if all(c.get("execution_count") for c in cells if c["cell_type"] == "code"):
+        # (Shift+Enter on the last cell adds an empty one, which never runs)
+        written = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        if all(c.get("execution_count") for c in written):
             return
         time.sleep(0.25)
     pytest.fail(f"{name} was not saved with its outputs")
@@ -181,7 +183,7 @@ FEEDBACK_CELLS = [
     '%%predict "question -> answer" -m openai/gpt-4o\nquestion: What is 2+2?',
     "%lmbench budget off\nimport pandas as pd\n\n"
     'trips = pd.DataFrame({"sentence": ["I flew to Oslo.", "We drove to Lyon."]})',
-    '%%predict "sentence -> city" --over trips',
+    '%%predict "sentence -> city" --over trips\n# every input comes from the frame',
     '%%predict "sentence -> city" --compare local/gemma-3-270m,nowhere/model\n'
     "sentence: I took the train to Rome.",
 ]
