@@ -21,11 +21,14 @@ _BOX = (
 _CELL = "border-bottom:1px solid rgba(127,127,127,.3);padding:3px 8px;text-align:left;vertical-align:top"
 _HEAD = _CELL + ";font-weight:600;opacity:.8"
 _META = "opacity:.75"
-#: Score colours: a plain colour, then JupyterLab's theme colour for the same meaning (brighter
-#: in the dark theme, where the plain dark green and red read poorly on the near-black page).
-_GOOD = ("#2e7d32", "--jp-success-color1")
-_MID = ("#b26a00", "--jp-warn-color0")
-_BAD = ("#c62828", "--jp-error-color1")
+#: Score colours: (plain colour, JupyterLab's theme colour for the same meaning, translucent
+#: tint). Only the large headline score is drawn in colour (the plain colours read on white
+#: and on the dark theme's near-black at that size; a trusted notebook takes the theme's,
+#: brighter in the dark theme: an untrusted one drops ``var()``). Small scores and errors keep
+#: the page's text colour on a tint, readable in any theme.
+_GOOD = ("#2e7d32", "--jp-success-color1", "rgba(56,142,60,.22)")
+_MID = ("#b26a00", "--jp-warn-color0", "rgba(245,124,0,.24)")
+_BAD = ("#c62828", "--jp-error-color1", "rgba(211,47,47,.24)")
 _TEXT_LIMIT = 160
 
 
@@ -53,17 +56,22 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f'<table style="border-collapse:collapse;margin:4px 0"><tr>{head}</tr>{body}</table>'
 
 
-def _paint(prop: str, colour: tuple[str, str]) -> str:
-    """``prop`` in ``colour``: the plain value first, for viewers that refuse ``var()``."""
-    plain, variable = colour
-    return f"{prop}:{plain};{prop}:var({variable},{plain})"
+def _kind(score: float | None) -> tuple[str, str, str]:
+    if score is None or math.isnan(score):
+        return _BAD
+    return _GOOD if score >= 0.8 else _MID if score >= 0.5 else _BAD
 
 
 def _colour(score: float | None, prop: str = "color") -> str:
-    """The declarations that paint ``prop`` in the colour of ``score``."""
-    if score is None or math.isnan(score):
-        return _paint(prop, _BAD)
-    return _paint(prop, _GOOD if score >= 0.8 else _MID if score >= 0.5 else _BAD)
+    """Declarations painting ``prop`` in the colour of ``score``: the plain value first, for
+    viewers that refuse ``var()``."""
+    plain, variable, _tint = _kind(score)
+    return f"{prop}:{plain};{prop}:var({variable},{plain})"
+
+
+def _tinted(score: float | None) -> str:
+    """The style of small text marked by ``score``'s colour: page text on a tint."""
+    return f"background:{_kind(score)[2]};border-radius:3px;padding:0 4px"
 
 
 def format_cost(usd: float | None) -> str:
@@ -123,9 +131,7 @@ def _diagnostics(row: Any) -> str:
     parts = []
     if row.error:
         where = f" in the {row.failed_in}" if row.failed_in else ""
-        parts.append(
-            f'<span style="{_paint("color", _BAD)}">error{where}: {esc(_short(row.error))}</span>'
-        )
+        parts.append(f'<span style="{_tinted(None)}">error{where}: {esc(_short(row.error))}</span>')
     if row.repairs:
         parts.append(f"{row.repairs} repair{'s' if row.repairs != 1 else ''}")
     if row.adapter:
@@ -156,7 +162,7 @@ def eval_html(result: Any) -> str:
                     _fields(r.inputs),
                     _fields(r.labels),
                     _fields(r.outputs),
-                    f'<b style="{_colour(r.score)}">'
+                    f'<b style="{_tinted(r.score)}">'
                     f"{'-' if r.score is None else f'{r.score:.2f}'}</b>",
                     _diagnostics(r),
                 ]
@@ -184,7 +190,7 @@ def comparison_html(comparison: Any) -> str:
     rows = [
         [
             f"<b>{esc(row['variant'])}</b>",
-            f'<b style="{_colour(row["score"])}">{row["score"]:.3f}</b>'
+            f'<b style="{_tinted(row["score"])}">{row["score"]:.3f}</b>'
             + (" ★" if best is not None and row["score"] == best else ""),
             esc(format_cost(row["cost_usd"])),
             esc(f"{row['mean_latency_s'] * 1000:.0f} ms"),

@@ -195,9 +195,11 @@ def test_notebook_view_uses_inline_styles_only() -> None:
     assert "0.800" in page and "Worst rows" in page and "answer-5" in page and "wrong" in page
     assert "score 0 → 1 (10 rows)" in page  # the histogram of per-row scores
     assert "cost $0" in page
-    # score colours: a plain colour, then the theme's (readable on a dark page too)
+    # the headline score in colour: a plain one, then the theme's (brighter on a dark page)
     assert "color:#2e7d32;color:var(--jp-success-color1,#2e7d32)" in page
-    assert "color:#c62828;color:var(--jp-error-color1,#c62828)" in page  # the wrong rows
+    # small scores keep the page's text colour, on a tint (readable in every theme)
+    assert '<b style="background:rgba(211,47,47,.24);border-radius:3px;padding:0 4px">0.00' in page
+    assert "color:#c62828" not in page
     assert "exact_match 0.800" in repr(result)
     empty = lmbench.evaluate(qa, [], metrics.exact_match, progress=False)
     assert math.isnan(empty.score) and "n/a" in empty._repr_html_()

@@ -258,8 +258,8 @@ def _check_progress_summary(cell: Any, pattern: str) -> None:
     assert cell.locator(STDERR).count() == 0, "stderr output (a text progress bar?)"
 
 
-#: (text, contrast ratio against the background behind it) of each element ``selector``
-#: finds in a card.
+#: (text, contrast ratio against the background behind it, large text?) of each element
+#: ``selector`` finds in a card.
 CONTRASTS = """(card, selector) => {
     const parse = (s) => { const n = s.match(/[\\d.]+/g).map(Number);
         return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1]; };
@@ -277,8 +277,12 @@ CONTRASTS = """(card, selector) => {
         return [r * a + under[0] * (1 - a), g * a + under[1] * (1 - a), b * a + under[2] * (1 - a)];
     };
     return [...card.querySelectorAll(selector)].map((el) => {
-        const f = lum(parse(getComputedStyle(el).color)), b = lum(behind(el));
-        return [el.textContent.slice(0, 20), (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05)];
+        const style = getComputedStyle(el);
+        const f = lum(parse(style.color)), b = lum(behind(el));
+        const size = parseFloat(style.fontSize), weight = parseInt(style.fontWeight);
+        const large = size >= 24 || (size >= 18.6 && weight >= 600);  // WCAG's large text
+        return [el.textContent.slice(0, 20), (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05),
+                large];
     });
 }"""
 
@@ -448,7 +452,9 @@ def test_status_errors_budget_and_reopened_outputs_in_both_themes(
         evaluation = page.locator(".jp-OutputArea-output .lmb:not(.lmb-status)").first
         evaluation.scroll_into_view_if_needed()
         _check_styled(evaluation)
-        # coloured scores stay readable on the dark page (WCAG AA: a contrast of 4.5 or more)
-        contrasts = evaluation.evaluate(CONTRASTS, "b[style*='color'], span[style*='color']")
-        assert contrasts and min(ratio for _, ratio in contrasts) >= 4.5, contrasts
+        # scores and errors stay readable on the dark page (WCAG AA: a contrast of 4.5, 3 for
+        # large text), in an untrusted notebook whose sanitizer dropped every var()
+        contrasts = evaluation.evaluate(CONTRASTS, "b, span")
+        low = [(text, ratio) for text, ratio, large in contrasts if ratio < (3 if large else 4.5)]
+        assert contrasts and not low, low
         evaluation.screenshot(path=str(screenshots / "reopened-evaluation-dark.png"))
