@@ -12,9 +12,10 @@ sent as usual, with the card's text as its traceback (what nbval, nbclient and
 ``jupyter nbconvert`` print), and once the cell has run ``clear_error_output`` replaces the
 cell's outputs with the card alone (``clear_output(wait=True)`` then the card, drawn in one
 step): a live notebook and the saved file hold the card only, with its text form for viewers
-without HTML. That is done only when the cell is the magic alone (``%%predict ...``, or a
-single ``%lmbench ...`` line), so no output of other code is cleared; in a mixed cell the
-error output stays silent (a bare reset code) under the card. Where the front end shows only
+without HTML (what the magic showed before it failed, a progress line, fields streamed so far,
+a tool's prints, gives way to it). That is done only when the cell is the magic alone
+(``%%predict ...``, or a single ``%lmbench ...`` line), so no output of other code is cleared;
+in a mixed cell the error output stays silent (a bare reset code) under the card. Where the front end shows only
 text (terminal IPython), the text of the card is the traceback.
 """
 
