@@ -10,7 +10,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["RichDisplay", "printable"]
+__all__ = ["NO_MATH", "RichDisplay", "printable"]
+
+#: Classes that make MathJax 2 and 3 leave an element's text alone: JupyterLab typesets
+#: ``$...$`` in HTML outputs, and a dollar amount must never turn into italic math.
+NO_MATH = "tex2jax_ignore mathjax_ignore"
 
 # C0 and C1 controls but newline and tab, and the Unicode marks that reorder text on screen
 _UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

@@ -60,6 +60,7 @@ GROUND = (
     "money",
     "steps",
     "deprecation",
+    "progress",
     "display",
     "once",
 )

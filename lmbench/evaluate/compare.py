@@ -92,29 +92,46 @@ class Comparison:
         return pd.DataFrame([r for _, r in records], index=[i for i, _ in records])
 
     def chart(self) -> Any:
-        """A plotly scatter of score against cost, one point per variant."""
+        """A plotly scatter of score against cost, one point per variant; against tokens
+        when no variant cost anything (local or scripted models). Variants that land on the
+        same point share one label."""
         import plotly.graph_objects as go
+
+        from lmbench.notebook.plot import neutral_theme  # plotly's look lives there: load on use
 
         table = self.table_rows()
         costs = [math.nan if r["cost_usd"] is None else r["cost_usd"] for r in table]
-        figure = go.Figure(
-            go.Scatter(
-                x=costs,
-                y=[r["score"] for r in table],
-                mode="markers+text",
-                text=[r["variant"] for r in table],
-                textposition="top center",
-                marker={"size": 12},
-                customdata=[[r["error_rate"], r["mean_latency_s"] * 1000] for r in table],
-                hovertemplate="%{text}<br>score %{y:.3f}<br>cost $%{x:.6f}"
-                "<br>errors %{customdata[0]:.0%}<br>latency %{customdata[1]:.0f} ms<extra></extra>",
+        priced = any(c > 0 for c in costs if not math.isnan(c))
+        xs = costs if priced else [r["tokens"] for r in table]
+        figure = neutral_theme(
+            go.Figure(
+                go.Scatter(
+                    x=xs,
+                    y=[r["score"] for r in table],
+                    mode="markers+text",
+                    text=_point_labels(
+                        xs, [r["score"] for r in table], [r["variant"] for r in table]
+                    ),
+                    textposition="top center",
+                    marker={"size": 12},
+                    customdata=[
+                        [r["variant"], r["error_rate"], r["mean_latency_s"] * 1000, r["tokens"]]
+                        for r in table
+                    ],
+                    hovertemplate="%{customdata[0]}<br>score %{y:.3f}"
+                    + ("<br>cost $%{x:.6f}" if priced else "")
+                    + "<br>tokens %{customdata[3]:,}<br>errors %{customdata[1]:.0%}"
+                    "<br>latency %{customdata[2]:.0f} ms<extra></extra>",
+                )
             )
         )
+        against = "cost" if priced else "tokens (no cost recorded)"
         figure.update_layout(
-            title=f"{self.metric_name} against cost ({self.rows} rows)",
-            xaxis_title="cost (USD)",
+            title=f"{self.metric_name} against {against} · {self.rows} rows",
+            xaxis_title="cost (USD)" if priced else "tokens",
             yaxis_title=self.metric_name,
-            yaxis_range=[-0.05, 1.05],
+            yaxis_range=[-0.05, 1.12],
+            xaxis_rangemode="tozero",
             height=360,
             margin={"l": 50, "r": 20, "t": 50, "b": 40},
         )
@@ -128,6 +145,19 @@ class Comparison:
         from lmbench.evaluate.render import comparison_html
 
         return comparison_html(self)
+
+
+def _point_labels(xs: list[Any], ys: list[Any], names: list[str]) -> list[str]:
+    """One label per point; variants on the same point are named together, on the first."""
+    labels = [""] * len(names)
+    first: dict[tuple[Any, Any], int] = {}
+    for i, point in enumerate(zip(xs, ys, strict=True)):
+        if point in first:
+            labels[first[point]] += f", {names[i]}"
+        else:
+            first[point] = i
+            labels[i] = names[i]
+    return labels
 
 
 def _row(result: EvalResult, position: int) -> Any:

@@ -1,6 +1,7 @@
 """Notebook views of runs, with inline styles only (no ``<style>`` block), so a notebook
 reopened untrusted, nbviewer or GitHub shows them as they were: the score, a bar of
-per-row score buckets, the worst rows with their diagnostics, cost and time."""
+per-row score buckets, the worst rows with their diagnostics, cost and time. Each box carries
+the ``lmb`` class of every lmbench view and the classes MathJax skips (dollar amounts)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import html
 import math
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+from lmbench.display import NO_MATH
 
 __all__ = ["batch_html", "comparison_html", "eval_html"]
 
@@ -18,7 +21,14 @@ _BOX = (
 _CELL = "border-bottom:1px solid rgba(127,127,127,.3);padding:3px 8px;text-align:left;vertical-align:top"
 _HEAD = _CELL + ";font-weight:600;opacity:.8"
 _META = "opacity:.75"
-_GOOD, _MID, _BAD = "#2e7d32", "#b26a00", "#c62828"
+#: Score colours: (plain colour, JupyterLab's theme colour for the same meaning, translucent
+#: tint). Only the large headline score is drawn in colour (the plain colours read on white
+#: and on the dark theme's near-black at that size; a trusted notebook takes the theme's,
+#: brighter in the dark theme: an untrusted one drops ``var()``). Small scores and errors keep
+#: the page's text colour on a tint, readable in any theme.
+_GOOD = ("#2e7d32", "--jp-success-color1", "rgba(56,142,60,.22)")
+_MID = ("#b26a00", "--jp-warn-color0", "rgba(245,124,0,.24)")
+_BAD = ("#c62828", "--jp-error-color1", "rgba(211,47,47,.24)")
 _TEXT_LIMIT = 160
 
 
@@ -46,10 +56,22 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     return f'<table style="border-collapse:collapse;margin:4px 0"><tr>{head}</tr>{body}</table>'
 
 
-def _colour(score: float | None) -> str:
+def _kind(score: float | None) -> tuple[str, str, str]:
     if score is None or math.isnan(score):
         return _BAD
     return _GOOD if score >= 0.8 else _MID if score >= 0.5 else _BAD
+
+
+def _colour(score: float | None, prop: str = "color") -> str:
+    """Declarations painting ``prop`` in the colour of ``score``: the plain value first, for
+    viewers that refuse ``var()``."""
+    plain, variable, _tint = _kind(score)
+    return f"{prop}:{plain};{prop}:var({variable},{plain})"
+
+
+def _tinted(score: float | None) -> str:
+    """The style of small text marked by ``score``'s colour: page text on a tint."""
+    return f"background:{_kind(score)[2]};border-radius:3px;padding:0 4px"
 
 
 def format_cost(usd: float | None) -> str:
@@ -90,7 +112,7 @@ def _histogram(scores: Sequence[float | None], buckets: int = 10) -> str:
         bars.append(
             f'<div title="{low:.1f}-{low + 1 / buckets:.1f}: {count} rows" '
             f'style="display:inline-block;width:14px;margin-right:2px;vertical-align:bottom;'
-            f'height:{max(height, 1)}px;background:{_colour(low + 0.05)};opacity:{1 if count else 0.2}"></div>'
+            f'height:{max(height, 1)}px;{_colour(low + 0.05, "background")};opacity:{1 if count else 0.2}"></div>'
         )
     if unscored:
         bars.append(
@@ -109,7 +131,7 @@ def _diagnostics(row: Any) -> str:
     parts = []
     if row.error:
         where = f" in the {row.failed_in}" if row.failed_in else ""
-        parts.append(f'<span style="color:{_BAD}">error{where}: {esc(_short(row.error))}</span>')
+        parts.append(f'<span style="{_tinted(None)}">error{where}: {esc(_short(row.error))}</span>')
     if row.repairs:
         parts.append(f"{row.repairs} repair{'s' if row.repairs != 1 else ''}")
     if row.adapter:
@@ -126,7 +148,7 @@ def eval_html(result: Any) -> str:
     header = (
         f'<div style="font-size:15px;font-weight:600;margin:2px 0 4px">'
         f"{esc(result.name)} · {esc(result.metric_name)} "
-        f'<span style="color:{_colour(score)};font-size:20px">{shown}</span></div>'
+        f'<span style="{_colour(score)};font-size:20px">{shown}</span></div>'
         f'<div style="{_META}">{esc(_totals_line(result))}</div>'
     )
     worst = [r for r in result.worst(5) if r.error is not None or (r.score or 0.0) < 1.0]
@@ -140,14 +162,14 @@ def eval_html(result: Any) -> str:
                     _fields(r.inputs),
                     _fields(r.labels),
                     _fields(r.outputs),
-                    f'<b style="color:{_colour(r.score)}">'
+                    f'<b style="{_tinted(r.score)}">'
                     f"{'-' if r.score is None else f'{r.score:.2f}'}</b>",
                     _diagnostics(r),
                 ]
                 for r in worst
             ],
         )
-    return f'<div style="{_BOX}">{header}{_histogram(result.scores)}{table}</div>'
+    return f'<div class="lmb {NO_MATH}" style="{_BOX}">{header}{_histogram(result.scores)}{table}</div>'
 
 
 def batch_html(result: Any) -> str:
@@ -159,7 +181,7 @@ def batch_html(result: Any) -> str:
             ["#", "inputs", "error"],
             [[esc(r.index), _fields(r.inputs), esc(_short(r.error))] for r in failed],
         )
-    return f'<div style="{_BOX}">{body}</div>'
+    return f'<div class="lmb {NO_MATH}" style="{_BOX}">{body}</div>'
 
 
 def comparison_html(comparison: Any) -> str:
@@ -168,7 +190,7 @@ def comparison_html(comparison: Any) -> str:
     rows = [
         [
             f"<b>{esc(row['variant'])}</b>",
-            f'<b style="color:{_colour(row["score"])}">{row["score"]:.3f}</b>'
+            f'<b style="{_tinted(row["score"])}">{row["score"]:.3f}</b>'
             + (" ★" if best is not None and row["score"] == best else ""),
             esc(format_cost(row["cost_usd"])),
             esc(f"{row['mean_latency_s'] * 1000:.0f} ms"),
@@ -184,7 +206,7 @@ def comparison_html(comparison: Any) -> str:
         "(<code>.disagreements()</code>)"
     )
     return (
-        f'<div style="{_BOX}"><div style="font-weight:600">Comparison</div>'
+        f'<div class="lmb {NO_MATH}" style="{_BOX}"><div style="font-weight:600">Comparison</div>'
         f'<div style="{_META}">{meta}</div>'
         + _table(["variant", "score", "cost", "latency", "errors", "tokens"], rows)
         + "</div>"

@@ -26,11 +26,11 @@ from typing import Any
 from lmbench.errors import ConfigError
 from lmbench.evaluate.data import Row, load_rows
 from lmbench.evaluate.executors.threads import Stopped, run_threads
-from lmbench.evaluate.progress import RunProgress
 from lmbench.evaluate.result import BatchResult, EvalResult
 from lmbench.evaluate.rows import RowResult, RowTask
 from lmbench.evaluate.runs import record_summary
 from lmbench.metrics import metric_name, resolve_metric
+from lmbench.progress import RunProgress
 from lmbench.settings import context
 
 __all__ = ["batch", "evaluate", "new_run_id", "program_name"]

@@ -14,8 +14,8 @@ from typing import Any
 
 from lmbench.errors import describe_error
 from lmbench.notebook.html import badge, box, esc, pre, show_value, table
-from lmbench.notebook.progress import progress
 from lmbench.notebook.render_prediction import format_cost
+from lmbench.progress import RunProgress
 
 __all__ = ["Comparison", "ModelRun", "compare_models", "run_over"]
 
@@ -176,19 +176,26 @@ def compare_models(
     inputs: Mapping[str, Any],
     *,
     call_kwargs: Mapping[str, Any] | None = None,
+    description: str = "compare",
 ) -> Comparison:
-    """Call ``program`` with the same ``inputs`` on each model (``lm=`` per call)."""
+    """Call ``program`` with the same ``inputs`` on each model (``lm=`` per call), under the
+    progress view of every run over many items (``RunProgress``)."""
     runs = []
-    for model in progress(models, total=len(models), description="compare", unit="models"):
-        started = time.perf_counter()
-        try:
-            prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))
-        except Exception as exc:  # one model's failure is that model's result
-            runs.append(
-                ModelRun(model, error=describe_error(exc), latency_s=time.perf_counter() - started)
-            )
-        else:
-            runs.append(
-                ModelRun(model, prediction, latency_s=_stats(prediction, started)["latency_s"])
-            )
+    bar = RunProgress(len(models), description=description, unit="models")
+    try:
+        for model in models:
+            bar.working_on(model)
+            started = time.perf_counter()
+            try:
+                prediction = program(**inputs, lm=model, **dict(call_kwargs or {}))
+            except Exception as exc:  # one model's failure is that model's result
+                elapsed = time.perf_counter() - started
+                runs.append(ModelRun(model, error=describe_error(exc), latency_s=elapsed))
+                bar.advance(1, errors=1)
+            else:
+                latency = _stats(prediction, started)["latency_s"]
+                runs.append(ModelRun(model, prediction, latency_s=latency))
+                bar.advance(1)
+    finally:
+        bar.close()
     return Comparison(program.signature, dict(inputs), runs)

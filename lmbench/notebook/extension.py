@@ -1,6 +1,7 @@
 """``%load_ext lmbench``: registers the magics, the HTML and text displays, gives plotly figures
-an HTML fallback for saved notebooks, and remembers the last prediction a cell produced (for
-``%lmbench last``). ``%unload_ext lmbench`` undoes it."""
+an HTML fallback for saved notebooks, remembers the last prediction a cell produced (for
+``%lmbench last``), and leaves a failed magic cell with its error card alone (see
+``lmbench.notebook.problems``). ``%unload_ext lmbench`` undoes it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from lmbench.notebook import lmbench_magic, plotly_output, predict_magic
+from lmbench.notebook.problems import clear_error_output, note_cell
 from lmbench.notebook.render import RENDERERS
 from lmbench.notebook.state import LastPrediction
 
@@ -16,6 +18,14 @@ __all__ = ["load", "unload"]
 
 def _remember_result(result: Any) -> None:
     LastPrediction.remember(getattr(result, "result", None))
+
+
+#: IPython events and the hooks lmbench keeps on them while it is loaded.
+_HOOKS = (
+    ("pre_run_cell", note_cell),
+    ("post_run_cell", _remember_result),
+    ("post_run_cell", clear_error_output),
+)
 
 
 def _pretty(render: Callable[[Any], str]) -> Callable[[Any, Any, bool], None]:
@@ -42,8 +52,9 @@ def load(ipython: Any) -> None:
         formatters["text/plain"].for_type_by_name(
             renderer.module, renderer.name, _pretty(renderer.text)
         )
-    if _remember_result not in ipython.events.callbacks["post_run_cell"]:
-        ipython.events.register("post_run_cell", _remember_result)
+    for event, hook in _HOOKS:
+        if hook not in ipython.events.callbacks[event]:
+            ipython.events.register(event, hook)
     plotly_output.use_html_fallback()
 
 
@@ -55,6 +66,7 @@ def unload(ipython: Any) -> None:
     for renderer in RENDERERS:
         for mime in ("text/html", "text/plain"):
             formatters[mime].pop(f"{renderer.module}.{renderer.name}", None)
-    if _remember_result in ipython.events.callbacks["post_run_cell"]:
-        ipython.events.unregister("post_run_cell", _remember_result)
+    for event, hook in _HOOKS:
+        if hook in ipython.events.callbacks[event]:
+            ipython.events.unregister(event, hook)
     plotly_output.restore_renderer()

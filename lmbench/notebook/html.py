@@ -20,6 +20,8 @@ import html
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from lmbench.display import NO_MATH
+
 __all__ = [
     "NO_MATH",
     "badge",
@@ -39,8 +41,6 @@ __all__ = [
     "table",
 ]
 
-#: Classes that make MathJax 2 and 3 leave an element's text alone.
-NO_MATH = "tex2jax_ignore mathjax_ignore"
 
 _BORDER = "1px solid rgba(127,127,127,.35)"
 _BORDER_VAR = "var(--jp-border-color2,rgba(127,127,127,.35))"

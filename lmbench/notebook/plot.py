@@ -18,7 +18,7 @@ from typing import Any
 
 from lmbench.notebook.plotly_output import use_html_fallback
 
-__all__ = ["THEME_NEUTRAL", "cost", "latency", "repair_rates", "repairs", "tokens"]
+__all__ = ["THEME_NEUTRAL", "cost", "latency", "neutral_theme", "repair_rates", "repairs", "tokens"]
 
 _GREY = "rgb(136,136,136)"
 _GRID = "rgba(136,136,136,0.25)"
@@ -46,15 +46,21 @@ def _lm_calls(frame: Any) -> Any:
     return frame
 
 
+def neutral_theme(figure: Any) -> Any:
+    """Give ``figure`` lmbench's look, readable on light and dark pages, and an HTML
+    fallback for saved notebooks; returns it."""
+    use_html_fallback()
+    figure.update_layout(**THEME_NEUTRAL)
+    figure.update_xaxes(**_AXES)
+    figure.update_yaxes(**_AXES)
+    return figure
+
+
 def _figure(title: str, xaxis: str, yaxis: str, **layout: Any) -> Any:
     import plotly.graph_objects as go
 
-    use_html_fallback()
-    figure = go.Figure()
-    figure.update_layout(title=title, xaxis_title=xaxis, yaxis_title=yaxis, **THEME_NEUTRAL)
-    figure.update_layout(**layout)
-    figure.update_xaxes(**_AXES)
-    figure.update_yaxes(**_AXES)
+    figure = neutral_theme(go.Figure())
+    figure.update_layout(title=title, xaxis_title=xaxis, yaxis_title=yaxis, **layout)
     return figure
 
 

@@ -373,7 +373,13 @@ class PredictCell:
             models = [resolve_model(m.strip()) for m in options.compare.split(",") if m.strip()]
             if len(models) < 2:
                 raise CellError("--compare needs at least two models, separated by commas", line=0)
-            return compare_models(self.program, models, self.inputs, call_kwargs=self.call_kwargs)
+            return compare_models(
+                self.program,
+                models,
+                self.inputs,
+                call_kwargs=self.call_kwargs,
+                description=f"{MAGIC} --compare",
+            )
         if options.stream:
             return self._stream()
         return self.program(**self.inputs, **self.call_kwargs)

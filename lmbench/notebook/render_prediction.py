@@ -171,7 +171,11 @@ def _exchange_html(prediction: Prediction, *, expanded: bool) -> str:
     return "".join(out)
 
 
-_VALUE = "font-size:15px;white-space:pre-wrap;word-break:break-word;padding:4px 14px 4px 0"
+#: Every cell says ``text-align:left``: JupyterLab right-aligns table cells that do not.
+_VALUE = (
+    "font-size:15px;white-space:pre-wrap;word-break:break-word;padding:4px 14px 4px 0;"
+    "text-align:left"
+)
 
 
 def _value_html(value: Any) -> str:
@@ -183,13 +187,16 @@ def _value_html(value: Any) -> str:
 def _fields_html(fields: dict[str, Any], prediction: Prediction) -> str:
     """The answer first: one row per field with its name, its value large, its type muted."""
     specs = prediction.signature.output_fields if prediction.signature is not None else {}
-    cell = "padding:4px 14px 4px 0;vertical-align:top;white-space:nowrap;border-bottom:1px solid rgba(127,127,127,.2)"
+    cell = (
+        "padding:4px 14px 4px 0;vertical-align:top;white-space:nowrap;text-align:left;"
+        "border-bottom:1px solid rgba(127,127,127,.2)"
+    )
     rows = []
     for name, value in fields.items():
         spec = specs.get(name)
         kind = esc(spec.type_name) if spec else ""
         rows.append(
-            f'<tr><th style="{cell};text-align:left;font-weight:600">{esc(name)}</th>'
+            f'<tr><th style="{cell};font-weight:600">{esc(name)}</th>'
             f"{_value_html(value)}"
             f'<td class="lmb-type" style="{cell};opacity:.6;font-size:12px">{kind}</td></tr>'
         )

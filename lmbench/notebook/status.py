@@ -24,17 +24,31 @@ from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.display import printable
 from lmbench.notebook.html import NO_MATH, esc, style
 
-__all__ = ["LiveStatus", "StatusCallback", "cell_status", "html_frontend", "status_html"]
+__all__ = [
+    "LiveStatus",
+    "StatusCallback",
+    "cell_status",
+    "html_frontend",
+    "seconds",
+    "status_html",
+]
 
 Sink = Callable[[Any], None]
 
 _SPINNER = "•"
 
 
-def status_html(what: str, doing: str, elapsed_s: float, *, done: bool = False) -> str:
-    """The status line as HTML (plain text escaped here)."""
-    icon = "✓" if done else _SPINNER
-    parts = [p for p in (what, doing, f"{elapsed_s:.0f} s") if p]
+def seconds(elapsed_s: float, *, done: bool = False) -> str:
+    """``4 s`` while the work ticks; a final time under 10 s keeps a decimal (``0.4 s``)."""
+    return f"{elapsed_s:.1f} s" if done and elapsed_s < 10 else f"{elapsed_s:.0f} s"
+
+
+def status_html(
+    what: str, doing: str, elapsed_s: float, *, done: bool = False, icon: str | None = None
+) -> str:
+    """The status line as HTML (plain text escaped here); ``icon`` replaces the ✓ or •."""
+    icon = icon or ("✓" if done else _SPINNER)
+    parts = [p for p in (what, doing, seconds(elapsed_s, done=done)) if p]
     text = " · ".join(parts)
     return (
         f'<div class="lmb lmb-status {NO_MATH}" {style("meta", "padding:2px 0")}>'
@@ -105,12 +119,14 @@ class LiveStatus:
         while not self._stopped.wait(self._tick_s):
             self._draw()
 
-    def doing(self, text: str, *, what: str | None = None) -> None:
-        """Say what the work does now (and, optionally, rename it); redraws at once."""
+    def doing(self, text: str, *, what: str | None = None, redraw: bool = True) -> None:
+        """Say what the work does now (and, optionally, rename it); redraws at once, or with
+        ``redraw=False`` at the next tick. Safe from any thread."""
         self.doing_now = text
         if what is not None:
             self.what = what
-        self._draw()
+        if redraw:
+            self._draw()
 
     def show_below(self, html: str, *, doing: str | None = None) -> None:
         """Draw ``html`` under the line (e.g. the fields of a stream so far)."""
@@ -128,10 +144,11 @@ class LiveStatus:
         self.stop()
         self._sink(view)
 
-    def summary(self, doing: str) -> _HTMLView:
+    def summary(self, doing: str, *, icon: str = "✓") -> _HTMLView:
         """A static final line (``✓ what · doing · 13 s``) to ``finish`` with."""
-        text = " · ".join(p for p in (self.what, doing, f"{self.elapsed_s:.0f} s") if p)
-        return _HTMLView(status_html(self.what, doing, self.elapsed_s, done=True), text)
+        text = " · ".join(p for p in (self.what, doing, seconds(self.elapsed_s, done=True)) if p)
+        html = status_html(self.what, doing, self.elapsed_s, done=True, icon=icon)
+        return _HTMLView(html, text)
 
     @contextlib.contextmanager
     def watch(self) -> Iterator[LiveStatus]:

@@ -104,11 +104,10 @@ class _Plan:
             show = len(requests) > _PROGRESS_BATCHES
         if not show:
             return requests
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return requests
-        return tqdm(requests, desc=f"embedding ({self.embedder.model.name})", unit="batch")
+        from lmbench.progress import track
+
+        description = f"embedding ({self.embedder.model.name})"
+        return track(requests, total=len(requests), description=description, unit="batches")
 
 
 class Embedder(RichDisplay):
@@ -119,7 +118,7 @@ class Embedder(RichDisplay):
     - ``dimensions``: ask models that can shorten their vectors for this many;
     - ``cache``: None follows the settings (on by default), False skips it;
     - ``concurrency``: batches in flight at once in ``aembed``;
-    - ``show_progress``: a progress bar (default: when more than 4 batches are needed);
+    - ``show_progress``: show progress (default: when more than 4 batches are needed);
     - other keyword arguments go to the model (``api_key``, ``base_url``, ``timeout``...).
     """
 

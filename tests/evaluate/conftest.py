@@ -47,3 +47,10 @@ def keyed_cluster() -> Iterator[object]:
         distributed.Client(cluster, set_as_default=False) as client,
     ):
         yield client
+@pytest.fixture(autouse=True)
+def as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Runs here are a script's, not a notebook's: an IPython shell another test left behind
+    must not turn the progress text on stderr into a notebook status line."""
+    ipython = sys.modules.get("IPython")
+    if ipython is not None:
+        monkeypatch.setattr(ipython, "get_ipython", lambda: None)

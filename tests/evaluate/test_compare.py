@@ -39,7 +39,16 @@ def test_variants_side_by_side() -> None:
     assert differ.loc[1, "answer[lazy]"] == "answer-1"
     assert differ.loc[1, "expected_answer"] == "answer-2"
     figure = comparison.chart()
-    assert figure.data[0].type == "scatter" and list(figure.data[0].text) == list(table.index)
+    assert figure.data[0].type == "scatter"
+    # every variant is named once; variants on the same point share its label
+    labels = [name for label in figure.data[0].text if label for name in label.split(", ")]
+    assert sorted(labels) == sorted(table.index)
+    # scripted models cost nothing: the chart is against tokens, never a cost axis around 0
+    assert figure.layout.xaxis.title.text == "tokens" and list(figure.data[0].x) == list(
+        table["tokens"]
+    )
+    assert figure.layout.xaxis.rangemode == "tozero"
+    assert figure.layout.paper_bgcolor == "rgba(0,0,0,0)"  # reads on a dark page too
     page = comparison._repr_html_()
     assert "<style" not in page and "★" in page and "3 rows where the variants" in page
     assert "good=0.800" in repr(comparison)
@@ -48,3 +57,10 @@ def test_variants_side_by_side() -> None:
 def test_variants_must_be_a_dict() -> None:
     with pytest.raises(ConfigError, match="dict of name -> program"):
         lmbench.compare([Predict("question -> answer")], items(1), "exact_match")
+
+
+def test_variants_on_the_same_point_share_one_label() -> None:
+    from lmbench.evaluate.compare import _point_labels
+
+    labels = _point_labels([10, 12, 10], [0.9, 0.5, 0.9], ["3-shot", "zero-shot", "bootstrapped"])
+    assert labels == ["3-shot, bootstrapped", "zero-shot", ""]

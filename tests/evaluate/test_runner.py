@@ -191,9 +191,15 @@ def test_notebook_view_uses_inline_styles_only() -> None:
     result = lmbench.evaluate(qa, items(10), metrics.exact_match, progress=False)
     page = result._repr_html_()
     assert "<style" not in page and 'style="' in page
+    assert page.startswith('<div class="lmb tex2jax_ignore mathjax_ignore"')  # no MathJax on $
     assert "0.800" in page and "Worst rows" in page and "answer-5" in page and "wrong" in page
     assert "score 0 → 1 (10 rows)" in page  # the histogram of per-row scores
     assert "cost $0" in page
+    # the headline score in colour: a plain one, then the theme's (brighter on a dark page)
+    assert "color:#2e7d32;color:var(--jp-success-color1,#2e7d32)" in page
+    # small scores keep the page's text colour, on a tint (readable in every theme)
+    assert '<b style="background:rgba(211,47,47,.24);border-radius:3px;padding:0 4px">0.00' in page
+    assert "color:#c62828" not in page
     assert "exact_match 0.800" in repr(result)
     empty = lmbench.evaluate(qa, [], metrics.exact_match, progress=False)
     assert math.isnan(empty.score) and "n/a" in empty._repr_html_()
@@ -202,7 +208,7 @@ def test_notebook_view_uses_inline_styles_only() -> None:
 def test_progress_bar_final_state_reads_rows_and_seconds(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    from lmbench.evaluate.progress import RunProgress
+    from lmbench.progress import RunProgress
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -59,3 +59,35 @@ def test_metric_options_need_over_and_name_the_columns(shell: Any) -> None:
         shell, '%%predict "question -> answer" --over df --metric accuracy\n# rows\n'
     )
     assert unknown.error is not None and "unknown metric" in unknown.html() + unknown.text()
+
+
+def _progress_lines(run: Any) -> list[str]:
+    return [
+        o.data.get("text/html", "")
+        for o in run.outputs
+        if "lmb-status" in o.data.get("text/html", "")
+    ]
+
+
+def test_over_and_evaluate_show_the_progress_line_compare_shows(shell: Any) -> None:
+    """One progress view for every run over many items: a live line that ends as a summary."""
+    configure(lm=ScriptedLM(answer))
+    shell.user_ns["df"] = pd.DataFrame(
+        {"question": [f"What is item {i}?" for i in range(1, 6)], "answer": ["x"] * 5}
+    )
+    over = run_cell(shell, '%%predict "question -> answer" --over df\n# rows\n')
+    evaluated = run_cell(
+        shell,
+        "import lmbench\n"
+        "qa = lmbench.Predict('question -> answer')\n"
+        "lmbench.evaluate(qa, df, 'exact_match', name='qa run')",
+    )
+    for run, name in ((over, "%%predict over df"), (evaluated, "qa run")):
+        assert run.error is None, run.error
+        lines = _progress_lines(run)
+        assert f"• {name} · 0/5 rows" in lines[0]
+        assert f"✓ {name} · 5/5 rows · " in lines[-1]  # the static summary a saved notebook keeps
+        # no widget bar: nothing a reopened notebook would need widget state to draw
+        assert not any("application/vnd.jupyter.widget-view+json" in o.data for o in run.outputs)
+    scored = _progress_lines(evaluated)[-1]
+    assert "error" not in scored  # rows that score 0 are not errors

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -104,7 +105,9 @@ def _save(page: Any, root: Path, name: str) -> None:
             cells = json.loads((root / name).read_text())["cells"]
         except ValueError:  # caught while the server writes the file
             cells = [{"cell_type": "code"}]
-        if all(c.get("execution_count") for c in cells if c["cell_type"] == "code"):
+        # (Shift+Enter on the last cell adds an empty one, which never runs)
+        written = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+        if all(c.get("execution_count") for c in written):
             return
         time.sleep(0.25)
     pytest.fail(f"{name} was not saved with its outputs")
@@ -178,7 +181,14 @@ FEEDBACK_CELLS = [
     '%%predict "question -> answer" -m nowhere/model\nquestion: Will this run?',
     "%lmbench budget 0.000001",
     '%%predict "question -> answer" -m openai/gpt-4o\nquestion: What is 2+2?',
+    "%lmbench budget off\nimport pandas as pd\n\n"
+    'trips = pd.DataFrame({"sentence": ["I flew to Oslo.", "We drove to Lyon."]})',
+    '%%predict "sentence -> city" --over trips\n# every input comes from the frame',
+    '%%predict "sentence -> city" --compare local/gemma-3-270m,nowhere/model\n'
+    "sentence: I took the train to Rome.",
 ]
+#: Cells of FEEDBACK_CELLS that fail, with what their card says.
+FAILING = {2: "unknown provider", 4: "budget exceeded"}
 
 CELL_DONE = """(index) => {
     const cell = document.querySelectorAll('.jp-NotebookPanel .jp-CodeCell')[index];
@@ -220,6 +230,12 @@ def _outputs(cell: Any) -> Any:
     return cell.locator(".jp-OutputArea-output")
 
 
+STDERR = '.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]'
+WIDGET_BARS = (
+    ".jupyter-widgets, .widget-progress, .jp-OutputArea-output:has-text('Error displaying widget')"
+)
+
+
 def _check_one_error_view(cell: Any, marker: str) -> None:
     outputs = _outputs(cell)
     cards = outputs.locator(".lmb")
@@ -227,21 +243,73 @@ def _check_one_error_view(cell: Any, marker: str) -> None:
     assert marker in cards.first.inner_text()
     texts = [t.strip() for t in outputs.all_inner_texts()]
     assert sum(1 for t in texts if t) == 1, f"the error is shown more than once: {texts}"
+    # no red stderr area (a strip, or the message again) under the card: the card is all
+    assert cell.locator(STDERR).count() == 0, "a red error area is drawn under the card"
+    assert outputs.count() == 1, f"{outputs.count()} outputs"
+
+
+def _check_progress_summary(cell: Any, pattern: str) -> None:
+    """The run's progress ended as one static summary line: no live line, no widget bar."""
+    lines = _outputs(cell).locator(".lmb-status")
+    assert lines.count() == 1, f"{lines.count()} progress lines"
+    text = lines.first.inner_text()
+    assert re.search(pattern, text), text
+    assert cell.locator(WIDGET_BARS).count() == 0, "a widget progress bar was left behind"
+    assert cell.locator(STDERR).count() == 0, "stderr output (a text progress bar?)"
+
+
+#: (text, contrast ratio against the background behind it, large text?) of each element
+#: ``selector`` finds in a card.
+CONTRASTS = """(card, selector) => {
+    const parse = (s) => { const n = s.match(/[\\d.]+/g).map(Number);
+        return [n[0], n[1], n[2], n.length > 3 ? n[3] : 1]; };
+    const lum = (c) => {
+        const [r, g, b] = c.slice(0, 3).map((v) => { v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+    };
+    // the colour behind an element: translucent backgrounds blended over what lies below
+    const behind = (el) => {
+        if (!el) return [255, 255, 255];
+        const [r, g, b, a] = parse(getComputedStyle(el).backgroundColor);
+        if (a >= 1) return [r, g, b];
+        const under = behind(el.parentElement);
+        return [r * a + under[0] * (1 - a), g * a + under[1] * (1 - a), b * a + under[2] * (1 - a)];
+    };
+    return [...card.querySelectorAll(selector)].map((el) => {
+        const style = getComputedStyle(el);
+        const f = lum(parse(style.color)), b = lum(behind(el));
+        const size = parseFloat(style.fontSize), weight = parseInt(style.fontWeight);
+        const large = size >= 24 || (size >= 18.6 && weight >= 600);  // WCAG's large text
+        return [el.textContent.slice(0, 20), (Math.max(f, b) + 0.05) / (Math.min(f, b) + 0.05),
+                large];
+    });
+}"""
 
 
 def _check_styled(card: Any) -> None:
-    """The card kept its inline look: a border, padding, and a tinted badge."""
+    """The card kept its inline look: a border, padding, a tinted badge, table cells aligned
+    left (JupyterLab right-aligns cells that do not say so) and values in one column."""
     look = card.evaluate(
         """(el) => {
             const s = getComputedStyle(el);
             const badge = el.querySelector('.lmb-badge');
+            const cells = [...el.querySelectorAll('td, th')];
+            const lefts = [...el.querySelectorAll('.lmb-value')].map(
+                v => Math.round(v.firstChild ? (() => { const r = document.createRange();
+                    r.selectNodeContents(v); return r.getBoundingClientRect().left; })() : 0));
             return {border: s.borderTopStyle, padding: s.paddingLeft,
-                    badge: badge ? getComputedStyle(badge).backgroundColor : null};
+                    badge: badge ? getComputedStyle(badge).backgroundColor : null,
+                    unaligned: cells.filter(c => !['left', 'start'].includes(
+                        getComputedStyle(c).textAlign)).map(c => c.textContent.slice(0, 30)),
+                    valueLefts: [...new Set(lefts)]};
         }"""
     )
     assert look["border"] == "solid" and look["padding"] != "0px", look
     if look["badge"] is not None:
         assert look["badge"] not in ("rgba(0, 0, 0, 0)", "transparent"), look
+    assert not look["unaligned"], f"table cells not aligned left: {look['unaligned']}"
+    assert len(look["valueLefts"]) <= 1, f"field values start at different x: {look}"
 
 
 def test_status_errors_budget_and_reopened_outputs_in_both_themes(
@@ -254,8 +322,8 @@ def test_status_errors_budget_and_reopened_outputs_in_both_themes(
     root = tmp_path / "root"
     root.mkdir()
     _notebook(root / "feedback.ipynb", FEEDBACK_CELLS)
-    tour = nbformat.read(NOTEBOOKS / "01-tour.ipynb", as_version=4)  # executed and saved
-    nbformat.write(tour, root / "01-tour.ipynb")
+    for name in ("01-tour.ipynb", "09-evaluate.ipynb"):  # executed and saved
+        nbformat.write(nbformat.read(NOTEBOOKS / name, as_version=4), root / name)
 
     with lab(root) as url:
         _open(page, url, "feedback.ipynb")
@@ -305,16 +373,56 @@ def test_status_errors_budget_and_reopened_outputs_in_both_themes(
             )
             assert "$0.00" in card.inner_text()
             cell.screenshot(path=str(screenshots / f"budget-error-{tag}.png"))
+
+            # --over and --compare: the same progress line, ending as a static summary
+            _run_cell(page, 5)
+            _wait_done(page, 5)
+            cell = _run_cell(page, 6)
+            _wait_done(page, 6)
+            _check_progress_summary(cell, r"^✓ %%predict over trips · 2/2 rows · [\d.]+ s$")
+            assert _outputs(cell).locator("table").count() == 1  # the frame of results
+            cell.screenshot(path=str(screenshots / f"over-{tag}.png"))
+            cell = _run_cell(page, 7)
+            _wait_done(page, 7)
+            _check_progress_summary(
+                cell, r"^⚠ %%predict --compare · 2/2 models · 1 error · [\d.]+ s$"
+            )
+            comparison = _outputs(cell).locator(
+                ".lmb", has=page.locator("h4", has_text="Comparison")
+            )
+            assert comparison.count() == 1
+            _check_styled(comparison.first)
+            cell.screenshot(path=str(screenshots / f"compare-{tag}.png"))
             page.screenshot(path=str(screenshots / f"feedback-{tag}.png"))
+
+        # saved and reopened (untrusted): each failure is its card alone, readable as text
+        # too, and still no red area under it
+        _save(page, root, "feedback.ipynb")
+        saved = json.loads((root / "feedback.ipynb").read_text())["cells"]
+        for index, marker in FAILING.items():
+            kept = saved[index]["outputs"]
+            assert [o["output_type"] for o in kept] == ["display_data"], kept
+            assert marker in "".join(kept[0]["data"]["text/plain"])
+        _open(page, url, "feedback.ipynb")
+        for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
+            _theme(page, theme)
+            for index, marker in FAILING.items():
+                cell = _cell(page, index)
+                _check_one_error_view(cell, marker)
+                _check_styled(_outputs(cell).locator(".lmb").first)
+                cell.screenshot(path=str(screenshots / f"reopened-error-{index}-{tag}.png"))
+            _check_progress_summary(_cell(page, 6), r"^✓ %%predict over trips · 2/2 rows")
 
         # a saved notebook reopened: untrusted, so <style> blocks would be gone; inline styles stay
         _open(page, url, "01-tour.ipynb")
         for theme, tag in (("JupyterLab Light", "light"), ("JupyterLab Dark", "dark")):
             _theme(page, theme)
             outputs = page.locator(".jp-OutputArea-output")
-            card = outputs.locator(".lmb", has=page.locator("h4", has_text="Prediction")).first
+            cards = outputs.locator(".lmb", has=page.locator("h4", has_text="Prediction"))
+            card = cards.first
             card.wait_for()
-            _check_styled(card)
+            for each in cards.all():  # one with two fields: their values start in one column
+                _check_styled(each)
             assert not any("Error displaying widget" in t for t in outputs.all_inner_texts())
             card.screenshot(path=str(screenshots / f"reopened-prediction-{tag}.png"))
             page.screenshot(path=str(screenshots / f"reopened-tour-{tag}.png"), full_page=True)
@@ -324,3 +432,29 @@ def test_status_errors_budget_and_reopened_outputs_in_both_themes(
             chart = page.locator(".jp-OutputArea-output.js-plotly-plot").first
             chart.scroll_into_view_if_needed()
             chart.screenshot(path=str(screenshots / f"reopened-chart-{tag}.png"))
+
+        # the evaluation notebook reopened: progress ended as summaries, no widget bar, no
+        # stderr, and a chart that brings no white background into the dark theme
+        _open(page, url, "09-evaluate.ipynb")
+        _theme(page, "JupyterLab Dark")
+        lines = page.locator(".jp-OutputArea-output .lmb-status")
+        assert lines.count() >= 2
+        assert all(t.startswith("✓ ") for t in lines.all_inner_texts()), lines.all_inner_texts()
+        assert page.locator(WIDGET_BARS).count() == 0
+        assert page.locator(STDERR).count() == 0, "stderr output in the evaluation notebook"
+        chart = page.locator(".jp-OutputArea-output.js-plotly-plot").first
+        chart.scroll_into_view_if_needed()
+        background = chart.locator(".main-svg").first.evaluate(
+            "(svg) => getComputedStyle(svg).backgroundColor"
+        )
+        assert background in ("rgba(0, 0, 0, 0)", "transparent"), background
+        chart.screenshot(path=str(screenshots / "reopened-eval-chart-dark.png"))
+        evaluation = page.locator(".jp-OutputArea-output .lmb:not(.lmb-status)").first
+        evaluation.scroll_into_view_if_needed()
+        _check_styled(evaluation)
+        # scores and errors stay readable on the dark page (WCAG AA: a contrast of 4.5, 3 for
+        # large text), in an untrusted notebook whose sanitizer dropped every var()
+        contrasts = evaluation.evaluate(CONTRASTS, "b, span")
+        low = [(text, ratio) for text, ratio, large in contrasts if ratio < (3 if large else 4.5)]
+        assert contrasts and not low, low
+        evaluation.screenshot(path=str(screenshots / "reopened-evaluation-dark.png"))

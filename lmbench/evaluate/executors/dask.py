@@ -37,10 +37,10 @@ from lmbench.evaluate.executors.events import (
 )
 from lmbench.evaluate.executors.shares import Refused, ShareLimit, Shares
 from lmbench.evaluate.executors.threads import Stopped, run_threads
-from lmbench.evaluate.progress import RunProgress
 from lmbench.evaluate.rows import RowResult, RowTask
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry
+from lmbench.progress import RunProgress
 
 __all__ = ["Partition", "partition", "resolve_client", "run_dask", "run_partition"]
 
