@@ -29,7 +29,7 @@ from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
 from lmbench.providers.wire.media import check_media
-from lmbench.secrets import redact, redact_headers
+from lmbench.secrets import StreamScrubber, holds_secret, redact, redact_headers, redact_text
 from lmbench.settings import current as current_settings
 
 __all__ = ["Exchange", "StreamReader"]
@@ -172,6 +172,7 @@ class Exchange:
             metadata["ignored_params"] = list(self.wire_request.ignored)
         if self.request.response_schema is not None:
             metadata["structured_output"] = {"mode": self.mode, "fallbacks": list(self.fallbacks)}
+        _scrub(parsed, response)
         if self.save_raw:
             parsed.raw = self._raw(response, raw_body)
         return parsed
@@ -195,6 +196,24 @@ class Exchange:
         return redact_private(redact(raw))
 
 
+def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
+    """Take out of an answer any key the server echoed back (a debugging proxy quoting the
+    request, a gateway quoting its headers): it would otherwise reach the prediction, the
+    notebook, history and the cache. One check of the body read as bytes (or of the texts
+    of a stream) when there is none, the usual case."""
+    try:
+        echoed = holds_secret(response.content)
+    except httpx.ResponseNotRead:  # a stream: its texts and tool calls were assembled here
+        echoed = holds_secret("".join(parsed.texts)) or (
+            bool(parsed.tool_calls) and holds_secret(repr([c.arguments for c in parsed.tool_calls]))
+        )
+    if echoed:
+        parsed.texts = [redact_text(text) for text in parsed.texts]
+        for call in parsed.tool_calls:
+            call.arguments = redact(call.arguments)
+        parsed.metadata = redact(parsed.metadata)
+
+
 class StreamReader:
     """Feeds one open stream's events to the wire format's parser; builds the last chunk."""
 
@@ -205,6 +224,7 @@ class StreamReader:
         self.events = 0
         self.ttft_s: float | None = None
         self.raw_events: list[Any] | None = [] if exchange.save_raw else None
+        self.scrubbers: dict[int, StreamScrubber] = {}
 
     def is_event_stream(self) -> bool:
         """True for a stream of events; False when the server ignored ``stream`` and answered
@@ -238,7 +258,22 @@ class StreamReader:
             raise self.exchange.error(f"malformed stream event {data[:200]!r}") from None
         if chunks and self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.exchange.started
-        return chunks
+        return self._scrubbed(chunks)
+
+    def _scrubbed(self, chunks: list[StreamChunk]) -> list[StreamChunk]:
+        """The chunks with any echoed key taken out, even one split across events."""
+        out = []
+        for chunk in chunks:
+            if chunk.text:
+                scrubber = self.scrubbers.get(chunk.index)
+                if scrubber is None:
+                    scrubber = self.scrubbers[chunk.index] = StreamScrubber()
+                text = scrubber.feed(chunk.text)
+                if text != chunk.text:
+                    chunk = replace(chunk, text=text)
+            if chunk.text or chunk.response is not None:
+                out.append(chunk)
+        return out
 
     def cut(self, exc: httpx.TransportError) -> ProviderError:
         """The error for a stream that broke after it started (never retried)."""
@@ -267,6 +302,11 @@ class StreamReader:
             parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
         )
         return StreamChunk(response=response)
+
+    def held_back(self) -> list[StreamChunk]:
+        """The text each choice's scrubber still holds, once the stream has ended."""
+        held = ((index, scrubber.flush()) for index, scrubber in self.scrubbers.items())
+        return [StreamChunk(text=text, index=index) for index, text in held if text]
 
     def whole_body(self) -> list[StreamChunk]:
         """For a server that answered a stream request with one JSON body (already read)."""

@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from lmbench.errors import AuthenticationError
-from lmbench.secrets import Secret
+from lmbench.secrets import Secret, register_url_secrets, without_url_secrets
 
 __all__ = ["Provider", "is_loopback"]
 
@@ -55,6 +55,15 @@ class Provider:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        register_url_secrets(self.base_url)  # https://user:key@host, ?key=...
+
+    @property
+    def shown_url(self) -> str:
+        """The base URL as it may be shown: without a key in its userinfo or query."""
+        return without_url_secrets(self.base_url)
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r}, base_url={self.shown_url!r}, key={self.api_key!r})"
 
     def key(self) -> Secret | None:
         """The key to use now: ``api_key=``, else the first environment variable set."""

@@ -15,6 +15,8 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -42,20 +44,37 @@ __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
-def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
-    """Headers as sent, every credential among them known by value to ``redact``: those
-    given as ``Secret`` and those named like one (``x-portkey-api-key``, ``Helicone-Auth``)."""
-    out: dict[str, str] = {}
+def _split_headers(
+    headers: Mapping[str, str | Secret],
+) -> tuple[dict[str, str], dict[str, Secret]]:
+    """Plain headers, and the credentials among them as ``Secret`` (known by value to
+    ``redact``): those given as ``Secret`` and those named like one (``x-portkey-api-key``,
+    ``Helicone-Auth``). Only a request being built sees a credential's value."""
+    plain: dict[str, str] = {}
+    secret: dict[str, Secret] = {}
     for name, value in headers.items():
         if isinstance(value, Secret):
-            out[name] = value.reveal()
+            secret[name] = value
+        elif is_secret_header(name) and value.strip():
+            secret[name] = Secret(value, source=f"header {name}")
+            # "Bearer <key>": the key alone is the secret, wherever it appears.
+            register_secret(value.strip().partition(" ")[2])
         else:
-            out[name] = value
-            if is_secret_header(name):
-                register_secret(value)
-                # "Bearer <key>": the key alone is the secret, wherever it appears.
-                register_secret(value.partition(" ")[2] or value)
-    return out
+            plain[name] = value
+    return plain, secret
+
+
+def _register_proxy_credentials(client: httpx.Client | httpx.AsyncClient | None) -> None:
+    """Know by value the credentials of the proxies a client brought by the user goes
+    through (``httpx.Client(proxy="http://user:key@proxy")``): httpx keeps them only as the
+    ``Proxy-Authorization`` header of each proxy transport, which a proxy may echo back."""
+    for transport in getattr(client, "_mounts", {}).values():
+        for name, value in getattr(getattr(transport, "_pool", None), "_proxy_headers", ()):
+            if name.lower() == b"proxy-authorization":
+                token = value.decode("latin-1").partition(" ")[2]
+                register_secret(token)
+                with contextlib.suppress(ValueError):
+                    register_secret(base64.b64decode(token).decode().partition(":")[2])
 
 
 class RemoteLM(BaseLM):
@@ -104,12 +123,11 @@ class RemoteLM(BaseLM):
         if deadline is not None:
             policy = policy.replace(deadline=deadline)
         self.retry = policy
-        self._headers = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            **_sendable(provider.headers),
-            **_sendable(headers or {}),
-        }
+        plain, secret = _split_headers({**provider.headers, **(headers or {})})
+        self._headers = {"accept": "application/json", "content-type": "application/json", **plain}
+        self._secret_headers = secret
+        for given in (http_client, async_http_client):
+            _register_proxy_credentials(given)
         if isinstance(http_client, httpx.AsyncClient):
             http_client, async_http_client = None, async_http_client or http_client
         self._client = http_client
@@ -130,7 +148,7 @@ class RemoteLM(BaseLM):
         return self.provider_config.base_url
 
     def __repr__(self) -> str:
-        return f"<RemoteLM {self.name} at {self.base_url}>"
+        return f"<RemoteLM {self.name} at {self.provider_config.shown_url}>"
 
     def __copy__(self) -> RemoteLM:
         return self
@@ -156,7 +174,7 @@ class RemoteLM(BaseLM):
         retry = self.retry
         max_retries = settings.max_retries if retry.max_retries is None else retry.max_retries
         timeout = self.timeout()
-        budget = retry_bucket(self.provider, self.base_url, settings.retry_budget)
+        budget = retry_bucket(self.provider, self.provider_config.shown_url, settings.retry_budget)
         key = (retry, max_retries, timeout, budget)
         last = self._last_endpoint  # made again only when a setting in force changed
         if last is not None and last[0] == key:
@@ -166,7 +184,9 @@ class RemoteLM(BaseLM):
             model=self.model,
             base_url=self.base_url,
             headers=self._headers,
-            auth_headers=self.provider_config.auth_headers,
+            auth_headers=self._auth_headers
+            if self._secret_headers
+            else self.provider_config.auth_headers,
             wire=self.wire,
             retry=retry,
             max_retries=max_retries,
@@ -177,6 +197,12 @@ class RemoteLM(BaseLM):
         )
         self._last_endpoint = (key, endpoint)
         return endpoint
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The key's header and the credential headers, for one request."""
+        headers = self.provider_config.auth_headers()
+        headers.update((name, secret.reveal()) for name, secret in self._secret_headers.items())
+        return headers
 
     def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
         """The retry state of one request, with the settings in force now."""
@@ -267,9 +293,11 @@ class RemoteLM(BaseLM):
             for event, data in iter_events(response, self.wire.stream_format):
                 yield from reader.feed(event, data)
         except httpx.TransportError as exc:
+            yield from reader.held_back()
             raise reader.cut(exc) from exc
         finally:
             response.close()
+        yield from reader.held_back()
         yield reader.finish()
 
     async def astream(self, request: LMRequest) -> AsyncIterator[StreamChunk]:
@@ -285,7 +313,11 @@ class RemoteLM(BaseLM):
                 for chunk in reader.feed(event, data):
                     yield chunk
         except httpx.TransportError as exc:
+            for chunk in reader.held_back():
+                yield chunk
             raise reader.cut(exc) from exc
         finally:
             await response.aclose()
+        for chunk in reader.held_back():
+            yield chunk
         yield reader.finish()

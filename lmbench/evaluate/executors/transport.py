@@ -7,8 +7,9 @@ temperature, max_tokens, retries, timeout, rollout id, the disk cache folder). I
 written by ``dumps``, a cloudpickle pickler that never writes an LM object: every LM in the
 payload (a program's, a judge's, the configured one) is replaced by its *spec*:
 
-- a remote model: its ``provider/model`` name, base URL and retry count; the worker
-  resolves the name again, so its key comes from the worker's environment;
+- a remote model: its ``provider/model`` name, base URL (without a key in its userinfo or
+  query string) and retry count; the worker resolves the name again, so its key comes from
+  the worker's environment;
 - the local model: its name and options;
 - a ``ScriptedLM``: its script (so tests and notebooks run on Dask offline);
 - any other LM: what its ``to_spec()`` returns (a dict with ``name`` and keyword options).
@@ -73,7 +74,7 @@ def lm_spec(lm: Any) -> dict[str, Any]:
         return {"kind": "name", "name": spec.pop("name"), "options": spec}
     provider_config = getattr(lm, "provider_config", None)
     if provider_config is not None:  # a RemoteLM: name, base URL, retries; never the key
-        options: dict[str, Any] = {"base_url": provider_config.base_url}
+        options: dict[str, Any] = {"base_url": provider_config.shown_url}
         retry = getattr(lm, "retry", None)
         if retry is not None:
             options["max_retries"] = retry.max_retries
