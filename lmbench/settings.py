@@ -20,6 +20,7 @@ from lmbench.lm.base import LM
 from lmbench.lm.registry import DEFAULT_MODEL, resolve_lm
 from lmbench.private_data import PatternSpec, compile_patterns, read_patterns_from
 from lmbench.providers.retry_budget import RetryBudget, parse_retry_budget
+from lmbench.secrets import redact, redact_text
 
 __all__ = ["Settings", "configure", "context", "current", "get_lm"]
 
@@ -47,6 +48,11 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    def __repr__(self) -> str:
+        """Every setting, with no secret (a key in ``extra``, or in a callback's repr)."""
+        shown = ", ".join(f"{f.name}={redact(getattr(self, f.name))!r}" for f in fields(self))
+        return redact_text(f"Settings({shown})")
 
 
 def _redact_from_environment() -> tuple[str, ...]:

@@ -129,7 +129,7 @@ class Exchange:
         try:
             data = json_of(response)
         except ValueError:
-            text = response.text
+            text = redact_text(response.text)  # before it is cut short: no piece of a key
             raise self.error(
                 html_summary(text)
                 or f"the response body is not JSON (content-type "
@@ -255,7 +255,8 @@ class StreamReader:
                 status=exc.status,
             ) from None
         except ValueError:
-            raise self.exchange.error(f"malformed stream event {data[:200]!r}") from None
+            shown = redact_text(data)[:200]  # redacted before it is cut short
+            raise self.exchange.error(f"malformed stream event {shown!r}") from None
         if chunks and self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.exchange.started
         return self._scrubbed(chunks)

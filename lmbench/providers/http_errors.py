@@ -34,7 +34,7 @@ from lmbench.errors import (
     RateLimitError,
 )
 from lmbench.lm.types import Attempt
-from lmbench.secrets import redact
+from lmbench.secrets import redact, redact_exception
 
 __all__ = [
     "REQUEST_ID_HEADERS",
@@ -203,7 +203,9 @@ def error_for_transport(
     attempts: list[Attempt],
     note: str = "",
 ) -> ProviderError:
-    """The error for a connection failure or timeout."""
+    """The error for a connection failure or timeout (``exc``, which it is raised from,
+    cleaned of secrets in place: a proxy's or URL's credentials may be in its text)."""
+    redact_exception(exc)
     message = transport_failure(exc)
     if note:
         message = f"{message} [{note}]"

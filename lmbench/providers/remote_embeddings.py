@@ -86,7 +86,7 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
             data: Any = response.json()
         except ValueError:
             raise self._error(
-                f"the embedding response body is not JSON: {response.text[:200]!r}",
+                f"the embedding response body is not JSON: {redact(response.text)[:200]!r}",
                 response.status_code,
                 call,
             ) from None

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).parent))  # leak_scan
-
 from leak_scan import Artifacts, Traces
 
 from lmbench.lm.cache import reset_cache

@@ -1,0 +1,160 @@
+"""Beyond one call: spans, evaluation results and comparisons, settings, logged exceptions,
+Dask task payloads and the code sandbox never carry a key."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import pytest
+from leak_scan import KEYS, Traces, chat_echo, error_echo
+from provider_faults import FaultServer
+
+import lmbench
+from lmbench import metrics
+from lmbench.errors import ProviderError
+from lmbench.logs import get_logger
+from lmbench.providers.retry import RetryPolicy
+from lmbench.secrets import Secret
+
+FAST = RetryPolicy(initial_delay=0.001, jitter=0.0)
+EVERY = [KEYS["api_key"], KEYS["userinfo"], KEYS["query"], KEYS["gateway_header"]]
+
+
+def _keyed_lm(url: str, **options: Any) -> Any:
+    """An LM holding keys four ways: ``api_key=``, userinfo, query string, gateway header."""
+    host = url.removeprefix("http://")
+    return lmbench.resolve_lm(
+        "openai/gpt-4o-mini",
+        api_key=KEYS["api_key"],
+        base_url=f"http://u:{KEYS['userinfo']}@{host}/v1?key={KEYS['query']}",
+        headers={"cf-aig-authorization": KEYS["gateway_header"], "x-mark": Secret("ZmarkedX9")},
+        retry=FAST,
+        **options,
+    )
+
+
+def test_spans_carry_no_key(server: FaultServer, traces: Traces) -> None:
+    pytest.importorskip("opentelemetry.sdk.trace", reason="opentelemetry-sdk is not installed")
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = trace.get_tracer_provider()
+    if not isinstance(provider, TracerProvider):  # the global provider can be set only once
+        provider = TracerProvider()
+        trace.set_tracer_provider(provider)
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    qa = lmbench.Predict("question -> answer", lm=_keyed_lm(server.url), adapter="chat")
+    server.script(chat_echo, error_echo(401))
+    try:
+        with lmbench.context(history=traces.history, cache=False):
+            qa(question="q")
+            with pytest.raises(ProviderError):
+                qa(question="q2")
+        spans = exporter.get_finished_spans()
+    finally:
+        exporter.shutdown()
+    assert len(spans) >= 4 and any(s.status.description for s in spans)
+    traces.artifacts.add_all("span", [span.to_json() for span in spans])
+    assert traces.artifacts.leaks(EVERY) == []
+
+
+def test_evaluation_results_and_comparisons_carry_no_key(
+    server: FaultServer, traces: Traces
+) -> None:
+    server.default = chat_echo
+    data = [{"question": f"q{i}", "answer": "Paris"} for i in range(3)]
+    plain = lmbench.Predict("question -> answer", lm=_keyed_lm(server.url), adapter="chat")
+    thinking = lmbench.ChainOfThought("question -> answer", lm=_keyed_lm(server.url))
+    with lmbench.context(history=traces.history, cache=False):
+        result = lmbench.evaluate(plain, data, metrics.exact_match, threads=2, progress=False)
+        comparison = lmbench.compare(
+            {"plain": plain, "cot": thinking}, data, metrics.exact_match, progress=False
+        )
+    found = traces.artifacts
+    found.add_all("result", [repr(result), result._repr_html_(), result.frame().to_csv()])
+    found.add_all("rows", [repr(row) for row in result.rows])
+    found.add_all("comparison", [repr(comparison), comparison._repr_html_()])
+    found.add("comparison table", json.dumps(comparison.table_rows(), default=str))
+    found.add_all("compared", [r.frame().to_csv() for r in comparison.results.values()])
+    found.add_files(traces.folder)
+    assert len(server.received) >= 9
+    assert found.leaks(EVERY) == []
+
+
+def test_settings_and_their_echo_carry_no_key(server: FaultServer) -> None:
+    lm = _keyed_lm(server.url)
+    settings = lmbench.configure(lm=lm, extra={"api_key": KEYS["configure"], "team": "a"})
+    shown = [repr(settings), str(settings), repr(lmbench.settings.current())]
+    from lmbench.notebook.lmbench_magic import run_lmbench
+    from lmbench.notebook.render import html_for, text_for
+
+    panel = run_lmbench("config")
+    shown += [html_for(panel) or "", text_for(panel) or ""]
+    found = [text for text in shown if any(k in text for k in [*EVERY, KEYS["configure"]])]
+    assert found == []
+    assert "team" in repr(settings)  # the rest is shown
+
+
+def test_logged_exceptions_and_their_chains_carry_no_key(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    secret = Secret(KEYS["secret"])
+    try:
+        try:
+            raise OSError(f"proxy refused credentials {secret.reveal()}")
+        except OSError as cause:
+            raise RuntimeError(f"wrapped: {secret.reveal()}") from cause
+    except RuntimeError:
+        get_logger("lmbench.providers").exception("call failed with %s", secret.reveal())
+    text = caplog.text + "".join(r.getMessage() for r in caplog.records)
+    assert "call failed with [redacted]" in text and "wrapped: [redacted]" in text
+    assert KEYS["secret"] not in text and "[redacted]" in text
+
+
+def test_dask_task_payloads_carry_no_key(server: FaultServer) -> None:
+    pytest.importorskip("cloudpickle")
+    from lmbench.evaluate.executors.transport import pack_task
+    from lmbench.evaluate.rows import RowTask
+
+    program = lmbench.ChainOfThought(
+        "question -> answer",
+        lm=_keyed_lm(server.url),
+        demos=[{"question": "q", "reasoning": "r", "answer": "a"}],
+    )
+    judge = metrics.judge(lm=_keyed_lm(server.url))
+    with lmbench.context(lm=_keyed_lm(server.url), temperature=0.2):
+        payload = pack_task(RowTask(program, judge, {}, "cot", "judge"))
+    text = payload.decode("latin-1")
+    assert "127.0.0.1" in text  # the LM travels by name and address ...
+    assert [k for k in [*EVERY, "ZmarkedX9"] if k in text] == []  # ... never with a key
+
+
+def test_sandboxed_code_reads_no_key_from_the_environment_or_its_messages(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lmbench.sandbox.process import WorkerProcess
+
+    monkeypatch.setenv("OPENAI_API_KEY", KEYS["env"])
+    sent: list[str] = []
+    original = WorkerProcess.send
+
+    def spy(self: WorkerProcess, message: dict[str, Any]) -> None:
+        sent.append(json.dumps(message))
+        original(self, message)
+
+    monkeypatch.setattr(WorkerProcess, "send", spy)
+    result = sandbox.run(
+        "import os, sys\n"
+        "found = dict(os.environ)\n"
+        "try:\n"
+        "    found['proc'] = open('/proc/self/environ').read()\n"
+        "except Exception as exc:\n"
+        "    found['proc'] = repr(exc)\n"
+        "print(found, sys.argv)\n"
+    )
+    shown = [result.stdout, result.error or "", repr(result), *sent]
+    assert sent and [text for text in shown if KEYS["env"] in text] == []
