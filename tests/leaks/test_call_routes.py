@@ -13,6 +13,7 @@ payload and rendered view is searched for the key and for its first or last 8 ch
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import warnings
@@ -27,6 +28,7 @@ from provider_faults import FaultServer, slow
 import lmbench
 from lmbench.calls.callbacks import Callback, CallbackEvent
 from lmbench.errors import ProviderError, ProviderTimeout
+from lmbench.lm.cache import get_cache
 from lmbench.notebook.render import html_for
 from lmbench.observe.history import CallHistory
 from lmbench.providers.retry import RetryPolicy
@@ -75,8 +77,11 @@ def _query(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 def _proxy(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> Any:
     proxy = f"http://user:{KEYS['proxy']}@127.0.0.1:{server.port}"
-    client = httpx.Client(proxy=proxy)
-    return _lm(server, base_url="http://models.invalid/v1", http_client=client, api_key=OTHER)
+    clients = {
+        "http_client": httpx.Client(proxy=proxy),
+        "async_http_client": httpx.AsyncClient(proxy=proxy),
+    }
+    return _lm(server, base_url="http://models.invalid/v1", api_key=OTHER, **clients)
 
 
 def _proxy_env(server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> Any:
@@ -119,6 +124,10 @@ class _Recorder(Callback):
         self.events.append(event)
 
 
+async def _astream(program: Any, question: str) -> list[Any]:
+    return [item async for item in program.astream(question=question, config={"cache": False})]
+
+
 def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
     """Every path a call can take, each result collected for the scan."""
     found = traces.artifacts
@@ -136,6 +145,7 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
         slow(2.0, chat_echo),
         slow(2.0, chat_echo),
         stream_echo,  # a stream
+        stream_echo,  # an async stream
         chat_echo,  # recorded for replay
     )
     with (
@@ -159,6 +169,7 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
             found.add("error html", html_for(failure.value) or "")
         assert isinstance(failure.value, ProviderTimeout)
         streamed = list(qa.stream(question="capital of Peru?", config={"cache": False}))
+        streamed += asyncio.run(_astream(qa, "capital of Chile?"))
         replay_file = traces.folder / "replay.jsonl"
         with lmbench.replay.record(replay_file):
             recorded = qa(question="capital of Chile?", config={"cache": False})
@@ -181,6 +192,7 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
     found.add_all("warnings", [str(w.message) for w in caught])
     found.add_all("callbacks", [repr(e) for e in recorder.events])
     found.add("inspect", inspected.getvalue())
+    found.add_all("memory cache", [repr(v) for v in get_cache()._memory._data.values()])
     for entry in traces.memory.entries():
         found.add_all("entry", [repr(entry), json.dumps(entry.to_dict(), default=str)])
         found.add("entry html", entry._repr_html_())

@@ -8,8 +8,8 @@ import logging
 from typing import Any
 
 import pytest
-from leak_scan import KEYS, Traces, chat_echo, error_echo
-from provider_faults import FaultServer
+from leak_scan import KEYS, Traces, chat_echo, echoed, error_echo, html_echo
+from provider_faults import FaultServer, respond
 
 import lmbench
 from lmbench import metrics
@@ -84,6 +84,38 @@ def test_evaluation_results_and_comparisons_carry_no_key(
     found.add_files(traces.folder)
     assert len(server.received) >= 9
     assert found.leaks(EVERY) == []
+
+
+def test_embedding_calls_carry_no_key(server: FaultServer, traces: Traces) -> None:
+    from lmbench.retrieval import Embedder
+
+    def vectors(handler: Any) -> None:
+        body = {"data": [{"index": 0, "embedding": [0.1, 0.2]}], "usage": {"prompt_tokens": 2}}
+        respond(200, body, {"x-echo": echoed(handler)})(handler)
+
+    host = server.url.removeprefix("http://")
+    embedder = Embedder(
+        "openai/tiny-embed",
+        base_url=f"http://u:{KEYS['userinfo']}@{host}/v1?key={KEYS['query']}",
+        api_key=KEYS["api_key"],
+        show_progress=False,
+    )
+    server.script(vectors, error_echo(401), html_echo(403))
+    found = traces.artifacts
+    with lmbench.context(history=traces.history, save_raw=True, cache=False):
+        embedder(["hello"])
+        for text in ("refused", "gateway"):
+            with pytest.raises(ProviderError) as failure:
+                embedder([text])
+            found.add_error("embedding error", failure.value)
+    traces.history.close()
+    found.add_all("embedder", [repr(embedder), repr(embedder.model)])
+    found.add_all(
+        "entries", [json.dumps(e.to_dict(), default=str) for e in traces.memory.entries()]
+    )
+    found.add_files(traces.folder)
+    found.add_logs(traces.logs.records)
+    assert found.leaks([KEYS["api_key"], KEYS["userinfo"], KEYS["query"]]) == []
 
 
 def test_settings_and_their_echo_carry_no_key(server: FaultServer) -> None:

@@ -52,6 +52,11 @@ def test_no_notebook_view_shows_a_key(
     cell('%%predict "question -> answer"\nquestion: refused?\n')  # an error card
     cell("%lmbench history 5")
     cell("%lmbench last")
+    browser = run_cell(shell, "%lmbench history --browse").result
+    for index in range(len(browser.entries)):  # every call's detail, as the widget shows it
+        browser.show(index)
+        found.add("browser detail", browser.detail.value)
+    found.add_all("browser", [browser.calls.options, browser._repr_mimebundle_()])
     # the user's own cell prints its own traceback (IPython's, not lmbench's): not scanned
     run_cell(shell, "import os\nraise RuntimeError('bad key ' + os.environ['OPENAI_API_KEY'])")
     explainer = ScriptedLM([chat_answer(explanation="The key was refused.")])
