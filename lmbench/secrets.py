@@ -73,6 +73,8 @@ REDACTED = "[redacted]"
 
 # Shorter values are not treated as secrets: replacing "1" or "true" everywhere helps no one.
 _MIN_SECRET_LENGTH = 8
+# A streamed piece ending in this many first characters of a key waits for the next piece.
+_HOLD_FROM = 4
 
 _SECRET_NAMES = frozenset(
     {
@@ -123,8 +125,8 @@ class _Known:
         self.environ: dict[Any, Any] | None = None
         self.values: tuple[str, ...] = ()
         self.encoded: tuple[bytes, ...] = ()
-        self.prefixes: frozenset[str] = frozenset()  # starts of secrets, recognizable ones
-        self.starts: dict[str, tuple[str, ...]] = {}  # secrets by their first 1-7 characters
+        self.prefixes: frozenset[str] = frozenset()  # starts of secrets, _HOLD_FROM or longer
+        self.starts: dict[str, tuple[str, ...]] = {}  # secrets by their shorter starts
         self.longest = 0
 
     def register(self, value: str) -> None:
@@ -142,12 +144,10 @@ class _Known:
             values = set(self.registered) | _environment_secrets()
             self.values = tuple(sorted(values, key=len, reverse=True))
             self.encoded = tuple(v.encode("utf-8", "surrogatepass") for v in self.values)
-            self.prefixes = frozenset(
-                v[:n] for v in values for n in range(_MIN_SECRET_LENGTH, len(v))
-            )
+            self.prefixes = frozenset(v[:n] for v in values for n in range(_HOLD_FROM, len(v)))
             starts: dict[str, list[str]] = {}
             for value in values:
-                for n in range(1, _MIN_SECRET_LENGTH):
+                for n in range(1, _HOLD_FROM):
                     starts.setdefault(value[:n], []).append(value)
             self.starts = {start: tuple(found) for start, found in starts.items()}
             self.longest = max(map(len, values), default=0)
@@ -363,10 +363,12 @@ def redact_headers(headers: Mapping[str, str] | Iterable[tuple[str, str]]) -> di
 
 class StreamScrubber:
     """Redacts secrets from text that arrives in pieces (a streamed answer), where a key
-    may be split across pieces. Pieces pass on unchanged unless a key is in them: a key's
-    start shorter than ``_MIN_SECRET_LENGTH`` passes (it cannot be recognized) and the rest
-    of the key is taken out of the next pieces; a longer start of a key is held back until
-    the next piece shows whether the key follows."""
+    may be split across pieces. Pieces pass on unchanged unless a key is in them: a piece
+    ending in the first ``_HOLD_FROM`` or more characters of a key is held back until the
+    next piece shows whether the key follows; a shorter start passes at once (text often
+    ends like that: "ask" and ``sk-...``) and the rest of the key is taken out of the next
+    pieces. So at most ``_HOLD_FROM - 1`` characters of a key ever pass, and text with no
+    key streams through unchanged."""
 
     __slots__ = ("_pending", "_tail")
 
@@ -389,14 +391,14 @@ class StreamScrubber:
         hold = _held_back(text)
         self._pending = text[len(text) - hold :] if hold else ""
         out = text[: len(text) - hold] if hold else text
-        self._tail = (self._tail + out)[-(_MIN_SECRET_LENGTH - 1) :]
+        self._tail = (self._tail + out)[-(_HOLD_FROM - 1) :]
         return out
 
     def _rest_of_key(self, text: str) -> tuple[str, bool]:
         """``text`` with the rest of a key that began in the text passed on taken out; and
         False when ``text`` may still be the rest of one (hold it)."""
         tail, starts = self._tail, _known.starts
-        for size in range(min(len(tail), _MIN_SECRET_LENGTH - 1), 0, -1):
+        for size in range(min(len(tail), _HOLD_FROM - 1), 0, -1):
             for secret in starts.get(tail[-size:], ()):
                 rest = secret[size:]
                 if text.startswith(rest):
@@ -414,10 +416,10 @@ class StreamScrubber:
 
 
 def _held_back(text: str) -> int:
-    """How many characters at the end of ``text`` are a recognizable start of a known secret
-    (``_MIN_SECRET_LENGTH`` or more)."""
+    """How many characters at the end of ``text`` are the start of a known secret
+    (``_HOLD_FROM`` or more)."""
     prefixes = _known.prefixes
-    for size in range(min(len(text), _known.longest - 1), _MIN_SECRET_LENGTH - 1, -1):
+    for size in range(min(len(text), _known.longest - 1), _HOLD_FROM - 1, -1):
         if text[-size:] in prefixes:
             return size
     return 0
