@@ -110,11 +110,11 @@ class _Known:
     """Every secret value this process knows, kept ready for the redaction routines.
 
     The set is made again only when it changes: a value registered (a version count), or
-    the environment changed (one C-speed comparison of ``os.environ`` with the copy taken
-    when the set was last made). Looking for the secrets in a text is then one fast
-    substring search per secret (``str.__contains__``, far cheaper than one regular
-    expression over them all in CPython's ``re``), and the key-shape pattern runs only on
-    text holding one of its literal prefixes.
+    the environment changed (a variable added or removed, or a credential-named or
+    URL-valued one given a new value: a length and a few identity checks). Looking for the
+    secrets in a text is then one fast substring search per secret (``str.__contains__``,
+    far cheaper than one regular expression over them all in CPython's ``re``), and the
+    key-shape pattern runs only on text holding one of its literal prefixes.
     """
 
     def __init__(self) -> None:
@@ -122,7 +122,10 @@ class _Known:
         self.registered: set[str] = set()
         self.version = 0
         self.made_version = -1
-        self.environ: dict[Any, Any] | None = None
+        # os.environ's own mapping (encoded names and values) and what was read from it
+        self.environ: Mapping[Any, Any] = getattr(os.environ, "_data", os.environ)
+        self.environ_size = -1
+        self.watched: tuple[tuple[Any, Any], ...] = ()
         self.values: tuple[str, ...] = ()
         self.encoded: tuple[bytes, ...] = ()
         self.prefixes: frozenset[str] = frozenset()  # starts of secrets, _HOLD_FROM or longer
@@ -135,13 +138,26 @@ class _Known:
                 self.registered.add(value)
                 self.version += 1
 
+    def _environment_unchanged(self) -> bool:
+        environ = self.environ
+        if len(environ) != self.environ_size:
+            return False
+        for name, value in self.watched:  # noqa: SIM110 - no generator on every call
+            if environ.get(name) is not value:
+                return False
+        return True
+
     def current(self) -> tuple[str, ...]:
         """The secrets now, longest first (so one that contains another is replaced whole)."""
-        data = getattr(os.environ, "_data", os.environ)
-        if self.made_version == self.version and self.environ == data:
+        if self.made_version == self.version and self._environment_unchanged():
             return self.values
         with self.lock:
-            values = set(self.registered) | _environment_secrets()
+            environ = self.environ
+            size = len(environ)
+            found, names = _environment_secrets()
+            encode = getattr(os.environ, "encodekey", lambda name: name)
+            self.watched = tuple((encode(n), environ.get(encode(n))) for n in names)
+            values = set(self.registered) | found
             self.values = tuple(sorted(values, key=len, reverse=True))
             self.encoded = tuple(v.encode("utf-8", "surrogatepass") for v in self.values)
             self.prefixes = frozenset(v[:n] for v in values for n in range(_HOLD_FROM, len(v)))
@@ -151,7 +167,7 @@ class _Known:
                     starts.setdefault(value[:n], []).append(value)
             self.starts = {start: tuple(found) for start, found in starts.items()}
             self.longest = max(map(len, values), default=0)
-            self.environ = dict(data)
+            self.environ_size = size
             self.made_version = self.version
         return self.values
 
@@ -218,19 +234,21 @@ def without_url_secrets(url: str) -> str:
     return urlunsplit((parts.scheme, host + port, parts.path, query, parts.fragment))
 
 
-def _environment_secrets() -> set[str]:
+def _environment_secrets() -> tuple[set[str], list[str]]:
     """Values of credential-named variables (``*_API_KEY``, ``*_TOKEN``, ``*_SECRET``) and
-    passwords in URL-valued ones (``HTTPS_PROXY=http://user:pw@proxy``, ``DATABASE_URL``)."""
+    passwords in URL-valued ones (``HTTPS_PROXY=http://user:pw@proxy``, ``DATABASE_URL``);
+    and the names of both kinds, whose values are watched for a change."""
     values: set[str] = set()
+    names: list[str] = []
     for name, value in os.environ.items():
-        value = value.strip()
-        if len(value) < _MIN_SECRET_LENGTH:
-            continue
         if _SECRET_ENV_NAME.search(name.upper()):
-            values.add(value)
-        elif "://" in value and "@" in value:
-            values.update(v for v in url_secrets(value) if len(v) >= _MIN_SECRET_LENGTH)
-    return values
+            names.append(name)
+            if len(value.strip()) >= _MIN_SECRET_LENGTH:
+                values.add(value.strip())
+        elif "://" in value:
+            names.append(name)
+            values.update(v for v in url_secrets(value.strip()) if len(v) >= _MIN_SECRET_LENGTH)
+    return values, names
 
 
 def is_secret_name(name: object) -> bool:
@@ -314,10 +332,13 @@ def redact_text(text: str) -> str:
 
 def holds_secret(data: str | bytes) -> bool:
     """Whether ``data`` (text, or bytes as received) contains a secret this process knows."""
-    secrets = _known.current()
+    secrets: tuple[str | bytes, ...] = _known.current()
     if isinstance(data, bytes):
-        return any(secret in data for secret in _known.encoded)
-    return any(secret in data for secret in secrets)
+        secrets = _known.encoded
+    for secret in secrets:  # noqa: SIM110 - no generator on every call
+        if secret in data:  # type: ignore[operator]
+            return True
+    return False
 
 
 def _redact(value: Any, secrets: tuple[str, ...]) -> Any:
