@@ -476,9 +476,11 @@ class RedactingFilter(logging.Filter):
         cleaned = _redact_text(message, secrets)
         if cleaned != message:
             record.msg, record.args = cleaned, None
-        if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
-            record.exc_text = _redact_text(_FORMATTER.formatException(record.exc_info), secrets)
-            record.exc_info = None  # the text above is what handlers show
+        if record.exc_info and record.exc_info[1] is not None:
+            redact_exception(record.exc_info[1])  # for handlers that format it themselves
+            if not record.exc_text:
+                formatted = _FORMATTER.formatException(record.exc_info)
+                record.exc_text = _redact_text(formatted, secrets)
         if record.stack_info:
             record.stack_info = _redact_text(record.stack_info, secrets)
         return True

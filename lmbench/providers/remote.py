@@ -20,7 +20,7 @@ import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -155,6 +155,13 @@ class RemoteLM(BaseLM):
 
     def __deepcopy__(self, memo: dict[int, Any]) -> RemoteLM:
         return self  # a handle on a service: copies share it (and its connections)
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"{self!r} is not pickled: it holds HTTP clients and its key. In another process, "
+            f"make it again with lmbench.resolve_lm({self.name!r}) (the key from that "
+            "process's environment), or run rows with executor='dask', which does this"
+        )
 
     # -- configuration read at call time ---------------------------------------------------
 

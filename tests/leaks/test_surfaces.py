@@ -8,8 +8,9 @@ import logging
 from typing import Any
 
 import pytest
+from chat_answers import chat_answer
 from leak_scan import KEYS, Traces, chat_echo, echoed, error_echo, html_echo
-from provider_faults import FaultServer, respond
+from provider_faults import FaultServer, chat_body, respond
 
 import lmbench
 from lmbench import metrics
@@ -166,7 +167,7 @@ def test_dask_task_payloads_carry_no_key(server: FaultServer) -> None:
 
 
 def test_sandboxed_code_reads_no_key_from_the_environment_or_its_messages(
-    sandbox: Any, monkeypatch: pytest.MonkeyPatch
+    sandbox: Any, server: FaultServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lmbench.sandbox.process import WorkerProcess
 
@@ -190,3 +191,32 @@ def test_sandboxed_code_reads_no_key_from_the_environment_or_its_messages(
     )
     shown = [result.stdout, result.error or "", repr(result), *sent]
     assert sent and [text for text in shown if KEYS["env"] in text] == []
+
+    def code_quoting_the_request(handler: Any) -> None:  # a server writing the key into code
+        code = f"print({echoed(handler)!r})"
+        text = chat_answer(reasoning="r", generated_code=f"```python\n{code}\n```")
+        respond(200, chat_body(text))(handler)
+
+    server.script(
+        code_quoting_the_request, respond(200, chat_body(chat_answer(reasoning="r", answer="done")))
+    )
+    program = lmbench.ProgramOfThought(
+        "question -> answer", sandbox=sandbox, lm=_keyed_lm(server.url), max_iters=1
+    )
+    with lmbench.context(cache=False):
+        prediction = program(question="q")
+    assert prediction.answer == "done" and "Authorization" in prediction.code
+    shown = [*sent, prediction.code, prediction.code_output, repr(prediction)]
+    assert [k for k in EVERY for text in shown if k in text] == []
+
+
+def test_a_remote_lm_refuses_to_be_pickled_and_says_what_to_do(server: FaultServer) -> None:
+    import pickle
+
+    import cloudpickle
+
+    lm = _keyed_lm(server.url)
+    for dumps in (pickle.dumps, cloudpickle.dumps):
+        with pytest.raises(TypeError, match=r"resolve_lm\('openai/gpt-4o-mini'\)") as refused:
+            dumps(lm)
+        assert [k for k in EVERY if k in str(refused.value)] == []
