@@ -198,20 +198,27 @@ class Exchange:
 
 def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
     """Take out of an answer any key the server echoed back (a debugging proxy quoting the
-    request, a gateway quoting its headers): it would otherwise reach the prediction, the
-    notebook, history and the cache. One check of the body read as bytes (or of the texts
-    of a stream) when there is none, the usual case."""
+    request, a gateway quoting its headers): in its texts, tool calls, request id or rate
+    limit headers it would otherwise reach the prediction, the notebook, history and the
+    cache. One check of the body read as bytes (or of the texts of a stream) and of the
+    headers kept, when there is none, the usual case."""
     try:
         echoed = holds_secret(response.content)
     except httpx.ResponseNotRead:  # a stream: its texts and tool calls were assembled here
         echoed = holds_secret("".join(parsed.texts)) or (
             bool(parsed.tool_calls) and holds_secret(repr([c.arguments for c in parsed.tool_calls]))
         )
+    kept = parsed.request_id or ""
+    limits = parsed.metadata.get("rate_limits")
+    if limits:
+        kept = " ".join([kept, *limits.values()])
+    echoed = echoed or (bool(kept) and holds_secret(kept))
     if echoed:
         parsed.texts = [redact_text(text) for text in parsed.texts]
         for call in parsed.tool_calls:
             call.arguments = redact(call.arguments)
         parsed.metadata = redact(parsed.metadata)
+        parsed.request_id = parsed.request_id and redact_text(parsed.request_id)
 
 
 class StreamReader:

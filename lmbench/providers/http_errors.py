@@ -53,11 +53,12 @@ _MAX_MESSAGE = 600
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
-    """The provider's request id from response headers, if it sends one."""
+    """The provider's request id from response headers, if it sends one (never a key a
+    server echoed there)."""
     for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return value
+            return redact(value)  # type: ignore[no-any-return]
     return None
 
 

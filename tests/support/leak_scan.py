@@ -47,6 +47,12 @@ def echoed(handler: Any) -> str:
     return f"{handler.command} {handler.path} {headers}"
 
 
+def _echo_headers(handler: Any) -> dict[str, str]:
+    """The request quoted in response headers lmbench keeps: request id and rate limits."""
+    quoted = echoed(handler)[:2000]
+    return {"x-echo": quoted, "x-request-id": quoted, "x-ratelimit-remaining-requests": quoted}
+
+
 def chat_echo(handler: Any) -> None:
     """A 200 chat completion whose answer quotes the whole request (a debugging proxy)."""
     text = f"[[ ## answer ## ]]\nParis (you sent: {echoed(handler)})\n\n[[ ## completed ## ]]"
@@ -58,7 +64,7 @@ def chat_echo(handler: Any) -> None:
         ],
         "usage": {"prompt_tokens": 3, "completion_tokens": 5},
     }
-    respond(200, body, {"x-echo": echoed(handler)[:2000]})(handler)
+    respond(200, body, _echo_headers(handler))(handler)
 
 
 def error_echo(status: int) -> Any:
@@ -66,9 +72,7 @@ def error_echo(status: int) -> Any:
 
     def step(handler: Any) -> None:
         message = f"rejected: {echoed(handler)}"
-        respond(status, {"error": {"message": message}}, {"x-echo": echoed(handler)[:2000]})(
-            handler
-        )
+        respond(status, {"error": {"message": message}}, _echo_headers(handler))(handler)
 
     return step
 
