@@ -148,7 +148,7 @@ class RemoteLM(BaseLM):
         return self.provider_config.base_url
 
     def __repr__(self) -> str:
-        return f"<RemoteLM {self.name} at {self.provider_config.shown_url}>"
+        return f"<RemoteLM {self.name} at {self.base_url}>"
 
     def __copy__(self) -> RemoteLM:
         return self
@@ -181,7 +181,7 @@ class RemoteLM(BaseLM):
         retry = self.retry
         max_retries = settings.max_retries if retry.max_retries is None else retry.max_retries
         timeout = self.timeout()
-        budget = retry_bucket(self.provider, self.provider_config.shown_url, settings.retry_budget)
+        budget = retry_bucket(self.provider, self.base_url, settings.retry_budget)
         key = (retry, max_retries, timeout, budget)
         last = self._last_endpoint  # made again only when a setting in force changed
         if last is not None and last[0] == key:
@@ -189,7 +189,7 @@ class RemoteLM(BaseLM):
         endpoint = Endpoint(
             provider=self.provider,
             model=self.model,
-            base_url=self.base_url,
+            base_url=self.provider_config.request_url(),
             headers=self._headers,
             auth_headers=self._auth_headers
             if self._secret_headers

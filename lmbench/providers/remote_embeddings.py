@@ -44,7 +44,7 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
         return self.remote.base_url
 
     def __repr__(self) -> str:
-        return f"<RemoteEmbeddingModel {self.name} at {self.remote.provider_config.shown_url}>"
+        return f"<RemoteEmbeddingModel {self.name} at {self.base_url}>"
 
     def _prepare(
         self, client: httpx.Client | httpx.AsyncClient, request: EmbeddingRequest

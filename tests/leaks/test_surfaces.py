@@ -220,3 +220,10 @@ def test_a_remote_lm_refuses_to_be_pickled_and_says_what_to_do(server: FaultServ
         with pytest.raises(TypeError, match=r"resolve_lm\('openai/gpt-4o-mini'\)") as refused:
             dumps(lm)
         assert [k for k in EVERY if k in str(refused.value)] == []
+
+
+def test_an_lm_keeps_a_url_key_out_of_its_attributes(server: FaultServer) -> None:
+    lm = _keyed_lm(server.url)
+    seen = [repr(vars(lm)), repr(vars(lm.provider_config)), lm.base_url, repr(lm.endpoint())]
+    assert lm.base_url == f"{server.url}/v1"
+    assert [k for k in EVERY for text in seen if k in text] == []

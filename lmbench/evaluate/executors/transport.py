@@ -74,7 +74,7 @@ def lm_spec(lm: Any) -> dict[str, Any]:
         return {"kind": "name", "name": spec.pop("name"), "options": spec}
     provider_config = getattr(lm, "provider_config", None)
     if provider_config is not None:  # a RemoteLM: name, base URL, retries; never the key
-        options: dict[str, Any] = {"base_url": provider_config.shown_url}
+        options: dict[str, Any] = {"base_url": provider_config.base_url}
         retry = getattr(lm, "retry", None)
         if retry is not None:
             options["max_retries"] = retry.max_retries
