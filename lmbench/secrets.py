@@ -330,14 +330,15 @@ def redact_text(text: str) -> str:
     return _redact_text(text, _known.current()) if text else text
 
 
-def holds_secret(data: str | bytes) -> bool:
-    """Whether ``data`` (text, or bytes as received) contains a secret this process knows."""
-    secrets: tuple[str | bytes, ...] = _known.current()
-    if isinstance(data, bytes):
-        secrets = _known.encoded
-    for secret in secrets:  # noqa: SIM110 - no generator on every call
-        if secret in data:  # type: ignore[operator]
-            return True
+def holds_secret(*data: str | bytes) -> bool:
+    """Whether any of ``data`` (texts, or bytes as received) contains a secret this process
+    knows."""
+    secrets = _known.current()
+    encoded = _known.encoded
+    for item in data:
+        for secret in encoded if isinstance(item, bytes) else secrets:
+            if secret in item:  # type: ignore[operator]
+                return True
     return False
 
 

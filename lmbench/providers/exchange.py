@@ -202,17 +202,15 @@ def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
     limit headers it would otherwise reach the prediction, the notebook, history and the
     cache. One check of the body read as bytes (or of the texts of a stream) and of the
     headers kept, when there is none, the usual case."""
-    try:
-        echoed = holds_secret(response.content)
-    except httpx.ResponseNotRead:  # a stream: its texts and tool calls were assembled here
-        echoed = holds_secret("".join(parsed.texts)) or (
-            bool(parsed.tool_calls) and holds_secret(repr([c.arguments for c in parsed.tool_calls]))
-        )
     kept = parsed.request_id or ""
     limits = parsed.metadata.get("rate_limits")
     if limits:
         kept = " ".join([kept, *limits.values()])
-    echoed = echoed or (bool(kept) and holds_secret(kept))
+    try:
+        echoed = holds_secret(response.content, kept)
+    except httpx.ResponseNotRead:  # a stream: its texts and tool calls were assembled here
+        calls = repr([c.arguments for c in parsed.tool_calls]) if parsed.tool_calls else ""
+        echoed = holds_secret(kept, calls, *parsed.texts)
     if echoed:
         parsed.texts = [redact_text(text) for text in parsed.texts]
         for call in parsed.tool_calls:
