@@ -50,6 +50,9 @@ def _response_headers(headers: httpx.Headers) -> tuple[str | None, dict[str, str
     return request_id, limits
 
 
+_NOT_JSON = object()
+
+
 class Exchange:
     """The state of one ``generate``/``stream`` call to ``endpoint``."""
 
@@ -125,10 +128,16 @@ class Exchange:
         return list(self.call.attempts if self.call is not None else self.attempts)
 
     def parse_body(self, response: httpx.Response) -> LMResponse:
-        """The ``LMResponse`` of a whole (non-streamed) response body."""
+        """The ``LMResponse`` of a whole (non-streamed) response body.
+
+        Errors are raised outside the ``except`` blocks, so that none carries the decoding
+        error as its context: that one holds the whole body (a key a server echoed with it).
+        """
         try:
             data = json_of(response)
         except ValueError:
+            data = _NOT_JSON
+        if data is _NOT_JSON:
             text = redact_text(response.text)  # before it is cut short: no piece of a key
             raise self.error(
                 html_summary(text)
@@ -136,16 +145,18 @@ class Exchange:
                 f"{response.headers.get('content-type')!r}): {text[:200]!r}",
                 status=response.status_code,
                 body=text,
-            ) from None
+            )
         try:
             parsed = self.endpoint.wire.parse(data)
         except WireError as exc:
-            raise self.error(
-                exc.message,
-                status=exc.status,
-                retryable=exc.status in self.endpoint.retry.retry_statuses,
-            ) from None
-        return self.complete(parsed, response, raw_body=data)
+            failure = exc
+        else:
+            return self.complete(parsed, response, raw_body=data)
+        raise self.error(
+            failure.message,
+            status=failure.status,
+            retryable=failure.status in self.endpoint.retry.retry_statuses,
+        )
 
     def complete(
         self,
@@ -252,16 +263,19 @@ class StreamReader:
         if self.raw_events is not None:
             named = event and event != "message"  # "message" is the SSE default name
             self.raw_events.append({"event": event, "data": data} if named else data)
+        failure: ProviderError | None = None  # raised after the except blocks: no context
         try:
             chunks = self.parser.feed(event, data)
         except WireError as exc:
-            raise self.exchange.error(
+            failure = self.exchange.error(
                 f"error inside the stream after {self.events - 1} events: {exc.message}",
                 status=exc.status,
-            ) from None
+            )
         except ValueError:
             shown = redact_text(data)[:200]  # redacted before it is cut short
-            raise self.exchange.error(f"malformed stream event {shown!r}") from None
+            failure = self.exchange.error(f"malformed stream event {shown!r}")
+        if failure is not None:
+            raise failure
         if chunks and self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.exchange.started
         return self._scrubbed(chunks)
@@ -303,11 +317,13 @@ class StreamReader:
         try:
             parsed = self.parser.result()
         except WireError as exc:
-            raise self.exchange.error(exc.message, status=exc.status) from None
-        response = self.exchange.complete(
-            parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
-        )
-        return StreamChunk(response=response)
+            failure = exc
+        else:
+            response = self.exchange.complete(
+                parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
+            )
+            return StreamChunk(response=response)
+        raise self.exchange.error(failure.message, status=failure.status)
 
     def held_back(self) -> list[StreamChunk]:
         """The text each choice's scrubber still holds, once the stream has ended."""

@@ -289,9 +289,12 @@ class RemoteLM(BaseLM):
         exchange, response = await self._aopen(request, stream=False)
         return exchange.parse_body(response)
 
+    # A stream cut short raises its error outside the ``except`` block, and without the
+    # httpx error as its cause: that one holds the request (its URL and auth header).
     def stream(self, request: LMRequest) -> Iterator[StreamChunk]:
         exchange, response = self._open(request, stream=True)
         reader = StreamReader(exchange, response)
+        cut: ProviderError | None = None
         try:
             if not reader.is_event_stream():
                 response.read()
@@ -300,16 +303,18 @@ class RemoteLM(BaseLM):
             for event, data in iter_events(response, self.wire.stream_format):
                 yield from reader.feed(event, data)
         except httpx.TransportError as exc:
-            yield from reader.held_back()
-            raise reader.cut(exc) from exc
+            cut = reader.cut(exc)
         finally:
             response.close()
         yield from reader.held_back()
+        if cut is not None:
+            raise cut
         yield reader.finish()
 
     async def astream(self, request: LMRequest) -> AsyncIterator[StreamChunk]:
         exchange, response = await self._aopen(request, stream=True)
         reader = StreamReader(exchange, response)
+        cut: ProviderError | None = None
         try:
             if not reader.is_event_stream():
                 await response.aread()
@@ -320,11 +325,11 @@ class RemoteLM(BaseLM):
                 for chunk in reader.feed(event, data):
                     yield chunk
         except httpx.TransportError as exc:
-            for chunk in reader.held_back():
-                yield chunk
-            raise reader.cut(exc) from exc
+            cut = reader.cut(exc)
         finally:
             await response.aclose()
         for chunk in reader.held_back():
             yield chunk
+        if cut is not None:
+            raise cut
         yield reader.finish()

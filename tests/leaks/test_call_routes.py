@@ -22,8 +22,18 @@ from typing import Any
 
 import httpx
 import pytest
-from leak_scan import KEYS, Traces, chat_echo, error_echo, html_echo, stream_echo
-from provider_faults import FaultServer, slow
+from leak_scan import (
+    KEYS,
+    Traces,
+    chat_echo,
+    error_echo,
+    html_echo,
+    stream_echo,
+    stream_garbage_echo,
+    text_echo,
+    wire_error_echo,
+)
+from provider_faults import FaultServer, chat_events, slow, sse
 
 import lmbench
 from lmbench.calls.callbacks import Callback, CallbackEvent
@@ -144,8 +154,12 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
         slow(2.0, chat_echo),  # timeout ...
         slow(2.0, chat_echo),
         slow(2.0, chat_echo),
+        text_echo,  # a body that is not JSON
+        wire_error_echo,  # an error inside a 200
         stream_echo,  # a stream
         stream_echo,  # an async stream
+        stream_garbage_echo,  # a stream with a broken event
+        sse(chat_events("Par"), cut_after=1),  # a stream cut short
         chat_echo,  # recorded for replay
     )
     with (
@@ -162,14 +176,19 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
         first = qa(question="capital of France?")
         again = qa(question="capital of France?")  # a cache hit
         retried = qa(question="capital of Italy?")
-        for question in ("refused?", "gateway?", "timeout?"):
+        for question in ("refused?", "gateway?", "timeout?", "not json?", "inner error?"):
             with pytest.raises(ProviderError) as failure:
                 qa(question=question)
             found.add_error(f"error {question}", failure.value)
             found.add("error html", html_for(failure.value) or "")
-        assert isinstance(failure.value, ProviderTimeout)
+            if question == "timeout?":
+                assert isinstance(failure.value, ProviderTimeout)
         streamed = list(qa.stream(question="capital of Peru?", config={"cache": False}))
         streamed += asyncio.run(_astream(qa, "capital of Chile?"))
+        for question in ("broken stream?", "cut stream?"):
+            with pytest.raises(ProviderError) as failure:
+                list(qa.stream(question=question, config={"cache": False}))
+            found.add_error(f"error {question}", failure.value)
         replay_file = traces.folder / "replay.jsonl"
         with lmbench.replay.record(replay_file):
             recorded = qa(question="capital of Chile?", config={"cache": False})

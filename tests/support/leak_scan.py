@@ -110,21 +110,49 @@ def stream_echo(handler: Any) -> None:
 
 
 def exception_texts(error: BaseException) -> list[str]:
-    """Every text an exception shows: str, repr, args, attributes, notes, the formatted
-    traceback, and the same of each exception it was chained to."""
+    """Every text an exception shows or holds: str, repr, args, attributes, notes, the
+    formatted traceback, and the same of every exception chained to it (cause or context,
+    shown or suppressed)."""
     import traceback
 
     out: list[str] = []
     seen: set[int] = set()
-    current: BaseException | None = error
-    while current is not None and id(current) not in seen:
+    waiting: list[BaseException | None] = [error]
+    while waiting:
+        current = waiting.pop()
+        if current is None or id(current) in seen:
+            continue
         seen.add(id(current))
         out += [str(current), repr(current), repr(current.args)]
         out += [repr(vars(current)) if hasattr(current, "__dict__") else ""]
         out += [str(note) for note in getattr(current, "__notes__", ())]
         out.append("".join(traceback.format_exception(current)))
-        current = current.__cause__ or current.__context__
+        waiting += [current.__cause__, current.__context__]
     return out
+
+
+def text_echo(handler: Any) -> None:
+    """A 200 whose body is not JSON and quotes the request (a misconfigured gateway)."""
+    respond(200, f"upstream says: {echoed(handler)}")(handler)
+
+
+def wire_error_echo(handler: Any) -> None:
+    """A 200 carrying an error object inside (as some gateways answer), quoting the request."""
+    respond(200, {"error": {"message": f"upstream failed: {echoed(handler)}"}})(handler)
+
+
+def stream_garbage_echo(handler: Any) -> None:
+    """A stream whose second event is not JSON and quotes the request."""
+    first = {"choices": [{"index": 0, "delta": {"content": "Par"}}]}
+    events = [f"data: {json.dumps(first)}\n\n", f"data: {{broken {echoed(handler)}\n\n"]
+    handler.send_response(200)
+    handler.send_header("content-type", "text/event-stream")
+    handler.send_header("transfer-encoding", "chunked")
+    handler.end_headers()
+    for event in events:
+        data = event.encode()
+        handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+    handler.wfile.write(b"0\r\n\r\n")
 
 
 @dataclass
