@@ -1,7 +1,8 @@
 """API keys: held only in ``Secret``, and scrubbed from everything kept or shown.
 
-``Secret`` wraps a key so that its ``repr``, ``str``, formatting and JSON never show it;
-``reveal()`` is called in exactly one place, when the auth header of a request is built.
+``Secret`` wraps a key so that its ``repr``, ``str``, formatting, JSON and pickles never
+show it; ``reveal()`` is called only where a request is built (its auth and credential
+headers, and a base URL that carries a key).
 
 ``redact(value)`` is the one redaction routine for the whole library (raw exchanges,
 history entries, traces, cache keys, error messages). It replaces, in strings at any depth
@@ -9,20 +10,22 @@ of dicts/lists/tuples:
 
 - the value of every ``Secret`` created in this process,
 - the value of every environment variable named like a credential (``*_API_KEY``,
-  ``*API_KEY``, ``*_TOKEN``, ``*_SECRET``), read at redaction time so keys set later count,
+  ``*API_KEY``, ``*_TOKEN``, ``*_SECRET``) and the password of every URL-valued one
+  (``HTTPS_PROXY=http://user:pw@proxy``), read again when the environment changes so keys
+  set later count,
 - strings shaped like well-known provider keys (``sk-...``, ``sk-ant-...``, ``AIza...``,
   ``gsk_...``),
 
 and the whole value of any mapping entry whose key names a credential (``authorization``,
 ``x-api-key``, ``api_key``, ...). ``redact_headers`` does the same for HTTP headers, where
 any header named like a credential counts (``cf-aig-authorization``, ``x-portkey-api-key``,
-``Helicone-Auth``, ``x-auth-token``: ``is_secret_header``); ``RemoteLM`` registers the values
-of such headers, and of headers given as ``Secret``, so they are redacted by value everywhere,
-even where a server echoes them back in an error body.
+``Helicone-Auth``, ``x-auth-token``: ``is_secret_header``); ``RemoteLM`` keeps such headers,
+and headers given as ``Secret``, as ``Secret``, so they are redacted by value everywhere,
+even where a server echoes them back in an error body, a header or the answer.
 
 Keys inside URLs count too: ``register_url_secrets`` registers the password of a URL's
-userinfo and credential-named query parameters (``?key=``), and ``url_secrets`` finds them
-in URL-valued environment variables (``HTTPS_PROXY=http://user:pw@proxy``).
+userinfo (and its ``Basic`` form), credential-named query parameters (``?key=``), and
+``without_url_secrets`` gives the URL that may be shown.
 
 ``redact_text`` is the routine for one string; ``StreamScrubber`` the one for text that
 arrives in pieces (a key may be split across stream events); ``redact_exception`` cleans an
