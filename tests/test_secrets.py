@@ -100,3 +100,16 @@ def test_log_records_lose_keys_in_message_args_and_exception_text() -> None:
     assert redacting_filter.filter(record)
     text = logging.Formatter().format(record)
     assert KEY not in text and f"key {REDACTED}" in text and f"bad {REDACTED}" in text
+
+
+def test_a_provider_keeps_a_url_key_apart_and_forgets_it_for_another_url() -> None:
+    from dataclasses import replace
+
+    from lmbench.providers.provider import Provider
+
+    keyed = Provider("gemini", f"https://g.example/v1beta?key={KEY}")
+    assert keyed.base_url == "https://g.example/v1beta" and KEY not in repr(keyed)
+    assert keyed.request_url() == f"https://g.example/v1beta?key={KEY}"
+    assert replace(keyed, name="other").request_url() == keyed.request_url()
+    moved = replace(keyed, base_url="https://elsewhere.example/v1")
+    assert moved.request_url() == "https://elsewhere.example/v1"

@@ -59,9 +59,13 @@ class Provider:
 
     def __post_init__(self) -> None:
         url = self.base_url.rstrip("/")
-        if self.keyed_url is None and url_secrets(url):
+        keyed = self.keyed_url
+        if url_secrets(url):
             register_url_secrets(url)  # known by value: redacted wherever it shows up
-            object.__setattr__(self, "keyed_url", Secret(url, source="base_url"))
+            keyed = Secret(url, source="base_url")
+        elif keyed is not None and without_url_secrets(keyed.reveal()) != url:
+            keyed = None  # ``dataclasses.replace`` gave another base URL
+        object.__setattr__(self, "keyed_url", keyed)
         object.__setattr__(self, "base_url", without_url_secrets(url))
 
     def request_url(self) -> str:
