@@ -47,7 +47,7 @@ import os
 import re
 import threading
 from collections.abc import Iterable, Mapping
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from lmbench.errors import ConfigError
@@ -109,6 +109,14 @@ _KEY_SHAPES = re.compile(
 )
 
 
+class _Snapshot(NamedTuple):
+    values: tuple[str, ...]  # longest first
+    encoded: tuple[bytes, ...]  # the same, as UTF-8
+    prefixes: frozenset[str]  # starts of secrets, _HOLD_FROM characters or longer
+    starts: dict[str, tuple[str, ...]]  # secrets by their shorter starts
+    longest: int
+
+
 class _Known:
     """Every secret value this process knows, kept ready for the redaction routines.
 
@@ -129,11 +137,7 @@ class _Known:
         self.environ: Mapping[Any, Any] = getattr(os.environ, "_data", os.environ)
         self.environ_size = -1
         self.watched: tuple[tuple[Any, Any], ...] = ()
-        self.values: tuple[str, ...] = ()
-        self.encoded: tuple[bytes, ...] = ()
-        self.prefixes: frozenset[str] = frozenset()  # starts of secrets, _HOLD_FROM or longer
-        self.starts: dict[str, tuple[str, ...]] = {}  # secrets by their shorter starts
-        self.longest = 0
+        self.snapshot = _Snapshot((), (), frozenset(), {}, 0)
 
     def register(self, value: str) -> None:
         with self.lock:
@@ -152,8 +156,12 @@ class _Known:
 
     def current(self) -> tuple[str, ...]:
         """The secrets now, longest first (so one that contains another is replaced whole)."""
+        return self.now().values
+
+    def now(self) -> _Snapshot:
+        """The secrets and their derived forms, as one value (threads never see a mix)."""
         if self.made_version == self.version and self._environment_unchanged():
-            return self.values
+            return self.snapshot
         with self.lock:
             environ = self.environ
             size = len(environ)
@@ -161,18 +169,21 @@ class _Known:
             encode = getattr(os.environ, "encodekey", lambda name: name)
             self.watched = tuple((encode(n), environ.get(encode(n))) for n in names)
             values = set(self.registered) | found
-            self.values = tuple(sorted(values, key=len, reverse=True))
-            self.encoded = tuple(v.encode("utf-8", "surrogatepass") for v in self.values)
-            self.prefixes = frozenset(v[:n] for v in values for n in range(_HOLD_FROM, len(v)))
+            ordered = tuple(sorted(values, key=len, reverse=True))
             starts: dict[str, list[str]] = {}
             for value in values:
                 for n in range(1, _HOLD_FROM):
                     starts.setdefault(value[:n], []).append(value)
-            self.starts = {start: tuple(found) for start, found in starts.items()}
-            self.longest = max(map(len, values), default=0)
+            self.snapshot = _Snapshot(
+                values=ordered,
+                encoded=tuple(v.encode("utf-8", "surrogatepass") for v in ordered),
+                prefixes=frozenset(v[:n] for v in values for n in range(_HOLD_FROM, len(v))),
+                starts={start: tuple(found) for start, found in starts.items()},
+                longest=max(map(len, values), default=0),
+            )
             self.environ_size = size
             self.made_version = self.version
-        return self.values
+        return self.snapshot
 
 
 _known = _Known()
@@ -336,8 +347,8 @@ def redact_text(text: str) -> str:
 def holds_secret(*data: str | bytes) -> bool:
     """Whether any of ``data`` (texts, or bytes as received) contains a secret this process
     knows."""
-    secrets = _known.current()
-    encoded = _known.encoded
+    now = _known.now()
+    secrets, encoded = now.values, now.encoded
     for item in data:
         for secret in encoded if isinstance(item, bytes) else secrets:
             if secret in item:  # type: ignore[operator]
@@ -422,7 +433,7 @@ class StreamScrubber:
     def _rest_of_key(self, text: str) -> tuple[str, bool]:
         """``text`` with the rest of a key that began in the text passed on taken out; and
         False when ``text`` may still be the rest of one (hold it)."""
-        tail, starts = self._tail, _known.starts
+        tail, starts = self._tail, _known.now().starts
         for size in range(min(len(tail), _HOLD_FROM - 1), 0, -1):
             for secret in starts.get(tail[-size:], ()):
                 rest = secret[size:]
@@ -443,8 +454,9 @@ class StreamScrubber:
 def _held_back(text: str) -> int:
     """How many characters at the end of ``text`` are the start of a known secret
     (``_HOLD_FROM`` or more)."""
-    prefixes = _known.prefixes
-    for size in range(min(len(text), _known.longest - 1), _HOLD_FROM - 1, -1):
+    now = _known.now()
+    prefixes = now.prefixes
+    for size in range(min(len(text), now.longest - 1), _HOLD_FROM - 1, -1):
         if text[-size:] in prefixes:
             return size
     return 0
