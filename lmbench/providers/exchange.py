@@ -219,9 +219,9 @@ def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
         kept = " ".join([kept, *limits.values()])
     try:
         echoed = holds_secret(response.content, kept)
-    except httpx.ResponseNotRead:  # a stream: its texts and tool calls were assembled here
+    except httpx.ResponseNotRead:  # a stream: its texts, tool calls, reasoning assembled here
         calls = repr([c.arguments for c in parsed.tool_calls]) if parsed.tool_calls else ""
-        echoed = holds_secret(kept, calls, *parsed.texts)
+        echoed = holds_secret(kept, calls, repr(parsed.metadata), *parsed.texts)  # reasoning
     if echoed:
         parsed.texts = [redact_text(text) for text in parsed.texts]
         for call in parsed.tool_calls:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from chat_answers import chat_answer
 from leak_scan import KEYS, Traces, chat_echo, echoed, error_echo, html_echo
-from provider_faults import FaultServer, chat_body, respond
+from provider_faults import FaultServer, chat_body, respond, sse
 
 import lmbench
 from lmbench import metrics
@@ -227,3 +227,39 @@ def test_an_lm_keeps_a_url_key_out_of_its_attributes(server: FaultServer) -> Non
     seen = [repr(vars(lm)), repr(vars(lm.provider_config)), lm.base_url, repr(lm.endpoint())]
     assert lm.base_url == f"{server.url}/v1"
     assert [k for k in EVERY for text in seen if k in text] == []
+
+
+def test_reasoning_that_quotes_the_key_is_kept_out(server: FaultServer, traces: Traces) -> None:
+    """A reasoning model's thinking (``reasoning_content``) that quotes the request, whole
+    and streamed in pieces."""
+
+    def thinking(handler: Any) -> None:
+        body = chat_body(chat_answer(answer="Paris"))
+        body["choices"][0]["message"]["reasoning_content"] = f"They sent {echoed(handler)}"
+        respond(200, body)(handler)
+
+    def streamed_thinking(handler: Any) -> None:
+        quoted = f"They sent {echoed(handler)}"
+        deltas = [{"reasoning_content": quoted[i : i + 5]} for i in range(0, len(quoted), 5)]
+        deltas.append({"content": chat_answer(answer="Paris")})
+        sse_events = [
+            f"data: {json.dumps({'choices': [{'index': 0, 'delta': d}]})}\n\n" for d in deltas
+        ]
+        done = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        sse([*sse_events, f"data: {json.dumps(done)}\n\n", "data: [DONE]\n\n"])(handler)
+
+    server.script(thinking, streamed_thinking)
+    qa = lmbench.Predict("question -> answer", lm=_keyed_lm(server.url), adapter="chat")
+    with lmbench.context(history=traces.history, cache=False, save_raw=True):
+        whole = qa(question="q")
+        pieces = list(qa.stream(question="q2"))
+    traces.history.close()
+    found = traces.artifacts
+    found.add_all("predictions", [repr(whole), whole._repr_html_(), repr(pieces)])
+    found.add_all(
+        "entries", [json.dumps(e.to_dict(), default=str) for e in traces.memory.entries()]
+    )
+    found.add_all("reasoning", [repr(e.metadata) + repr(e.response) for e in traces.memory.entries()])
+    found.add_files(traces.folder)
+    assert any("They sent" in text for text in found.texts.values())
+    assert found.leaks(EVERY) == []
