@@ -197,6 +197,7 @@ def _drive(lm: Any, traces: Traces, server: FaultServer) -> None:
         lmbench.history.inspect(20, file=(inspected := io.StringIO()))
     traces.history.close()
     assert first.answer.startswith("Paris") and again.answer == first.answer
+    assert "[redacted]" in first.answer  # the server did quote the key: it was taken out
     assert retried.answer.startswith("Paris") and replayed.answer == recorded.answer
 
     predictions = [first, again, retried, recorded, replayed]
