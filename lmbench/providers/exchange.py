@@ -218,10 +218,14 @@ def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
     if limits:
         kept = " ".join([kept, *limits.values()])
     try:
-        echoed = holds_secret(response.content, kept)
+        body: bytes | None = response.content
     except httpx.ResponseNotRead:  # a stream: its texts, tool calls, reasoning assembled here
+        body = None
+    if body is not None and b"\\/" not in body and b"\\u00" not in body:
+        echoed = holds_secret(body, kept)  # as sent: no JSON escape hides a key's characters
+    else:
         calls = repr([c.arguments for c in parsed.tool_calls]) if parsed.tool_calls else ""
-        echoed = holds_secret(kept, calls, repr(parsed.metadata), *parsed.texts)  # reasoning
+        echoed = holds_secret(kept, calls, repr(parsed.metadata), *parsed.texts)
     if echoed:
         parsed.texts = [redact_text(text) for text in parsed.texts]
         for call in parsed.tool_calls:

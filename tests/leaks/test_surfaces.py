@@ -263,3 +263,16 @@ def test_reasoning_that_quotes_the_key_is_kept_out(server: FaultServer, traces: 
     found.add_files(traces.folder)
     assert any("They sent" in text for text in found.texts.values())
     assert found.leaks(EVERY) == []
+
+
+def test_a_key_behind_json_escapes_is_still_found(server: FaultServer) -> None:
+    """Some servers write ``/`` as ``\\/`` and characters as ``\\u00XX`` in JSON: the key's
+    bytes are then not in the body, but they are in the answer."""
+    key = "Zslash/Key+9Qw3Er5Ty<7"
+    text = chat_answer(answer=f"Paris, said {key}")
+    escaped = json.dumps(chat_body(text)).replace("/", "\\/").replace("<", "\\u003c")
+    assert key.encode() not in escaped.encode()
+    server.script(respond(200, escaped, {"content-type": "application/json"}))
+    lm = lmbench.resolve_lm("openai-compatible/m", base_url=f"{server.url}/v1", api_key=key)
+    prediction = lmbench.Predict("question -> answer", lm=lm, adapter="chat")(question="q")
+    assert prediction.answer == "Paris, said [redacted]"
