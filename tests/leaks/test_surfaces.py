@@ -259,7 +259,9 @@ def test_reasoning_that_quotes_the_key_is_kept_out(server: FaultServer, traces: 
     found.add_all(
         "entries", [json.dumps(e.to_dict(), default=str) for e in traces.memory.entries()]
     )
-    found.add_all("reasoning", [repr(e.metadata) + repr(e.response) for e in traces.memory.entries()])
+    found.add_all(
+        "reasoning", [repr(e.metadata) + repr(e.response) for e in traces.memory.entries()]
+    )
     found.add_files(traces.folder)
     assert any("They sent" in text for text in found.texts.values())
     assert found.leaks(EVERY) == []
