@@ -51,11 +51,14 @@ __all__ = [
 
 
 def describe_error(error: BaseException, *, first_line: bool = False) -> str:
-    """``"TypeName: message"``: how an error is named in history, traces, tables and logs.
+    """``"TypeName: message"``: how an error is named in history, traces, tables and logs
+    (any secret in the message taken out: it may be another library's error).
 
     ``first_line`` keeps only the message's first line (for one-line summaries).
     """
-    message = str(error)
+    from lmbench.secrets import redact_text  # secrets imports this module
+
+    message = redact_text(str(error))
     if first_line:
         message = (message.splitlines() or [""])[0]
     return f"{type(error).__name__}: {message}"

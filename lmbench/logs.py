@@ -15,16 +15,19 @@ from typing import Any
 
 from lmbench.env import env_log_level
 from lmbench.private_data import private_data_filter
+from lmbench.secrets import redact_text, redacting_filter
 
 __all__ = ["configure_logging", "get_logger", "log_parse_diagnostics", "logger", "warn"]
 
 
 def get_logger(name: str = "lmbench") -> logging.Logger:
-    """An ``lmbench`` logger whose records carry no private data when redaction is on
-    (``lmbench.private_data``): every module logs through one of these."""
+    """An ``lmbench`` logger whose records carry no secret (``lmbench.secrets``) and no
+    private data when redaction is on (``lmbench.private_data``): every module logs through
+    one of these."""
     named = logging.getLogger(name)
-    if private_data_filter not in named.filters:
-        named.addFilter(private_data_filter)
+    for kept_out in (redacting_filter, private_data_filter):
+        if kept_out not in named.filters:
+            named.addFilter(kept_out)
     return named
 
 
@@ -47,7 +50,9 @@ def configure_logging() -> None:
 
 
 def warn(message: str, *, category: type[Warning] = RuntimeWarning) -> None:
-    """Report a problem that lost nothing but needs attention: a log line and a ``warnings`` warning."""
+    """Report a problem that lost nothing but needs attention: a log line and a ``warnings``
+    warning (neither carries a secret)."""
+    message = redact_text(message)
     logger.warning(message)
     warnings.warn(message, category, stacklevel=3)
 

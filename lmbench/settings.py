@@ -20,6 +20,8 @@ from lmbench.lm.base import LM
 from lmbench.lm.registry import DEFAULT_MODEL, resolve_lm
 from lmbench.private_data import PatternSpec, compile_patterns, read_patterns_from
 from lmbench.providers.retry_budget import RetryBudget, parse_retry_budget
+from lmbench.secrets import redact as redact_secrets
+from lmbench.secrets import redact_text
 
 __all__ = ["Settings", "configure", "context", "current", "get_lm"]
 
@@ -47,6 +49,13 @@ class Settings:
 
     def replace(self, **changes: Any) -> Settings:
         return replace(self, **changes)
+
+    def __repr__(self) -> str:
+        """Every setting, with no secret (a key in ``extra``, or in a callback's repr)."""
+        shown = ", ".join(
+            f"{f.name}={redact_secrets(getattr(self, f.name))!r}" for f in fields(self)
+        )
+        return redact_text(f"Settings({shown})")
 
 
 def _redact_from_environment() -> tuple[str, ...]:
@@ -84,7 +93,8 @@ def _check(changes: dict[str, Any]) -> None:
         )
     if "lm" in changes and changes["lm"] is not None and not isinstance(changes["lm"], (str, LM)):
         raise ConfigError(
-            f"lm={changes['lm']!r} is neither a model name like 'openai/gpt-4o-mini' nor an LM object"
+            f"lm={redact_secrets(changes['lm'])!r} is neither a model name like 'openai/gpt-4o-mini' "
+            "nor an LM object"
         )
     if "redact" in changes:
         redact = changes["redact"]

@@ -14,6 +14,7 @@ from typing import Any
 from lmbench.notebook.html import details, esc, pre
 from lmbench.notebook.models import configured_model_name
 from lmbench.notebook.render_session import Panel, message_panel
+from lmbench.secrets import redact_text
 
 __all__ = ["EXPLAIN_INSTRUCTIONS", "error_text", "explain_last_error"]
 
@@ -24,14 +25,17 @@ EXPLAIN_INSTRUCTIONS = (
 
 
 def error_text(error: BaseException) -> str:
-    """What the model is shown: a magic's card as text, else the exception's last line."""
+    """What the model is shown: a magic's card as text, else the exception's last line;
+    never a secret (the text goes to a model, maybe a remote one, and into the panel)."""
     from lmbench.notebook.problems import CellProblem
     from lmbench.notebook.render import text_for
 
     if isinstance(error, CellProblem):
         found = text_for(error.view)
-        return found if found is not None else str(error.view)
-    return "".join(traceback.format_exception_only(type(error), error)).strip()
+        text = found if found is not None else str(error.view)
+    else:
+        text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    return redact_text(text)
 
 
 def _last_error() -> BaseException | None:

@@ -31,6 +31,14 @@ def _url(text: str) -> httpx.URL:
     return httpx.URL(text)
 
 
+def _joined(base_url: str, path: str) -> str:
+    """``path`` after the base URL's path, before its query (``.../v1beta?key=...``)."""
+    if "?" not in base_url:
+        return base_url + path
+    base, _, query = base_url.partition("?")
+    return f"{base}{path}{'&' if '?' in path else '?'}{query}"
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """One remote model's address, headers, wire format and retry settings for a call."""
@@ -52,6 +60,9 @@ class Endpoint:
     #: The provider's process-wide retry budget (``providers.retry_budget``), None for none.
     budget: RetryBucket | None = None
 
+    def __repr__(self) -> str:  # never the URL's or the headers' credentials
+        return f"<Endpoint {self.provider}/{self.model}>"
+
     def http_request(
         self, client: httpx.Client | httpx.AsyncClient, wire_request: WireRequest, *, stream: bool
     ) -> httpx.Request:
@@ -61,7 +72,7 @@ class Endpoint:
             headers["accept"] = "text/event-stream"
         return client.build_request(
             "POST",
-            _url(self.base_url + wire_request.path),
+            _url(_joined(self.base_url, wire_request.path)),
             content=json_body(wire_request.body),
             headers=headers,
         )

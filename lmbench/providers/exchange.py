@@ -29,7 +29,7 @@ from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
 from lmbench.providers.wire.base import WireError, WireRequest
 from lmbench.providers.wire.media import check_media
-from lmbench.secrets import redact, redact_headers
+from lmbench.secrets import StreamScrubber, holds_secret, redact, redact_headers, redact_text
 from lmbench.settings import current as current_settings
 
 __all__ = ["Exchange", "StreamReader"]
@@ -48,6 +48,9 @@ def _response_headers(headers: httpx.Headers) -> tuple[str | None, dict[str, str
             if position < rank:
                 request_id, rank = value, position
     return request_id, limits
+
+
+_NOT_JSON = object()
 
 
 class Exchange:
@@ -131,27 +134,35 @@ class Exchange:
         return list(self.call.attempts if self.call is not None else self.attempts)
 
     def parse_body(self, response: httpx.Response) -> LMResponse:
-        """The ``LMResponse`` of a whole (non-streamed) response body."""
+        """The ``LMResponse`` of a whole (non-streamed) response body.
+
+        Errors are raised outside the ``except`` blocks, so that none carries the decoding
+        error as its context: that one holds the whole body (a key a server echoed with it).
+        """
         try:
             data = json_of(response)
         except ValueError:
-            text = response.text
+            data = _NOT_JSON
+        if data is _NOT_JSON:
+            text = redact_text(response.text)  # before it is cut short: no piece of a key
             raise self.error(
                 html_summary(text)
                 or f"the response body is not JSON (content-type "
                 f"{response.headers.get('content-type')!r}): {text[:200]!r}",
                 status=response.status_code,
                 body=text,
-            ) from None
+            )
         try:
             parsed = self.endpoint.wire.parse(data)
         except WireError as exc:
-            raise self.error(
-                exc.message,
-                status=exc.status,
-                retryable=exc.status in self.endpoint.retry.retry_statuses,
-            ) from None
-        return self.complete(parsed, response, raw_body=data)
+            failure = exc
+        else:
+            return self.complete(parsed, response, raw_body=data)
+        raise self.error(
+            failure.message,
+            status=failure.status,
+            retryable=failure.status in self.endpoint.retry.retry_statuses,
+        )
 
     def complete(
         self,
@@ -178,6 +189,7 @@ class Exchange:
             metadata["ignored_params"] = list(self.wire_request.ignored)
         if self.request.response_schema is not None:
             metadata["structured_output"] = {"mode": self.mode, "fallbacks": list(self.fallbacks)}
+        _scrub(parsed, response)
         if self.save_raw:
             parsed.raw = self._raw(response, raw_body)
         return parsed
@@ -201,6 +213,33 @@ class Exchange:
         return redact_private(redact(raw))
 
 
+def _scrub(parsed: LMResponse, response: httpx.Response) -> None:
+    """Take out of an answer any key the server echoed back (a debugging proxy quoting the
+    request, a gateway quoting its headers): in its texts, tool calls, request id or rate
+    limit headers it would otherwise reach the prediction, the notebook, history and the
+    cache. One check of the body read as bytes (or of the texts of a stream) and of the
+    headers kept, when there is none, the usual case."""
+    kept = parsed.request_id or ""
+    limits = parsed.metadata.get("rate_limits")
+    if limits:
+        kept = " ".join([kept, *limits.values()])
+    try:
+        body: bytes | None = response.content
+    except httpx.ResponseNotRead:  # a stream: its texts, tool calls, reasoning assembled here
+        body = None
+    if body is not None and b"\\/" not in body and b"\\u00" not in body:
+        echoed = holds_secret(body, kept)  # as sent: no JSON escape hides a key's characters
+    else:
+        calls = repr([c.arguments for c in parsed.tool_calls]) if parsed.tool_calls else ""
+        echoed = holds_secret(kept, calls, repr(parsed.metadata), *parsed.texts)
+    if echoed:
+        parsed.texts = [redact_text(text) for text in parsed.texts]
+        for call in parsed.tool_calls:
+            call.arguments = redact(call.arguments)
+        parsed.metadata = redact(parsed.metadata)
+        parsed.request_id = parsed.request_id and redact_text(parsed.request_id)
+
+
 class StreamReader:
     """Feeds one open stream's events to the wire format's parser; builds the last chunk."""
 
@@ -211,6 +250,7 @@ class StreamReader:
         self.events = 0
         self.ttft_s: float | None = None
         self.raw_events: list[Any] | None = [] if exchange.save_raw else None
+        self.scrubbers: dict[int, StreamScrubber] = {}
 
     def is_event_stream(self) -> bool:
         """True for a stream of events; False when the server ignored ``stream`` and answered
@@ -233,18 +273,37 @@ class StreamReader:
         if self.raw_events is not None:
             named = event and event != "message"  # "message" is the SSE default name
             self.raw_events.append({"event": event, "data": data} if named else data)
+        failure: ProviderError | None = None  # raised after the except blocks: no context
         try:
             chunks = self.parser.feed(event, data)
         except WireError as exc:
-            raise self.exchange.error(
+            failure = self.exchange.error(
                 f"error inside the stream after {self.events - 1} events: {exc.message}",
                 status=exc.status,
-            ) from None
+            )
         except ValueError:
-            raise self.exchange.error(f"malformed stream event {data[:200]!r}") from None
+            shown = redact_text(data)[:200]  # redacted before it is cut short
+            failure = self.exchange.error(f"malformed stream event {shown!r}")
+        if failure is not None:
+            raise failure
         if chunks and self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.exchange.started
-        return chunks
+        return self._scrubbed(chunks)
+
+    def _scrubbed(self, chunks: list[StreamChunk]) -> list[StreamChunk]:
+        """The chunks with any echoed key taken out, even one split across events."""
+        out = []
+        for chunk in chunks:
+            if chunk.text:
+                scrubber = self.scrubbers.get(chunk.index)
+                if scrubber is None:
+                    scrubber = self.scrubbers[chunk.index] = StreamScrubber()
+                text = scrubber.feed(chunk.text)
+                if text != chunk.text:
+                    chunk = replace(chunk, text=text)
+            if chunk.text or chunk.response is not None:
+                out.append(chunk)
+        return out
 
     def cut(self, exc: httpx.TransportError) -> ProviderError:
         """The error for a stream that broke after it started (never retried)."""
@@ -268,11 +327,18 @@ class StreamReader:
         try:
             parsed = self.parser.result()
         except WireError as exc:
-            raise self.exchange.error(exc.message, status=exc.status) from None
-        response = self.exchange.complete(
-            parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
-        )
-        return StreamChunk(response=response)
+            failure = exc
+        else:
+            response = self.exchange.complete(
+                parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
+            )
+            return StreamChunk(response=response)
+        raise self.exchange.error(failure.message, status=failure.status)
+
+    def held_back(self) -> list[StreamChunk]:
+        """The text each choice's scrubber still holds, once the stream has ended."""
+        held = ((index, scrubber.flush()) for index, scrubber in self.scrubbers.items())
+        return [StreamChunk(text=text, index=index) for index, text in held if text]
 
     def whole_body(self) -> list[StreamChunk]:
         """For a server that answered a stream request with one JSON body (already read)."""

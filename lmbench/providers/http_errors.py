@@ -34,7 +34,7 @@ from lmbench.errors import (
     RateLimitError,
 )
 from lmbench.lm.types import Attempt
-from lmbench.secrets import redact
+from lmbench.secrets import redact, redact_exception
 
 __all__ = [
     "REQUEST_ID_HEADERS",
@@ -53,11 +53,12 @@ _MAX_MESSAGE = 600
 
 
 def request_id_from(headers: Mapping[str, str]) -> str | None:
-    """The provider's request id from response headers, if it sends one."""
+    """The provider's request id from response headers, if it sends one (never a key a
+    server echoed there)."""
     for name in REQUEST_ID_HEADERS:
         value = headers.get(name)
         if value:
-            return value
+            return redact(value)  # type: ignore[no-any-return]
     return None
 
 
@@ -203,7 +204,9 @@ def error_for_transport(
     attempts: list[Attempt],
     note: str = "",
 ) -> ProviderError:
-    """The error for a connection failure or timeout."""
+    """The error for a connection failure or timeout (``exc``, which it is raised from,
+    cleaned of secrets in place: a proxy's or URL's credentials may be in its text)."""
+    redact_exception(exc)
     message = transport_failure(exc)
     if note:
         message = f"{message} [{note}]"

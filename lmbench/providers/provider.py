@@ -15,7 +15,7 @@ from functools import cached_property, lru_cache
 from urllib.parse import urlsplit
 
 from lmbench.errors import AuthenticationError
-from lmbench.secrets import Secret
+from lmbench.secrets import Secret, register_url_secrets, url_secrets, without_url_secrets
 
 __all__ = ["Provider", "is_loopback"]
 
@@ -42,7 +42,8 @@ class Provider:
     """A remote API endpoint: ``name`` (the registry prefix), ``base_url``, how the key is
     sent (``auth_header``, with ``auth_scheme`` before it, e.g. ``Bearer``), where it comes
     from (``api_key`` or the ``key_env`` variables, first set wins) and whether calls may go
-    without one (``key_required``)."""
+    without one (``key_required``). A key inside the base URL is kept apart (``keyed_url``):
+    ``base_url`` never shows it."""
 
     name: str
     base_url: str
@@ -52,9 +53,27 @@ class Provider:
     auth_header: str = "Authorization"
     auth_scheme: str = "Bearer"
     headers: Mapping[str, str] = field(default_factory=dict)
+    #: The base URL as given, when it carries a key (``https://user:key@host``,
+    #: ``?key=...``): requests go there, while ``base_url`` is the URL without the key.
+    keyed_url: Secret | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "base_url", self.base_url.rstrip("/"))
+        url = self.base_url.rstrip("/")
+        keyed = self.keyed_url
+        if url_secrets(url):
+            register_url_secrets(url)  # known by value: redacted wherever it shows up
+            keyed = Secret(url, source="base_url")
+        elif keyed is not None and without_url_secrets(keyed.reveal()) != url:
+            keyed = None  # ``dataclasses.replace`` gave another base URL
+        object.__setattr__(self, "keyed_url", keyed)
+        object.__setattr__(self, "base_url", without_url_secrets(url))
+
+    def request_url(self) -> str:
+        """Where requests go: the base URL with its key, if it has one."""
+        return self.keyed_url.reveal() if self.keyed_url is not None else self.base_url
+
+    def __repr__(self) -> str:
+        return f"Provider({self.name!r}, base_url={self.base_url!r}, key={self.api_key!r})"
 
     def key(self) -> Secret | None:
         """The key to use now: ``api_key=``, else the first environment variable set."""

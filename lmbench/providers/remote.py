@@ -15,10 +15,12 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 
@@ -43,20 +45,37 @@ __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
 DEFAULT_CONNECT_TIMEOUT = 5.0
 
 
-def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
-    """Headers as sent, every credential among them known by value to ``redact``: those
-    given as ``Secret`` and those named like one (``x-portkey-api-key``, ``Helicone-Auth``)."""
-    out: dict[str, str] = {}
+def _split_headers(
+    headers: Mapping[str, str | Secret],
+) -> tuple[dict[str, str], dict[str, Secret]]:
+    """Plain headers, and the credentials among them as ``Secret`` (known by value to
+    ``redact``): those given as ``Secret`` and those named like one (``x-portkey-api-key``,
+    ``Helicone-Auth``). Only a request being built sees a credential's value."""
+    plain: dict[str, str] = {}
+    secret: dict[str, Secret] = {}
     for name, value in headers.items():
         if isinstance(value, Secret):
-            out[name] = value.reveal()
+            secret[name] = value
+        elif is_secret_header(name) and value.strip():
+            secret[name] = Secret(value, source=f"header {name}")
+            # "Bearer <key>": the key alone is the secret, wherever it appears.
+            register_secret(value.strip().partition(" ")[2])
         else:
-            out[name] = value
-            if is_secret_header(name):
-                register_secret(value)
-                # "Bearer <key>": the key alone is the secret, wherever it appears.
-                register_secret(value.partition(" ")[2] or value)
-    return out
+            plain[name] = value
+    return plain, secret
+
+
+def _register_proxy_credentials(client: httpx.Client | httpx.AsyncClient | None) -> None:
+    """Know by value the credentials of the proxies a client brought by the user goes
+    through (``httpx.Client(proxy="http://user:key@proxy")``): httpx keeps them only as the
+    ``Proxy-Authorization`` header of each proxy transport, which a proxy may echo back."""
+    for transport in getattr(client, "_mounts", {}).values():
+        for name, value in getattr(getattr(transport, "_pool", None), "_proxy_headers", ()):
+            if name.lower() == b"proxy-authorization":
+                token = value.decode("latin-1").partition(" ")[2]
+                register_secret(token)
+                with contextlib.suppress(ValueError):
+                    register_secret(base64.b64decode(token).decode().partition(":")[2])
 
 
 class RemoteLM(BaseLM):
@@ -105,12 +124,11 @@ class RemoteLM(BaseLM):
         if deadline is not None:
             policy = policy.replace(deadline=deadline)
         self.retry = policy
-        self._headers = {
-            "accept": "application/json",
-            "content-type": "application/json",
-            **_sendable(provider.headers),
-            **_sendable(headers or {}),
-        }
+        plain, secret = _split_headers({**provider.headers, **(headers or {})})
+        self._headers = {"accept": "application/json", "content-type": "application/json", **plain}
+        self._secret_headers = secret
+        for given in (http_client, async_http_client):
+            _register_proxy_credentials(given)
         if isinstance(http_client, httpx.AsyncClient):
             http_client, async_http_client = None, async_http_client or http_client
         self._client = http_client
@@ -139,6 +157,13 @@ class RemoteLM(BaseLM):
     def __deepcopy__(self, memo: dict[int, Any]) -> RemoteLM:
         return self  # a handle on a service: copies share it (and its connections)
 
+    def __reduce__(self) -> NoReturn:
+        raise TypeError(
+            f"{self!r} is not pickled: it holds HTTP clients and its key. In another process, "
+            f"make it again with lmbench.resolve_lm({self.name!r}) (the key from that "
+            "process's environment), or run rows with executor='dask', which does this"
+        )
+
     # -- configuration read at call time ---------------------------------------------------
 
     def timeout(self) -> httpx.Timeout:
@@ -165,9 +190,11 @@ class RemoteLM(BaseLM):
         endpoint = Endpoint(
             provider=self.provider,
             model=self.model,
-            base_url=self.base_url,
+            base_url=self.provider_config.request_url(),
             headers=self._headers,
-            auth_headers=self.provider_config.auth_headers,
+            auth_headers=self._auth_headers
+            if self._secret_headers
+            else self.provider_config.auth_headers,
             wire=self.wire,
             retry=retry,
             max_retries=max_retries,
@@ -178,6 +205,12 @@ class RemoteLM(BaseLM):
         )
         self._last_endpoint = (key, endpoint)
         return endpoint
+
+    def _auth_headers(self) -> dict[str, str]:
+        """The key's header and the credential headers, for one request."""
+        headers = self.provider_config.auth_headers()
+        headers.update((name, secret.reveal()) for name, secret in self._secret_headers.items())
+        return headers
 
     def call_state(self, attempts: list[Attempt], started_at: float) -> CallState:
         """The retry state of one request, with the settings in force now."""
@@ -257,9 +290,12 @@ class RemoteLM(BaseLM):
         exchange, response = await self._aopen(request, stream=False)
         return exchange.parse_body(response)
 
+    # A stream cut short raises its error outside the ``except`` block, and without the
+    # httpx error as its cause: that one holds the request (its URL and auth header).
     def stream(self, request: LMRequest) -> Iterator[StreamChunk]:
         exchange, response = self._open(request, stream=True)
         reader = StreamReader(exchange, response)
+        cut: ProviderError | None = None
         try:
             if not reader.is_event_stream():
                 response.read()
@@ -268,14 +304,18 @@ class RemoteLM(BaseLM):
             for event, data in iter_events(response, self.wire.stream_format):
                 yield from reader.feed(event, data)
         except httpx.TransportError as exc:
-            raise reader.cut(exc) from exc
+            cut = reader.cut(exc)
         finally:
             response.close()
+        yield from reader.held_back()
+        if cut is not None:
+            raise cut
         yield reader.finish()
 
     async def astream(self, request: LMRequest) -> AsyncIterator[StreamChunk]:
         exchange, response = await self._aopen(request, stream=True)
         reader = StreamReader(exchange, response)
+        cut: ProviderError | None = None
         try:
             if not reader.is_event_stream():
                 await response.aread()
@@ -286,7 +326,11 @@ class RemoteLM(BaseLM):
                 for chunk in reader.feed(event, data):
                     yield chunk
         except httpx.TransportError as exc:
-            raise reader.cut(exc) from exc
+            cut = reader.cut(exc)
         finally:
             await response.aclose()
+        for chunk in reader.held_back():
+            yield chunk
+        if cut is not None:
+            raise cut
         yield reader.finish()

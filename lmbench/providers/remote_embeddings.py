@@ -25,6 +25,9 @@ from lmbench.secrets import redact
 __all__ = ["RemoteEmbeddingModel"]
 
 
+_NOT_JSON = object()
+
+
 class RemoteEmbeddingModel(BaseEmbeddingModel):
     """Embeddings from ``endpoint``'s server in ``wire``'s format (made by
     ``lmbench.providers.embedding_catalog``, e.g. for ``"openai/text-embedding-3-small"``)."""
@@ -82,18 +85,25 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
         started: float,
     ) -> EmbeddingResponse:
         """The response's vectors, with what the wire format cannot know filled in."""
+        # Errors are raised after the except blocks: the decoding error holds the whole body.
         try:
             data: Any = response.json()
         except ValueError:
+            data = _NOT_JSON
+        if data is _NOT_JSON:
             raise self._error(
-                f"the embedding response body is not JSON: {response.text[:200]!r}",
+                f"the embedding response body is not JSON: {redact(response.text)[:200]!r}",
                 response.status_code,
                 call,
-            ) from None
+            )
         try:
             parsed = self.wire.parse(data, request)
         except WireError as exc:
-            raise self._error(exc.message, exc.status, call) from None
+            failure = exc
+        else:
+            failure = None
+        if failure is not None:
+            raise self._error(failure.message, failure.status, call)
         parsed.provider = self.provider
         parsed.model = parsed.model or self.model
         parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")

@@ -8,8 +8,9 @@ set with ``set_price``). It is
 written by ``dumps``, a cloudpickle pickler that never writes an LM object: every LM in the
 payload (a program's, a judge's, the configured one) is replaced by its *spec*:
 
-- a remote model: its ``provider/model`` name, base URL and retry count; the worker
-  resolves the name again, so its key comes from the worker's environment;
+- a remote model: its ``provider/model`` name, base URL (without a key in its userinfo or
+  query string) and retry count; the worker resolves the name again, so its key comes from
+  the worker's environment;
 - the local model: its name and options;
 - a ``ScriptedLM``: its script (so tests and notebooks run on Dask offline);
 - any other LM: what its ``to_spec()`` returns (a dict with ``name`` and keyword options).

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from lmbench.lm.embedding import EmbeddingRequest, EmbeddingResponse
 from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.secrets import redact_text
 
 __all__ = ["EmbeddingWire", "check_count", "estimated_tokens", "vector_from"]
 
@@ -37,7 +38,8 @@ def vector_from(value: Any) -> Any:
             return np.frombuffer(base64.b64decode(value), dtype="<f4")
         except (ValueError, TypeError):
             raise WireError(
-                f"an embedding is neither numbers nor base64 float32: {value[:40]!r}"
+                "an embedding is neither numbers nor base64 float32: "
+                f"{redact_text(value)[:40]!r}"  # redacted before it is cut short
             ) from None
     if not isinstance(value, list):
         raise WireError(f"an embedding should be a list of numbers, got {type(value).__name__}")
