@@ -69,21 +69,24 @@ def child_env(cache_dir: str, bytecode: bool = False) -> dict[str, str]:
     return env
 
 
-def import_figures(module: str, cache_dir: str, runs: int = 7) -> tuple[float, float]:
-    """Best milliseconds of ``import module`` in a fresh interpreter, and MB of RSS after it."""
-    code = (
-        "import time; t = time.perf_counter(); import {m}; t = time.perf_counter() - t\n"
+def startup_figures(code: str, cache_dir: str, runs: int = 7) -> list[float]:
+    """Best milliseconds for a fresh interpreter to run ``code`` (imports included), and MB
+    of resident memory after it."""
+    timed = (
+        "import time\nstart = time.perf_counter()\n"
+        + code
+        + "\nseconds = time.perf_counter() - start\n"
         "rss = next(l for l in open('/proc/self/status') if l.startswith('VmRSS'))\n"
-        "print(t, int(rss.split()[1]) / 1024)"
-    ).format(m=module)
+        "print(seconds * 1000, int(rss.split()[1]) / 1024)"
+    )
     env = child_env(cache_dir, bytecode=True)
-    best = (float("inf"), float("inf"))
+    best = [float("inf"), float("inf")]
     for _ in range(runs + 1):  # the first run writes bytecode
         out = subprocess.run(
-            [sys.executable, "-c", code], env=env, cwd=ROOT, check=True, capture_output=True
+            [sys.executable, "-c", timed], env=env, cwd=ROOT, check=True, capture_output=True
         )
-        seconds, rss = map(float, out.stdout.split())
-        best = (min(best[0], seconds * 1000), min(best[1], rss))
+        figures = [float(x) for x in out.stdout.split()[-2:]]
+        best = [min(b, f) for b, f in zip(best, figures, strict=True)]
     return best
 
 
@@ -121,53 +124,81 @@ def row(label: str, unit: str, ours: float | None, theirs: float | None) -> str:
     return f"| {label} | {shown(ours)} | {shown(theirs)} | {ratio} |"
 
 
+class Table:
+    """Prints the table a row at a time, each job run for both libraries."""
+
+    def __init__(self, cache_dir: str) -> None:
+        self.cache_dir = cache_dir
+        print("| job | lmbench | DSPy | DSPy / lmbench |\n| --- | --- | --- | --- |", flush=True)
+
+    def rows(self, labels: list[str], unit: str, figures: list[Any]) -> None:
+        """One row per label: a job returns one figure, or one per label."""
+        for index, label in enumerate(labels):
+            pair = [None if f is None else f[index] if isinstance(f, list) else f for f in figures]
+            print(row(label, unit, *pair), flush=True)
+
+    def job(self, labels: list[str], unit: str, name: str, *args: Any) -> None:
+        self.rows(labels, unit, [job(lib, name, list(args), self.cache_dir) for lib in LIBRARIES])
+
+    def startup(self, labels: list[str], name: str, url: str = "") -> None:
+        from vs_dspy_jobs import STARTUP
+
+        figures = [
+            startup_figures(STARTUP[lib][name].replace("{url}", url), self.cache_dir)
+            for lib in LIBRARIES
+        ]
+        self.rows(labels[:1], "ms", figures)
+        self.rows(labels[1:], "MB", [f[1:] for f in figures])
+
+
+WALL_CPU = ["", ", CPU of the process"]
+
+
 def main(quick: bool) -> None:
     rows = 200 if quick else 1000
-    tmp = tempfile.mkdtemp(prefix="bench-vs-dspy-")
-    lines = ["| job | lmbench | DSPy | DSPy / lmbench |", "| --- | --- | --- | --- |"]
-
-    def emit(line: str) -> None:
-        lines.append(line)
-        print(line, flush=True)
-
-    print(lines[0], lines[1], sep="\n", flush=True)
-    imports = {lib: import_figures(lib, tmp) for lib in LIBRARIES}
-    emit(row("`import` (fresh interpreter)", "ms", imports["lmbench"][0], imports["dspy"][0]))
-    emit(row("RSS after `import`", "MB", imports["lmbench"][1], imports["dspy"][1]))
-
-    def both(label: str, unit: str, name: str, *args: Any, pick: int | None = None) -> None:
-        figures = [job(lib, name, list(args), tmp) for lib in LIBRARIES]
-        if pick is not None:
-            figures = [None if f is None else f[pick] for f in figures]
-        emit(row(label, unit, *figures))
-
-    both("Signature from a string", "us", "sig_string")
-    both("Signature from a class", "us", "sig_class")
-    both("Predict, scripted model", "us", "predict")
-    both("Predict, cache hit", "us", "cached")
-    both("ChainOfThought, scripted model", "us", "cot")
+    table = Table(tempfile.mkdtemp(prefix="bench-vs-dspy-"))
+    table.startup(["`import` (fresh interpreter)", "RSS after `import`"], "import")
+    table.startup(["import + first Predict call, scripted model"], "first_call")
+    table.job(["Signature from a string"], "us", "sig_string")
+    table.job(["Signature from a class"], "us", "sig_class")
+    table.job(["Predict, scripted model (new answer each call)"], "us", "predict")
+    table.job(["Predict, cache hit"], "us", "cached")
+    table.job(["ChainOfThought, scripted model"], "us", "cot")
     fast, port = start_server(__file__)
     try:
         url = f"http://127.0.0.1:{port}/v1"
-        both("Predict over HTTP (loopback)", "us", "http", url)
-        both("Predict over HTTP, async", "us", "http_async", url)
-        both("100 async Predict calls at once", "ms", "http_gather", url)
-        both("memory kept per call", "KB", "memory", url, pick=0)
-        both("memory allocated at peak of a call", "KB", "memory", url, pick=1)
+        table.startup(
+            ["import + first Predict call over HTTP", "RSS after the first HTTP call"],
+            "first_http",
+            url,
+        )
+        table.job([f"Predict over HTTP (loopback){s}" for s in WALL_CPU], "us", "http", url)
+        table.job([f"Predict over HTTP, async{s}" for s in WALL_CPU], "us", "http_async", url)
+        table.job(["100 async Predict calls at once"], "ms", "http_gather", url)
+        table.job(
+            ["memory kept per call", "memory allocated at the peak of a call"],
+            "KB",
+            "memory",
+            url,
+        )
     finally:
         fast.kill()
         fast.wait()
     slow, slow_url = start_slow_server()
     try:
-        ideal = rows * DELAY / THREADS
-        both(f"batch {rows:,} rows, 50 ms, {THREADS} threads (ideal {ideal:.2f} s)", "s",
-             "batch", slow_url, THREADS, rows)
-        both(f"evaluate {rows:,} rows, 50 ms, {THREADS} threads", "s",
-             "evaluate", slow_url, THREADS, rows)
+        ideal = f"ideal {rows * DELAY / THREADS:.2f} s"
+        for name in ("batch", "evaluate"):
+            labels = [f"{name} {rows:,} rows, 50 ms server, {THREADS} threads ({ideal})"]
+            table.job([*labels, f"{name}, CPU of the process"], "s", name, slow_url, THREADS, rows)
     finally:
         slow.kill()
         slow.wait()
-    both(f"evaluate {rows:,} rows, scripted, 1 thread (per row)", "us", "evaluate_scripted", rows)
+    table.job(
+        [f"evaluate {rows:,} rows, scripted model, 1 thread (per row)"],
+        "us",
+        "evaluate_scripted",
+        rows,
+    )
 
 
 if __name__ == "__main__":

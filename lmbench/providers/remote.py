@@ -40,6 +40,10 @@ from lmbench.settings import current as current_settings
 __all__ = ["DEFAULT_CONNECT_TIMEOUT", "RemoteLM"]
 
 DEFAULT_CONNECT_TIMEOUT = 5.0
+# The official SDKs' pool: httpx's own default keeps only 20 idle connections, so any run
+# with more calls in flight (evaluate on 64 threads, 100 async calls at once) closed the
+# rest after each answer and opened new ones for the next calls.
+CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
 
 
 def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
@@ -188,7 +192,7 @@ class RemoteLM(BaseLM):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = httpx.Client()
+                    self._client = httpx.Client(limits=CONNECTION_LIMITS)
         return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -197,7 +201,7 @@ class RemoteLM(BaseLM):
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            client = self._async_clients[loop] = httpx.AsyncClient()
+            client = self._async_clients[loop] = httpx.AsyncClient(limits=CONNECTION_LIMITS)
         return client
 
     def close(self) -> None:

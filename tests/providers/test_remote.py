@@ -6,7 +6,7 @@ import asyncio
 import copy
 from concurrent.futures import ThreadPoolExecutor
 
-from provider_faults import FaultServer, chat_body, respond
+from provider_faults import FaultServer, chat_body, respond, slow
 
 from lmbench import settings
 from lmbench.lm.base import LM
@@ -48,6 +48,19 @@ async def test_concurrent_async_calls(server: FaultServer) -> None:
     texts = await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(6)))
     assert [r.text for r in texts] == ["pong"] * 6 and server.count == 6
     await lm.aclose()
+
+
+async def test_many_concurrent_calls_keep_their_connections_alive(server: FaultServer) -> None:
+    """40 calls in flight at once open 40 connections; the next 40 calls reuse all of them
+    (httpx's own default keeps only 20 idle, and the rest were opened again every round)."""
+    lm = _lm(server)
+    server.default = slow(0.1, respond(200, chat_body("pong")))
+    for _ in range(2):
+        texts = await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(40)))
+        assert [r.text for r in texts] == ["pong"] * 40
+    await lm.aclose()
+    assert server.count == 80
+    assert len({received.peer for received in server.received}) == 40
 
 
 def test_concurrent_threads_share_one_client(server: FaultServer) -> None:
