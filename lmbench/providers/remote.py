@@ -15,6 +15,8 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -44,6 +46,18 @@ DEFAULT_CONNECT_TIMEOUT = 5.0
 # with more calls in flight (evaluate on 64 threads, 100 async calls at once) closed the
 # rest after each answer and opened new ones for the next calls.
 CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every client made here, built once per process as httpx builds its
+    default one (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``). Building one
+    reads the whole CA bundle, which every new client (each LM, each event loop) paid again."""
+    return httpx.create_ssl_context()
+
+
+def _client_options() -> dict[str, Any]:
+    return {"limits": CONNECTION_LIMITS, "verify": tls_context()}
 
 
 def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
@@ -192,7 +206,7 @@ class RemoteLM(BaseLM):
         if self._client is None:
             with self._lock:
                 if self._client is None:
-                    self._client = httpx.Client(limits=CONNECTION_LIMITS)
+                    self._client = httpx.Client(**_client_options())
         return self._client
 
     def _async_client(self) -> httpx.AsyncClient:
@@ -201,7 +215,7 @@ class RemoteLM(BaseLM):
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            client = self._async_clients[loop] = httpx.AsyncClient(limits=CONNECTION_LIMITS)
+            client = self._async_clients[loop] = httpx.AsyncClient(**_client_options())
         return client
 
     def close(self) -> None:

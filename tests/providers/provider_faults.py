@@ -97,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once are queued, not refused
     faults: FaultServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # faults are on purpose
