@@ -194,7 +194,7 @@ def main(quick: bool) -> None:
         slow.kill()
         slow.wait()
     table.job(
-        [f"evaluate {rows:,} rows, scripted model, 1 thread (per row)"],
+        [f"evaluate {rows:,} rows, scripted model, 1 thread (per row){s}" for s in WALL_CPU],
         "us",
         "evaluate_scripted",
         rows,
