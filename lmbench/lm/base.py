@@ -7,7 +7,6 @@ that speak a network protocol override the async and streaming methods natively.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Iterator
 from typing import Protocol, runtime_checkable
 
@@ -63,10 +62,16 @@ class BaseLM:
         response = self.generate(request)
         yield StreamChunk(text=response.text, response=response)
 
+    # asyncio is imported where it runs (already loaded then): a sync program never pays
+    # for it and the ssl, socket and subprocess modules it brings.
     async def agenerate(self, request: LMRequest) -> LMResponse:
+        import asyncio
+
         return await asyncio.to_thread(self.generate, request)
 
     async def astream(self, request: LMRequest) -> AsyncIterator[StreamChunk]:
+        import asyncio
+
         # Run the sync stream in a thread, handing chunks over one at a time.
         iterator = iter(await asyncio.to_thread(self.stream, request))
         sentinel = object()

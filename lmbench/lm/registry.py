@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib
 import threading
 from collections.abc import Callable
-from importlib.metadata import entry_points
 from typing import Any
 
 from lmbench.errors import ConfigError
@@ -35,6 +34,14 @@ def register_provider(prefix: str, factory: Factory) -> None:
     """Make ``"prefix/<model>"`` resolve through ``factory(model, **kwargs)``."""
     with _lock:
         _registered[prefix] = factory
+
+
+def entry_points(group: str) -> Any:
+    """The installed entry points of ``group``; ``importlib.metadata`` loads only when plugins
+    are looked for (it and its ``email`` imports cost several ms at startup)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def _load_entry_points() -> None:

@@ -1,4 +1,5 @@
-"""The httpx clients lmbench makes for itself (clients a caller passes in are used as given).
+"""The httpx clients lmbench makes for itself (clients a caller passes in are used as given):
+a pool as large as the official SDKs' and one TLS context shared by all.
 
 httpx's ``Client.build_request`` merges the client's base URL, params, headers, cookies and
 timeout into every request, a good part of a request's own cost on a fast network. A client
@@ -9,11 +10,26 @@ argument beyond the body and headers, it builds them the general way.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from typing import Any
 
 import httpx
 
-__all__ = ["OwnAsyncClient", "OwnClient"]
+__all__ = ["CONNECTION_LIMITS", "OwnAsyncClient", "OwnClient", "tls_context"]
+
+# The official SDKs' pool: httpx's own default keeps only 20 idle connections, so any run
+# with more calls in flight (evaluate on 64 threads, 100 async calls at once) closed the
+# rest after each answer and opened new ones for the next calls.
+CONNECTION_LIMITS = httpx.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+@functools.cache
+def tls_context() -> ssl.SSLContext:
+    """The TLS context of every client made here, built once per process as httpx builds its
+    default one (certifi's CA bundle, or ``SSL_CERT_FILE``/``SSL_CERT_DIR``). Building one
+    reads the whole CA bundle, which every new client (each LM, each event loop) paid again."""
+    return httpx.create_ssl_context()
 
 
 class _DirectRequests:
@@ -59,7 +75,7 @@ class OwnClient(_DirectRequests, httpx.Client):
     """A sync client lmbench made and closes."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(limits=CONNECTION_LIMITS, verify=tls_context())
         self._init_direct()
 
 
@@ -67,5 +83,5 @@ class OwnAsyncClient(_DirectRequests, httpx.AsyncClient):
     """An async client lmbench made and closes."""
 
     def __init__(self) -> None:
-        super().__init__()
+        super().__init__(limits=CONNECTION_LIMITS, verify=tls_context())
         self._init_direct()

@@ -47,6 +47,8 @@ def keyed_cluster() -> Iterator[object]:
         distributed.Client(cluster, set_as_default=False) as client,
     ):
         yield client
+
+
 @pytest.fixture(autouse=True)
 def as_a_script(monkeypatch: pytest.MonkeyPatch) -> None:
     """Runs here are a script's, not a notebook's: an IPython shell another test left behind

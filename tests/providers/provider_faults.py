@@ -35,6 +35,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: Any
+    peer: tuple[str, int] = ("", 0)  # the client's address: one port per connection
 
 
 @dataclass
@@ -81,7 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode(errors="replace")
-        received = Received(self.command, self.path, dict(self.headers.items()), body)
+        received = Received(
+            self.command, self.path, dict(self.headers.items()), body, self.client_address
+        )
         step = self.server.faults.next_step(received)
         try:
             step(self)
@@ -94,6 +97,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 128  # many clients connecting at once are queued, not refused
     faults: FaultServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # faults are on purpose

@@ -6,12 +6,15 @@ import asyncio
 import copy
 from concurrent.futures import ThreadPoolExecutor
 
-from provider_faults import FaultServer, chat_body, respond
+import httpx
+import pytest
+from provider_faults import FaultServer, chat_body, respond, slow
 
 from lmbench import settings
 from lmbench.lm.base import LM
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import Capabilities, LMRequest, Message
+from lmbench.providers.clients import tls_context
 from lmbench.providers.remote import RemoteLM
 from lmbench.providers.retry_budget import RetryBudget
 
@@ -48,6 +51,43 @@ async def test_concurrent_async_calls(server: FaultServer) -> None:
     texts = await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(6)))
     assert [r.text for r in texts] == ["pong"] * 6 and server.count == 6
     await lm.aclose()
+
+
+async def test_many_concurrent_calls_keep_their_connections_alive(server: FaultServer) -> None:
+    """40 calls in flight at once open 40 connections; the next 40 calls reuse all of them
+    (httpx's own default keeps only 20 idle, and the rest were opened again every round)."""
+    lm = _lm(server)
+    server.default = slow(0.1, respond(200, chat_body("pong")))
+    for _ in range(2):
+        texts = await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(40)))
+        assert [r.text for r in texts] == ["pong"] * 40
+    await lm.aclose()
+    assert server.count == 80
+    assert len({received.peer for received in server.received}) == 40
+
+
+def test_every_client_shares_one_tls_context(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Building a TLS context reads the whole CA bundle: done once, not per LM and loop."""
+    built: list[object] = []
+    build = httpx.create_ssl_context
+    monkeypatch.setattr(httpx, "create_ssl_context", lambda: built.append(1) or build())
+    tls_context.cache_clear()
+    try:
+        lms = [_lm(server) for _ in range(3)]
+
+        async def call(lm: RemoteLM) -> str:
+            async with lm:
+                return (await lm.agenerate(REQUEST)).text
+
+        for lm in lms:
+            with lm:
+                assert lm.generate(REQUEST).text == "pong"
+            assert asyncio.run(call(lm)) == "pong"
+        assert len(built) == 1
+    finally:
+        tls_context.cache_clear()
 
 
 def test_concurrent_threads_share_one_client(server: FaultServer) -> None:
