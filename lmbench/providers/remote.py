@@ -28,7 +28,7 @@ from lmbench.errors import ConfigError, ProviderError
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
-from lmbench.providers.clients import OwnAsyncClient, OwnClient
+from lmbench.providers.clients import AsyncClients, OwnClient
 from lmbench.providers.endpoint import Endpoint
 from lmbench.providers.exchange import Exchange, StreamReader
 from lmbench.providers.provider import Provider
@@ -134,9 +134,9 @@ class RemoteLM(BaseLM):
         self._client = http_client
         self._owns_client = http_client is None
         self._given_async_client = async_http_client
-        self._async_clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, httpx.AsyncClient
-        ] = weakref.WeakKeyDictionary()
+        self._async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncClients] = (
+            weakref.WeakKeyDictionary()
+        )
         self._lock = threading.Lock()
         self._last_endpoint: tuple[tuple[object, ...], Endpoint] | None = None
 
@@ -229,10 +229,10 @@ class RemoteLM(BaseLM):
         if self._given_async_client is not None:
             return self._given_async_client
         loop = asyncio.get_running_loop()
-        client = self._async_clients.get(loop)
-        if client is None:
-            client = self._async_clients[loop] = OwnAsyncClient()
-        return client
+        clients = self._async_clients.get(loop)
+        if clients is None:
+            clients = self._async_clients[loop] = AsyncClients()
+        return clients.pick()
 
     def close(self) -> None:
         """Close the sync client made here (clients passed in are left open)."""
@@ -241,10 +241,10 @@ class RemoteLM(BaseLM):
             self._client = None
 
     async def aclose(self) -> None:
-        """Close this event loop's async client made here."""
-        client = self._async_clients.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.aclose()
+        """Close this event loop's async clients made here."""
+        clients = self._async_clients.pop(asyncio.get_running_loop(), None)
+        if clients is not None:
+            await clients.aclose()
 
     def __enter__(self) -> RemoteLM:
         return self

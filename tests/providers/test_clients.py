@@ -1,14 +1,17 @@
 """The clients lmbench makes for itself build requests directly; what they send must be what
-httpx's general ``build_request`` would send, and cookies a server sets still go back."""
+httpx's general ``build_request`` would send, and cookies a server sets still go back. Async
+calls spread over small pools when many are in flight at once."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
-from provider_faults import FaultServer, chat_body, respond
+from provider_faults import FaultServer, chat_body, respond, slow
 
 from lmbench import resolve_lm
 from lmbench.lm.types import LMRequest, Message
-from lmbench.providers.clients import OwnAsyncClient, OwnClient
+from lmbench.providers.clients import AsyncClients, OwnAsyncClient, OwnClient
 
 REQUEST = LMRequest(messages=(Message("user", "hi"),))
 HEADERS = {"Accept": "application/json", "content-type": "application/json", "X-Trace": "t-1"}
@@ -50,3 +53,31 @@ def test_a_cookie_the_server_sets_is_sent_back(server: FaultServer) -> None:
     assert {k.lower(): v for k, v in server.received[1].headers.items()}[
         "accept"
     ] == "application/json"
+
+
+async def test_one_call_at_a_time_uses_one_client_and_one_connection(server: FaultServer) -> None:
+    server.default = respond(200, chat_body())
+    lm = resolve_lm("groq/m", base_url=f"{server.url}/v1")
+    for _ in range(5):
+        await lm.agenerate(REQUEST)
+    clients = lm._async_clients[asyncio.get_running_loop()].clients
+    await lm.aclose()
+    assert len(clients) == 1 and all(client.is_closed for client in clients)
+    assert len({received.peer for received in server.received}) == 1
+
+
+async def test_many_calls_at_once_spread_over_small_pools(server: FaultServer) -> None:
+    """No pool holds many more than ``BUSY`` connections (httpcore scans all of a pool's
+    connections at every request), and every client is closed with the LM."""
+    server.default = slow(0.1, respond(200, chat_body()))
+    lm = resolve_lm("groq/m", base_url=f"{server.url}/v1")
+    in_flight: list[int] = []
+    for _ in range(2):
+        await asyncio.gather(*(lm.agenerate(REQUEST) for _ in range(3 * AsyncClients.BUSY)))
+        clients = lm._async_clients[asyncio.get_running_loop()].clients
+        in_flight.append(sum(client.in_flight for client in clients))
+    await lm.aclose()
+    assert len(clients) == 3 and in_flight == [0, 0]
+    assert all(client.is_closed for client in clients)
+    # the second round reused the first round's connections
+    assert len({received.peer for received in server.received}) == 3 * AsyncClients.BUSY
