@@ -62,7 +62,11 @@ def assemble_outputs(
     for out in plan.outputs:
         item = found.get(out.name)
         if item is None:
-            if out.spec.has_default:
+            if not found and failure is None:
+                # No field at all: the answer is in some other form, so defaults and None would
+                # stand for values it may well hold.
+                failure = (out.name, missing.format(name=out.name), None)
+            elif out.spec.has_default:
                 values[out.name] = out.spec.default
                 repairs.append(
                     Repair("missing_default", out.name, "absent; used the field's default")

@@ -21,6 +21,7 @@ typographic_quotes   JSON written with curly quotes (“key”) read with plain 
 number_in_prose      the one number of a phrase ("High (95%)" -> 95 for an int)
 thousands_separator  "1,234" -> 1234
 unicode_minus        a minus sign other than ASCII's ("\u22125" -> -5)
+digits_written       digits other than ASCII's ("\uff11\uff12" -> 12) or grouped by "_" ("1_000")
 whole_float          3.0 for an int -> 3
 bool_word            yes/no, y/n, on/off, correct/wrong -> a bool
 bool_in_prose        a phrase opening with yes/no ("Yes, because ...") -> a bool
@@ -172,7 +173,11 @@ def coerce_value(
         kind, value_type = plan.kind, type(value)
         if (kind is STR and value_type is str) or (kind is ANY):
             return value, []
-        if kind is NUMBER and value_type is plan.annotation:
+        if (
+            kind is NUMBER
+            and value_type is plan.annotation
+            and (value_type is int or (value_type is float and value == value))
+        ):
             return value, []
     repairs: list[Repair] = []
     result = _coerce(value, plan, "", _Recorder(field, repairs, rules))
@@ -244,6 +249,8 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
                 raise CoercionError(f"{value} is not a whole number")
             rec.add("whole_float", path, f"{value} -> {int(value)}")
             return int(value)
+        if _is_nan(value):
+            raise CoercionError("got NaN (not a number), expected a number")
         return Decimal(str(value)) if target is Decimal else target(value)
     if not isinstance(value, str):
         raise CoercionError(f"got {type(value).__name__} {short(repr(value))}, expected a number")
@@ -252,9 +259,13 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     except (ValueError, ArithmeticError):
         pass
     else:
-        if number != number or abs(number) != float("inf") or "inf" in value.casefold():
-            return number
-        raise CoercionError(f"{short(value)} is too large to be a number of this type")
+        if _is_nan(number):
+            raise CoercionError(f"{short(value)} is not a number (NaN), expected a number")
+        if abs(number) == float("inf") and "inf" not in value.casefold():
+            raise CoercionError(f"{short(value)} is too large to be a number of this type")
+        if not value.isascii() or "_" in value:  # "１２", "1_000": Python reads them, JSON does not
+            rec.add("digits_written", path, f"read {short(value)} as {number}")
+        return number
     try:
         number, fixes = read_number(value, target)
     except CoercionError:
@@ -263,6 +274,10 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return _qualitative(value, target, rec.rules, path, rec)
     rec.extend(fixes, path)
     return number
+
+
+def _is_nan(number: Any) -> bool:
+    return number.is_nan() if isinstance(number, Decimal) else number != number
 
 
 def _qualitative(value: str, target: type, rules: FieldRules, path: str, rec: _Recorder) -> Any:
@@ -320,14 +335,21 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
                 rec.add("enum_alias", path, f"{short(value.strip())} -> {short(labels[0])}")
                 return choice
     found = {}
+    loose = False  # a one-letter value read inside a sentence ("a good one"): maybe a word
     for match in plan.choice_pattern.finditer(cleaned):
-        if _negated(cleaned, match.start()):
+        if _negated(plan, cleaned, match.start()):
             continue
+        loose = loose or not _stands_alone(cleaned, match)
         key = normalize_name(match.group())
         for choice, labels in plan.choices:
             if any(normalize_name(label) == key for label in labels):
                 found[labels[0]] = choice
     allowed = ", ".join(labels[0] for _, labels in plan.choices)
+    if len(found) == 1 and loose:
+        raise CoercionError(
+            f"{short(value)} mentions {next(iter(found))!r} only as a word of a sentence; "
+            f"expected one of: {allowed}"
+        )
     if len(found) == 1:
         ((label, choice),) = found.items()
         rec.add("choice_in_prose", path, f"found {label!r} in {short(cleaned)}")
@@ -344,26 +366,55 @@ def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 _NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
 
 
-def _negated(text: str, start: int) -> bool:
-    return bool(_NEGATION.search(text[max(0, start - 12) : start]))
+def _negated(plan: TypePlan, text: str, start: int) -> bool:
+    """Whether the mention at ``start`` is negated; a negating word that is itself an allowed
+    value ("no" of yes/no/maybe in "no yes") is that value, not a negation."""
+    negation = _NEGATION.search(text[max(0, start - 12) : start])
+    if negation is None:
+        return False
+    word = normalize_name(negation.group().rstrip("-").strip())
+    return not any(normalize_name(label) == word for _, labels in plan.choices for label in labels)
+
+
+# After a one-letter value written in prose: it stands alone ("Answer: B.", "(a)"), rather than
+# being a word of the sentence ("a good one").
+_ALONE_AFTER = frozenset(".,;:)]!?*\"'\n")
+
+
+def _stands_alone(text: str, match: re.Match[str]) -> bool:
+    if len(match.group()) != 1 or not match.group().isalpha():
+        return True
+    after = text[match.end() : match.end() + 1]
+    before = text[match.start() - 1 : match.start()] if match.start() else ""
+    return not after or after in _ALONE_AFTER or before in ("(", "[")
 
 
 def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and strip_markup(value).casefold() in ("none", "null"):
-        return None
     assert plan.inner is not None
+    word = strip_markup(value).casefold() if isinstance(value, str) else None
+    if word in ("none", "null") and not _is_label(plan.inner, word):
+        return None
     inner_rec = rec.child()
     try:
         result = _coerce(value, plan.inner, path, inner_rec)
     except CoercionError:
-        if isinstance(value, str) and strip_markup(value).casefold() in _NULL_WORDS:
+        if word in _NULL_WORDS:
             rec.add("null_word", path, f"{short(value.strip())} -> None")
             return None
         raise
     rec.repairs.extend(inner_rec.repairs)
     return result
+
+
+def _is_label(plan: TypePlan, word: str) -> bool:
+    """Whether ``word`` is one of the allowed values of a Literal/Enum (``Literal["none", ...]``:
+    "none" is that value, not a missing one)."""
+    key = normalize_name(word)
+    return plan.kind is CHOICE and any(
+        normalize_name(label) == key for _, labels in plan.choices for label in labels
+    )
 
 
 def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
@@ -383,11 +434,17 @@ def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 def _to_sequence(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         items, fixes = read_items(value, plan.inner.kind if plan.inner is not None else ANY)
+        if fixes and fixes[-1][0] == "single_item_list" and path.endswith("]"):
+            raise CoercionError(f"{path}: got {short(value)}, expected a list")
         rec.extend(fixes, path)
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
     elif value is None:
         raise CoercionError("got null, expected a list")
+    elif path.endswith("]"):
+        # An item of a list (or a value of a mapping) that should itself be a list: a flat
+        # [1, 2, 3] for list[list[int]] is not [[1], [2], [3]].
+        raise CoercionError(f"{path}: got {short(repr(value))}, expected a list")
     else:
         rec.add("single_item_list", path, f"wrapped {short(repr(value))} in a list")
         items = [value]
@@ -428,14 +485,11 @@ def _to_mapping(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
     _one_value_per_key(value, path, rec)
-    try:
-        return plan.validator.validate_python(value)
-    except ValidationError as exc:
-        if not isinstance(value, dict) or plan.inner is None:
-            raise CoercionError(_summary(exc)) from None
-        inner = plan.inner
-        fixed = {key: _coerce(item, inner, f"{path}[{key!r}]", rec) for key, item in value.items()}
-    return _validate(plan, fixed)
+    inner = plan.inner
+    if isinstance(value, dict) and inner is not None and inner.kind is not ANY:
+        # Values read by the readers above, not pydantic's lax mode (which reads true as 1).
+        value = {key: _coerce(item, inner, f"{path}[{key!r}]", rec) for key, item in value.items()}
+    return _validate(plan, value)
 
 
 def _to_model(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
@@ -445,13 +499,12 @@ def _to_model(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
     _one_value_per_key(value, path, rec)
-    try:
-        return plan.validator.validate_python(value)
-    except ValidationError as exc:
-        if not isinstance(value, dict):
-            raise CoercionError(
-                f"expected a JSON object for {model.__name__}: {_summary(exc)}"
-            ) from None
+    if not isinstance(value, dict):
+        raise CoercionError(
+            f"got {type(value).__name__} {short(repr(value))}, expected a JSON object for "
+            f"{model.__name__}"
+        )
+    # Each field read by the readers above, not pydantic's lax mode (which reads true as 1).
     fields = model.model_fields
     by_name = {normalize_name(name): name for name in fields}
     fixed: dict[str, Any] = {}
@@ -483,6 +536,13 @@ def _summary(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+_ISO_FORM = {
+    dt.date: "a date (YYYY-MM-DD)",
+    dt.datetime: "a date and time (ISO 8601)",
+    dt.time: "a time (HH:MM:SS)",
+}
+
+
 def _timed_reader(target: type, reader: Callable[[str], tuple[Any, list[Fix]]]) -> Reader:
     def read(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         if type(value) is target:
@@ -490,8 +550,12 @@ def _timed_reader(target: type, reader: Callable[[str], tuple[Any, list[Fix]]]) 
         if target is dt.date and isinstance(value, dt.datetime):
             rec.add("datetime_to_date", path, f"kept the date of {value.isoformat()}")
             return value.date()
+        if isinstance(value, (int, float)):
+            # A timestamp in seconds or milliseconds (pydantic guesses by size), or a year, or
+            # a count: not a date one can tell.
+            raise CoercionError(f"got the number {value!r}, expected {_ISO_FORM[target]}")
         if not isinstance(value, str):
-            return _validate(plan, value)  # e.g. a Unix timestamp for a datetime
+            return _validate(plan, value)
         result, fixes = reader(value)
         rec.extend(fixes, path)
         return result

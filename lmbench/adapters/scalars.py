@@ -96,6 +96,13 @@ _MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"[-+]?\d+")
+# A word after a number that scales it ("5k", "1.5 million", "3bn"): the number alone is not
+# the value, and what the word multiplies by is the reader's guess.
+_MAGNITUDE = re.compile(
+    r"[ \t]*(?:[kKmMbB](?:n|ln)?|[kK]{2}|thousand|million|billion|trillion|lakh|crore|dozen"
+    r"|hundred)s?(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
@@ -121,6 +128,15 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
                 "expected a plain number"
             )
     token = chosen.group()
+    if chosen.span() != (0, len(cleaned)):
+        if cleaned.lstrip()[:1] in ("{", "["):
+            raise CoercionError(f"{short(text)} is structured data, not a number")
+        scaled = _MAGNITUDE.match(cleaned, chosen.end())
+        if scaled is not None:
+            raise CoercionError(
+                f"{short(text)} scales {token} by {scaled.group().strip()!r}; expected the number "
+                "written out"
+            )
     if cleaned[chosen.end() :].lstrip().startswith("%") and target is not int:
         raise CoercionError(
             f"{short(text)} is a percentage, which may mean {token} or its hundredth; "
@@ -155,7 +171,10 @@ def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float |
 
 _TRUE = frozenset({"yes", "y", "t", "1", "on", "correct", "right"})
 _FALSE = frozenset({"no", "n", "f", "0", "off", "incorrect", "wrong"})
-_FIRST_WORD = re.compile(r"[a-z0-9]+")
+# A phrase opening with a yes/no word set off by punctuation or a line break ("Yes, because",
+# "No. It..."); not a word of a longer phrase ("false positive", "correct answer is b"), a
+# letter or digit ("N/A", "1.0") or half of "yes/no".
+_FIRST_WORD = re.compile(r"([a-z]{2,})(?:[ \t]*(?:[,;:.!?\n]|[-\u2013\u2014][ \t]))")
 _ANY_WORD = re.compile(r"[a-z]{2,}")  # words that say yes or no in prose (not "1", "t")
 
 
@@ -169,7 +188,7 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
         fixes.append(("bool_word", f"{short(cleaned)} -> {lowered in _TRUE}"))
         return lowered in _TRUE, fixes
     first = _FIRST_WORD.match(lowered)
-    word = first.group() if first else ""
+    word = first.group(1) if first else ""
     if word in ("true", "false") or word in _TRUE or word in _FALSE:
         value = word == "true" or word in _TRUE
         against = _FALSE | {"false"} if value else _TRUE | {"true"}
@@ -184,6 +203,7 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
 # -- dates and times -----------------------------------------------------------------------------
 
 _DATE_FORMATS = (
+    "%Y-%m-%d",  # "2024-4-5": ISO without the zeros
     "%Y/%m/%d",
     "%Y.%m.%d",
     "%B %d, %Y",
@@ -198,6 +218,8 @@ _DATE_FORMATS = (
     "%d.%m.%Y",
     "%d-%m-%Y",
 )
+# Written both month first (US) and day first: "04/05/2024" and "04-05-2024" read two ways.
+_EITHER_ORDER = frozenset({"%m/%d/%Y", "%d-%m-%Y"})
 _TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p", "%I %p", "%I:%M%p", "%I%p")
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(
@@ -219,7 +241,7 @@ def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
             parsed = dt.datetime.strptime(simplified, fmt).date()
         except ValueError:
             continue
-        if fmt == "%m/%d/%Y" and parsed.day != parsed.month and parsed.day <= 12:
+        if fmt in _EITHER_ORDER and parsed.day != parsed.month and parsed.day <= 12:
             other = parsed.replace(month=parsed.day, day=parsed.month)
             raise CoercionError(
                 f"{short(text)} may be {parsed:%B} {parsed.day} or {other.day} {other:%B} "
@@ -258,7 +280,8 @@ def read_date(text: str) -> tuple[dt.date, list[Fix]]:
 def read_time(text: str) -> tuple[dt.time, list[Fix]]:
     """An ISO time (HH:MM[:SS]) or a 12-hour time such as ``3:30 PM``."""
     cleaned, fixes = _unmarked(text)
-    clock = _or_none(dt.time.fromisoformat, cleaned)
+    # Python reads "10" and "1030" as times too; without a colon they may be anything.
+    clock = _or_none(dt.time.fromisoformat, cleaned) if ":" in cleaned else None
     if clock is not None:
         return clock, fixes
     normalized = cleaned.upper().replace(".", "")
