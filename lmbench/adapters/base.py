@@ -244,8 +244,11 @@ class Adapter(ABC):
 
 
 # Repairs that close an answer the model did not finish: with finish_reason "length" (the
-# answer stopped at max_tokens), its last value may be cut short.
-_UNFINISHED = frozenset({"missing_completed", "json_repair"})
+# answer stopped at max_tokens), its last value may be cut short, and a field left out (filled
+# with None or its default) may be one it had not reached yet.
+_UNFINISHED = frozenset(
+    {"missing_completed", "json_repair", "bare_value", "missing_optional", "missing_default"}
+)
 
 
 def _refuse_cut_off(adapter: str, signature: Signature, text: str, result: ParseResult) -> None:

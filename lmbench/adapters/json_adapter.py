@@ -145,11 +145,8 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         return AdapterParseError(
             reason,
             adapter=self.name,
-            field=(
-                plan.outputs[0].name
-                if len(plan.outputs) == 1
-                else last_written(plan.output_names, text)
-            ),
+            # The field the answer stopped in, else the first one (an error names a field).
+            field=last_written(plan.output_names, text) or plan.outputs[0].name,
             expected=f"a JSON object with the keys {keys}",
             raw=text,
             span=(0, len(text)),

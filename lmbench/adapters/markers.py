@@ -28,7 +28,7 @@ _CANONICAL = re.compile(r"\[\[ ## (\w+) ## \]\]")
 # Starts at the hashes (a literal the regex engine can search for fast); opening brackets
 # before them are found by looking back.
 _MARKER = re.compile(r"#{2,3}[ \t]*([A-Za-z_][\w \-]{0,63}?)[ \t]*#{2,3}(?:[ \t]*\]{1,2})?")
-_OUTER_FENCE = re.compile(r"\A\s*```[\w+-]*[ \t]*\r?\n")
+_OUTER_FENCE = re.compile(r"\A\s*```[\w+-]*(?:[ \t][^\n`]*)?\r?\n")
 # A marker cut off by the end of a stream: "[[", "[[ ## ans", "[[ ## answer ## ]".
 _PARTIAL_MARKER = re.compile(
     r"\[\[?(?:[ \t]*#{1,3}(?:[ \t]*[\w \-]*(?:#{1,3}[ \t]*\]?)?)?)?[ \t]*\Z"
@@ -181,7 +181,7 @@ def _headings(
         name = plan.output_by_norm.get(normalize_name(written))
         if name is None or name not in missing:
             continue
-        missing.discard(name)
+        # Every heading of the field is kept: one written twice is read as written twice.
         boundaries.append(_Boundary(match.start(), match.end(), name, "output"))
         heading = match.group().strip()
         repairs.append(
