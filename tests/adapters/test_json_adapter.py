@@ -157,7 +157,10 @@ def test_no_json_at_all_is_a_structure_error() -> None:
     with pytest.raises(AdapterParseError) as info:
         JSONAdapter().parse(Recipe, "I'd make pancakes.")
     error = info.value
-    assert (error.adapter, error.field) == ("JSONAdapter", "title")  # the first field: an error names one
+    assert (error.adapter, error.field) == (
+        "JSONAdapter",
+        "title",
+    )  # the first field: an error names one
     assert error.expected == "a JSON object with the keys title, servings, ingredients, difficulty"
     assert error.span == (0, len("I'd make pancakes."))
 
