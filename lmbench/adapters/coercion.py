@@ -56,15 +56,14 @@ enum_alias           an alias for an allowed value, for fields with ``aliases``
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
+from lmbench.adapters.choices import is_label, read_choice
 from lmbench.adapters.constraints import check_constraints
 from lmbench.adapters.jsontext import Expect, load_json
 from lmbench.adapters.listtext import read_items
@@ -309,84 +308,9 @@ def _to_bool(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 
 
 def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
-    for choice, labels in plan.choices:
-        if (value == choice and type(value) is type(choice)) or (
-            isinstance(value, str) and value == labels[0]
-        ):
-            return choice
-    if not isinstance(value, str):
-        value = str(value.value if isinstance(value, enum.Enum) else value)
-    cleaned = strip_markup(value)
-    key = normalize_name(cleaned)
-    for choice, labels in plan.choices:
-        if cleaned == labels[0]:
-            if value.strip() != cleaned:
-                rec.add("strip_markup", path, f"{short(value.strip())} -> {short(cleaned)}")
-            return choice
-        for position, label in enumerate(labels):
-            if normalize_name(label) == key:
-                rule = "enum_name" if position == 1 else "value_case"
-                rec.add(rule, path, f"{short(value.strip())} -> {short(labels[0])}")
-                return choice
-    if rec.rules is not None and key in rec.rules.aliases:
-        target = rec.rules.aliases[key]
-        for choice, labels in plan.choices:
-            if target == choice or str(target) in labels:
-                rec.add("enum_alias", path, f"{short(value.strip())} -> {short(labels[0])}")
-                return choice
-    found = {}
-    loose = False  # a one-letter value read inside a sentence ("a good one"): maybe a word
-    for match in plan.choice_pattern.finditer(cleaned):
-        if _negated(plan, cleaned, match.start()):
-            continue
-        loose = loose or not _stands_alone(cleaned, match)
-        key = normalize_name(match.group())
-        for choice, labels in plan.choices:
-            if any(normalize_name(label) == key for label in labels):
-                found[labels[0]] = choice
-    allowed = ", ".join(labels[0] for _, labels in plan.choices)
-    if len(found) == 1 and loose:
-        raise CoercionError(
-            f"{short(value)} mentions {next(iter(found))!r} only as a word of a sentence; "
-            f"expected one of: {allowed}"
-        )
-    if len(found) == 1:
-        ((label, choice),) = found.items()
-        rec.add("choice_in_prose", path, f"found {label!r} in {short(cleaned)}")
-        return choice
-    if found:
-        raise CoercionError(
-            f"{short(value)} names several allowed values ({', '.join(found)}); expected one of: {allowed}"
-        )
-    raise CoercionError(f"{short(value)} is not one of: {allowed}")
-
-
-# A mention that does not name the value: negated ("not negative"), or the end of a compound
-# word ("non-negative", "un-positive").
-_NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
-
-
-def _negated(plan: TypePlan, text: str, start: int) -> bool:
-    """Whether the mention at ``start`` is negated; a negating word that is itself an allowed
-    value ("no" of yes/no/maybe in "no yes") is that value, not a negation."""
-    negation = _NEGATION.search(text[max(0, start - 12) : start])
-    if negation is None:
-        return False
-    word = normalize_name(negation.group().rstrip("-").strip())
-    return not any(normalize_name(label) == word for _, labels in plan.choices for label in labels)
-
-
-# After a one-letter value written in prose: it stands alone ("Answer: B.", "(a)"), rather than
-# being a word of the sentence ("a good one").
-_ALONE_AFTER = frozenset(".,;:)]!?*\"'\n")
-
-
-def _stands_alone(text: str, match: re.Match[str]) -> bool:
-    if len(match.group()) != 1 or not match.group().isalpha():
-        return True
-    after = text[match.end() : match.end() + 1]
-    before = text[match.start() - 1 : match.start()] if match.start() else ""
-    return not after or after in _ALONE_AFTER or before in ("(", "[")
+    choice, fixes = read_choice(value, plan, rec.rules.aliases if rec.rules is not None else None)
+    rec.extend(fixes, path)
+    return choice
 
 
 def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
@@ -394,7 +318,7 @@ def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return None
     assert plan.inner is not None
     word = strip_markup(value).casefold() if isinstance(value, str) else None
-    if word in ("none", "null") and not _is_label(plan.inner, word):
+    if word in ("none", "null") and not is_label(plan.inner, word):
         return None
     inner_rec = rec.child()
     try:
@@ -406,15 +330,6 @@ def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         raise
     rec.repairs.extend(inner_rec.repairs)
     return result
-
-
-def _is_label(plan: TypePlan, word: str) -> bool:
-    """Whether ``word`` is one of the allowed values of a Literal/Enum (``Literal["none", ...]``:
-    "none" is that value, not a missing one)."""
-    key = normalize_name(word)
-    return plan.kind is CHOICE and any(
-        normalize_name(label) == key for _, labels in plan.choices for label in labels
-    )
 
 
 def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
