@@ -150,15 +150,21 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     return _convert_number(token, target, fixes), fixes
 
 
+# Digits a number written with an exponent may have, read as an int.
+_LONGEST_EXPONENT = 100
+
+
 def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float | Decimal:
     if target is int:
         if _WHOLE.fullmatch(token):
             return int(token)
-        number = float(token)
-        if not number.is_integer():
+        exact = Decimal(token)  # not float: "12345678901234567.0" is not 12345678901234568
+        if exact.adjusted() > _LONGEST_EXPONENT:  # "1e999999999" would fill the memory
+            raise CoercionError(f"{token} is too large a number to read")
+        if exact != exact.to_integral_value():
             raise CoercionError(f"{token} is not a whole number")
-        fixes.append(("whole_float", f"{token} -> {int(number)}"))
-        return int(number)
+        fixes.append(("whole_float", f"{token} -> {int(exact)}"))
+        return int(exact)
     if target is Decimal:
         try:
             return Decimal(token)
