@@ -93,7 +93,8 @@ def _markers(
     canonical = text.count("#", start, end) == 4 * len(found)  # no other hashes: no variants
     if not canonical:
         found = [_located(text, m, start) for m in _MARKER.finditer(text, start, end)]
-    boundaries = []
+    boundaries: list[_Boundary] = []
+    fenced = _fenced(text, start, end) if text.find("```", start, end) >= 0 else None
     known = plan.memo("chat-names", dict)
     for begin, stop, written_name, bracketed in found:
         classified = known.get(written_name)
@@ -107,11 +108,31 @@ def _markers(
         starts_line = begin == 0 or text[begin - 1] == "\n"
         if not starts_line and not _heads_line(text, begin, stop, end, kind):
             continue  # a marker quoted inside prose or a value is text, not a header
+        if boundaries and fenced is not None and _inside(fenced, begin, boundaries[0].start):
+            continue  # in a code block inside a field's value: the value's text
         boundaries.append(_Boundary(begin, stop, name, kind))
         written_as_is = canonical and name == written_name
         if repairs is not None and not (written_as_is and starts_line):
             _marker_repairs(text, begin, stop, name, repairs)
     return boundaries
+
+
+# A line opening or closing a code block.
+_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
+
+
+def _fenced(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The code blocks between ``start`` and ``end``: (opening fence, closing fence or end)."""
+    lines = [m.start() for m in _FENCE_LINE.finditer(text, start, end)]
+    return [
+        (lines[i], lines[i + 1] if i + 1 < len(lines) else end) for i in range(0, len(lines), 2)
+    ]
+
+
+def _inside(blocks: list[tuple[int, int]], position: int, first: int) -> bool:
+    """Whether ``position`` is in a code block opened after the first marker at ``first``
+    (a block around the whole answer is no value's text)."""
+    return any(first < opened < position < closed for opened, closed in blocks)
 
 
 def _heads_line(text: str, begin: int, stop: int, end: int, kind: str) -> bool:

@@ -55,7 +55,12 @@ ANSWERS: list[tuple[str, Any]] = [
     ("[[ ## score ## ]]\n3\n[[ ## answer ## ]]\nParis\n[[ ## completed ## ]]", RIGHT),
     ("[[ ## answer ## ]]\nParis\n[[ ## answer ## ]]\nLyon\n[[ ## score ## ]]\n3", NO),
     ("[[ ## answer ## ]]\nParis\n[[ ## score ## ]]\n3\n[[ ## score ## ]]\n3", RIGHT),
-    ("[[ ## answer ## ]]\n```\n[[ ## score ## ]]\n9\n```\n[[ ## score ## ]]\n3", NO),
+    # a marker in a code block inside a value is the value's text
+    (
+        "[[ ## answer ## ]]\n```\n[[ ## score ## ]]\n9\n```\n[[ ## score ## ]]\n3",
+        {"answer": "```\n[[ ## score ## ]]\n9\n```", "score": 3},
+    ),
+    ("[[ ## answer ## ]]\n```python\nx = 1\n[[ ## score ## ]]\n3", NO),  # block left open
     ("[[ ## answer ## ]]\nParis\n[[ ## completed ## ]]", NO),
     ("Answer: Paris\nScore: 3\nAnswer: Lyon", NO),  # a heading written twice, two values
     ("Answer: Paris\nScore: 3", RIGHT),
