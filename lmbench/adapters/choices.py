@@ -79,13 +79,16 @@ def read_choice(
 
 # A mention that does not name the value: negated ("not negative"), or the end of a compound
 # word ("non-negative", "un-positive").
-_NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
+_NEGATION = re.compile(
+    r"(?:\b(?:not|never|no|non|nor|neither|hardly|without|isn't|wasn't|aren't|is not)\s+|\w-)$",
+    re.IGNORECASE,
+)
 
 
 def _negated(plan: TypePlan, text: str, start: int) -> bool:
     """Whether the mention at ``start`` is negated; a negating word that is itself an allowed
     value ("no" of yes/no/maybe in "no yes") is that value, not a negation."""
-    negation = _NEGATION.search(text[max(0, start - 12) : start])
+    negation = _NEGATION.search(text[max(0, start - 14) : start])
     if negation is None:
         return False
     word = normalize_name(negation.group().rstrip("-").strip())
