@@ -89,7 +89,7 @@ def _or_none(parse: Callable[[str], T], text: str) -> T | None:
 # three, or three?), or going on as something else (hex "0x1f", a version "1.5.2", "12½").
 _NUMBER = re.compile(
     r"(?<![\w.])(?<![^\W\d_]-)[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
-    r"(?![\d\u00bc-\u00be\u2150-\u215e])(?![xX][0-9a-fA-F])(?!\.\d)"
+    r"(?![\d\u00bc-\u00be\u2150-\u215e\u00b2\u00b3\u00b9\u2070-\u2079])(?![xX][0-9a-fA-F])(?!\.\d)"
 )
 # Minus signs that are not ASCII's ("−5"), before a digit.
 _MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")

@@ -47,6 +47,12 @@ class Outer(pydantic.BaseModel):
     tags: Optional[list[int]] = None  # noqa: UP045
 
 
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+SENTIMENT = Literal["positive", "negative", "neutral"]
 YES_NO = Literal["yes", "no", "maybe"]
 LETTER = Literal["a", "b", "c"]
 NUMBERED = Literal[1, 2, 3]
@@ -71,6 +77,10 @@ ROWS: list[tuple[Any, str, str | None, Any]] = [
     (int, "\uff11\uff12\uff13", SAME, 123),  # fullwidth digits
     (int, "1_000", SAME, 1000),
     (int, "\u22125", SAME, -5),
+    (int, "10\u00b2", SAME, NO),  # 10 squared
+    (int, "12345678901234567.0", SAME, 12345678901234567),  # read exactly, not as a float
+    (int, "1e400", SAME, NO),
+    (int, "1e99999999", SAME, NO),
     # NaN is no number; written as text or as JSON's non-standard literal
     (float, "NaN", SAME, NO),
     (float, "nan", "NaN", NO),
@@ -112,6 +122,14 @@ ROWS: list[tuple[Any, str, str | None, Any]] = [
     (LETTER, "a or b", SAME, NO),
     (LETTER, "The answer is B.", SAME, "b"),
     (LETTER, "(c)", SAME, "c"),
+    (SENTIMENT, "non negative", SAME, NO),
+    (SENTIMENT, "neither positive nor negative", SAME, NO),
+    (SENTIMENT, "Positive! (not Negative)", SAME, "positive"),
+    (SENTIMENT, "positive sentiment, negative tone", SAME, NO),
+    (SENTIMENT, "hardly positive", SAME, NO),
+    (Level, "HIGH", SAME, Level.HIGH),
+    (Level, "1.5", SAME, NO),
+    (Level, "x", "true", NO),
     (Color, "GREEN", SAME, Color.GREEN),
     (Color, "reddish", SAME, NO),
     (Color, "green or red", SAME, NO),
@@ -181,6 +199,7 @@ REPAIRED = {
     "\uff11\uff12\uff13",
     "1_000",
     "\u22125",
+    "12345678901234567.0",
     "Yes.",
     "correct",
     "No, but it is close",
@@ -192,6 +211,8 @@ REPAIRED = {
     "The answer is B.",
     "(c)",
     "GREEN",
+    "HIGH",
+    "Positive! (not Negative)",
     "1, 2, 3",
     "10,20,30",
     '{"A": 1, "B": []}',
