@@ -46,6 +46,7 @@ __all__ = [
     "ParseResult",
     "Repair",
     "RunArgs",
+    "cut_off_error",
     "restated",
 ]
 
@@ -254,17 +255,23 @@ _UNFINISHED = frozenset(
 def _refuse_cut_off(adapter: str, signature: Signature, text: str, result: ParseResult) -> None:
     """Refuse an answer stopped at max_tokens that was read only by closing it: the value being
     written when it stopped (the last field in the text) may be incomplete."""
-    if not any(r.rule in _UNFINISHED for r in result.repairs):
-        return
+    if any(r.rule in _UNFINISHED for r in result.repairs):
+        raise cut_off_error(adapter, signature, text, result.values)
+
+
+def cut_off_error(
+    adapter: str, signature: Signature, text: str, parsed: dict[str, Any] | None = None
+) -> AdapterParseError:
+    """The error for an answer that stopped at the token limit before it was complete."""
     names = list(signature.output_fields)
-    raise AdapterParseError(
+    return AdapterParseError(
         "the answer stopped at the token limit (finish_reason 'length') before it was complete, "
         "so its last value may be cut short; raise max_tokens",
         adapter=adapter,
-        field=last_written(names, text),
+        field=last_written(names, text) or names[0],
         expected=f"a complete answer ({', '.join(names)})",
         raw=text,
-        parsed=result.values,
+        parsed=parsed,
         span=(0, len(text)),
     )
 

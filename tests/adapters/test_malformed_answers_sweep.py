@@ -19,7 +19,14 @@ from typing import Any, Optional
 
 import pytest
 
-from lmbench.adapters import Adapter, ChatAdapter, FallbackAdapter, JSONAdapter, XMLAdapter
+from lmbench.adapters import (
+    Adapter,
+    ChatAdapter,
+    FallbackAdapter,
+    JSONAdapter,
+    TwoStepAdapter,
+    XMLAdapter,
+)
 from lmbench.adapters.results import AdapterResult
 from lmbench.errors import AdapterParseError
 from lmbench.lm.scripted import ScriptedLM
@@ -186,6 +193,17 @@ def test_an_answer_at_the_token_limit_is_read_only_when_nothing_is_missing(
     with pytest.raises(AdapterParseError) as info:
         adapter.run(CutOffLM([text], repeat=True), Hinted, {"question": "q"})
     assert info.value.field in ("answer", "hint")
+
+
+def test_two_step_never_extracts_from_a_reply_stopped_at_the_token_limit() -> None:
+    extractor = ScriptedLM(['{"answer": "Paris", "hint": 4}'])
+    adapter = TwoStepAdapter(extraction_lm=extractor)
+    with pytest.raises(AdapterParseError) as info:
+        adapter.run(CutOffLM(["It is Paris, and the hint is 4"]), Hinted, {"question": "q"})
+    assert info.value.field in ("answer", "hint") and "token limit" in info.value.reason
+    assert not extractor.requests  # nothing extracted from a cut reply
+    done = adapter.run(ScriptedLM(["It is Paris, and the hint is 4"]), Hinted, {"question": "q"})
+    assert done.completions == [{"answer": "Paris", "hint": 4}]
 
 
 def test_a_bare_value_at_the_token_limit_is_refused() -> None:
