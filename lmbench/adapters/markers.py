@@ -65,9 +65,9 @@ def _heading_pattern(plan: SignaturePlan) -> re.Pattern[str]:
         )
         return re.compile(
             rf"^[ \t]*(?:"
-            rf"\#{{1,6}}[ \t]*(?:\*\*)?(?P<h>{names})(?:\*\*)?[ \t]*:?[ \t]*$"
+            rf"\#{{1,6}}[ \t]*(?:\*\*)?(?P<h>{names})(?:\*\*)?[ \t]*:?[ \t]*\r?$"
             rf"|(?:\*\*|__)?(?P<c>{names})(?:\*\*|__)?[ \t]*:(?:[ \t]*(?:\*\*|__))?[ \t]*"
-            rf"|(?:\*\*|__)(?P<b>{names})(?:\*\*|__)[ \t]*$)",
+            rf"|(?:\*\*|__)(?P<b>{names})(?:\*\*|__)[ \t]*\r?$)",
             re.IGNORECASE | re.MULTILINE,
         )
 

@@ -72,6 +72,8 @@ ANSWERS: list[tuple[str, Any]] = [
     ("Answer: Paris\nScore: 3\nAnswer: Lyon", NO),  # a heading written twice, two values
     ("Answer: Paris\nScore: 3", RIGHT),
     ("**Answer:** Paris\n**Score:** 3", RIGHT),
+    ("### Answer\r\nParis\r\n### Score\r\n3\r\n", RIGHT),  # Windows line ends
+    ("[[ ## answer ## ]]\r\nParis\r\n[[ ## score ## ]]\r\n3\r\n[[ ## completed ## ]]", RIGHT),
     ("Reasoning: the score is 9.\nAnswer: Paris\nScore: 3", RIGHT),
     ('{"answer": "Paris", "score": 3, "answer": "Lyon"}', NO),
     ('{"answer": "Paris", "Score": 3, "score": 4}', NO),
