@@ -96,6 +96,19 @@ _MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"[-+]?\d+")
+# Words before or after a number that make it a bound ("< 5", "at least 5", "5+", "5 or more")
+# or give its sign ("minus 5", "5 below zero"): the number alone is not the value.
+_BOUND_BEFORE = re.compile(
+    r"(?:[<>\u2264\u2265\u2272\u2273]=?|\b(?:less|more|fewer|greater|lower|higher|other)\s+than"
+    r"|\b(?:at\s+(?:least|most)|up\s+to|over|under|below|above|minus|negative|upwards\s+of"
+    r"|no\s+(?:more|less|fewer)\s+than))[ \t]*[$\u20ac\u00a3]?[ \t]*\Z",
+    re.IGNORECASE,
+)
+_BOUND_AFTER = re.compile(
+    r"[ \t]*(?:\+(?![\d.])|or\s+(?:more|less|fewer|above|below|higher|lower)\b"
+    r"|and\s+(?:up|above|over)\b|(?:\w+\s+)?below\s+zero\b)",
+    re.IGNORECASE,
+)
 # A word after a number that scales it ("5k", "1.5 million", "3bn"): the number alone is not
 # the value, and what the word multiplies by is the reader's guess.
 _MAGNITUDE = re.compile(
@@ -131,6 +144,14 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     if chosen.span() != (0, len(cleaned)):
         if cleaned.lstrip()[:1] in ("{", "["):
             raise CoercionError(f"{short(text)} is structured data, not a number")
+        bound = _BOUND_BEFORE.search(cleaned, 0, chosen.start()) or _BOUND_AFTER.match(
+            cleaned, chosen.end()
+        )
+        if bound is not None:
+            raise CoercionError(
+                f"{short(text)} gives a bound or a sign in words ({bound.group().strip()!r}), "
+                f"not the number {token}; expected the number itself"
+            )
         scaled = _MAGNITUDE.match(cleaned, chosen.end())
         if scaled is not None:
             raise CoercionError(
@@ -231,6 +252,12 @@ _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(
     r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
 )  # "Tuesday, March 5, 2024"
+# Words before a date that make it a bound: "before March 5, 2024", "no later than ...".
+_DATE_BOUND = re.compile(
+    r"\b(?:before|after|since|until|till|by|prior\s+to|no\s+(?:later|earlier)\s+than|between)"
+    r"[ \t]*(?:the[ \t]+)?\Z",
+    re.IGNORECASE,
+)
 _ISO_DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 _DATE_IN_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}"
@@ -271,8 +298,13 @@ def read_date(text: str) -> tuple[dt.date, list[Fix]]:
     if found is not None:
         fixes.append(("date_format", found[1]))
         return found[0], fixes
-    in_text = (_try_date(match.group()) for match in _DATE_IN_TEXT.finditer(cleaned))
-    dates = {day for day in in_text if day is not None}
+    matches = list(_DATE_IN_TEXT.finditer(cleaned))
+    dates = {day for day in (_try_date(m.group()) for m in matches) if day is not None}
+    bound = next((b for m in matches if (b := _DATE_BOUND.search(cleaned, 0, m.start()))), None)
+    if len(dates) == 1 and bound is not None:
+        raise CoercionError(
+            f"{short(text)} gives a bound ({bound.group().strip()!r}), not the date itself"
+        )
     if len(dates) == 1:
         (only,) = dates
         fixes.append(("date_in_prose", f"read {only.isoformat()} from {short(cleaned)}"))

@@ -78,6 +78,15 @@ ROWS: list[tuple[Any, str, str | None, Any]] = [
     (int, "1_000", SAME, 1000),
     (int, "\u22125", SAME, -5),
     (int, "10\u00b2", SAME, NO),  # 10 squared
+    # a bound or a sign in words is not the number
+    (int, "< 5", SAME, NO),
+    (int, "at least 3", SAME, NO),
+    (int, "5+", SAME, NO),
+    (int, "5 or more", SAME, NO),
+    (int, "minus 5", SAME, NO),
+    (float, "over $100", SAME, NO),
+    (int, "5 degrees below zero", SAME, NO),
+    (int, "+5", SAME, 5),
     (int, "12345678901234567.0", SAME, 12345678901234567),  # read exactly, not as a float
     (int, "1e400", SAME, NO),
     (int, "1e99999999", SAME, NO),
@@ -181,6 +190,9 @@ ROWS: list[tuple[Any, str, str | None, Any]] = [
     # dates and times
     (dt.date, "04-05-2024", SAME, NO),  # April 5 or 4 May
     (dt.date, "2024-4-5", SAME, dt.date(2024, 4, 5)),
+    (dt.date, "before 2024-04-05", SAME, NO),
+    (dt.date, "by March 5, 2024", SAME, NO),
+    (dt.date, "It was on 2024-04-05", SAME, dt.date(2024, 4, 5)),
     (dt.date, "13-04-2024", SAME, dt.date(2024, 4, 13)),
     (dt.date, "x", "1712275200", NO),  # seconds, milliseconds, or a count?
     (dt.date, "x", "0", NO),
@@ -217,6 +229,7 @@ REPAIRED = {
     "10,20,30",
     '{"A": 1, "B": []}',
     "2024-4-5",
+    "It was on 2024-04-05",
     "13-04-2024",
 }
 
