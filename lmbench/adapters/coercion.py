@@ -5,9 +5,14 @@ take a fast path; otherwise tolerant readers run before pydantic validation, and
 that fires is returned as a ``Repair``. A value that cannot be recovered raises
 ``AdapterParseError``; nothing is ever guessed silently. Refused as having no one reading:
 several different numbers, a percentage or ratio for a float ("25%", "8/10"), a number glued
-to a word ("item-3"), hex and version strings, yes and no together, a key or field written
-twice with different values, JSON cut off in the middle of a value, a date that reads two
-ways ("03/04/2024": month or day first).
+to a word ("item-3"), scaled by a word ("5k", "1.5 million"), bounded or signed in words
+("< 5", "at least 3", "5+", "minus 5"), raised to a power ("10²"), NaN, hex and version
+strings, yes and no together, a yes/no word inside a longer phrase ("false positive"), a key
+or field written twice with different values, JSON cut off in the middle of a value, a date
+that reads two ways ("03/04/2024", "03-04-2024"), a date bound ("before 2024-04-05"), a bare
+number for a date or a time (a timestamp in which unit?), "1,234" for a list of numbers. Values
+inside objects and lists are read by these same readers, never by pydantic's lax mode (which
+reads ``true`` as 1).
 
 Repair rules (``Repair.rule``):
 
