@@ -110,7 +110,7 @@ class JSONAdapter(ReusesParses, TurnAdapter):
             obj, fixes = scalar
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
         in_prose = any(rule == "json_in_prose" for rule, _ in fixes)
-        section = foreign_section(plan, answer) if in_prose and "[[" in answer else None
+        section = foreign_section(plan, answer) if in_prose else None
         if section is not None:
             raise self._structure_error(
                 plan,

@@ -310,12 +310,31 @@ _SECTION = re.compile(
 
 
 def foreign_section(plan: SignaturePlan, answer: str) -> str | None:
-    """A marker in the answer naming no field of the signature (``[[ ## reasoning ## ]]`` when
-    only ``answer`` is asked for), as written; None if every marker names a field (inputs
-    echoed back, outputs) or ends the answer. JSON found in the prose of such an answer is
-    text of that other section, never the answer."""
-    for match in _SECTION.finditer(answer):
-        key = normalize_name(match.group(1))
-        if key not in plan.output_by_norm and key not in plan.input_by_norm and key != COMPLETED:
-            return match.group().strip()
+    """How the answer is written in sections when it is, as written: a marker naming an output
+    field or no field at all (``[[ ## reasoning ## ]]``), or an output field's XML element
+    (``<answer>``); None when it has none (inputs echoed back and the closing marker do not
+    count). JSON found in the prose of such an answer is text of a section, never the answer:
+    ``[[ ## answer ## ]]\nExample: {"answer": ...}`` must not be read as that object."""
+    if "[[" in answer:
+        for match in _SECTION.finditer(answer):
+            key = normalize_name(match.group(1))
+            if key not in plan.input_by_norm and key != COMPLETED:
+                return match.group().strip()
+    if "<" in answer:
+        element = _output_element(plan).search(answer)
+        if element is not None:
+            return element.group().strip()
     return None
+
+
+def _output_element(plan: SignaturePlan) -> re.Pattern[str]:
+    """An output field's opening XML tag starting a line, in any case: ``<answer>``,
+    ``<Answer id="1">`` (one inside a line may be quoted in a JSON string)."""
+
+    def build() -> re.Pattern[str]:
+        names = "|".join(re.escape(o.name) for o in plan.outputs)
+        return re.compile(
+            rf"^[ \t]*<[ \t]*(?:{names})[ \t]*(?:[ \t][^<>]*)?>", re.IGNORECASE | re.MULTILINE
+        )
+
+    return plan.memo("chat-output-elements", build)

@@ -98,6 +98,11 @@ ANSWERS: list[tuple[str, Any]] = [
         '{"answer": "{\\"answer\\": \\"Lyon\\"}", "score": 3}',
         {**RIGHT, "answer": '{"answer": "Lyon"}'},
     ),
+    # JSON inside a field written in another format is that field's text, never the answer
+    ('[[ ## answer ## ]]\n{"answer": "Lyon", "score": 1}\n[[ ## answer ## ]]\nParis', NO),
+    ('[[ ## answer ## ]]\nLike {"answer": "Lyon", "score": 1}\n[[ ## score ## ]]\n3 or 4', NO),
+    ('<answer>{"answer": "Lyon", "score": 1}</answer><score>3k</score>', NO),
+    ('Here: {"answer": "use <answer> tags", "score": 3}', {**RIGHT, "answer": "use <answer> tags"}),
     ("<answer>Paris</answer><score>3</score><answer>Lyon</answer>", NO),
     ("<answer>Paris</answer><score>3</scor>", NO),
     ("<answer>Paris<score>3</score></answer>", NO),
