@@ -22,14 +22,10 @@ __all__ = ["is_label", "read_choice"]
 def read_choice(
     value: Any, plan: TypePlan, aliases: dict[str, Any] | None = None
 ) -> tuple[Any, list[Fix]]:
-    """The allowed value ``value`` names, and the repairs that took; ``aliases`` are the
-    field's own names for its values (keyed by normalised text)."""
+    """The allowed value that ``value`` (not written exactly as one) names, and the repairs
+    that took; ``aliases`` are the field's own names for its values (keyed by normalised
+    text)."""
     fixes: list[Fix] = []
-    for choice, labels in plan.choices:
-        if (value == choice and type(value) is type(choice)) or (
-            isinstance(value, str) and value == labels[0]
-        ):
-            return choice, fixes
     if not isinstance(value, str):
         value = str(value.value if isinstance(value, enum.Enum) else value)
     cleaned = strip_markup(value)

@@ -253,7 +253,7 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
                 raise CoercionError(f"{value} is not a whole number")
             rec.add("whole_float", path, f"{value} -> {int(value)}")
             return int(value)
-        if _is_nan(value):
+        if type(value) is not int and _is_nan(value):
             raise CoercionError("got NaN (not a number), expected a number")
         return Decimal(str(value)) if target is Decimal else target(value)
     if not isinstance(value, str):
@@ -263,7 +263,7 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     except (ValueError, ArithmeticError):
         pass
     else:
-        if _is_nan(number):
+        if target is not int and (number != number if target is float else number.is_nan()):
             raise CoercionError(f"{short(value)} is not a number (NaN), expected a number")
         if abs(number) == float("inf") and "inf" not in value.casefold():
             raise CoercionError(f"{short(value)} is too large to be a number of this type")
@@ -313,6 +313,11 @@ def _to_bool(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 
 
 def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
+    for choice, labels in plan.choices:  # written exactly as allowed: the common case
+        if (value == choice and type(value) is type(choice)) or (
+            isinstance(value, str) and value == labels[0]
+        ):
+            return choice
     choice, fixes = read_choice(value, plan, rec.rules.aliases if rec.rules is not None else None)
     rec.extend(fixes, path)
     return choice
