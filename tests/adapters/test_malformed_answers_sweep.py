@@ -202,6 +202,28 @@ def test_an_answer_at_the_token_limit_is_read_only_when_nothing_is_missing(
     assert info.value.field in ("answer", "hint")
 
 
+class FilteredLM(ScriptedLM):
+    """Answers stopped by the provider's content filter (finish_reason "content_filter")."""
+
+    def generate(self, request: LMRequest) -> LMResponse:
+        return dataclasses.replace(super().generate(request), finish_reason="content_filter")
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS[:3], ids=lambda a: a.name)
+def test_an_answer_stopped_by_a_content_filter_is_refused_like_one_cut_off(
+    adapter: Adapter,
+) -> None:
+    text = {
+        "ChatAdapter": "[[ ## answer ## ]]\nParis",
+        "JSONAdapter": '{"answer": "Paris"}',
+        "XMLAdapter": "<answer>Paris</answer>",
+    }[adapter.name]
+    with pytest.raises(AdapterParseError, match="content filter") as info:
+        adapter.run(FilteredLM([text]), Hinted, {"question": "q"})
+    assert info.value.field in ("answer", "hint")
+    assert adapter.run(ScriptedLM([text]), Hinted, {"question": "q"}).completions[0]["answer"]
+
+
 def test_two_step_never_extracts_from_a_reply_stopped_at_the_token_limit() -> None:
     extractor = ScriptedLM(['{"answer": "Paris", "hint": 4}'])
     adapter = TwoStepAdapter(extraction_lm=extractor)
