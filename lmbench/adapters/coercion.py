@@ -343,7 +343,10 @@ def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 
 
 def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
+    """The first member that reads the value as written; else the first that reads it with
+    repairs ("3.0" for ``int | float`` is 3.0, not 3 by ``whole_float``)."""
     reasons = []
+    repaired: tuple[Any, list[Repair]] | None = None
     for member in plan.members:
         member_rec = rec.child()
         try:
@@ -351,8 +354,13 @@ def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         except CoercionError as exc:
             reasons.append(f"{type_name(member.annotation)}: {exc.reason}")
             continue
-        rec.repairs.extend(member_rec.repairs)
-        return result
+        if not member_rec.repairs:
+            return result
+        if repaired is None:
+            repaired = (result, member_rec.repairs)
+    if repaired is not None:
+        rec.repairs.extend(repaired[1])
+        return repaired[0]
     raise CoercionError("matches none of the types; " + "; ".join(reasons))
 
 

@@ -187,6 +187,11 @@ ROWS: list[tuple[Any, str, str | None, Any]] = [
         NO,
     ),
     (list[Inner], '[{"a": true, "b": []}]', '[{"a": true, "b": []}]', NO),
+    # unions: a member that reads the value as written wins over one that repairs it
+    (int | float, "3.0", SAME, 3.0),
+    (int | float, "3", SAME, 3),
+    (int | str, "1,234", SAME, "1,234"),
+    (bool | str, "yes", SAME, "yes"),
     # dates and times
     (dt.date, "04-05-2024", SAME, NO),  # April 5 or 4 May
     (dt.date, "2024-4-5", SAME, dt.date(2024, 4, 5)),
