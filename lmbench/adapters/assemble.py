@@ -53,16 +53,19 @@ def assemble_outputs(
     missing: str,
     *,
     searched: str | None = None,
+    empty: bool = False,
 ) -> ParseResult:
     """Coerce every output field; ``missing`` is the reason given for an absent field
     (``{name}`` is filled in). ``searched`` is the text the fields were found in when it is
-    not ``raw`` itself (reasoning blanked out; same length, so spans hold in both)."""
+    not ``raw`` itself (reasoning blanked out; same length, so spans hold in both). An answer
+    with no field at all is refused (it is in some other form) unless ``empty``: the adapter's
+    own form of an answer that leaves every field out (``{}``)."""
     values: dict[str, Any] = {}
     failure: tuple[str, str, tuple[int, int] | None] | None = None
     for out in plan.outputs:
         item = found.get(out.name)
         if item is None:
-            if not found and failure is None:
+            if not found and not empty and failure is None:
                 # No field at all: the answer is in some other form, so defaults and None would
                 # stand for values it may well hold.
                 failure = (out.name, missing.format(name=out.name), None)

@@ -138,6 +138,7 @@ class JSONAdapter(ReusesParses, TurnAdapter):
             repairs,
             missing_reason(answer, repairs, _MISSING),
             searched=answer,
+            empty=obj == {} and not in_prose,
         )
 
     def _structure_error(self, plan: SignaturePlan, text: str, reason: str) -> AdapterParseError:

@@ -372,3 +372,17 @@ def test_react_never_runs_a_tool_on_arguments_the_model_did_not_send() -> None:
     assert ran == ["Paris"]
     assert first.error and "not valid JSON" in first.observation
     assert second.observation == "sunny" and pred.answer == "sunny"
+
+
+def test_an_empty_json_object_leaves_every_optional_field_out() -> None:
+    """``{}`` is the JSON form of an answer with every field left out; anything else with no
+    field at all (another format, keys that name no field) is refused, never read as Nones."""
+    optional = Signature("question -> answer: str | None, n: int | None")
+    assert JSONAdapter().parse(optional, "{}") == {"answer": None, "n": None}
+    for text in ('{"foo": 1}', "[[ ## answer ## ]]\nx", "<n>4</n>", "just text"):
+        with pytest.raises(AdapterParseError) as info:
+            JSONAdapter().parse(optional, text)
+        assert info.value.field == "answer"
+    for adapter in (ChatAdapter(), XMLAdapter()):
+        with pytest.raises(AdapterParseError):
+            adapter.parse(optional, '{"foo": 1}')
