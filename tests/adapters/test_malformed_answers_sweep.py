@@ -382,7 +382,7 @@ def test_an_empty_json_object_leaves_every_optional_field_out() -> None:
     for text in ('{"foo": 1}', "[[ ## answer ## ]]\nx", "<n>4</n>", "just text"):
         with pytest.raises(AdapterParseError) as info:
             JSONAdapter().parse(optional, text)
-        assert info.value.field == "answer"
+        assert info.value.field in ("answer", "n")
     for adapter in (ChatAdapter(), XMLAdapter()):
         with pytest.raises(AdapterParseError):
             adapter.parse(optional, '{"foo": 1}')
