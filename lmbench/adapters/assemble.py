@@ -68,7 +68,7 @@ def assemble_outputs(
             if not found and not empty and failure is None:
                 # No field at all: the answer is in some other form, so defaults and None would
                 # stand for values it may well hold.
-                failure = (out.name, missing.format(name=out.name), None)
+                failure = (out.name, missing.replace("{name}", out.name), None)
             elif out.spec.has_default:
                 values[out.name] = out.spec.default
                 repairs.append(
@@ -78,7 +78,7 @@ def assemble_outputs(
                 values[out.name] = None
                 repairs.append(Repair("missing_optional", out.name, "absent; set to None"))
             elif failure is None:
-                failure = (out.name, missing.format(name=out.name), None)
+                failure = (out.name, missing.replace("{name}", out.name), None)
             continue
         try:
             value, fixes = coerce_value(
