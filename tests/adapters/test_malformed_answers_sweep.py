@@ -391,7 +391,7 @@ def test_an_empty_json_object_leaves_every_optional_field_out() -> None:
 @pytest.mark.parametrize("adapter", ADAPTERS, ids=lambda a: a.name)
 def test_braces_in_an_answer_of_only_reasoning_are_text(adapter: Adapter) -> None:
     """The reason given for a missing field quotes the reasoning; braces in it are text."""
-    text = "<think>the set is {1, 2} or {3}"
+    text = "Hmm}\n<think>the set is {1, 2} or {3}"
     with pytest.raises(AdapterParseError) as info:
         adapter.parse(City, text)
     assert info.value.field in ("answer", "score") and "reasoning" in info.value.reason
