@@ -263,10 +263,11 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     except (ValueError, ArithmeticError):
         pass
     else:
-        if target is not int and (number != number if target is float else number.is_nan()):
-            raise CoercionError(f"{short(value)} is not a number (NaN), expected a number")
-        if abs(number) == float("inf") and "inf" not in value.casefold():
-            raise CoercionError(f"{short(value)} is too large to be a number of this type")
+        if target is not int:  # an int is never NaN nor infinite
+            if number != number if target is float else number.is_nan():
+                raise CoercionError(f"{short(value)} is not a number (NaN), expected a number")
+            if number in _INFINITE and "inf" not in value.casefold():
+                raise CoercionError(f"{short(value)} is too large to be a number of this type")
         if not value.isascii() or "_" in value:  # "１２", "1_000": Python reads them, JSON does not
             rec.add("digits_written", path, f"read {short(value)} as {number}")
         return number
@@ -278,6 +279,9 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return _qualitative(value, target, rec.rules, path, rec)
     rec.extend(fixes, path)
     return number
+
+
+_INFINITE = (float("inf"), float("-inf"))
 
 
 def _is_nan(number: Any) -> bool:
