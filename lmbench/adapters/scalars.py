@@ -104,6 +104,7 @@ _BOUND_BEFORE = re.compile(
     r"|no\s+(?:more|less|fewer)\s+than))[ \t]*[$\u20ac\u00a3]?[ \t]*\Z",
     re.IGNORECASE,
 )
+_BOUND_REACH = 24  # characters before a number that can hold such a word
 _BOUND_AFTER = re.compile(
     r"[ \t]*(?:\+(?![\d.])|or\s+(?:more|less|fewer|above|below|higher|lower)\b"
     r"|and\s+(?:up|above|over)\b|(?:\w+\s+)?below\s+zero\b)",
@@ -144,7 +145,8 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     if chosen.span() != (0, len(cleaned)):
         if cleaned.lstrip()[:1] in ("{", "["):
             raise CoercionError(f"{short(text)} is structured data, not a number")
-        bound = _BOUND_BEFORE.search(cleaned, 0, chosen.start()) or _BOUND_AFTER.match(
+        before = max(0, chosen.start() - _BOUND_REACH)
+        bound = _BOUND_BEFORE.search(cleaned, before, chosen.start()) or _BOUND_AFTER.match(
             cleaned, chosen.end()
         )
         if bound is not None:
