@@ -36,7 +36,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from lmbench.calls import emit
 from lmbench.errors import ConfigError, ToolError, describe_error
@@ -217,6 +217,28 @@ def _read_docstring(doc: str) -> tuple[str, dict[str, str]]:
     return "\n".join(summary).strip(), args
 
 
+_NUMBERS = (int, float)
+
+
+def _is_number(annotation: Any) -> bool:
+    """An int or float argument (or an optional one)."""
+    if annotation in _NUMBERS:
+        return True
+    args = typing.get_args(annotation)
+    return type(None) in args and all(a in _NUMBERS or a is type(None) for a in args)
+
+
+def _no_booleans(numeric: frozenset[str]) -> Any:
+    """A check that no number argument is given as true/false (which pydantic reads as 1/0)."""
+
+    def check(cls: type[BaseModel], value: Any) -> Any:
+        if isinstance(value, bool):
+            raise ValueError(f"got the boolean {value}, expected a number")
+        return value
+
+    return field_validator(*numeric, mode="before")(classmethod(check))  # type: ignore[arg-type]
+
+
 def _arguments_model(
     name: str,
     func: Callable[..., Any],
@@ -249,11 +271,15 @@ def _arguments_model(
             Field(default, description=description) if description else default,
         )
     config = ConfigDict(extra="allow" if accepts_more else "forbid", arbitrary_types_allowed=True)
+    numeric = frozenset(n for n, (annotation, _) in fields.items() if _is_number(annotation))
+    validators = {"_no_booleans": _no_booleans(numeric)} if numeric else {}
     with warnings.catch_warnings():
         # an argument named like a BaseModel attribute (json, copy, schema) is fine here
         warnings.simplefilter("ignore")
         try:
-            return create_model(f"{name}_arguments", __config__=config, **fields)
+            return create_model(
+                f"{name}_arguments", __config__=config, __validators__=validators, **fields
+            )
         except Exception as exc:
             raise ConfigError(
                 f"tool {name!r} has arguments that cannot be described as JSON: {exc}"

@@ -212,3 +212,19 @@ def test_callbacks_see_tool_start_and_end() -> None:
     assert recorder.events[1].result == ["q#0:fast"]
     assert recorder.events[1].error is None
     assert isinstance(recorder.events[3].error, ToolError)
+
+
+def test_a_number_argument_given_as_true_or_false_is_refused() -> None:
+    """Pydantic's lax mode reads true as 1; a model that sends a boolean for a number has not
+    given the number."""
+
+    def scale(k: int, factor: float | None = None, exact: bool = False) -> int:
+        """Scale."""
+        return k
+
+    tool = Tool(scale)
+    assert tool.validate({"k": "2", "factor": 1}) == {"k": 2, "factor": 1.0, "exact": False}
+    for bad in ({"k": True}, {"k": 1, "factor": False}):
+        with pytest.raises(ToolError, match="got the boolean"):
+            tool.validate(bad)
+    assert tool.validate({"k": 1, "exact": True})["exact"] is True

@@ -53,16 +53,23 @@ def assemble_outputs(
     missing: str,
     *,
     searched: str | None = None,
+    empty: bool = False,
 ) -> ParseResult:
     """Coerce every output field; ``missing`` is the reason given for an absent field
     (``{name}`` is filled in). ``searched`` is the text the fields were found in when it is
-    not ``raw`` itself (reasoning blanked out; same length, so spans hold in both)."""
+    not ``raw`` itself (reasoning blanked out; same length, so spans hold in both). An answer
+    with no field at all is refused (it is in some other form) unless ``empty``: the adapter's
+    own form of an answer that leaves every field out (``{}``)."""
     values: dict[str, Any] = {}
     failure: tuple[str, str, tuple[int, int] | None] | None = None
     for out in plan.outputs:
         item = found.get(out.name)
         if item is None:
-            if out.spec.has_default:
+            if not found and not empty and failure is None:
+                # No field at all: the answer is in some other form, so defaults and None would
+                # stand for values it may well hold.
+                failure = (out.name, missing.replace("{name}", out.name), None)
+            elif out.spec.has_default:
                 values[out.name] = out.spec.default
                 repairs.append(
                     Repair("missing_default", out.name, "absent; used the field's default")
@@ -71,7 +78,7 @@ def assemble_outputs(
                 values[out.name] = None
                 repairs.append(Repair("missing_optional", out.name, "absent; set to None"))
             elif failure is None:
-                failure = (out.name, missing.format(name=out.name), None)
+                failure = (out.name, missing.replace("{name}", out.name), None)
             continue
         try:
             value, fixes = coerce_value(

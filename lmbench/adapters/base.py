@@ -36,6 +36,7 @@ from lmbench.lm.types import LMRequest, LMResponse, Message, Usage
 from lmbench.signatures.signature import Signature
 
 __all__ = [
+    "STOPPED_EARLY",
     "Adapter",
     "AdapterAttempt",
     "AdapterResult",
@@ -46,6 +47,7 @@ __all__ = [
     "ParseResult",
     "Repair",
     "RunArgs",
+    "cut_off_error",
     "restated",
 ]
 
@@ -208,8 +210,8 @@ class Adapter(ABC):
         try:
             for text in response.texts:
                 result = self._parse_text(signature, text)
-                if response.finish_reason == "length":
-                    _refuse_cut_off(self.name, signature, text, result)
+                if response.finish_reason in STOPPED_EARLY:
+                    _refuse_cut_off(self.name, signature, text, result, response.finish_reason)
                 completions.append(result.values)
                 repairs.extend(result.repairs)
         except AdapterParseError as failed:
@@ -246,25 +248,47 @@ class Adapter(ABC):
         return f"{type(self).__name__}()"
 
 
-# Repairs that close an answer the model did not finish: with finish_reason "length" (the
-# answer stopped at max_tokens), its last value may be cut short.
-_UNFINISHED = frozenset({"missing_completed", "json_repair"})
+# Finish reasons of an answer stopped before the model ended it, and why.
+STOPPED_EARLY = {
+    "length": "the answer stopped at the token limit (finish_reason 'length') before it was "
+    "complete, so its last value may be cut short; raise max_tokens",
+    "content_filter": "the provider's content filter stopped the answer (finish_reason "
+    "'content_filter') before it was complete, so its last value may be cut short",
+}
+
+# Repairs that close an answer the model did not finish: stopped early (see STOPPED_EARLY), its
+# last value may be cut short, and a field left out (filled with None or its default) may be
+# one it had not reached yet.
+_UNFINISHED = frozenset(
+    {"missing_completed", "json_repair", "bare_value", "missing_optional", "missing_default"}
+)
 
 
-def _refuse_cut_off(adapter: str, signature: Signature, text: str, result: ParseResult) -> None:
-    """Refuse an answer stopped at max_tokens that was read only by closing it: the value being
+def _refuse_cut_off(
+    adapter: str, signature: Signature, text: str, result: ParseResult, finish: str
+) -> None:
+    """Refuse an answer stopped early that was read only by closing it: the value being
     written when it stopped (the last field in the text) may be incomplete."""
-    if not any(r.rule in _UNFINISHED for r in result.repairs):
-        return
+    if any(r.rule in _UNFINISHED for r in result.repairs):
+        raise cut_off_error(adapter, signature, text, result.values, finish)
+
+
+def cut_off_error(
+    adapter: str,
+    signature: Signature,
+    text: str,
+    parsed: dict[str, Any] | None = None,
+    finish: str = "length",
+) -> AdapterParseError:
+    """The error for an answer stopped early (``finish``: a key of ``STOPPED_EARLY``)."""
     names = list(signature.output_fields)
-    raise AdapterParseError(
-        "the answer stopped at the token limit (finish_reason 'length') before it was complete, "
-        "so its last value may be cut short; raise max_tokens",
+    return AdapterParseError(
+        STOPPED_EARLY[finish],
         adapter=adapter,
-        field=last_written(names, text),
+        field=last_written(names, text) or names[0],
         expected=f"a complete answer ({', '.join(names)})",
         raw=text,
-        parsed=result.values,
+        parsed=parsed,
         span=(0, len(text)),
     )
 

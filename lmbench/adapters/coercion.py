@@ -5,9 +5,14 @@ take a fast path; otherwise tolerant readers run before pydantic validation, and
 that fires is returned as a ``Repair``. A value that cannot be recovered raises
 ``AdapterParseError``; nothing is ever guessed silently. Refused as having no one reading:
 several different numbers, a percentage or ratio for a float ("25%", "8/10"), a number glued
-to a word ("item-3"), hex and version strings, yes and no together, a key or field written
-twice with different values, JSON cut off in the middle of a value, a date that reads two
-ways ("03/04/2024": month or day first).
+to a word ("item-3"), scaled by a word ("5k", "1.5 million"), bounded or signed in words
+("< 5", "at least 3", "5+", "minus 5"), raised to a power ("10²"), NaN, hex and version
+strings, yes and no together, a yes/no word inside a longer phrase ("false positive"), a key
+or field written twice with different values, JSON cut off in the middle of a value, a date
+that reads two ways ("03/04/2024", "03-04-2024"), a date bound ("before 2024-04-05"), a bare
+number for a date or a time (a timestamp in which unit?), "1,234" for a list of numbers. Values
+inside objects and lists are read by these same readers, never by pydantic's lax mode (which
+reads ``true`` as 1).
 
 Repair rules (``Repair.rule``):
 
@@ -21,6 +26,7 @@ typographic_quotes   JSON written with curly quotes (“key”) read with plain 
 number_in_prose      the one number of a phrase ("High (95%)" -> 95 for an int)
 thousands_separator  "1,234" -> 1234
 unicode_minus        a minus sign other than ASCII's ("\u22125" -> -5)
+digits_written       digits other than ASCII's ("\uff11\uff12" -> 12) or grouped by "_" ("1_000")
 whole_float          3.0 for an int -> 3
 bool_word            yes/no, y/n, on/off, correct/wrong -> a bool
 bool_in_prose        a phrase opening with yes/no ("Yes, because ...") -> a bool
@@ -55,15 +61,14 @@ enum_alias           an alias for an allowed value, for fields with ``aliases``
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import json
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
 
+from lmbench.adapters.choices import is_label, read_choice
 from lmbench.adapters.constraints import check_constraints
 from lmbench.adapters.jsontext import Expect, load_json
 from lmbench.adapters.listtext import read_items
@@ -172,7 +177,11 @@ def coerce_value(
         kind, value_type = plan.kind, type(value)
         if (kind is STR and value_type is str) or (kind is ANY):
             return value, []
-        if kind is NUMBER and value_type is plan.annotation:
+        if (
+            kind is NUMBER
+            and value_type is plan.annotation
+            and (value_type is int or (value_type is float and value == value))
+        ):
             return value, []
     repairs: list[Repair] = []
     result = _coerce(value, plan, "", _Recorder(field, repairs, rules))
@@ -244,6 +253,8 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
                 raise CoercionError(f"{value} is not a whole number")
             rec.add("whole_float", path, f"{value} -> {int(value)}")
             return int(value)
+        if type(value) is not int and _is_nan(value):
+            raise CoercionError("got NaN (not a number), expected a number")
         return Decimal(str(value)) if target is Decimal else target(value)
     if not isinstance(value, str):
         raise CoercionError(f"got {type(value).__name__} {short(repr(value))}, expected a number")
@@ -252,9 +263,14 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     except (ValueError, ArithmeticError):
         pass
     else:
-        if number != number or abs(number) != float("inf") or "inf" in value.casefold():
-            return number
-        raise CoercionError(f"{short(value)} is too large to be a number of this type")
+        if target is not int:  # an int is never NaN nor infinite
+            if number != number if target is float else number.is_nan():
+                raise CoercionError(f"{short(value)} is not a number (NaN), expected a number")
+            if number in _INFINITE and "inf" not in value.casefold():
+                raise CoercionError(f"{short(value)} is too large to be a number of this type")
+        if not value.isascii() or "_" in value:  # "１２", "1_000": Python reads them, JSON does not
+            rec.add("digits_written", path, f"read {short(value)} as {number}")
+        return number
     try:
         number, fixes = read_number(value, target)
     except CoercionError:
@@ -263,6 +279,13 @@ def _to_number(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         return _qualitative(value, target, rec.rules, path, rec)
     rec.extend(fixes, path)
     return number
+
+
+_INFINITE = (float("inf"), float("-inf"))
+
+
+def _is_nan(number: Any) -> bool:
+    return number.is_nan() if isinstance(number, Decimal) else number != number
 
 
 def _qualitative(value: str, target: type, rules: FieldRules, path: str, rec: _Recorder) -> Any:
@@ -294,71 +317,28 @@ def _to_bool(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 
 
 def _to_choice(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
-    for choice, labels in plan.choices:
+    for choice, labels in plan.choices:  # written exactly as allowed: the common case
         if (value == choice and type(value) is type(choice)) or (
             isinstance(value, str) and value == labels[0]
         ):
             return choice
-    if not isinstance(value, str):
-        value = str(value.value if isinstance(value, enum.Enum) else value)
-    cleaned = strip_markup(value)
-    key = normalize_name(cleaned)
-    for choice, labels in plan.choices:
-        if cleaned == labels[0]:
-            if value.strip() != cleaned:
-                rec.add("strip_markup", path, f"{short(value.strip())} -> {short(cleaned)}")
-            return choice
-        for position, label in enumerate(labels):
-            if normalize_name(label) == key:
-                rule = "enum_name" if position == 1 else "value_case"
-                rec.add(rule, path, f"{short(value.strip())} -> {short(labels[0])}")
-                return choice
-    if rec.rules is not None and key in rec.rules.aliases:
-        target = rec.rules.aliases[key]
-        for choice, labels in plan.choices:
-            if target == choice or str(target) in labels:
-                rec.add("enum_alias", path, f"{short(value.strip())} -> {short(labels[0])}")
-                return choice
-    found = {}
-    for match in plan.choice_pattern.finditer(cleaned):
-        if _negated(cleaned, match.start()):
-            continue
-        key = normalize_name(match.group())
-        for choice, labels in plan.choices:
-            if any(normalize_name(label) == key for label in labels):
-                found[labels[0]] = choice
-    allowed = ", ".join(labels[0] for _, labels in plan.choices)
-    if len(found) == 1:
-        ((label, choice),) = found.items()
-        rec.add("choice_in_prose", path, f"found {label!r} in {short(cleaned)}")
-        return choice
-    if found:
-        raise CoercionError(
-            f"{short(value)} names several allowed values ({', '.join(found)}); expected one of: {allowed}"
-        )
-    raise CoercionError(f"{short(value)} is not one of: {allowed}")
-
-
-# A mention that does not name the value: negated ("not negative"), or the end of a compound
-# word ("non-negative", "un-positive").
-_NEGATION = re.compile(r"(?:\b(?:not|never|isn't|is not|no)\s+|\w-)$", re.IGNORECASE)
-
-
-def _negated(text: str, start: int) -> bool:
-    return bool(_NEGATION.search(text[max(0, start - 12) : start]))
+    choice, fixes = read_choice(value, plan, rec.rules.aliases if rec.rules is not None else None)
+    rec.extend(fixes, path)
+    return choice
 
 
 def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if value is None:
         return None
-    if isinstance(value, str) and strip_markup(value).casefold() in ("none", "null"):
-        return None
     assert plan.inner is not None
+    word = strip_markup(value).casefold() if isinstance(value, str) else None
+    if word in ("none", "null") and not is_label(plan.inner, word):
+        return None
     inner_rec = rec.child()
     try:
         result = _coerce(value, plan.inner, path, inner_rec)
     except CoercionError:
-        if isinstance(value, str) and strip_markup(value).casefold() in _NULL_WORDS:
+        if word in _NULL_WORDS:
             rec.add("null_word", path, f"{short(value.strip())} -> None")
             return None
         raise
@@ -367,7 +347,10 @@ def _to_optional(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
 
 
 def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
+    """The first member that reads the value as written; else the first that reads it with
+    repairs ("3.0" for ``int | float`` is 3.0, not 3 by ``whole_float``)."""
     reasons = []
+    repaired: tuple[Any, list[Repair]] | None = None
     for member in plan.members:
         member_rec = rec.child()
         try:
@@ -375,19 +358,30 @@ def _to_union(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         except CoercionError as exc:
             reasons.append(f"{type_name(member.annotation)}: {exc.reason}")
             continue
-        rec.repairs.extend(member_rec.repairs)
-        return result
+        if not member_rec.repairs:
+            return result
+        if repaired is None:
+            repaired = (result, member_rec.repairs)
+    if repaired is not None:
+        rec.repairs.extend(repaired[1])
+        return repaired[0]
     raise CoercionError("matches none of the types; " + "; ".join(reasons))
 
 
 def _to_sequence(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         items, fixes = read_items(value, plan.inner.kind if plan.inner is not None else ANY)
+        if fixes and fixes[-1][0] == "single_item_list" and path.endswith("]"):
+            raise CoercionError(f"{path}: got {short(value)}, expected a list")
         rec.extend(fixes, path)
     elif isinstance(value, (list, tuple, set, frozenset)):
         items = list(value)
     elif value is None:
         raise CoercionError("got null, expected a list")
+    elif path.endswith("]"):
+        # An item of a list (or a value of a mapping) that should itself be a list: a flat
+        # [1, 2, 3] for list[list[int]] is not [[1], [2], [3]].
+        raise CoercionError(f"{path}: got {short(repr(value))}, expected a list")
     else:
         rec.add("single_item_list", path, f"wrapped {short(repr(value))} in a list")
         items = [value]
@@ -428,14 +422,11 @@ def _to_mapping(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
     _one_value_per_key(value, path, rec)
-    try:
-        return plan.validator.validate_python(value)
-    except ValidationError as exc:
-        if not isinstance(value, dict) or plan.inner is None:
-            raise CoercionError(_summary(exc)) from None
-        inner = plan.inner
-        fixed = {key: _coerce(item, inner, f"{path}[{key!r}]", rec) for key, item in value.items()}
-    return _validate(plan, fixed)
+    inner = plan.inner
+    if isinstance(value, dict) and inner is not None and inner.kind is not ANY:
+        # Values read by the readers above, not pydantic's lax mode (which reads true as 1).
+        value = {key: _coerce(item, inner, f"{path}[{key!r}]", rec) for key, item in value.items()}
+    return _validate(plan, value)
 
 
 def _to_model(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
@@ -445,13 +436,12 @@ def _to_model(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
     if isinstance(value, str):
         value = _load(value, "object", path, rec)
     _one_value_per_key(value, path, rec)
-    try:
-        return plan.validator.validate_python(value)
-    except ValidationError as exc:
-        if not isinstance(value, dict):
-            raise CoercionError(
-                f"expected a JSON object for {model.__name__}: {_summary(exc)}"
-            ) from None
+    if not isinstance(value, dict):
+        raise CoercionError(
+            f"got {type(value).__name__} {short(repr(value))}, expected a JSON object for "
+            f"{model.__name__}"
+        )
+    # Each field read by the readers above, not pydantic's lax mode (which reads true as 1).
     fields = model.model_fields
     by_name = {normalize_name(name): name for name in fields}
     fixed: dict[str, Any] = {}
@@ -483,6 +473,13 @@ def _summary(exc: ValidationError) -> str:
     return "; ".join(parts) + (f" (and {more} more)" if more > 0 else "")
 
 
+_ISO_FORM = {
+    dt.date: "a date (YYYY-MM-DD)",
+    dt.datetime: "a date and time (ISO 8601)",
+    dt.time: "a time (HH:MM:SS)",
+}
+
+
 def _timed_reader(target: type, reader: Callable[[str], tuple[Any, list[Fix]]]) -> Reader:
     def read(value: Any, plan: TypePlan, path: str, rec: _Recorder) -> Any:
         if type(value) is target:
@@ -490,8 +487,12 @@ def _timed_reader(target: type, reader: Callable[[str], tuple[Any, list[Fix]]]) 
         if target is dt.date and isinstance(value, dt.datetime):
             rec.add("datetime_to_date", path, f"kept the date of {value.isoformat()}")
             return value.date()
+        if isinstance(value, (int, float)):
+            # A timestamp in seconds or milliseconds (pydantic guesses by size), or a year, or
+            # a count: not a date one can tell.
+            raise CoercionError(f"got the number {value!r}, expected {_ISO_FORM[target]}")
         if not isinstance(value, str):
-            return _validate(plan, value)  # e.g. a Unix timestamp for a datetime
+            return _validate(plan, value)
         result, fixes = reader(value)
         rec.extend(fixes, path)
         return result

@@ -110,7 +110,7 @@ class JSONAdapter(ReusesParses, TurnAdapter):
             obj, fixes = scalar
         repairs.extend(Repair(rule, None, detail) for rule, detail in fixes)
         in_prose = any(rule == "json_in_prose" for rule, _ in fixes)
-        section = foreign_section(plan, answer) if in_prose and "[[" in answer else None
+        section = foreign_section(plan, answer) if in_prose else None
         if section is not None:
             raise self._structure_error(
                 plan,
@@ -138,6 +138,7 @@ class JSONAdapter(ReusesParses, TurnAdapter):
             repairs,
             missing_reason(answer, repairs, _MISSING),
             searched=answer,
+            empty=obj == {} and not in_prose,
         )
 
     def _structure_error(self, plan: SignaturePlan, text: str, reason: str) -> AdapterParseError:
@@ -145,11 +146,8 @@ class JSONAdapter(ReusesParses, TurnAdapter):
         return AdapterParseError(
             reason,
             adapter=self.name,
-            field=(
-                plan.outputs[0].name
-                if len(plan.outputs) == 1
-                else last_written(plan.output_names, text)
-            ),
+            # The field the answer stopped in, else the first one (an error names a field).
+            field=last_written(plan.output_names, text) or plan.outputs[0].name,
             expected=f"a JSON object with the keys {keys}",
             raw=text,
             span=(0, len(text)),

@@ -19,7 +19,10 @@ __all__ = ["RepeatedKeys", "find_fence", "load_json", "opens_json", "partial_jso
 
 Expect = Literal["object", "array"] | None
 
-_FENCE = re.compile(r"```[ \t]*(?P<lang>[\w+-]*)[ \t]*\r?\n(?P<body>.*?)(?:```|\Z)", re.DOTALL)
+# A fence's info string may go on after the language: ```json title="out.json"
+_FENCE = re.compile(
+    r"```[ \t]*(?P<lang>[\w+-]*)(?:[ \t][^\n`]*)?\r?\n(?P<body>.*?)(?:```|\Z)", re.DOTALL
+)
 _PYTHON_HINTS = re.compile(r"'|\b(?:True|False|None)\b")
 _CLOSERS = {"{": "}", "[": "]"}
 # ast.literal_eval on very large text is slow; past this, go straight to json-repair.

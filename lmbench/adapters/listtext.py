@@ -20,6 +20,8 @@ __all__ = ["read_items"]
 _BULLET = re.compile(
     r"^\s*(?:(?P<bullet>[-*\u2022+])|(?P<number>\d{1,3}[.)]|\(\d{1,3}\)))\s+(?P<item>.*?)\s*$"
 )
+# "1,234": a comma with three digits after it and no space, as a thousands separator is written.
+_GROUPED = re.compile(r"\d,\d{3}(?!\d)")
 # Item kinds whose values never hold a comma of their own: "a, b, c" is then three items.
 _SPLITTABLE = frozenset({STR, NUMBER, BOOL, CHOICE, DATE, ANY})
 
@@ -51,6 +53,11 @@ def read_items(text: str, item_kind: str) -> tuple[list[Any], list[Fix]]:
             ("line_list", f"read {len(lines)} lines as items")
         ]
     separator = "," if "," in body else ";" if ";" in body else None
+    if separator == "," and item_kind == NUMBER and _GROUPED.search(body):
+        raise CoercionError(
+            f"{short(body)} may be one number with thousands separators or several numbers; "
+            "expected a JSON list"
+        )
     if separator is not None and item_kind in _SPLITTABLE:
         items = [_unquote(part) for part in body.split(separator) if part.strip()]
         return items, [("comma_list", f"split {short(body)} into {len(items)} items")]

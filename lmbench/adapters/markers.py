@@ -28,7 +28,7 @@ _CANONICAL = re.compile(r"\[\[ ## (\w+) ## \]\]")
 # Starts at the hashes (a literal the regex engine can search for fast); opening brackets
 # before them are found by looking back.
 _MARKER = re.compile(r"#{2,3}[ \t]*([A-Za-z_][\w \-]{0,63}?)[ \t]*#{2,3}(?:[ \t]*\]{1,2})?")
-_OUTER_FENCE = re.compile(r"\A\s*```[\w+-]*[ \t]*\r?\n")
+_OUTER_FENCE = re.compile(r"\A\s*```[\w+-]*(?:[ \t][^\n`]*)?\r?\n")
 # A marker cut off by the end of a stream: "[[", "[[ ## ans", "[[ ## answer ## ]".
 _PARTIAL_MARKER = re.compile(
     r"\[\[?(?:[ \t]*#{1,3}(?:[ \t]*[\w \-]*(?:#{1,3}[ \t]*\]?)?)?)?[ \t]*\Z"
@@ -65,9 +65,9 @@ def _heading_pattern(plan: SignaturePlan) -> re.Pattern[str]:
         )
         return re.compile(
             rf"^[ \t]*(?:"
-            rf"\#{{1,6}}[ \t]*(?:\*\*)?(?P<h>{names})(?:\*\*)?[ \t]*:?[ \t]*$"
+            rf"\#{{1,6}}[ \t]*(?:\*\*)?(?P<h>{names})(?:\*\*)?[ \t]*:?[ \t]*\r?$"
             rf"|(?:\*\*|__)?(?P<c>{names})(?:\*\*|__)?[ \t]*:(?:[ \t]*(?:\*\*|__))?[ \t]*"
-            rf"|(?:\*\*|__)(?P<b>{names})(?:\*\*|__)[ \t]*$)",
+            rf"|(?:\*\*|__)(?P<b>{names})(?:\*\*|__)[ \t]*\r?$)",
             re.IGNORECASE | re.MULTILINE,
         )
 
@@ -93,7 +93,8 @@ def _markers(
     canonical = text.count("#", start, end) == 4 * len(found)  # no other hashes: no variants
     if not canonical:
         found = [_located(text, m, start) for m in _MARKER.finditer(text, start, end)]
-    boundaries = []
+    boundaries: list[_Boundary] = []
+    fenced = _fenced(text, start, end) if text.find("```", start, end) >= 0 else None
     known = plan.memo("chat-names", dict)
     for begin, stop, written_name, bracketed in found:
         classified = known.get(written_name)
@@ -107,11 +108,31 @@ def _markers(
         starts_line = begin == 0 or text[begin - 1] == "\n"
         if not starts_line and not _heads_line(text, begin, stop, end, kind):
             continue  # a marker quoted inside prose or a value is text, not a header
+        if boundaries and fenced is not None and _inside(fenced, begin, boundaries[0].start):
+            continue  # in a code block inside a field's value: the value's text
         boundaries.append(_Boundary(begin, stop, name, kind))
         written_as_is = canonical and name == written_name
         if repairs is not None and not (written_as_is and starts_line):
             _marker_repairs(text, begin, stop, name, repairs)
     return boundaries
+
+
+# A line opening or closing a code block.
+_FENCE_LINE = re.compile(r"^[ \t]*```", re.MULTILINE)
+
+
+def _fenced(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """The code blocks between ``start`` and ``end``: (opening fence, closing fence or end)."""
+    lines = [m.start() for m in _FENCE_LINE.finditer(text, start, end)]
+    return [
+        (lines[i], lines[i + 1] if i + 1 < len(lines) else end) for i in range(0, len(lines), 2)
+    ]
+
+
+def _inside(blocks: list[tuple[int, int]], position: int, first: int) -> bool:
+    """Whether ``position`` is in a code block opened after the first marker at ``first``
+    (a block around the whole answer is no value's text)."""
+    return any(first < opened < position < closed for opened, closed in blocks)
 
 
 def _heads_line(text: str, begin: int, stop: int, end: int, kind: str) -> bool:
@@ -181,7 +202,7 @@ def _headings(
         name = plan.output_by_norm.get(normalize_name(written))
         if name is None or name not in missing:
             continue
-        missing.discard(name)
+        # Every heading of the field is kept: one written twice is read as written twice.
         boundaries.append(_Boundary(match.start(), match.end(), name, "output"))
         heading = match.group().strip()
         repairs.append(
@@ -289,12 +310,31 @@ _SECTION = re.compile(
 
 
 def foreign_section(plan: SignaturePlan, answer: str) -> str | None:
-    """A marker in the answer naming no field of the signature (``[[ ## reasoning ## ]]`` when
-    only ``answer`` is asked for), as written; None if every marker names a field (inputs
-    echoed back, outputs) or ends the answer. JSON found in the prose of such an answer is
-    text of that other section, never the answer."""
-    for match in _SECTION.finditer(answer):
-        key = normalize_name(match.group(1))
-        if key not in plan.output_by_norm and key not in plan.input_by_norm and key != COMPLETED:
-            return match.group().strip()
+    """How the answer is written in sections when it is, as written: a marker naming an output
+    field or no field at all (``[[ ## reasoning ## ]]``), or an output field's XML element
+    (``<answer>``); None when it has none (inputs echoed back and the closing marker do not
+    count). JSON found in the prose of such an answer is text of a section, never the answer:
+    ``[[ ## answer ## ]]\nExample: {"answer": ...}`` must not be read as that object."""
+    if "[[" in answer:
+        for match in _SECTION.finditer(answer):
+            key = normalize_name(match.group(1))
+            if key not in plan.input_by_norm and key != COMPLETED:
+                return match.group().strip()
+    if "<" in answer:
+        element = _output_element(plan).search(answer)
+        if element is not None:
+            return element.group().strip()
     return None
+
+
+def _output_element(plan: SignaturePlan) -> re.Pattern[str]:
+    """An output field's opening XML tag starting a line, in any case: ``<answer>``,
+    ``<Answer id="1">`` (one inside a line may be quoted in a JSON string)."""
+
+    def build() -> re.Pattern[str]:
+        names = "|".join(re.escape(o.name) for o in plan.outputs)
+        return re.compile(
+            rf"^[ \t]*<[ \t]*(?:{names})[ \t]*(?:[ \t][^<>]*)?>", re.IGNORECASE | re.MULTILINE
+        )
+
+    return plan.memo("chat-output-elements", build)

@@ -89,13 +89,34 @@ def _or_none(parse: Callable[[str], T], text: str) -> T | None:
 # three, or three?), or going on as something else (hex "0x1f", a version "1.5.2", "12½").
 _NUMBER = re.compile(
     r"(?<![\w.])(?<![^\W\d_]-)[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)(?:[eE][-+]?\d+)?"
-    r"(?![\d\u00bc-\u00be\u2150-\u215e])(?![xX][0-9a-fA-F])(?!\.\d)"
+    r"(?![\d\u00bc-\u00be\u2150-\u215e\u00b2\u00b3\u00b9\u2070-\u2079])(?![xX][0-9a-fA-F])(?!\.\d)"
 )
 # Minus signs that are not ASCII's ("−5"), before a digit.
 _MINUS = re.compile(r"[\u2212\u2012\u2013\ufe63\uff0d](?=\d)")
 # "8/10", "8 out of 10": the first number is the answer, the second its scale.
 _SCALE = re.compile(r"\s*(?:/|out of|of)\s*", re.IGNORECASE)
 _WHOLE = re.compile(r"[-+]?\d+")
+# Words before or after a number that make it a bound ("< 5", "at least 5", "5+", "5 or more")
+# or give its sign ("minus 5", "5 below zero"): the number alone is not the value.
+_BOUND_BEFORE = re.compile(
+    r"(?:[<>\u2264\u2265\u2272\u2273]=?|\b(?:less|more|fewer|greater|lower|higher|other)\s+than"
+    r"|\b(?:at\s+(?:least|most)|up\s+to|over|under|below|above|minus|negative|upwards\s+of"
+    r"|no\s+(?:more|less|fewer)\s+than))[ \t]*[$\u20ac\u00a3]?[ \t]*\Z",
+    re.IGNORECASE,
+)
+_BOUND_REACH = 24  # characters before a number that can hold such a word
+_BOUND_AFTER = re.compile(
+    r"[ \t]*(?:\+(?![\d.])|or\s+(?:more|less|fewer|above|below|higher|lower)\b"
+    r"|and\s+(?:up|above|over)\b|(?:\w+\s+)?below\s+zero\b)",
+    re.IGNORECASE,
+)
+# A word after a number that scales it ("5k", "1.5 million", "3bn"): the number alone is not
+# the value, and what the word multiplies by is the reader's guess.
+_MAGNITUDE = re.compile(
+    r"[ \t]*(?:[kKmMbB](?:n|ln)?|[kK]{2}|thousand|million|billion|trillion|lakh|crore|dozen"
+    r"|hundred)s?(?![^\W\d_])",
+    re.IGNORECASE,
+)
 
 
 def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fix]]:
@@ -121,6 +142,24 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
                 "expected a plain number"
             )
     token = chosen.group()
+    if chosen.span() != (0, len(cleaned)):
+        if cleaned.lstrip()[:1] in ("{", "["):
+            raise CoercionError(f"{short(text)} is structured data, not a number")
+        before = max(0, chosen.start() - _BOUND_REACH)
+        bound = _BOUND_BEFORE.search(cleaned, before, chosen.start()) or _BOUND_AFTER.match(
+            cleaned, chosen.end()
+        )
+        if bound is not None:
+            raise CoercionError(
+                f"{short(text)} gives a bound or a sign in words ({bound.group().strip()!r}), "
+                f"not the number {token}; expected the number itself"
+            )
+        scaled = _MAGNITUDE.match(cleaned, chosen.end())
+        if scaled is not None:
+            raise CoercionError(
+                f"{short(text)} scales {token} by {scaled.group().strip()!r}; expected the number "
+                "written out"
+            )
     if cleaned[chosen.end() :].lstrip().startswith("%") and target is not int:
         raise CoercionError(
             f"{short(text)} is a percentage, which may mean {token} or its hundredth; "
@@ -134,15 +173,21 @@ def read_number(text: str, target: type) -> tuple[int | float | Decimal, list[Fi
     return _convert_number(token, target, fixes), fixes
 
 
+# Digits a number written with an exponent may have, read as an int.
+_LONGEST_EXPONENT = 100
+
+
 def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float | Decimal:
     if target is int:
         if _WHOLE.fullmatch(token):
             return int(token)
-        number = float(token)
-        if not number.is_integer():
+        exact = Decimal(token)  # not float: "12345678901234567.0" is not 12345678901234568
+        if exact.adjusted() > _LONGEST_EXPONENT:  # "1e999999999" would fill the memory
+            raise CoercionError(f"{token} is too large a number to read")
+        if exact != exact.to_integral_value():
             raise CoercionError(f"{token} is not a whole number")
-        fixes.append(("whole_float", f"{token} -> {int(number)}"))
-        return int(number)
+        fixes.append(("whole_float", f"{token} -> {int(exact)}"))
+        return int(exact)
     if target is Decimal:
         try:
             return Decimal(token)
@@ -155,7 +200,10 @@ def _convert_number(token: str, target: type, fixes: list[Fix]) -> int | float |
 
 _TRUE = frozenset({"yes", "y", "t", "1", "on", "correct", "right"})
 _FALSE = frozenset({"no", "n", "f", "0", "off", "incorrect", "wrong"})
-_FIRST_WORD = re.compile(r"[a-z0-9]+")
+# A phrase opening with a yes/no word set off by punctuation or a line break ("Yes, because",
+# "No. It..."); not a word of a longer phrase ("false positive", "correct answer is b"), a
+# letter or digit ("N/A", "1.0") or half of "yes/no".
+_FIRST_WORD = re.compile(r"([a-z]{2,})(?:[ \t]*(?:[,;:.!?\n]|[-\u2013\u2014][ \t]))")
 _ANY_WORD = re.compile(r"[a-z]{2,}")  # words that say yes or no in prose (not "1", "t")
 
 
@@ -169,7 +217,7 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
         fixes.append(("bool_word", f"{short(cleaned)} -> {lowered in _TRUE}"))
         return lowered in _TRUE, fixes
     first = _FIRST_WORD.match(lowered)
-    word = first.group() if first else ""
+    word = first.group(1) if first else ""
     if word in ("true", "false") or word in _TRUE or word in _FALSE:
         value = word == "true" or word in _TRUE
         against = _FALSE | {"false"} if value else _TRUE | {"true"}
@@ -184,6 +232,7 @@ def read_bool(text: str) -> tuple[bool, list[Fix]]:
 # -- dates and times -----------------------------------------------------------------------------
 
 _DATE_FORMATS = (
+    "%Y-%m-%d",  # "2024-4-5": ISO without the zeros
     "%Y/%m/%d",
     "%Y.%m.%d",
     "%B %d, %Y",
@@ -198,11 +247,19 @@ _DATE_FORMATS = (
     "%d.%m.%Y",
     "%d-%m-%Y",
 )
+# Written both month first (US) and day first: "04/05/2024" and "04-05-2024" read two ways.
+_EITHER_ORDER = frozenset({"%m/%d/%Y", "%d-%m-%Y"})
 _TIME_FORMATS = ("%H:%M", "%H:%M:%S", "%I:%M %p", "%I:%M:%S %p", "%I %p", "%I:%M%p", "%I%p")
 _ORDINAL = re.compile(r"(?<=\d)(?:st|nd|rd|th)\b", re.IGNORECASE)
 _WEEKDAY = re.compile(
     r"^(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+", re.IGNORECASE
 )  # "Tuesday, March 5, 2024"
+# Words before a date that make it a bound: "before March 5, 2024", "no later than ...".
+_DATE_BOUND = re.compile(
+    r"\b(?:before|after|since|until|till|by|prior\s+to|no\s+(?:later|earlier)\s+than|between)"
+    r"[ \t]*(?:the[ \t]+)?\Z",
+    re.IGNORECASE,
+)
 _ISO_DATE_ONLY = re.compile(r"\d{4}-?\d{2}-?\d{2}")
 _DATE_IN_TEXT = re.compile(
     r"\d{4}-\d{1,2}-\d{1,2}"
@@ -219,7 +276,7 @@ def _parse_date_formats(text: str) -> tuple[dt.date, str] | None:
             parsed = dt.datetime.strptime(simplified, fmt).date()
         except ValueError:
             continue
-        if fmt == "%m/%d/%Y" and parsed.day != parsed.month and parsed.day <= 12:
+        if fmt in _EITHER_ORDER and parsed.day != parsed.month and parsed.day <= 12:
             other = parsed.replace(month=parsed.day, day=parsed.month)
             raise CoercionError(
                 f"{short(text)} may be {parsed:%B} {parsed.day} or {other.day} {other:%B} "
@@ -243,8 +300,13 @@ def read_date(text: str) -> tuple[dt.date, list[Fix]]:
     if found is not None:
         fixes.append(("date_format", found[1]))
         return found[0], fixes
-    in_text = (_try_date(match.group()) for match in _DATE_IN_TEXT.finditer(cleaned))
-    dates = {day for day in in_text if day is not None}
+    matches = list(_DATE_IN_TEXT.finditer(cleaned))
+    dates = {day for day in (_try_date(m.group()) for m in matches) if day is not None}
+    bound = next((b for m in matches if (b := _DATE_BOUND.search(cleaned, 0, m.start()))), None)
+    if len(dates) == 1 and bound is not None:
+        raise CoercionError(
+            f"{short(text)} gives a bound ({bound.group().strip()!r}), not the date itself"
+        )
     if len(dates) == 1:
         (only,) = dates
         fixes.append(("date_in_prose", f"read {only.isoformat()} from {short(cleaned)}"))
@@ -258,7 +320,8 @@ def read_date(text: str) -> tuple[dt.date, list[Fix]]:
 def read_time(text: str) -> tuple[dt.time, list[Fix]]:
     """An ISO time (HH:MM[:SS]) or a 12-hour time such as ``3:30 PM``."""
     cleaned, fixes = _unmarked(text)
-    clock = _or_none(dt.time.fromisoformat, cleaned)
+    # Python reads "10" and "1030" as times too; without a colon they may be anything.
+    clock = _or_none(dt.time.fromisoformat, cleaned) if ":" in cleaned else None
     if clock is not None:
         return clock, fixes
     normalized = cleaned.upper().replace(".", "")

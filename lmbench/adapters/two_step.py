@@ -12,7 +12,14 @@ import functools
 from collections.abc import Mapping
 from typing import Any
 
-from lmbench.adapters.base import Adapter, RunArgs, fallback_from, restated
+from lmbench.adapters.base import (
+    STOPPED_EARLY,
+    Adapter,
+    RunArgs,
+    cut_off_error,
+    fallback_from,
+    restated,
+)
 from lmbench.adapters.json_adapter import JSONAdapter
 from lmbench.adapters.plan import SignaturePlan, signature_plan
 from lmbench.adapters.reasoning import mask_reasoning, missing_reason
@@ -163,6 +170,18 @@ class TwoStepAdapter(TurnAdapter):
     def _steps(self, args: RunArgs) -> Steps[AdapterResult]:
         with self._open_call(args) as call:
             response = yield call
+            if response.finish_reason in STOPPED_EARLY:  # fields from it may be cut short
+                error = cut_off_error(
+                    self.name, args.signature, response.text, finish=response.finish_reason
+                )
+                error.usage = response.usage
+                call.set_parse(
+                    adapter=self.name,
+                    diagnostics=[],
+                    error=error,
+                    fallback_from=fallback_from.get(),
+                )
+                raise error
             call.set_parse(adapter=self.name, diagnostics=[], fallback_from=fallback_from.get())
         extractor = self._extractor(args.lm)
         steps = self._extract(

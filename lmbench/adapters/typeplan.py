@@ -116,7 +116,11 @@ class TypePlan:
                 for label in labels
                 if label.strip()
             )
-            self._choice_pattern = re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+            # A whole word: not part of a longer one ("positively"), a compound ("positive-ish")
+            # or a number ("1" in "1.5" or "3/5").
+            self._choice_pattern = re.compile(
+                rf"(?<!\w)(?<!\d[.,/])(?:{alternatives})(?!\w)(?!-\w)(?![.,/]\d)", re.IGNORECASE
+            )
         return self._choice_pattern
 
     def __repr__(self) -> str:

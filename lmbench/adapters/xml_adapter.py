@@ -166,12 +166,13 @@ class XMLAdapter(ReusesParses, TurnAdapter):
     def _structure_error(
         self, plan: SignaturePlan, text: str, exc: XMLStructureError
     ) -> AdapterParseError:
-        output = next((o for o in plan.outputs if o.name == exc.field), None)
+        # A fault outside every field (a CDATA section never closed) is charged to the first.
+        output = next((o for o in plan.outputs if o.name == exc.field), plan.outputs[0])
         return AdapterParseError(
             exc.reason,
             adapter=self.name,
-            field=output.name if output else None,
-            expected=output.expected if output else "each field in its own closed element",
+            field=output.name,
+            expected=output.expected,
             raw=text,
             span=exc.span,
         )

@@ -79,7 +79,11 @@ class LMResponseCodec(ResponseCodec[LMResponse]):
             texts=list(response.texts),
             tool_calls=[
                 ToolCall(
-                    call.name, json_copy(call.arguments), call.id, json_copy(call.provider_data)
+                    call.name,
+                    json_copy(call.arguments),
+                    call.id,
+                    json_copy(call.provider_data),
+                    call.arguments_error,
                 )
                 for call in response.tool_calls
             ],

@@ -37,17 +37,23 @@ class ToolCall:
 
     ``provider_data`` is opaque state the provider needs back when the call is replayed in a
     later turn (e.g. Gemini's thought signature); pass it through unchanged.
+    ``arguments_error`` says why the arguments as sent could not be read as they are (not a
+    JSON object, or JSON cut off or broken): ``arguments`` is then only a best-effort repair,
+    never to be run as if the model had sent it.
     """
 
     name: str
     arguments: dict[str, Any]
     id: str | None = None
     provider_data: dict[str, Any] | None = None
+    arguments_error: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"id": self.id, "name": self.name, "arguments": self.arguments}
         if self.provider_data:
             out["provider_data"] = self.provider_data
+        if self.arguments_error:
+            out["arguments_error"] = self.arguments_error
         return out
 
 

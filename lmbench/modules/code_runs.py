@@ -26,7 +26,12 @@ __all__ = [
     "run_code",
 ]
 
-_FENCE = re.compile(r"```[ \t]*(?:python3?|py)?[ \t]*\n(.*?)(?:```|\Z)", re.DOTALL | re.IGNORECASE)
+# A fenced block: its language and its text, up to a closing fence line (or the end).
+_FENCE = re.compile(
+    r"```[ \t]*(?P<lang>[\w+-]*)[^\n`]*\n(?P<code>.*?)(?:^[ \t]*```[ \t]*$|\Z)",
+    re.DOTALL | re.MULTILINE,
+)
+_PYTHON = frozenset({"python", "python3", "py"})
 SANDBOX_RULES = (
     "The code runs in a sandbox: Python's standard library only, no files, no network, no "
     "package installs. The inputs are already set as Python variables of the same names."
@@ -57,10 +62,15 @@ class CodeRun:
 
 
 def extract_code(text: str) -> str:
-    """The Python in a model's answer: the fenced blocks if there are any, else the text."""
-    blocks = _FENCE.findall(text or "")
-    code = "\n\n".join(block.strip("\n") for block in blocks) if blocks else (text or "")
-    return code.strip("\n")
+    """The Python in a model's answer: its ```python blocks; else its unlabelled blocks; else
+    the text. With a block marked Python, unlabelled ones are something else (the output the
+    model expects, an example), never code to run."""
+    blocks = [(m.group("lang").lower(), m.group("code")) for m in _FENCE.finditer(text or "")]
+    python = [code for lang, code in blocks if lang in _PYTHON]
+    chosen = python or [code for lang, code in blocks if not lang]
+    if not blocks:
+        return (text or "").strip("\n")
+    return "\n\n".join(code.strip("\n") for code in chosen).strip("\n")
 
 
 def prepare_namespace(sandbox: Sandbox, inputs: Mapping[str, Any]) -> None:

@@ -273,9 +273,20 @@ class ReAct(Module):
             return True
         observations = []
         for call in turn.calls:
-            step = yield from self._act(
-                run, turn.thought, call.name, dict(call.arguments), streaming
-            )
+            if call.arguments_error is not None:  # never run on arguments the model did not send
+                step = ReActStep(
+                    turn.thought,
+                    call.name,
+                    dict(call.arguments),
+                    f"Error: the arguments of this call were {call.arguments_error}; call "
+                    f"{call.name} again with its arguments as one complete JSON object.",
+                    error=True,
+                )
+                run.steps.append(step)
+            else:
+                step = yield from self._act(
+                    run, turn.thought, call.name, dict(call.arguments), streaming
+                )
             observations.append(step.observation)
         conversation.answered(turn, observations)
         return run.stop_reason == "stagnation"

@@ -153,20 +153,30 @@ def new_call_id() -> str:
     return f"call_{uuid.uuid4().hex[:24]}"
 
 
-def _parse_arguments(text: str) -> tuple[dict[str, Any], bool]:
-    """Tool-call arguments as a dict, and whether they had to be repaired (cut-off JSON)."""
+def _parse_arguments(text: str) -> tuple[dict[str, Any], str | None]:
+    """Tool-call arguments as a dict, and why they could not be read as sent (None when they
+    could): broken or cut-off JSON is repaired as well as it can be, but only as a best effort
+    that says so. An object sent as a JSON string holding it (encoded twice) is read."""
     if not text.strip():
-        return {}, False
+        return {}, None
     try:
         value = json.loads(text)
     except ValueError:
         import json_repair
 
         value = json_repair.loads(text)
-        return (value if isinstance(value, dict) else {}), True
+        shown = text if len(text) <= 80 else text[:77] + "..."
+        return (value if isinstance(value, dict) else {}), f"not valid JSON: {shown!r}"
+    if isinstance(value, str):
+        try:
+            inner = json.loads(value)
+        except ValueError:
+            inner = None
+        if isinstance(inner, dict):
+            return inner, None
     if isinstance(value, dict):
-        return value, False
-    return {}, True
+        return value, None
+    return {}, f"a JSON {type(value).__name__}, not an object of arguments"
 
 
 def dump_arguments(arguments: Mapping[str, Any]) -> str:
@@ -286,13 +296,13 @@ class Draft:
         tool_calls: list[ToolCall] = []
         repaired: list[str] = []
         for call in self.calls.values():
-            arguments = call.arguments
+            arguments, error = call.arguments, None
             if arguments is None:
-                arguments, was_repaired = _parse_arguments("".join(call.fragments))
-                if was_repaired:
+                arguments, error = _parse_arguments("".join(call.fragments))
+                if error is not None:
                     repaired.append(call.name)
             tool_calls.append(
-                ToolCall(call.name, arguments, call.id or new_call_id(), call.provider_data)
+                ToolCall(call.name, arguments, call.id or new_call_id(), call.provider_data, error)
             )
         metadata = dict(self.metadata)
         if repaired:
