@@ -24,10 +24,15 @@ from lmbench.errors import ProviderConnectionError, ProviderError, rejects_struc
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
 from lmbench.private_data import redact_private
 from lmbench.providers.endpoint import Endpoint
-from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
+from lmbench.providers.http_errors import (
+    REQUEST_ID_HEADERS,
+    error_for_transport,
+    html_summary,
+    not_json,
+)
 from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
-from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.base import WireError, WireRequest, shape_checked
 from lmbench.providers.wire.media import check_media
 from lmbench.secrets import redact, redact_headers
 from lmbench.settings import current as current_settings
@@ -131,18 +136,17 @@ class Exchange:
         except ValueError:
             text = response.text
             raise self.error(
-                html_summary(text)
-                or f"the response body is not JSON (content-type "
-                f"{response.headers.get('content-type')!r}): {text[:200]!r}",
+                html_summary(text) or not_json(text, response.headers.get("content-type")),
                 status=response.status_code,
                 body=text,
             ) from None
+        wire = self.endpoint.wire
         try:
-            parsed = self.endpoint.wire.parse(data)
+            parsed = shape_checked(wire.name, wire.parse, data)
         except WireError as exc:
             raise self.error(
                 exc.message,
-                status=exc.status,
+                status=exc.status or response.status_code,
                 retryable=exc.status in self.endpoint.retry.retry_statuses,
             ) from None
         return self.complete(parsed, response, raw_body=data)
@@ -228,26 +232,33 @@ class StreamReader:
             named = event and event != "message"  # "message" is the SSE default name
             self.raw_events.append({"event": event, "data": data} if named else data)
         try:
-            chunks = self.parser.feed(event, data)
+            chunks = shape_checked(self.exchange.endpoint.wire.name, self.parser.feed, event, data)
         except WireError as exc:
             raise self.exchange.error(
                 f"error inside the stream after {self.events - 1} events: {exc.message}",
-                status=exc.status,
+                status=exc.status or self.response.status_code,
             ) from None
         except ValueError:
-            raise self.exchange.error(f"malformed stream event {data[:200]!r}") from None
+            raise self.exchange.error(
+                f"malformed stream event {data[:200]!r} (not JSON) after {self.events - 1} "
+                "events; the answer so far is incomplete (a started stream is not retried)",
+                status=self.response.status_code,
+            ) from None
         if chunks and self.ttft_s is None:
             self.ttft_s = time.perf_counter() - self.exchange.started
         return chunks
 
-    def cut(self, exc: httpx.TransportError) -> ProviderError:
+    def cut(self, exc: httpx.RequestError) -> ProviderError:
         """The error for a stream that broke after it started (never retried)."""
+        call = self.exchange.call
         return error_for_transport(
             provider=self.exchange.endpoint.provider,
             exc=exc,
             retryable=False,
             attempts=self.exchange.attempts_so_far(),
             note=f"the stream broke after {self.events} events; a started stream is not retried",
+            status=self.response.status_code,
+            limits=call.limits if call is not None else None,
         )
 
     def finish(self) -> StreamChunk:
@@ -260,9 +271,11 @@ class StreamReader:
                 attempts=self.exchange.attempts_so_far(),
             )
         try:
-            parsed = self.parser.result()
+            parsed = shape_checked(self.exchange.endpoint.wire.name, self.parser.result)
         except WireError as exc:
-            raise self.exchange.error(exc.message, status=exc.status) from None
+            raise self.exchange.error(
+                exc.message, status=exc.status or self.response.status_code
+            ) from None
         response = self.exchange.complete(
             parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
         )

@@ -7,11 +7,13 @@ what happened                          raised
 429                                    ``RateLimitError``
 408, timeouts, the deadline passing    ``ProviderTimeout``
 connection refused / reset / cut       ``ProviderConnectionError``
+a redirect (3xx), an undecodable body   ``ProviderError``
 anything else                          ``ProviderError``
 =====================================  =============================
 
 The message is the provider's own (read from the error body of any supported API, with
-every secret redacted), plus what to do about it when that is known. An HTML page instead
+every secret redacted), plus what to do about it when that is known; a timeout names the
+timeout that fired, its value and the setting that changes it. An HTML page instead
 of the API's JSON (a proxy, gateway or load balancer answered) is summed up by its status and
 page title in one short line; the whole page stays on the error's ``body``.
 """
@@ -43,6 +45,7 @@ __all__ = [
     "error_message",
     "html_page_title",
     "html_summary",
+    "not_json",
     "request_id_from",
     "transport_failure",
 ]
@@ -125,6 +128,18 @@ def html_summary(body: str) -> str | None:
     )
 
 
+def not_json(text: str, content_type: str | None) -> str:
+    """The message for a success whose body is not the API's JSON (empty, or other text)."""
+    if not text.strip():
+        what = "the response body is empty"
+    else:
+        what = f"the response body is not JSON (content-type {content_type!r}): {text[:200]!r}"
+    return (
+        f"{what}; check that base_url points at the API itself (not a web page or a proxy's "
+        "status page), else the server failed without saying so"
+    )
+
+
 def error_message(body: str, fallback: str) -> str:
     """The human message inside an error body, redacted; ``fallback`` when there is none."""
     text = body.strip()
@@ -148,6 +163,14 @@ def _hint(status: int, key_hint: str, model: str) -> str:
     return ""
 
 
+def _redirect_message(location: str | None) -> str:
+    where = f"to {redact(location)!r}" if location else "with no location"
+    return (
+        f"the server redirected {where}; API calls do not follow redirects (the request and "
+        "its key would go along): set base_url to the address the API answers at"
+    )
+
+
 def error_for_status(
     *,
     provider: str,
@@ -161,10 +184,13 @@ def error_for_status(
     """The error for an HTTP error response whose body has been read."""
     status = response.status_code
     body = redact(response.text)
-    summary = html_summary(body)
-    message = (summary or error_message(body, response.reason_phrase or "error")) + _hint(
-        status, key_hint, model
-    )
+    if 300 <= status < 400:
+        message = _redirect_message(response.headers.get("location"))
+    else:
+        summary = html_summary(body)
+        message = (summary or error_message(body, response.reason_phrase or "error")) + _hint(
+            status, key_hint, model
+        )
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]
@@ -187,24 +213,100 @@ def error_for_status(
     )
 
 
-def transport_failure(exc: httpx.TransportError) -> str:
-    """A short description of a transport failure, for attempts and messages."""
-    detail = redact(str(exc)) or type(exc).__name__
+_TIMEOUTS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
+    (httpx.ConnectTimeout, "connect"),
+    (httpx.ReadTimeout, "read"),
+    (httpx.WriteTimeout, "write"),
+    (httpx.PoolTimeout, "pool"),
+)
+_WAITED_FOR = {
+    "connect": "no connection",
+    "read": "no data",
+    "write": "the request not sent",
+    "pool": "no free connection",
+}
+
+
+def _timeout_kind(exc: httpx.TimeoutException) -> str:
+    for kind, name in _TIMEOUTS:
+        if isinstance(exc, kind):
+            return name
+    return "read"
+
+
+def transport_failure(
+    exc: httpx.RequestError, limits: Mapping[str, float | None] | None = None
+) -> str:
+    """A short description of a transport failure, for attempts and messages; ``limits``
+    (the attempt's httpx timeouts) names the timeout that fired and its value."""
+    name = type(exc).__name__
+    detail = redact(str(exc)) or name
     if isinstance(exc, httpx.TimeoutException):
-        return f"timeout ({type(exc).__name__}: {detail})"
-    return f"connection error ({type(exc).__name__}: {detail})"
+        kind = _timeout_kind(exc)
+        seconds = (limits or {}).get(kind)
+        if seconds is not None:
+            detail = f"{_WAITED_FOR[kind]} within the {kind} timeout of {seconds:g} s"
+        return f"timeout ({name}: {detail})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"undecodable response body ({name}: {detail})"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"redirect loop ({name}: {detail})"
+    return f"connection error ({name}: {detail})"
+
+
+def _transport_fix(exc: httpx.RequestError, deadline: float | None) -> str:
+    """What to do about a transport failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        kind = _timeout_kind(exc)
+        if deadline is not None:
+            return (
+                f"the call's deadline of {deadline:g} s cut this attempt short: raise it with "
+                "deadline=... on the LM (or RetryPolicy(deadline=...))"
+            )
+        if kind == "connect":
+            return (
+                "check that the server at the base URL is up and reachable, or raise "
+                "connect_timeout=... on the LM"
+            )
+        if kind == "pool":
+            return (
+                "every connection of the HTTP client's pool was busy: make fewer calls at once, "
+                "or pass http_client=httpx.Client(limits=httpx.Limits(...)) with more connections"
+            )
+        return (
+            "raise the timeout with timeout=... on the LM (e.g. resolve_lm(..., timeout=120)), "
+            "lmbench.context(timeout=...) or LMBENCH_TIMEOUT, or stream the answer"
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return (
+            "the body does not match its content-encoding header: a proxy or the server damaged it"
+        )
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "set base_url to the address the API really answers at"
+    return ""
 
 
 def error_for_transport(
     *,
     provider: str,
-    exc: httpx.TransportError,
+    exc: httpx.RequestError,
     retryable: bool,
     attempts: list[Attempt],
     note: str = "",
+    status: int | None = None,
+    limits: Mapping[str, float | None] | None = None,
+    deadline: float | None = None,
 ) -> ProviderError:
-    """The error for a connection failure or timeout."""
-    message = transport_failure(exc)
+    """The error for a connection failure, timeout, or a body that could not be read.
+
+    ``status`` is set when the failure came after the response's status line (a body cut
+    off or undecodable); ``limits`` are the attempt's timeouts, ``deadline`` the call's
+    deadline when it shortened them (both name the timeout that fired and the fix).
+    """
+    message = transport_failure(exc, limits)
+    fix = _transport_fix(exc, deadline)
+    if fix:
+        message = f"{message}. Fix: {fix}"
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]
@@ -214,4 +316,4 @@ def error_for_transport(
         kind = ProviderConnectionError
     else:
         kind = ProviderError
-    return kind(message, provider=provider, retryable=retryable, attempts=attempts)
+    return kind(message, provider=provider, status=status, retryable=retryable, attempts=attempts)

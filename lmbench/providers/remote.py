@@ -266,7 +266,7 @@ class RemoteLM(BaseLM):
                 return
             for event, data in iter_events(response, self.wire.stream_format):
                 yield from reader.feed(event, data)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # cut, timed out or undecodable midway
             raise reader.cut(exc) from exc
         finally:
             response.close()
@@ -284,7 +284,7 @@ class RemoteLM(BaseLM):
             async for event, data in aiter_events(response, self.wire.stream_format):
                 for chunk in reader.feed(event, data):
                     yield chunk
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # cut, timed out or undecodable midway
             raise reader.cut(exc) from exc
         finally:
             await response.aclose()

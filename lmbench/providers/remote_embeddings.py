@@ -15,10 +15,11 @@ import httpx
 
 from lmbench.errors import ProviderError
 from lmbench.lm.embedding import BaseEmbeddingModel, EmbeddingRequest, EmbeddingResponse
-from lmbench.providers.http_errors import request_id_from
+from lmbench.providers.http_errors import html_summary, not_json, request_id_from
+from lmbench.providers.json_codec import json_of
 from lmbench.providers.remote import RemoteLM
 from lmbench.providers.transport import CallState, asend, send
-from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.base import WireError, WireRequest, shape_checked
 from lmbench.providers.wire.embeddings_base import EmbeddingWire
 from lmbench.secrets import redact
 
@@ -83,17 +84,15 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
     ) -> EmbeddingResponse:
         """The response's vectors, with what the wire format cannot know filled in."""
         try:
-            data: Any = response.json()
+            data: Any = json_of(response)
         except ValueError:
-            raise self._error(
-                f"the embedding response body is not JSON: {response.text[:200]!r}",
-                response.status_code,
-                call,
-            ) from None
+            text = response.text
+            message = html_summary(text) or not_json(text, response.headers.get("content-type"))
+            raise self._error(message, response.status_code, call) from None
         try:
-            parsed = self.wire.parse(data, request)
+            parsed = shape_checked(self.wire.name, self.wire.parse, data, request)
         except WireError as exc:
-            raise self._error(exc.message, exc.status, call) from None
+            raise self._error(exc.message, exc.status or response.status_code, call) from None
         parsed.provider = self.provider
         parsed.model = parsed.model or self.model
         parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")

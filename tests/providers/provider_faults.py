@@ -19,10 +19,14 @@ __all__ = [
     "FaultServer",
     "chat_body",
     "chat_events",
+    "drop",
+    "raw",
+    "redirect",
     "reset",
     "respond",
     "running_server",
     "slow",
+    "slow_body",
     "sse",
 ]
 
@@ -94,6 +98,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = 256  # 64 clients connecting at once are all accepted
     faults: FaultServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # faults are on purpose
@@ -126,6 +131,52 @@ def reset() -> Step:
         handler.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         handler.close_connection = True
         handler.connection.close()
+
+    return step
+
+
+def drop() -> Step:
+    """Close the connection cleanly (FIN) without answering, as a server does to a kept-alive
+    connection it has just timed out."""
+
+    def step(handler: _Handler) -> None:
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+    return step
+
+
+def raw(data: bytes, *, close: bool = True) -> Step:
+    """Send ``data`` as it is (a status line, headers and a body that may lie), then close the
+    connection unless ``close`` is False."""
+
+    def step(handler: _Handler) -> None:
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        if close:
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+    return step
+
+
+def redirect(location: str, status: int = 307) -> Step:
+    """Answer with a redirect to ``location`` (a path of this server makes a loop)."""
+    return respond(status, "", {"location": location})
+
+
+def slow_body(seconds: float, body: Any, *, status: int = 200) -> Step:
+    """Send the headers at once and the JSON ``body`` only after ``seconds``."""
+
+    def step(handler: _Handler) -> None:
+        content = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.flush()
+        time.sleep(seconds)
+        handler.wfile.write(content)
 
     return step
 
