@@ -199,9 +199,11 @@ class SQLiteCollector(Collector):
             try:
                 count = self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
             except sqlite3.DatabaseError as exc:
-                if not _is_damage(exc):
-                    raise
-                self._report_damage(exc, "counting this process's unsaved entries only")
+                self._warn_error(
+                    exc,
+                    damaged="counting this process's unsaved entries only",
+                    otherwise=f"cannot be read now ({exc}); counting unsaved entries only",
+                )
                 count = 0
             return int(count) + len(self._pending)
 
