@@ -275,7 +275,7 @@ def _transport_fix(exc: httpx.RequestError, deadline: float | None) -> str:
             )
         return (
             "raise the timeout with timeout=... on the LM (e.g. resolve_lm(..., timeout=120)), "
-            "lmbench.context(timeout=...) or LMBENCH_TIMEOUT, or stream the answer"
+            "lmbench.context(timeout=...) or LMBENCH_TIMEOUT"
         )
     if isinstance(exc, httpx.DecodingError):
         return (
@@ -283,6 +283,8 @@ def _transport_fix(exc: httpx.RequestError, deadline: float | None) -> str:
         )
     if isinstance(exc, httpx.TooManyRedirects):
         return "set base_url to the address the API really answers at"
+    if isinstance(exc, httpx.ConnectError):
+        return "check that the server is up and that base_url names the right host and port"
     return ""
 
 

@@ -81,6 +81,10 @@ class RetryBucket:
             self.tokens = max(self.tokens - 1.0, 0.0)
             return self.tokens, self.tokens > self.budget.max_tokens / 2
 
+    def allows_retries(self) -> bool:
+        """Whether the bucket is above half (retries may go), without spending from it."""
+        return self.tokens > self.budget.max_tokens / 2
+
     def succeeded(self) -> float:
         """Give back ``token_ratio`` for a success; the tokens now."""
         with self._lock:

@@ -215,10 +215,15 @@ class CallState:
             deadline=self.policy.deadline if self.cut_by_deadline else None,
         )
 
+    def _may_resend(self) -> bool:
+        """Whether a dropped connection may be resent at once: once a call, and not to a
+        provider whose retry budget is drained (it is failing, not timing out idle sockets)."""
+        return not self._resent and (self.budget is None or self.budget.allows_retries())
+
     def after_transport_error(self, exc: httpx.RequestError) -> float:
         """The wait before the next attempt; raises the mapped error when giving up."""
         what = transport_failure(exc, self.limits)
-        if isinstance(exc, _DROPPED_CONNECTION) and not self._resent:
+        if isinstance(exc, _DROPPED_CONNECTION) and self._may_resend():
             self._resent = 1
             number = len(self.attempts) + 1
             self.attempts.append(Attempt(number, None, what, 0.0, f"{what}; {_RESENT}", None))

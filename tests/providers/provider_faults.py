@@ -24,6 +24,7 @@ __all__ = [
     "redirect",
     "reset",
     "respond",
+    "response_bytes",
     "running_server",
     "slow",
     "slow_body",
@@ -158,6 +159,21 @@ def raw(data: bytes, *, close: bool = True) -> Step:
             handler.connection.shutdown(socket.SHUT_RDWR)
 
     return step
+
+
+def response_bytes(
+    status: int = 200,
+    body: bytes = b"",
+    *,
+    headers: dict[str, str] | None = None,
+    content_length: int | None = None,
+) -> bytes:
+    """An HTTP/1.1 answer as bytes for ``raw``; ``content_length`` (when given) may lie."""
+    lines = [f"HTTP/1.1 {status} Answer", "content-type: application/json"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if content_length is not None:
+        lines.append(f"content-length: {content_length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
 
 
 def redirect(location: str, status: int = 307) -> Step:
