@@ -20,6 +20,7 @@ __all__ = [
     "chat_body",
     "chat_events",
     "drop",
+    "echo",
     "raw",
     "redirect",
     "reset",
@@ -29,6 +30,7 @@ __all__ = [
     "slow",
     "slow_body",
     "sse",
+    "trickle",
 ]
 
 Step = Callable[["_Handler"], None]
@@ -76,6 +78,7 @@ class FaultServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    received: Received  # the request being answered
     disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
     server: _Server
 
@@ -86,7 +89,9 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode(errors="replace")
-        received = Received(self.command, self.path, dict(self.headers.items()), body)
+        received = self.received = Received(
+            self.command, self.path, dict(self.headers.items()), body
+        )
         step = self.server.faults.next_step(received)
         try:
             step(self)
@@ -227,6 +232,38 @@ def sse(
             handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             handler.wfile.flush()
         handler.wfile.write(b"0\r\n\r\n")
+
+    return step
+
+
+def trickle(events: list[str], every: float, *, content_type: str = "text/event-stream") -> Step:
+    """Stream ``events`` one every ``every`` seconds (a client that stops reading or is
+    cancelled midway finds the server still sending); a closed connection ends it quietly."""
+
+    def step(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", content_type)
+        handler.send_header("transfer-encoding", "chunked")
+        handler.end_headers()
+        try:
+            for event in events:
+                data = event.encode()
+                handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                handler.wfile.flush()
+                time.sleep(every)
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            handler.close_connection = True
+
+    return step
+
+
+def echo(answer: Callable[[Received], Step]) -> Step:
+    """Answer each request with the step ``answer`` makes of it (answers that depend on the
+    question, for concurrent callers)."""
+
+    def step(handler: _Handler) -> None:
+        answer(handler.received)(handler)
 
     return step
 
