@@ -155,11 +155,26 @@ def error_message(body: str, fallback: str) -> str:
     return redact(message)
 
 
-def _hint(status: int, key_hint: str, model: str) -> str:
+def _hint(status: int, key_hint: str, model: str, retryable: bool) -> str:
+    """What to do about an error status, when that is known."""
     if status in (401, 403):
         return f" Check the API key: {key_hint}."
     if status == 404:
         return f" Check the model name {model!r} and the base URL."
+    if status == 413:
+        return " The request is too large for the server: shorten the prompt or the inputs."
+    if status == 429:
+        if not retryable:
+            return " Check the account's quota, credits or billing with the provider."
+        return (
+            " Make fewer calls at once (e.g. a lower Parallel num_threads) or allow more "
+            "retries (max_retries=...); retries wait as the server's Retry-After asks."
+        )
+    if status >= 500:
+        return (
+            " The provider failed on its side: try again later, or allow more retries "
+            "(max_retries=..., deadline=...)."
+        )
     return ""
 
 
@@ -188,9 +203,11 @@ def error_for_status(
         message = _redirect_message(response.headers.get("location"))
     else:
         summary = html_summary(body)
-        message = (summary or error_message(body, response.reason_phrase or "error")) + _hint(
-            status, key_hint, model
-        )
+        hint = _hint(status, key_hint, model, retryable)
+        if summary is not None:  # a proxy's page: kept short, with the key or model hint only
+            message = summary + (hint if status in (401, 403, 404) else "")
+        else:
+            message = error_message(body, response.reason_phrase or "error") + hint
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]

@@ -392,3 +392,26 @@ def test_embeddings_resend_a_dropped_connection_and_refuse_redirects(server: Fau
     with pytest.raises(ProviderError, match="redirected to '/x'"):
         model.embed(EmbeddingRequest(("a",)))
     assert server.count == 4
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "fix"),
+    [
+        (429, {"error": {"message": "slow down"}}, "Make fewer calls at once"),
+        (
+            429,
+            {"error": {"message": "out", "code": "insufficient_quota"}},
+            "quota, credits or billing",
+        ),
+        (503, {"error": {"message": "overloaded"}}, "try again later"),
+        (413, {"error": {"message": "too big"}}, "shorten the prompt"),
+        (401, {"error": {"message": "bad key"}}, "Check the API key"),
+    ],
+)
+def test_an_error_status_names_the_fix(
+    server: FaultServer, status: int, body: dict[str, Any], fix: str
+) -> None:
+    server.default = respond(status, body)
+    with pytest.raises(ProviderError) as info:
+        _lm(server, PROVIDERS["mistral"], max_retries=0).generate(HI)
+    assert str(info.value).startswith(f"mistral HTTP {status}: ") and fix in str(info.value)
