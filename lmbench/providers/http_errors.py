@@ -207,7 +207,10 @@ def error_for_status(
         if summary is not None:  # a proxy's page: kept short, with the key or model hint only
             message = summary + (hint if status in (401, 403, 404) else "")
         else:
-            message = error_message(body, response.reason_phrase or "error") + hint
+            message = error_message(body, response.reason_phrase or "error")
+            if hint and not message.endswith((".", "!", "?")):
+                message += "."
+            message += hint
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]

@@ -272,3 +272,27 @@ async def test_a_callback_that_raises_never_breaks_the_call(
     messages = [str(w.message) for w in seen]
     assert any("AsyncEnd.on_lm_end is async" in m for m in messages)
     assert not any("never awaited" in m for m in messages)
+
+
+# -- embeddings ------------------------------------------------------------------------------
+
+
+async def test_failed_and_cancelled_embedding_calls_leave_the_books_straight(
+    server: FaultServer, collector: MemoryCollector
+) -> None:
+    from lmbench.retrieval.embedder import Embedder
+
+    embedder = Embedder(
+        "openai/text-embedding-3-small", base_url=server.url, api_key=KEY, max_retries=0
+    )
+    server.default = respond(503, {"error": {"message": "down"}})
+    with budget(usd=1.0) as spent:
+        with pytest.raises(ProviderError, match="try again later"):
+            embedder.embed(["a", "b"])
+        server.default = slow(0.5, respond(200, {"data": [{"index": 0, "embedding": [1.0]}]}))
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(embedder.aembed(["c"]), 0.1)
+    _books_are_straight(spent)
+    errors = [(e.kind, (e.error or "").split(":")[0]) for e in collector.entries()]
+    assert errors == [("embedding", "ProviderError"), ("embedding", "CancelledError")]
+    assert get_cache().stats().writes == 0
