@@ -365,6 +365,72 @@ def test_a_stream_cut_before_its_end_is_one_error_never_resent(
     assert server.count == 1 and not info.value.retryable
 
 
+def _until_text(events: list[str]) -> list[str]:
+    """The events up to the one carrying the text "partial": no end marker or finish yet."""
+    last = next(i for i, event in enumerate(events) if "partial" in event)
+    return events[: last + 1]
+
+
+_GEMINI_PART = {"candidates": [{"content": {"parts": [{"text": "partial"}]}, "index": 0}]}
+PARTIAL: dict[str, list[str]] = {
+    name: _until_text(answers.events("partial"))
+    for name, answers in PROVIDERS.items()
+    if name != "gemini"
+}
+PARTIAL["gemini"] = [f"data: {json.dumps(_GEMINI_PART)}\n\n"]
+
+# an error event of each API, sent after the first event
+ERROR_EVENTS: dict[str, str] = {
+    "openai-compatible": 'data: {"error": {"message": "boom mid-stream"}}\n\n',
+    "mistral": 'data: {"error": {"message": "boom mid-stream", "code": 500}}\n\n',
+    "openrouter": 'data: {"error": {"message": "boom mid-stream", "code": 502}}\n\n',
+    "anthropic": (
+        "event: error\ndata: "
+        '{"type": "error", "error": {"type": "overloaded_error", "message": "boom mid-stream"}}\n\n'
+    ),
+    "gemini": 'data: {"error": {"code": 503, "message": "boom mid-stream"}}\n\n',
+    "cohere": 'event: message-end\ndata: {"type": "message-end", "delta": {"error": "boom mid-stream"}}\n\n',
+    "ollama": '{"error": "boom mid-stream"}\n',
+}
+
+
+@EVERY
+def test_a_stream_that_stops_without_finishing_is_one_error(
+    server: FaultServer, answers: Answers
+) -> None:
+    provider = answers.name.split("/")[0]
+    server.script(sse(PARTIAL[provider], content_type=answers.content_type))
+    server.default = _good(answers)
+    with pytest.raises(ProviderConnectionError, match="without its end marker or finish reason"):
+        list(_lm(server, answers).stream(HI))
+    assert server.count == 1
+
+
+@EVERY
+def test_an_error_event_mid_stream_is_one_error_after_the_text_so_far(
+    server: FaultServer, answers: Answers
+) -> None:
+    provider = answers.name.split("/")[0]
+    events = [*PARTIAL[provider], ERROR_EVENTS[provider], *answers.events("never")]
+    server.script(sse(events, content_type=answers.content_type))
+    server.default = _good(answers)
+    received: list[str] = []
+    with pytest.raises(ProviderError) as info:
+        for chunk in _lm(server, answers).stream(HI):
+            received.append(chunk.text)
+    assert "".join(received) == "partial"
+    after = f"error inside the stream after {len(PARTIAL[provider])} events: boom mid-stream"
+    assert after in str(info.value)
+    assert server.count == 1
+
+
+def test_a_finish_reason_without_done_completes_the_stream(server: FaultServer) -> None:
+    events = PROVIDERS["openai-compatible"].events("whole")
+    server.script(sse(events[:-1]))  # everything but "data: [DONE]"
+    final = list(_lm(server, PROVIDERS["openai-compatible"]).stream(HI))[-1].response
+    assert final is not None and final.text == "whole" and final.finish_reason == "stop"
+
+
 # -- embeddings ---------------------------------------------------------------------------------
 
 EMBEDDING = {"data": [{"index": 0, "embedding": [1.0, 0.0]}], "usage": {"prompt_tokens": 2}}
