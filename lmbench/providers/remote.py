@@ -5,7 +5,8 @@
 - ``Capabilities`` (what the model does natively).
 
 Calls go through the one retry loop (``transport``), sync on an ``httpx.Client`` and
-natively async on an ``httpx.AsyncClient`` (one per event loop, as httpx requires).
+natively async on an ``httpx.AsyncClient`` (one per event loop, as httpx requires). A forked
+child process opens connections of its own (never the parent's kept-alive ones).
 Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout``, i.e.
 ``LMBENCH_TIMEOUT`` or 600 s), ``connect_timeout`` 5 s; retries default to
 ``settings.current().max_retries``. Both are read at each call when not given, so
@@ -15,6 +16,7 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -56,6 +58,19 @@ def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
                 # "Bearer <key>": the key alone is the secret, wherever it appears.
                 register_secret(value.partition(" ")[2] or value)
     return out
+
+
+#: Every RemoteLM of this process, told when the process forks (see ``_forget_clients``).
+_LIVE: weakref.WeakSet[RemoteLM] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for lm in list(_LIVE):
+        lm._forget_clients()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RemoteLM(BaseLM):
@@ -120,6 +135,7 @@ class RemoteLM(BaseLM):
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._last_endpoint: tuple[tuple[object, ...], Endpoint] | None = None
+        _LIVE.add(self)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -199,6 +215,15 @@ class RemoteLM(BaseLM):
         if client is None:
             client = self._async_clients[loop] = httpx.AsyncClient()
         return client
+
+    def _forget_clients(self) -> None:
+        """In a forked child: drop the clients made in the parent, unclosed (their sockets are
+        the parent's; two processes on one kept-alive connection read each other's answers).
+        The next call opens connections of its own. Clients passed in are the caller's."""
+        self._lock = threading.Lock()
+        if self._owns_client:
+            self._client = None
+        self._async_clients = weakref.WeakKeyDictionary()
 
     def close(self) -> None:
         """Close the sync client made here (clients passed in are left open)."""
