@@ -213,7 +213,13 @@ class RemoteLM(BaseLM):
         loop = asyncio.get_running_loop()
         client = self._async_clients.get(loop)
         if client is None:
-            client = self._async_clients[loop] = httpx.AsyncClient()
+            with self._lock:
+                # A client holds its loop (its connections do), so a loop's entry never goes by
+                # itself: the clients of loops closed since (one per ``asyncio.run``) are let go
+                # here, their connections with them, instead of piling up open sockets.
+                for closed in [old for old in self._async_clients if old.is_closed()]:
+                    del self._async_clients[closed]
+                client = self._async_clients[loop] = httpx.AsyncClient()
         return client
 
     def _forget_clients(self) -> None:

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import gc
 import multiprocessing
 import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -135,3 +137,20 @@ def test_forked_processes_never_share_the_parents_connections(server: FaultServe
     # On one shared kept-alive connection, processes read each other's answers.
     assert answers == {f"child{n}": [True] * 10 for n in range(4)}
     assert lm.generate(LMRequest((Message("user", "parent again"),))).text == "parent again"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_new_event_loop_per_call_never_piles_up_open_connections(server: FaultServer) -> None:
+    lm = _lm(server)
+
+    def open_files() -> int:
+        gc.collect()
+        return len(os.listdir("/proc/self/fd"))
+
+    asyncio.run(lm.agenerate(REQUEST))
+    before = open_files()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # closed loops' sockets, collected
+        for _ in range(30):  # a service or a notebook running each call in asyncio.run
+            assert asyncio.run(lm.agenerate(REQUEST)).text == "pong"
+        assert open_files() - before <= 2
