@@ -62,6 +62,7 @@ GROUND = (
     "deprecation",
     "display",
     "once",
+    "forked",
 )
 
 

@@ -16,7 +16,6 @@ Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout`
 from __future__ import annotations
 
 import asyncio
-import os
 import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -25,6 +24,7 @@ from typing import Any
 import httpx
 
 from lmbench.errors import ConfigError, ProviderError
+from lmbench.forked import renew_after_fork
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
@@ -58,19 +58,6 @@ def _sendable(headers: Mapping[str, str | Secret]) -> dict[str, str]:
                 # "Bearer <key>": the key alone is the secret, wherever it appears.
                 register_secret(value.partition(" ")[2] or value)
     return out
-
-
-#: Every RemoteLM of this process, told when the process forks (see ``_forget_clients``).
-_LIVE: weakref.WeakSet[RemoteLM] = weakref.WeakSet()
-
-
-def _after_fork_in_child() -> None:
-    for lm in list(_LIVE):
-        lm._forget_clients()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class RemoteLM(BaseLM):
@@ -135,7 +122,7 @@ class RemoteLM(BaseLM):
         ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
         self._last_endpoint: tuple[tuple[object, ...], Endpoint] | None = None
-        _LIVE.add(self)
+        renew_after_fork(self)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -222,7 +209,7 @@ class RemoteLM(BaseLM):
                 client = self._async_clients[loop] = httpx.AsyncClient()
         return client
 
-    def _forget_clients(self) -> None:
+    def _after_fork(self) -> None:
         """In a forked child: drop the clients made in the parent, unclosed (their sockets are
         the parent's; two processes on one kept-alive connection read each other's answers).
         The next call opens connections of its own. Clients passed in are the caller's."""
