@@ -1,5 +1,6 @@
-"""A child process forked while another thread of the parent writes history can write history
-too: the collectors' locks and connections are renewed in the child, never inherited held."""
+"""A child process forked while another thread of the parent writes history, or reads the
+response cache, works on: locks and connections are renewed in the child (``lmbench.forked``),
+never inherited held by a thread that does not exist there."""
 
 from __future__ import annotations
 
@@ -51,3 +52,37 @@ def test_a_child_forked_mid_write_writes_its_own_entries(tmp_path: Path, kind: s
     reader = JSONLCollector(path) if kind == "jsonl" else SQLiteCollector(path)
     questions = sorted(e.request.messages[-1].text for e in reader.entries())
     assert questions == ["child", "parent"]
+
+
+def _cached_call(question: str) -> None:
+    with lm_call(
+        ScriptedLM(["answer"]), LMRequest((Message("user", question),)), cache=True
+    ) as call:
+        call.run()
+
+
+def test_a_child_forked_while_the_response_cache_is_busy_calls_on(tmp_path: Path) -> None:
+    from lmbench.lm.cache import get_cache, reset_cache
+
+    reset_cache(tmp_path / "cache")
+    _cached_call("parent")
+    busy, done = threading.Event(), threading.Event()
+
+    def reader_mid_lookup() -> None:  # a thread of the parent inside the memory level's lock
+        with get_cache()._memory._lock:
+            busy.set()
+            done.wait(10)
+
+    thread = threading.Thread(target=reader_mid_lookup)
+    thread.start()
+    busy.wait(5)
+    child = multiprocessing.get_context("fork").Process(target=_cached_call, args=("child",))
+    child.start()
+    child.join(timeout=20)
+    done.set()
+    thread.join()
+    stuck = child.exitcode is None
+    if stuck:
+        child.kill()
+    reset_cache(None)
+    assert not stuck and child.exitcode == 0
