@@ -12,9 +12,11 @@ Three rules keep a request from being paid for twice or failing for nothing:
   again: the server has answered, and billed, it; the error says so;
 - a connection the server closed without answering (a kept-alive connection it had just
   dropped) is resent at once, once per call, without waiting and without counting as a retry;
-- a redirect (3xx) is an error naming where it points, never followed or parsed as an answer. With a retry budget in force
-(``call.budget``, see ``lmbench.providers.retry_budget``), each retryable failure spends from
-the provider's budget and each success refills it; a drained budget stops the retries.
+- a redirect (3xx) is an error naming where it points, never followed or parsed as an answer.
+
+With a retry budget in force (``call.budget``, see ``lmbench.providers.retry_budget``), each
+retryable failure spends from the provider's budget and each success refills it; a drained
+budget stops the retries (and the resending of dropped connections).
 """
 
 from __future__ import annotations
