@@ -104,7 +104,8 @@ def test_parallel_32_with_disk_cache_and_file_histories(server: FaultServer, boo
             results = lmbench.Parallel(num_threads=32, max_errors=96)(
                 [(qa, {"question": q}) for q in questions]
             )
-        assert not [str(w.message) for w in seen if "lmbench" in str(w.filename)]
+        # lmbench reports trouble (a locked or damaged file, an entry not recorded) this way
+        assert not [str(w.message) for w in seen if issubclass(w.category, RuntimeWarning)]
     _check_books(books, questions, [None if r is None else r.answer for r in results])
     assert spent.reserved_usd == 0.0 and spent.in_flight == 0 and spent.calls == 72
     assert get_cache().stats().writes == 72
