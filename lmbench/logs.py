@@ -10,14 +10,21 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from typing import Any
 
 from lmbench.env import env_log_level
 from lmbench.private_data import private_data_filter
 from lmbench.secrets import redact_text, redacting_filter
 
-__all__ = ["configure_logging", "get_logger", "log_parse_diagnostics", "logger", "warn"]
+__all__ = [
+    "configure_logging",
+    "get_logger",
+    "log_parse_diagnostics",
+    "logger",
+    "warn",
+    "warn_once",
+]
 
 
 def get_logger(name: str = "lmbench") -> logging.Logger:
@@ -55,6 +62,20 @@ def warn(message: str, *, category: type[Warning] = RuntimeWarning) -> None:
     message = redact_text(message)
     logger.warning(message)
     warnings.warn(message, category, stacklevel=3)
+
+
+_warned: set[Hashable] = set()
+
+
+def warn_once(key: Hashable, message: str) -> None:
+    """``warn``, the first time only for ``key`` in this process (later ones are logged at
+    DEBUG): for a problem every call of a model would report again."""
+    if key in _warned:
+        logger.debug(message)
+        return
+    _warned.add(key)
+    logger.warning(message)
+    warnings.warn(message, RuntimeWarning, stacklevel=3)
 
 
 def log_parse_diagnostics(

@@ -63,6 +63,7 @@ GROUND = (
     "progress",
     "display",
     "once",
+    "forked",
 )
 
 

@@ -58,15 +58,53 @@ class Pull:
             self._items = self._aopen(*self._args)
         return await anext(self._items, None)
 
+    @property
+    def opened(self) -> bool:
+        return self._items is not None
+
+    def close(self) -> None:
+        """Stop the items' source where it waits (its ``finally`` blocks run now)."""
+        close = getattr(self._items, "close", None)
+        if close is not None:
+            close()
+
+    async def aclose(self) -> None:
+        aclose = getattr(self._items, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        else:
+            self.close()
+
+
+# A stream whose consumer stops (closes it, or is cancelled while it waits) stops the work
+# under way first, innermost first: every source it pulls from is closed at once, so the LM
+# calls in them end (reservations released, HTTP responses closed, history recorded) before
+# the steps around them do, and never later, when the garbage collector finds them.
+
 
 def drive_stream(steps: Steps[Any], *, events: tuple[type, ...] = _EVENTS) -> Iterator[Any]:
     """Run ``steps`` synchronously, yielding its events (the items of the ``events`` types)."""
     resume = Resume(steps)
-    while (item := resume.next()) is not DONE:
-        try:
-            resume.outcome = (yield item) if isinstance(item, events) else item.run()
-        except BaseException as exc:
-            resume.error = exc
+    pulls: list[Pull] = []
+    try:
+        while (item := resume.next()) is not DONE:
+            if isinstance(item, events):
+                try:
+                    resume.outcome = yield item
+                except BaseException as exc:  # the consumer stopped
+                    for pull in reversed(pulls):
+                        pull.close()
+                    resume.error = exc
+                continue
+            try:
+                if type(item) is Pull and not item.opened:
+                    pulls.append(item)
+                resume.outcome = item.run()
+            except BaseException as exc:
+                resume.error = exc
+    finally:
+        for pull in reversed(pulls):
+            pull.close()
 
 
 async def adrive_stream(
@@ -74,8 +112,23 @@ async def adrive_stream(
 ) -> AsyncIterator[Any]:
     """Run ``steps``, awaiting each step and yielding its events."""
     resume = Resume(steps)
-    while (item := resume.next()) is not DONE:
-        try:
-            resume.outcome = (yield item) if isinstance(item, events) else await item.arun()
-        except BaseException as exc:
-            resume.error = exc
+    pulls: list[Pull] = []
+    try:
+        while (item := resume.next()) is not DONE:
+            if isinstance(item, events):
+                try:
+                    resume.outcome = yield item
+                except BaseException as exc:  # the consumer stopped
+                    for pull in reversed(pulls):
+                        await pull.aclose()
+                    resume.error = exc
+                continue
+            try:
+                if type(item) is Pull and not item.opened:
+                    pulls.append(item)
+                resume.outcome = await item.arun()
+            except BaseException as exc:
+                resume.error = exc
+    finally:
+        for pull in reversed(pulls):
+            await pull.aclose()

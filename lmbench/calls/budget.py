@@ -54,6 +54,9 @@ class Budget:
     unpriced_calls: int = 0
     reserved_usd: float = 0.0
     reserved_tokens: int = 0
+    #: Calls holding a reservation now; when none does, nothing is reserved (exactly 0, free
+    #: of the rounding left by adding and taking back floats).
+    in_flight: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def reserve(self, *, tokens: int, usd: float | None, model: str) -> None:
@@ -68,12 +71,21 @@ class Budget:
                 raise self._refused("usd", usd, model)
             self.reserved_tokens += tokens
             self.reserved_usd += usd or 0.0
+            self.in_flight += 1
 
     def release(self, *, tokens: int, usd: float | None) -> None:
         """Give back what a call held (it was not sent, or failed)."""
         with self._lock:
-            self.reserved_tokens -= tokens
-            self.reserved_usd = max(0.0, self.reserved_usd - (usd or 0.0))
+            self._give_back(tokens, usd)
+
+    def _give_back(self, tokens: int, usd: float | None) -> None:
+        """Take one call's hold off (under the lock)."""
+        self.in_flight -= 1
+        if self.in_flight <= 0:
+            self.in_flight, self.reserved_tokens, self.reserved_usd = 0, 0, 0.0
+            return
+        self.reserved_tokens -= tokens
+        self.reserved_usd = max(0.0, self.reserved_usd - (usd or 0.0))
 
     def charge(
         self,
@@ -81,13 +93,13 @@ class Budget:
         tokens: int,
         usd: float | None,
         model: str,
-        held: tuple[int, float | None] = (0, 0.0),
+        held: tuple[int, float | None] | None = None,
     ) -> None:
-        """Count a finished call, giving back what it ``held`` (tokens, usd); raise if the
-        total went past a limit."""
+        """Count a finished call, giving back what it ``held`` (tokens, usd) when it reserved;
+        raise if the total went past a limit."""
         with self._lock:
-            self.reserved_tokens -= held[0]
-            self.reserved_usd = max(0.0, self.reserved_usd - (held[1] or 0.0))
+            if held is not None:
+                self._give_back(*held)
             self.calls += 1
             self.spent_tokens += tokens
             if usd is None:

@@ -5,7 +5,8 @@ whose payload keys read as attributes (``event.call``, ``event.error``...). Call
 from three places, all of which apply: the settings (``configure(callbacks=[...])`` or
 ``with context(callbacks=[...])``), and every enclosing module (``module_call(...,
 callbacks=[...])``). ``lmbench.calls.emit`` tells them of an event. A callback that raises is logged on the ``lmbench`` logger (and warned
-about once); the call it watched goes on.
+about once); the call it watched goes on. Callbacks run synchronously, in the thread of the
+call; an ``async def`` method is not run (warned about once).
 
 Events and payload keys:
 
@@ -20,6 +21,7 @@ tool_start/end        tool, arguments / result, error
 
 from __future__ import annotations
 
+import inspect
 import time
 import warnings
 from dataclasses import dataclass
@@ -96,6 +98,25 @@ def merge_callbacks(first: tuple[Any, ...], second: tuple[Any, ...] | list[Any])
 _warned: set[tuple[type, str]] = set()
 
 
+def _not_awaited(callback: Any, method_name: str, outcome: Any) -> None:
+    """An ``async def`` callback method: callbacks run synchronously inside the call, so its
+    coroutine is closed unrun, with one warning saying so (never "coroutine never awaited")."""
+    close = getattr(outcome, "close", None)
+    if close is not None:
+        close()
+    key = (type(callback), method_name)
+    if key in _warned:
+        return
+    _warned.add(key)
+    warnings.warn(
+        f"callback {type(callback).__name__}.{method_name} is async; callbacks are called "
+        "synchronously inside the call, so it did not run: make it a plain method (it may "
+        "start async work itself, e.g. with asyncio.get_running_loop().create_task(...))",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+
+
 def dispatch(
     callbacks: tuple[Any, ...],
     name: str,
@@ -114,7 +135,9 @@ def dispatch(
         if method is None:
             continue
         try:
-            method(event)
+            outcome = method(event)
+            if inspect.isawaitable(outcome):
+                _not_awaited(callback, method_name, outcome)
         except Exception:
             logger.exception("callback %r failed in %s; the call goes on", callback, method_name)
             key = (type(callback), name)

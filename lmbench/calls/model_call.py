@@ -33,7 +33,7 @@ from lmbench.lm.cache import get_cache
 from lmbench.lm.replay import Replayer
 from lmbench.lm.replay import active as active_replayer
 from lmbench.lm.types import Usage
-from lmbench.logs import warn
+from lmbench.logs import warn, warn_once
 from lmbench.observe import entry as _entry
 from lmbench.observe import otel
 from lmbench.observe.collectors import resolve_collector
@@ -317,24 +317,42 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
 
     def _received(self, response: ResponseT, reservation: Reservation | None) -> ResponseT:
         """Keep the model's response (or its recording): time and price it, cache and record
-        it, settle the budgets to its real cost."""
+        it, settle the budgets to its real cost (whatever fails on the way: the call was
+        made, so its reservation never stays held)."""
         self.response = response
         self.latency_s = time.perf_counter() - (self._run_started or self.started)
         kind = self.kind
-        usage = self._usage = kind.usage(response)
-        self.price = kind.price(self.client, usage, response)
-        if self.cache_key is not None:
-            get_cache().put(self.cache_key, response, kind.codec)
-        replayer = active_replayer()
-        if replayer is not None:
-            self._keep_recording(response, replayer)
-        if reservation is not None:
-            reservation.settle(
-                tokens=usage.total_tokens,
-                usd=self.price.usd,
-                model=kind.client_label(self.client),
-            )
+        try:
+            usage = self._usage = kind.usage(response)
+            self.price = kind.price(self.client, usage, response)
+        except BaseException:
+            if reservation is not None:
+                reservation.release()
+            raise
+        try:
+            if self.cache_key is not None:
+                get_cache().put(self.cache_key, response, kind.codec)
+            replayer = active_replayer()
+            if replayer is not None:
+                self._keep_recording(response, replayer)
+        finally:
+            if reservation is not None:
+                self._settle(reservation, usage)
         return response
+
+    def _settle(self, reservation: Reservation, usage: Usage) -> None:
+        """Charge the budgets the call's real cost; a response that reports no usage at all is
+        charged what it reserved (the most it could cost), so no budget counts it as free."""
+        label = self.kind.client_label(self.client)
+        tokens, usd = usage.total_tokens, self.price.usd if self.price is not None else None
+        if not tokens and reservation.tokens:
+            tokens, usd = reservation.tokens, reservation.usd
+            warn_once(
+                ("no usage", label),
+                f"{label} reported no token usage; budgets count its calls at their reserved "
+                "estimate (the prompt and max_tokens), history shows what it reported",
+            )
+        reservation.settle(tokens=tokens, usd=usd, model=label)
 
     # -- the drivers ---------------------------------------------------------------------------
     def steps(self) -> Generator[Any, Any, ResponseT]:
@@ -356,12 +374,18 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
         if step is DONE:
             yield from self.kind.as_chunks(resume.result)
             return
+        chunks = step.stream()
         try:
-            for chunk in step.stream():
+            for chunk in chunks:
                 self._took(chunk, resume)
                 yield chunk
-        finally:
-            resume.close()  # a stream that ended early or failed releases its reservation
+        finally:  # a stream that ended early or failed: its response closed, reservation freed
+            close = getattr(chunks, "close", None)
+            try:
+                if close is not None:
+                    close()
+            finally:
+                resume.close()
 
     async def astream(self) -> AsyncIterator[Any]:
         self.streamed = True
@@ -371,12 +395,18 @@ class ModelCall(CallNode, Generic[ClientT, RequestT, ResponseT]):
             for chunk in self.kind.as_chunks(resume.result):
                 yield chunk
             return
+        chunks = step.astream()
         try:
-            async for chunk in step.astream():
+            async for chunk in chunks:
                 self._took(chunk, resume)
                 yield chunk
         finally:
-            resume.close()
+            aclose = getattr(chunks, "aclose", None)
+            try:
+                if aclose is not None:
+                    await aclose()
+            finally:
+                resume.close()
 
     def _took(self, chunk: Any, resume: Resume[ResponseT]) -> None:
         """Note a streamed chunk; the one that carries the response goes to the policy, which

@@ -9,6 +9,7 @@ threads run in a copy of its context join the tree.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import secrets
@@ -223,8 +224,9 @@ class ModuleCall(CallNode, RichDisplay):
         if error is not None:
             self.error = describe_error(error)
         if self._token is not None:
-            current_node.reset(self._token)
-            self._token = None
+            token, self._token = self._token, None
+            with contextlib.suppress(ValueError):  # ended from another context (an abandoned
+                current_node.reset(token)  # stream closed by the garbage collector)
         entry = self.entry = self._make_entry()
         if self._collector is not None:
             record(entry, self._collector)

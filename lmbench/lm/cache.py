@@ -24,6 +24,7 @@ from types import EllipsisType
 from typing import Any, Literal
 
 from lmbench.env import user_cache_dir
+from lmbench.forked import renew_after_fork
 from lmbench.lm.stored import LM_RESPONSES, Codec
 from lmbench.logs import warn
 from lmbench.once import Once
@@ -46,6 +47,10 @@ class _MemoryLRU:
         self.ttl = ttl
         self._data: OrderedDict[str, tuple[Any, float]] = OrderedDict()
         self._lock = threading.Lock()
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # never one another thread held at the fork
 
     def get(self, key: str) -> Any:
         with self._lock:

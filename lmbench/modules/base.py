@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
@@ -75,15 +76,17 @@ class Module:
 
     def stream(self, given: Mapping[str, Any] | None = None, /, **inputs: Any) -> Iterator[Any]:
         """Yield ``FieldDelta`` and status events as the work goes on, then the result."""
-        for item in stream_events(self, bind_call(given, inputs)):
-            yield item.value if type(item) is Final else item
+        with contextlib.closing(stream_events(self, bind_call(given, inputs))) as events:
+            for item in events:  # a consumer that stops early closes the work at once
+                yield item.value if type(item) is Final else item
 
     async def astream(
         self, given: Mapping[str, Any] | None = None, /, **inputs: Any
     ) -> AsyncIterator[Any]:
         """``stream`` for async code."""
-        async for item in astream_events(self, bind_call(given, inputs)):
-            yield item.value if type(item) is Final else item
+        async with contextlib.aclosing(astream_events(self, bind_call(given, inputs))) as events:
+            async for item in events:
+                yield item.value if type(item) is Final else item
 
     def _steps(self, inputs: dict[str, Any], streaming: bool) -> Steps[Any]:
         """The module's work as a generator of steps and events; by default, ``forward``."""

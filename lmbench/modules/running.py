@@ -32,6 +32,7 @@ from typing import Any
 
 from lmbench.adapters.results import FieldDelta
 from lmbench.adapters.steps import Pull, adrive_stream, drive_stream
+from lmbench.calls.tree import current_node
 from lmbench.modules.events import StatusEvent
 from lmbench.steps import Steps, adrive, drive
 
@@ -137,8 +138,7 @@ def stream_events(target: Any, inputs: dict[str, Any]) -> Iterator[Any]:
     steps = getattr(target, "_steps", None)
     if steps is None:
         return thread_events(functools.partial(target, **inputs))
-    events = drive_stream(_ending(steps(inputs, True)), events=EVENTS)
-    return events if _sink.get() is None else _own(events)
+    return _own(drive_stream(_ending(steps(inputs, True)), events=EVENTS))
 
 
 def astream_events(target: Any, inputs: dict[str, Any]) -> AsyncIterator[Any]:
@@ -146,37 +146,66 @@ def astream_events(target: Any, inputs: dict[str, Any]) -> AsyncIterator[Any]:
     steps = getattr(target, "_steps", None)
     if steps is None:
         return task_events(functools.partial(_acall, target, **inputs))
-    events = adrive_stream(_ending(steps(inputs, True)), events=EVENTS)
-    return events if _sink.get() is None else _aown(events)
+    return _aown(adrive_stream(_ending(steps(inputs, True)), events=EVENTS))
 
 
 _END: Any = object()
 
 
+# A stream's body runs in its consumer's context, but keeps that context to itself: while
+# the body runs, no sink is in force (a stream opened inside another stream's work, such as
+# ``inner.stream()`` in a streamed ``forward``, keeps its events to itself) and the call-tree
+# node is the body's own; between items the consumer has its own node back. So a consumer
+# that stops reading, or abandons the stream, never finds its later calls filed under it.
+# Closing the stream closes the body inside its own context too.
+
+
 def _own(events: Iterator[Any]) -> Iterator[Any]:
-    """``events``, advanced with no sink in force: a stream opened inside another stream's
-    work (``inner.stream()`` in a streamed ``forward``) keeps its events to itself."""
-    while True:
-        token = _sink.set(None)
+    """``events``, each advanced in the stream's own context (see above)."""
+    node = current_node.get()
+    item: Any = None
+    try:
+        while item is not _END:
+            sink_token, node_token = _sink.set(None), current_node.set(node)
+            try:
+                item = next(events, _END)
+            finally:
+                node = current_node.get()
+                current_node.reset(node_token)
+                _sink.reset(sink_token)
+            if item is not _END:
+                yield item
+    finally:
+        sink_token, node_token = _sink.set(None), current_node.set(node)
         try:
-            item = next(events, _END)
+            events.close()  # type: ignore[attr-defined]
         finally:
-            _sink.reset(token)
-        if item is _END:
-            return
-        yield item
+            current_node.reset(node_token)
+            _sink.reset(sink_token)
 
 
 async def _aown(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
-    while True:
-        token = _sink.set(None)
+    """``_own`` for async streams."""
+    node = current_node.get()
+    item: Any = None
+    try:
+        while item is not _END:
+            sink_token, node_token = _sink.set(None), current_node.set(node)
+            try:
+                item = await anext(events, _END)
+            finally:
+                node = current_node.get()
+                current_node.reset(node_token)
+                _sink.reset(sink_token)
+            if item is not _END:
+                yield item
+    finally:
+        sink_token, node_token = _sink.set(None), current_node.set(node)
         try:
-            item = await anext(events, _END)
+            await events.aclose()  # type: ignore[attr-defined]
         finally:
-            _sink.reset(token)
-        if item is _END:
-            return
-        yield item
+            current_node.reset(node_token)
+            _sink.reset(sink_token)
 
 
 async def _acall(target: Any, **inputs: Any) -> Any:

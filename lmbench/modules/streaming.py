@@ -23,6 +23,7 @@ their own body without a thread. A plain function that calls modules works as we
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -43,12 +44,14 @@ class Streamed:
         self.program = program
 
     def __call__(self, **inputs: Any) -> Iterator[Any]:
-        for item in stream_events(self.program, inputs):
-            yield item.value if type(item) is Final else item
+        with contextlib.closing(stream_events(self.program, inputs)) as events:
+            for item in events:
+                yield item.value if type(item) is Final else item
 
     async def astream(self, **inputs: Any) -> AsyncIterator[Any]:
-        async for item in astream_events(self.program, inputs):
-            yield item.value if type(item) is Final else item
+        async with contextlib.aclosing(astream_events(self.program, inputs)) as events:
+            async for item in events:
+                yield item.value if type(item) is Final else item
 
     def __repr__(self) -> str:
         return f"streamify({self.program!r})"

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from lmbench.errors import ConfigError
+from lmbench.forked import renew_after_fork
 from lmbench.logs import warn
 from lmbench.observe._filelock import locked
 from lmbench.observe.collectors import Collector
@@ -42,6 +43,11 @@ class JSONLCollector(Collector):
         self._lock = threading.Lock()
         self._fd: int | None = None
         self._inode: int | None = None
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """A forked child gets a lock of its own (the appending descriptor is fine to share)."""
+        self._lock = threading.Lock()
 
     def _open(self) -> int:
         if self._fd is not None:

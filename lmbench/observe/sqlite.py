@@ -12,12 +12,12 @@ calls go on; ``read_sqlite`` raises one ``ConfigError`` saying so.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import threading
 from pathlib import Path
 
 from lmbench.errors import ConfigError
+from lmbench.forked import renew_after_fork
 from lmbench.logs import warn
 from lmbench.observe.collectors import Collector
 from lmbench.observe.entry import HistoryEntry, entry_to_json
@@ -135,13 +135,19 @@ class SQLiteCollector(Collector):
         self._lock = threading.Lock()
         self._pending: list[HistoryEntry] = []
         self._connection: sqlite3.Connection | None = None
-        self._pid = os.getpid()
         self._damage_reported = False
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        """A forked child gets a lock and (at its first write) a connection of its own; the
+        parent's unsaved entries stay the parent's to write."""
+        self._lock = threading.Lock()
+        self._connection = None
+        self._pending = []
 
     def _db(self) -> sqlite3.Connection:
-        if self._connection is None or self._pid != os.getpid():  # never share across a fork
+        if self._connection is None:  # a forked child starts without one (``_after_fork``)
             self._connection = _connect(self.path, self.timeout)
-            self._pid = os.getpid()
         return self._connection
 
     def add(self, entry: HistoryEntry) -> None:
@@ -199,9 +205,11 @@ class SQLiteCollector(Collector):
             try:
                 count = self._db().execute("SELECT count(*) FROM entries").fetchone()[0]
             except sqlite3.DatabaseError as exc:
-                if not _is_damage(exc):
-                    raise
-                self._report_damage(exc, "counting this process's unsaved entries only")
+                self._warn_error(
+                    exc,
+                    damaged="counting this process's unsaved entries only",
+                    otherwise=f"cannot be read now ({exc}); counting unsaved entries only",
+                )
                 count = 0
             return int(count) + len(self._pending)
 

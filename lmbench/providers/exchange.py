@@ -24,10 +24,15 @@ from lmbench.errors import ProviderConnectionError, ProviderError, rejects_struc
 from lmbench.lm.types import Attempt, LMRequest, LMResponse, StreamChunk
 from lmbench.private_data import redact_private
 from lmbench.providers.endpoint import Endpoint
-from lmbench.providers.http_errors import REQUEST_ID_HEADERS, error_for_transport, html_summary
+from lmbench.providers.http_errors import (
+    REQUEST_ID_HEADERS,
+    error_for_transport,
+    html_summary,
+    not_json,
+)
 from lmbench.providers.json_codec import json_of
 from lmbench.providers.transport import CallState
-from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.base import WireError, WireRequest, shape_checked
 from lmbench.providers.wire.media import check_media
 from lmbench.secrets import StreamScrubber, holds_secret, redact, redact_headers, redact_text
 from lmbench.settings import current as current_settings
@@ -146,21 +151,20 @@ class Exchange:
         if data is _NOT_JSON:
             text = redact_text(response.text)  # before it is cut short: no piece of a key
             raise self.error(
-                html_summary(text)
-                or f"the response body is not JSON (content-type "
-                f"{response.headers.get('content-type')!r}): {text[:200]!r}",
+                html_summary(text) or not_json(text, response.headers.get("content-type")),
                 status=response.status_code,
                 body=text,
             )
+        wire = self.endpoint.wire
         try:
-            parsed = self.endpoint.wire.parse(data)
+            parsed = shape_checked(wire.name, wire.parse, data)
         except WireError as exc:
             failure = exc
         else:
             return self.complete(parsed, response, raw_body=data)
         raise self.error(
             failure.message,
-            status=failure.status,
+            status=failure.status or response.status_code,
             retryable=failure.status in self.endpoint.retry.retry_statuses,
         )
 
@@ -275,15 +279,19 @@ class StreamReader:
             self.raw_events.append({"event": event, "data": data} if named else data)
         failure: ProviderError | None = None  # raised after the except blocks: no context
         try:
-            chunks = self.parser.feed(event, data)
+            chunks = shape_checked(self.exchange.endpoint.wire.name, self.parser.feed, event, data)
         except WireError as exc:
             failure = self.exchange.error(
                 f"error inside the stream after {self.events - 1} events: {exc.message}",
-                status=exc.status,
+                status=exc.status or self.response.status_code,
             )
         except ValueError:
             shown = redact_text(data)[:200]  # redacted before it is cut short
-            failure = self.exchange.error(f"malformed stream event {shown!r}")
+            failure = self.exchange.error(
+                f"malformed stream event {shown!r} (not JSON) after {self.events - 1} "
+                "events; the answer so far is incomplete (a started stream is not retried)",
+                status=self.response.status_code,
+            )
         if failure is not None:
             raise failure
         if chunks and self.ttft_s is None:
@@ -305,14 +313,17 @@ class StreamReader:
                 out.append(chunk)
         return out
 
-    def cut(self, exc: httpx.TransportError) -> ProviderError:
+    def cut(self, exc: httpx.RequestError) -> ProviderError:
         """The error for a stream that broke after it started (never retried)."""
+        call = self.exchange.call
         return error_for_transport(
             provider=self.exchange.endpoint.provider,
             exc=exc,
             retryable=False,
             attempts=self.exchange.attempts_so_far(),
             note=f"the stream broke after {self.events} events; a started stream is not retried",
+            status=self.response.status_code,
+            limits=call.limits if call is not None else None,
         )
 
     def finish(self) -> StreamChunk:
@@ -325,7 +336,7 @@ class StreamReader:
                 attempts=self.exchange.attempts_so_far(),
             )
         try:
-            parsed = self.parser.result()
+            parsed = shape_checked(self.exchange.endpoint.wire.name, self.parser.result)
         except WireError as exc:
             failure = exc
         else:
@@ -333,7 +344,9 @@ class StreamReader:
                 parsed, self.response, raw_body=self.raw_events, ttft_s=self.ttft_s
             )
             return StreamChunk(response=response)
-        raise self.exchange.error(failure.message, status=failure.status)
+        raise self.exchange.error(
+            failure.message, status=failure.status or self.response.status_code
+        )
 
     def held_back(self) -> list[StreamChunk]:
         """The text each choice's scrubber still holds, once the stream has ended."""

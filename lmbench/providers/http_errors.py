@@ -7,11 +7,13 @@ what happened                          raised
 429                                    ``RateLimitError``
 408, timeouts, the deadline passing    ``ProviderTimeout``
 connection refused / reset / cut       ``ProviderConnectionError``
+a redirect (3xx), an undecodable body   ``ProviderError``
 anything else                          ``ProviderError``
 =====================================  =============================
 
 The message is the provider's own (read from the error body of any supported API, with
-every secret redacted), plus what to do about it when that is known. An HTML page instead
+every secret redacted), plus what to do about it when that is known; a timeout names the
+timeout that fired, its value and the setting that changes it. An HTML page instead
 of the API's JSON (a proxy, gateway or load balancer answered) is summed up by its status and
 page title in one short line; the whole page stays on the error's ``body``.
 """
@@ -43,6 +45,7 @@ __all__ = [
     "error_message",
     "html_page_title",
     "html_summary",
+    "not_json",
     "request_id_from",
     "transport_failure",
 ]
@@ -126,6 +129,18 @@ def html_summary(body: str) -> str | None:
     )
 
 
+def not_json(text: str, content_type: str | None) -> str:
+    """The message for a success whose body is not the API's JSON (empty, or other text)."""
+    if not text.strip():
+        what = "the response body is empty"
+    else:
+        what = f"the response body is not JSON (content-type {content_type!r}): {text[:200]!r}"
+    return (
+        f"{what}; check that base_url points at the API itself (not a web page or a proxy's "
+        "status page), else the server failed without saying so"
+    )
+
+
 def error_message(body: str, fallback: str) -> str:
     """The human message inside an error body, redacted; ``fallback`` when there is none."""
     text = body.strip()
@@ -141,12 +156,35 @@ def error_message(body: str, fallback: str) -> str:
     return redact(message)
 
 
-def _hint(status: int, key_hint: str, model: str) -> str:
+def _hint(status: int, key_hint: str, model: str, retryable: bool) -> str:
+    """What to do about an error status, when that is known."""
     if status in (401, 403):
         return f" Check the API key: {key_hint}."
     if status == 404:
         return f" Check the model name {model!r} and the base URL."
+    if status == 413:
+        return " The request is too large for the server: shorten the prompt or the inputs."
+    if status == 429:
+        if not retryable:
+            return " Check the account's quota, credits or billing with the provider."
+        return (
+            " Make fewer calls at once (e.g. a lower Parallel num_threads) or allow more "
+            "retries (max_retries=...); retries wait as the server's Retry-After asks."
+        )
+    if status >= 500:
+        return (
+            " The provider failed on its side: try again later, or allow more retries "
+            "(max_retries=..., deadline=...)."
+        )
     return ""
+
+
+def _redirect_message(location: str | None) -> str:
+    where = f"to {redact(location)!r}" if location else "with no location"
+    return (
+        f"the server redirected {where}; API calls do not follow redirects (the request and "
+        "its key would go along): set base_url to the address the API answers at"
+    )
 
 
 def error_for_status(
@@ -162,10 +200,18 @@ def error_for_status(
     """The error for an HTTP error response whose body has been read."""
     status = response.status_code
     body = redact(response.text)
-    summary = html_summary(body)
-    message = (summary or error_message(body, response.reason_phrase or "error")) + _hint(
-        status, key_hint, model
-    )
+    if 300 <= status < 400:
+        message = _redirect_message(response.headers.get("location"))
+    else:
+        summary = html_summary(body)
+        hint = _hint(status, key_hint, model, retryable)
+        if summary is not None:  # a proxy's page: kept short, with the key or model hint only
+            message = summary + (hint if status in (401, 403, 404) else "")
+        else:
+            message = error_message(body, response.reason_phrase or "error")
+            if hint and not message.endswith((".", "!", "?")):
+                message += "."
+            message += hint
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]
@@ -188,26 +234,105 @@ def error_for_status(
     )
 
 
-def transport_failure(exc: httpx.TransportError) -> str:
-    """A short description of a transport failure, for attempts and messages."""
-    detail = redact(str(exc)) or type(exc).__name__
+_TIMEOUTS: tuple[tuple[type[httpx.TimeoutException], str], ...] = (
+    (httpx.ConnectTimeout, "connect"),
+    (httpx.ReadTimeout, "read"),
+    (httpx.WriteTimeout, "write"),
+    (httpx.PoolTimeout, "pool"),
+)
+_WAITED_FOR = {
+    "connect": "no connection",
+    "read": "no data",
+    "write": "the request not sent",
+    "pool": "no free connection",
+}
+
+
+def _timeout_kind(exc: httpx.TimeoutException) -> str:
+    for kind, name in _TIMEOUTS:
+        if isinstance(exc, kind):
+            return name
+    return "read"
+
+
+def transport_failure(
+    exc: httpx.RequestError, limits: Mapping[str, float | None] | None = None
+) -> str:
+    """A short description of a transport failure, for attempts and messages; ``limits``
+    (the attempt's httpx timeouts) names the timeout that fired and its value."""
+    name = type(exc).__name__
+    detail = redact(str(exc)) or name
     if isinstance(exc, httpx.TimeoutException):
-        return f"timeout ({type(exc).__name__}: {detail})"
-    return f"connection error ({type(exc).__name__}: {detail})"
+        kind = _timeout_kind(exc)
+        seconds = (limits or {}).get(kind)
+        if seconds is not None:
+            detail = f"{_WAITED_FOR[kind]} within the {kind} timeout of {seconds:g} s"
+        return f"timeout ({name}: {detail})"
+    if isinstance(exc, httpx.DecodingError):
+        return f"undecodable response body ({name}: {detail})"
+    if isinstance(exc, httpx.TooManyRedirects):
+        return f"redirect loop ({name}: {detail})"
+    return f"connection error ({name}: {detail})"
+
+
+def _transport_fix(exc: httpx.RequestError, deadline: float | None) -> str:
+    """What to do about a transport failure."""
+    if isinstance(exc, httpx.TimeoutException):
+        kind = _timeout_kind(exc)
+        if deadline is not None:
+            return (
+                f"the call's deadline of {deadline:g} s cut this attempt short: raise it with "
+                "deadline=... on the LM (or RetryPolicy(deadline=...))"
+            )
+        if kind == "connect":
+            return (
+                "check that the server at the base URL is up and reachable, or raise "
+                "connect_timeout=... on the LM"
+            )
+        if kind == "pool":
+            return (
+                "every connection of the HTTP client's pool was busy: make fewer calls at once, "
+                "or pass http_client=httpx.Client(limits=httpx.Limits(...)) with more connections"
+            )
+        return (
+            "raise the timeout with timeout=... on the LM (e.g. resolve_lm(..., timeout=120)), "
+            "lmbench.context(timeout=...) or LMBENCH_TIMEOUT"
+        )
+    if isinstance(exc, httpx.DecodingError):
+        return (
+            "the body does not match its content-encoding header: a proxy or the server damaged it"
+        )
+    if isinstance(exc, httpx.TooManyRedirects):
+        return "set base_url to the address the API really answers at"
+    if isinstance(exc, httpx.ConnectError):
+        return "check that the server is up and that base_url names the right host and port"
+    return ""
 
 
 def error_for_transport(
     *,
     provider: str,
-    exc: httpx.TransportError,
+    exc: httpx.RequestError,
     retryable: bool,
     attempts: list[Attempt],
     note: str = "",
+    status: int | None = None,
+    limits: Mapping[str, float | None] | None = None,
+    deadline: float | None = None,
 ) -> ProviderError:
-    """The error for a connection failure or timeout (``exc``, which it is raised from,
-    cleaned of secrets in place: a proxy's or URL's credentials may be in its text)."""
+    """The error for a connection failure, timeout, or a body that could not be read
+    (``exc``, which it is raised from, cleaned of secrets in place: a proxy's or URL's
+    credentials may be in its text).
+
+    ``status`` is set when the failure came after the response's status line (a body cut
+    off or undecodable); ``limits`` are the attempt's timeouts, ``deadline`` the call's
+    deadline when it shortened them (both name the timeout that fired and the fix).
+    """
     redact_exception(exc)
-    message = transport_failure(exc)
+    message = transport_failure(exc, limits)
+    fix = _transport_fix(exc, deadline)
+    if fix:
+        message = f"{message}. Fix: {fix}"
     if note:
         message = f"{message} [{note}]"
     kind: type[ProviderError]
@@ -217,4 +342,4 @@ def error_for_transport(
         kind = ProviderConnectionError
     else:
         kind = ProviderError
-    return kind(message, provider=provider, retryable=retryable, attempts=attempts)
+    return kind(message, provider=provider, status=status, retryable=retryable, attempts=attempts)

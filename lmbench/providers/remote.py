@@ -5,7 +5,8 @@
 - ``Capabilities`` (what the model does natively).
 
 Calls go through the one retry loop (``transport``), sync on an ``httpx.Client`` and
-natively async on an ``httpx.AsyncClient`` (one per event loop, as httpx requires).
+natively async on an ``httpx.AsyncClient`` (one per event loop, as httpx requires). A forked
+child process opens connections of its own (never the parent's kept-alive ones).
 Timeouts: ``timeout`` is the read timeout (default ``settings.current().timeout``, i.e.
 ``LMBENCH_TIMEOUT`` or 600 s), ``connect_timeout`` 5 s; retries default to
 ``settings.current().max_retries``. Both are read at each call when not given, so
@@ -25,6 +26,7 @@ from typing import Any, NoReturn
 import httpx
 
 from lmbench.errors import ConfigError, ProviderError
+from lmbench.forked import renew_after_fork
 from lmbench.lm.base import BaseLM
 from lmbench.lm.types import Attempt, Capabilities, LMRequest, LMResponse, StreamChunk
 from lmbench.providers.capabilities import capabilities_for
@@ -139,6 +141,7 @@ class RemoteLM(BaseLM):
         )
         self._lock = threading.Lock()
         self._last_endpoint: tuple[tuple[object, ...], Endpoint] | None = None
+        renew_after_fork(self)
 
     @property
     def capabilities(self) -> Capabilities:
@@ -231,8 +234,23 @@ class RemoteLM(BaseLM):
         loop = asyncio.get_running_loop()
         clients = self._async_clients.get(loop)
         if clients is None:
-            clients = self._async_clients[loop] = AsyncClients()
+            with self._lock:
+                # A client holds its loop (its connections do), so a loop's entry never goes by
+                # itself: the clients of loops closed since (one per ``asyncio.run``) are let go
+                # here, their connections with them, instead of piling up open sockets.
+                for closed in [old for old in self._async_clients if old.is_closed()]:
+                    del self._async_clients[closed]
+                clients = self._async_clients[loop] = AsyncClients()
         return clients.pick()
+
+    def _after_fork(self) -> None:
+        """In a forked child: drop the clients made in the parent, unclosed (their sockets are
+        the parent's; two processes on one kept-alive connection read each other's answers).
+        The next call opens connections of its own. Clients passed in are the caller's."""
+        self._lock = threading.Lock()
+        if self._owns_client:
+            self._client = None
+        self._async_clients = weakref.WeakKeyDictionary()
 
     def close(self) -> None:
         """Close the sync client made here (clients passed in are left open)."""
@@ -303,7 +321,7 @@ class RemoteLM(BaseLM):
                 return
             for event, data in iter_events(response, self.wire.stream_format):
                 yield from reader.feed(event, data)
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # cut, timed out or undecodable midway
             cut = reader.cut(exc)
         finally:
             response.close()
@@ -325,7 +343,7 @@ class RemoteLM(BaseLM):
             async for event, data in aiter_events(response, self.wire.stream_format):
                 for chunk in reader.feed(event, data):
                     yield chunk
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # cut, timed out or undecodable midway
             cut = reader.cut(exc)
         finally:
             await response.aclose()

@@ -15,10 +15,11 @@ import httpx
 
 from lmbench.errors import ProviderError
 from lmbench.lm.embedding import BaseEmbeddingModel, EmbeddingRequest, EmbeddingResponse
-from lmbench.providers.http_errors import request_id_from
+from lmbench.providers.http_errors import html_summary, not_json, request_id_from
+from lmbench.providers.json_codec import json_of
 from lmbench.providers.remote import RemoteLM
 from lmbench.providers.transport import CallState, asend, send
-from lmbench.providers.wire.base import WireError, WireRequest
+from lmbench.providers.wire.base import WireError, WireRequest, shape_checked
 from lmbench.providers.wire.embeddings_base import EmbeddingWire
 from lmbench.secrets import redact
 
@@ -87,23 +88,21 @@ class RemoteEmbeddingModel(BaseEmbeddingModel):
         """The response's vectors, with what the wire format cannot know filled in."""
         # Errors are raised after the except blocks: the decoding error holds the whole body.
         try:
-            data: Any = response.json()
+            data: Any = json_of(response)
         except ValueError:
             data = _NOT_JSON
         if data is _NOT_JSON:
-            raise self._error(
-                f"the embedding response body is not JSON: {redact(response.text)[:200]!r}",
-                response.status_code,
-                call,
-            )
+            text = redact(response.text)  # before it is cut short: no piece of a key
+            message = html_summary(text) or not_json(text, response.headers.get("content-type"))
+            raise self._error(message, response.status_code, call)
         try:
-            parsed = self.wire.parse(data, request)
+            parsed = shape_checked(self.wire.name, self.wire.parse, data, request)
         except WireError as exc:
             failure = exc
         else:
             failure = None
         if failure is not None:
-            raise self._error(failure.message, failure.status, call)
+            raise self._error(failure.message, failure.status or response.status_code, call)
         parsed.provider = self.provider
         parsed.model = parsed.model or self.model
         parsed.request_id = request_id_from(response.headers) or parsed.metadata.get("response_id")

@@ -18,6 +18,7 @@ The loops that act on these decisions live in ``lmbench.providers.transport``.
 
 from __future__ import annotations
 
+import math
 import random
 import re
 from collections.abc import Callable, Mapping
@@ -103,24 +104,32 @@ class Decision:
     retryable: bool
 
 
+def _seconds(text: str, scale: float = 1.0) -> float | None:
+    """A wait given as a number (``scale`` to seconds), never negative (an endless one is
+    capped later); None when it is not a number (``nan`` and text are no hint at all)."""
+    try:
+        value = float(text) * scale
+    except ValueError:
+        return None
+    return None if math.isnan(value) else max(value, 0.0)
+
+
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds the server asks us to wait, from ``retry-after-ms`` or ``retry-after``."""
     millis = headers.get("retry-after-ms")
     if millis is not None:
-        try:
-            return max(float(millis) / 1000.0, 0.0)
-        except ValueError:
-            pass
+        seconds = _seconds(millis, 0.001)
+        if seconds is not None:
+            return seconds
     value = headers.get("retry-after")
     if value is None:
         return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
+    seconds = _seconds(value)
+    if seconds is not None:
+        return seconds
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)

@@ -20,6 +20,7 @@ import threading
 from dataclasses import dataclass
 
 from lmbench.errors import ConfigError
+from lmbench.forked import renew_after_fork
 
 __all__ = [
     "RetryBucket",
@@ -67,19 +68,27 @@ def parse_retry_budget(text: str, *, source: str = "LMBENCH_RETRY_BUDGET") -> Re
 class RetryBucket:
     """The tokens of one endpoint; safe to share between threads."""
 
-    __slots__ = ("_lock", "budget", "name", "tokens")
+    __slots__ = ("__weakref__", "_lock", "budget", "name", "tokens")
 
     def __init__(self, name: str, budget: RetryBudget) -> None:
         self.name = name
         self.budget = budget
         self.tokens = budget.max_tokens
         self._lock = threading.Lock()
+        renew_after_fork(self)
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()  # never one another thread held at the fork
 
     def failed(self) -> tuple[float, bool]:
         """Take a token for a retryable failure: the tokens left, and whether a retry may go."""
         with self._lock:
             self.tokens = max(self.tokens - 1.0, 0.0)
             return self.tokens, self.tokens > self.budget.max_tokens / 2
+
+    def allows_retries(self) -> bool:
+        """Whether the bucket is above half (retries may go), without spending from it."""
+        return self.tokens > self.budget.max_tokens / 2
 
     def succeeded(self) -> float:
         """Give back ``token_ratio`` for a success; the tokens now."""

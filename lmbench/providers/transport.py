@@ -4,9 +4,19 @@ share every decision; see ``lmbench.providers.retry`` for the contract).
 ``send(client, request, call)`` returns the first successful response, its body read, or
 (``stream=True``) open for the caller to iterate; a stream is never retried once the caller
 has it. Every attempt is recorded as an ``Attempt`` in ``call.attempts``, and the error
-raised when the loop gives up carries the same list. With a retry budget in force
-(``call.budget``, see ``lmbench.providers.retry_budget``), each retryable failure spends from
-the provider's budget and each success refills it; a drained budget stops the retries.
+raised when the loop gives up carries the same list.
+
+Three rules keep a request from being paid for twice or failing for nothing:
+
+- a success (2xx) whose body then breaks (cut off, timed out, undecodable) is never sent
+  again: the server has answered, and billed, it; the error says so;
+- a connection the server closed without answering (a kept-alive connection it had just
+  dropped) is resent at once, once per call, without waiting and without counting as a retry;
+- a redirect (3xx) is an error naming where it points, never followed or parsed as an answer.
+
+With a retry budget in force (``call.budget``, see ``lmbench.providers.retry_budget``), each
+retryable failure spends from the provider's budget and each success refills it; a drained
+budget stops the retries (and the resending of dropped connections).
 """
 
 from __future__ import annotations
@@ -18,6 +28,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from lmbench.errors import ProviderError
 from lmbench.lm.types import Attempt
 from lmbench.logs import get_logger
 from lmbench.providers.http_errors import (
@@ -29,7 +40,7 @@ from lmbench.providers.retry import Decision, RetryPolicy, decide_status, decide
 from lmbench.providers.retry_budget import RetryBucket
 from lmbench.secrets import redact_http_logs
 
-__all__ = ["CallState", "asend", "send"]
+__all__ = ["BrokenBody", "CallState", "asend", "send"]
 
 logger = get_logger("lmbench.providers")
 redact_http_logs()
@@ -40,6 +51,22 @@ _RETRYABLE_TRANSPORT = (
     httpx.RemoteProtocolError,
     httpx.ProxyError,
 )
+# How a server drops a kept-alive connection it has just timed out, as seen by the client:
+# closed or reset before any byte of the response (never a refused connection or a timeout).
+_DROPPED_CONNECTION = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+_RESENT = (
+    "the server closed the connection without answering (a kept-alive connection it had "
+    "dropped); resent at once on a new connection, not counted as a retry"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class BrokenBody:
+    """A success whose body failed to arrive whole (cut off, timed out, undecodable): the
+    server answered the request, so it is not sent again."""
+
+    response: httpx.Response
+    error: httpx.RequestError
 
 
 @dataclass
@@ -65,8 +92,12 @@ class CallState:
     started_at: float | None = None
     rejects_request: Callable[[int, str], bool] | None = None
     budget: RetryBucket | None = None
+    #: The last attempt's httpx timeouts, and whether the deadline shortened them.
+    limits: dict[str, float | None] = field(init=False, default_factory=dict)
+    cut_by_deadline: bool = field(init=False, default=False)
     _started: float = field(init=False)
     _first: int = field(init=False)
+    _resent: int = field(init=False, default=0)
 
     def __post_init__(self) -> None:
         self._started = self.clock() if self.started_at is None else self.started_at
@@ -74,7 +105,7 @@ class CallState:
 
     @property
     def retries_done(self) -> int:
-        return len(self.attempts) - self._first
+        return len(self.attempts) - self._first - self._resent
 
     @property
     def elapsed_s(self) -> float:
@@ -84,10 +115,15 @@ class CallState:
         """This attempt's httpx timeouts, shortened so that none outlasts the deadline."""
         limits = self.timeout.as_dict()
         deadline = self.policy.deadline
-        if deadline is None:
-            return limits
-        remaining = max(deadline - self.elapsed_s, 0.001)
-        return {k: remaining if v is None else min(v, remaining) for k, v in limits.items()}
+        if deadline is not None:
+            remaining = max(deadline - self.elapsed_s, 0.001)
+            shortened = {
+                k: remaining if v is None else min(v, remaining) for k, v in limits.items()
+            }
+            self.cut_by_deadline = shortened != limits
+            limits = shortened
+        self.limits = limits
+        return limits
 
     def _record(self, *, status: int | None, error: str, decision: Decision) -> Decision:
         """Keep the attempt, spending from the retry budget; the decision, which a drained
@@ -108,12 +144,14 @@ class CallState:
         return decision
 
     def after_attempt(
-        self, outcome: httpx.Response | httpx.TransportError
+        self, outcome: httpx.Response | httpx.RequestError | BrokenBody
     ) -> httpx.Response | float:
         """Record one attempt: the response to return when it succeeded, else the wait before
         the next attempt; raises the mapped error when giving up."""
-        if isinstance(outcome, httpx.TransportError):
+        if isinstance(outcome, httpx.RequestError):
             return self.after_transport_error(outcome)
+        if isinstance(outcome, BrokenBody):
+            raise self.after_broken_body(outcome)
         if _is_error(outcome):
             return self.after_error_response(outcome)
         return self.succeeded(outcome)
@@ -157,9 +195,42 @@ class CallState:
             note=self._note(decision),
         )
 
-    def after_transport_error(self, exc: httpx.TransportError) -> float:
+    def after_broken_body(self, broken: BrokenBody) -> ProviderError:
+        """The error for a success whose body broke; recorded, never retried."""
+        status = broken.response.status_code
+        what = transport_failure(broken.error, self.limits)
+        why = (
+            f"not sent again after HTTP {status}: the server has answered (and may have "
+            "billed) this request; call again to pay for a new answer"
+        )
+        number = len(self.attempts) + 1
+        self.attempts.append(Attempt(number, status, what, 0.0, f"{what}; {why}", None))
+        logger.debug("%s %s attempt %d: %s; %s", self.provider, self.model, number, what, why)
+        return error_for_transport(
+            provider=self.provider,
+            exc=broken.error,
+            retryable=False,
+            attempts=self.attempts,
+            note=why,
+            status=status,
+            limits=self.limits,
+            deadline=self.policy.deadline if self.cut_by_deadline else None,
+        )
+
+    def _may_resend(self) -> bool:
+        """Whether a dropped connection may be resent at once: once a call, and not to a
+        provider whose retry budget is drained (it is failing, not timing out idle sockets)."""
+        return not self._resent and (self.budget is None or self.budget.allows_retries())
+
+    def after_transport_error(self, exc: httpx.RequestError) -> float:
         """The wait before the next attempt; raises the mapped error when giving up."""
-        what = transport_failure(exc)
+        what = transport_failure(exc, self.limits)
+        if isinstance(exc, _DROPPED_CONNECTION) and self._may_resend():
+            self._resent = 1
+            number = len(self.attempts) + 1
+            self.attempts.append(Attempt(number, None, what, 0.0, f"{what}; {_RESENT}", None))
+            logger.debug("%s %s attempt %d: %s", self.provider, self.model, number, _RESENT)
+            return 0.0
         retryable = isinstance(exc, _RETRYABLE_TRANSPORT)
         if retryable:
             decision = decide_transport(
@@ -180,6 +251,8 @@ class CallState:
             retryable=retryable,
             attempts=self.attempts,
             note=self._note(decision),
+            limits=self.limits,
+            deadline=self.policy.deadline if self.cut_by_deadline else None,
         )
 
     def _note(self, decision: Decision) -> str:
@@ -191,39 +264,63 @@ class CallState:
 
 
 def _is_error(response: httpx.Response) -> bool:
-    return response.status_code >= 400
+    """Anything but a success: errors, and redirects (never followed; see the module doc)."""
+    return response.status_code >= 300
+
+
+def _without_body(response: httpx.Response, exc: httpx.RequestError) -> httpx.Response:
+    """An error response whose body could not be read, with a note in its place: the status
+    and headers still decide what happens next."""
+    headers = [(k, v) for k, v in response.headers.multi_items() if k.lower() != "content-encoding"]
+    note = f"(the error body could not be read: {transport_failure(exc)})"
+    return httpx.Response(
+        response.status_code, headers=headers, content=note.encode(), request=response.request
+    )
+
+
+def _read_failed(response: httpx.Response, exc: httpx.RequestError) -> httpx.Response | BrokenBody:
+    """The outcome of an attempt whose body broke while it was read."""
+    if not _is_error(response):
+        return BrokenBody(response, exc)
+    return _without_body(response, exc)  # the status still says whether to retry
 
 
 def _attempt(
     client: httpx.Client, request: httpx.Request, stream: bool
-) -> httpx.Response | httpx.TransportError:
-    """One try: the response (its body read, unless it is a stream to hand over) or the
-    transport error that ended it."""
+) -> httpx.Response | httpx.RequestError | BrokenBody:
+    """One try: the response (its body read, unless it is a success to hand over as a
+    stream), the error that ended it before an answer, or the success whose body broke."""
     try:
-        response = client.send(request, stream=stream)  # stream=False: read and closed
-        if stream and _is_error(response):
-            try:
-                response.read()
-            finally:
-                response.close()
-    except httpx.TransportError as exc:
+        response = client.send(request, stream=True)
+    except httpx.RequestError as exc:
         return exc
+    if stream and not _is_error(response):
+        return response
+    try:
+        response.read()
+    except httpx.RequestError as exc:
+        return _read_failed(response, exc)
+    finally:
+        response.close()  # a no-op once the body was read whole
     return response
 
 
 async def _aattempt(
     client: httpx.AsyncClient, request: httpx.Request, stream: bool
-) -> httpx.Response | httpx.TransportError:
+) -> httpx.Response | httpx.RequestError | BrokenBody:
     """The async twin of ``_attempt``."""
     try:
-        response = await client.send(request, stream=stream)
-        if stream and _is_error(response):
-            try:
-                await response.aread()
-            finally:
-                await response.aclose()
-    except httpx.TransportError as exc:
+        response = await client.send(request, stream=True)
+    except httpx.RequestError as exc:
         return exc
+    if stream and not _is_error(response):
+        return response
+    try:
+        await response.aread()
+    except httpx.RequestError as exc:
+        return _read_failed(response, exc)
+    finally:
+        await response.aclose()
     return response
 
 

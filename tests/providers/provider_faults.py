@@ -19,11 +19,18 @@ __all__ = [
     "FaultServer",
     "chat_body",
     "chat_events",
+    "drop",
+    "echo",
+    "raw",
+    "redirect",
     "reset",
     "respond",
+    "response_bytes",
     "running_server",
     "slow",
+    "slow_body",
     "sse",
+    "trickle",
 ]
 
 Step = Callable[["_Handler"], None]
@@ -72,6 +79,7 @@ class FaultServer:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    received: Received  # the request being answered
     disable_nagle_algorithm = True  # headers and body go out at once, no 40 ms delayed-ACK stall
     server: _Server
 
@@ -82,7 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
             body: Any = json.loads(raw)
         except ValueError:
             body = raw.decode(errors="replace")
-        received = Received(
+        received = self.received = Received(
             self.command, self.path, dict(self.headers.items()), body, self.client_address
         )
         step = self.server.faults.next_step(received)
@@ -97,7 +105,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128  # many clients connecting at once are queued, not refused
+    request_queue_size = 256  # many clients connecting at once are queued, not refused
     faults: FaultServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:  # faults are on purpose
@@ -134,6 +142,67 @@ def reset() -> Step:
     return step
 
 
+def drop() -> Step:
+    """Close the connection cleanly (FIN) without answering, as a server does to a kept-alive
+    connection it has just timed out."""
+
+    def step(handler: _Handler) -> None:
+        handler.close_connection = True
+        handler.connection.shutdown(socket.SHUT_RDWR)
+
+    return step
+
+
+def raw(data: bytes, *, close: bool = True) -> Step:
+    """Send ``data`` as it is (a status line, headers and a body that may lie), then close the
+    connection unless ``close`` is False."""
+
+    def step(handler: _Handler) -> None:
+        handler.wfile.write(data)
+        handler.wfile.flush()
+        if close:
+            handler.close_connection = True
+            handler.connection.shutdown(socket.SHUT_RDWR)
+
+    return step
+
+
+def response_bytes(
+    status: int = 200,
+    body: bytes = b"",
+    *,
+    headers: dict[str, str] | None = None,
+    content_length: int | None = None,
+) -> bytes:
+    """An HTTP/1.1 answer as bytes for ``raw``; ``content_length`` (when given) may lie."""
+    lines = [f"HTTP/1.1 {status} Answer", "content-type: application/json"]
+    lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
+    if content_length is not None:
+        lines.append(f"content-length: {content_length}")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def redirect(location: str, status: int = 307) -> Step:
+    """Answer with a redirect to ``location`` (a path of this server makes a loop)."""
+    return respond(status, "", {"location": location})
+
+
+def slow_body(seconds: float, body: Any, *, status: int = 200) -> Step:
+    """Send the headers at once and the JSON ``body`` only after ``seconds``."""
+
+    def step(handler: _Handler) -> None:
+        content = json.dumps(body).encode()
+        handler.send_response(status)
+        handler.send_header("content-type", "application/json")
+        handler.send_header("content-length", str(len(content)))
+        handler.end_headers()
+        handler.wfile.flush()
+        time.sleep(seconds)
+        handler.wfile.write(content)
+
+    return step
+
+
 def slow(seconds: float, then: Step) -> Step:
     """Wait ``seconds`` before answering (to run past the client's read timeout)."""
 
@@ -164,6 +233,38 @@ def sse(
             handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
             handler.wfile.flush()
         handler.wfile.write(b"0\r\n\r\n")
+
+    return step
+
+
+def trickle(events: list[str], every: float, *, content_type: str = "text/event-stream") -> Step:
+    """Stream ``events`` one every ``every`` seconds (a client that stops reading or is
+    cancelled midway finds the server still sending); a closed connection ends it quietly."""
+
+    def step(handler: _Handler) -> None:
+        handler.send_response(200)
+        handler.send_header("content-type", content_type)
+        handler.send_header("transfer-encoding", "chunked")
+        handler.end_headers()
+        try:
+            for event in events:
+                data = event.encode()
+                handler.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+                handler.wfile.flush()
+                time.sleep(every)
+            handler.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            handler.close_connection = True
+
+    return step
+
+
+def echo(answer: Callable[[Received], Step]) -> Step:
+    """Answer each request with the step ``answer`` makes of it (answers that depend on the
+    question, for concurrent callers)."""
+
+    def step(handler: _Handler) -> None:
+        answer(handler.received)(handler)
 
     return step
 

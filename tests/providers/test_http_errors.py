@@ -133,10 +133,19 @@ def test_transport_mapping() -> None:
     timeout = error_for_transport(
         provider="p", exc=httpx.ReadTimeout("timed out"), retryable=True, attempts=[]
     )
-    assert (
-        isinstance(timeout, ProviderTimeout)
-        and timeout.message == "timeout (ReadTimeout: timed out)"
+    assert isinstance(timeout, ProviderTimeout)
+    assert timeout.message.startswith("timeout (ReadTimeout: timed out). Fix: raise the timeout")
+    named = error_for_transport(
+        provider="p",
+        exc=httpx.ConnectTimeout("timed out"),
+        retryable=True,
+        attempts=[],
+        limits={"connect": 5.0, "read": 30.0},
     )
+    assert named.message.startswith(
+        "timeout (ConnectTimeout: no connection within the connect timeout of 5 s)"
+    )
+    assert "connect_timeout=" in named.message
     refused = error_for_transport(
         provider="p", exc=httpx.ConnectError("refused"), retryable=True, attempts=[]
     )

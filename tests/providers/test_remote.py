@@ -1,14 +1,20 @@
-"""RemoteLM: the LM protocol, clients per event loop, concurrency, copies, capabilities."""
+"""RemoteLM: the LM protocol, clients per event loop and per process, concurrency, copies,
+capabilities."""
 
 from __future__ import annotations
 
 import asyncio
 import copy
+import gc
+import multiprocessing
+import os
+import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
 import pytest
-from provider_faults import FaultServer, chat_body, respond, slow
+from provider_faults import FaultServer, Received, chat_body, echo, respond, slow
 
 from lmbench import settings
 from lmbench.lm.base import LM
@@ -133,3 +139,57 @@ def test_endpoint_follows_the_settings_in_force() -> None:
     after = lm.endpoint()
     assert after.timeout == first.timeout and after.max_retries == first.max_retries
     assert after.budget is first.budget
+
+
+def _echo_question(received: Received) -> Any:
+    return slow(0.02, respond(200, chat_body(received.body["messages"][-1]["content"])))
+
+
+def _ask(lm: RemoteLM, tag: str, start: Any, results: Any) -> None:
+    start.wait()  # every child on the inherited connection at once
+    answers = []
+    for i in range(10):
+        question = f"{tag}-{i}"
+        try:
+            answers.append(lm.generate(LMRequest((Message("user", question),))).text == question)
+        except Exception as exc:  # a connection read by two processes breaks
+            answers.append(type(exc).__name__)
+    results.put((tag, answers))
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_processes_never_share_the_parents_connections(server: FaultServer) -> None:
+    server.default = echo(_echo_question)
+    lm = resolve_lm("openai-compatible/m", base_url=server.url, timeout=3, max_retries=0)
+    assert isinstance(lm, RemoteLM)
+    assert lm.generate(LMRequest((Message("user", "parent"),))).text == "parent"  # kept alive
+    context = multiprocessing.get_context("fork")
+    start, results = context.Barrier(4), context.Queue()
+    children = [
+        context.Process(target=_ask, args=(lm, f"child{n}", start, results)) for n in range(4)
+    ]
+    for child in children:
+        child.start()
+    answers = dict(results.get(timeout=60) for _ in children)
+    for child in children:
+        child.join()
+    # On one shared kept-alive connection, processes read each other's answers.
+    assert answers == {f"child{n}": [True] * 10 for n in range(4)}
+    assert lm.generate(LMRequest((Message("user", "parent again"),))).text == "parent again"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="counts open files in /proc")
+def test_a_new_event_loop_per_call_never_piles_up_open_connections(server: FaultServer) -> None:
+    lm = _lm(server)
+
+    def open_files() -> int:
+        gc.collect()
+        return len(os.listdir("/proc/self/fd"))
+
+    asyncio.run(lm.agenerate(REQUEST))
+    before = open_files()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # closed loops' sockets, collected
+        for _ in range(30):  # a service or a notebook running each call in asyncio.run
+            assert asyncio.run(lm.agenerate(REQUEST)).text == "pong"
+        assert open_files() - before <= 2

@@ -3,10 +3,12 @@ stops retries (recorded on the attempts and in history), and it is configurable.
 
 from __future__ import annotations
 
+import asyncio
+import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from provider_faults import FaultServer, chat_body, respond
+from provider_faults import FaultServer, chat_body, raw, respond, response_bytes
 
 import lmbench
 from lmbench.errors import ConfigError, ProviderError
@@ -133,3 +135,31 @@ def test_the_environment_variable_sets_the_default(monkeypatch: pytest.MonkeyPat
     assert settings.current().retry_budget is None
     with pytest.raises(ConfigError, match="retry_budget="):
         lmbench.configure(retry_budget="10")
+
+
+async def test_64_concurrent_async_calls_to_a_failing_provider_are_not_retried_into_the_ground(
+    server: FaultServer,
+) -> None:
+    server.default = respond(503, {"error": {"message": "down"}})
+    lm = lmbench.resolve_lm("openai-compatible/m", base_url=server.url, retry=FAST)
+    outcomes = await asyncio.gather(*(lm.agenerate(HI) for _ in range(64)), return_exceptions=True)
+    assert all(isinstance(o, ProviderError) for o in outcomes)
+    assert 64 <= server.count <= 64 + 5  # not 192: retries stop once half the budget is gone
+    await lm.aclose()
+
+
+def test_answers_cut_after_their_200_neither_spend_nor_drain_the_budget(
+    server: FaultServer,
+) -> None:
+    body = json.dumps(chat_body("cut")).encode()
+    server.default = raw(response_bytes(body=body[:10], content_length=len(body)))
+    lm = lmbench.resolve_lm("openai-compatible/m", base_url=server.url, retry=FAST)
+    with lmbench.context(retry_budget=RetryBudget(max_tokens=4)):
+        for _ in range(6):
+            with pytest.raises(ProviderError) as info:
+                lm.generate(HI)
+            assert [a.retry_budget for a in info.value.attempts] == [None]
+        server.default = respond(503, {})
+        with pytest.raises(ProviderError) as retried:
+            lm.generate(HI)
+    assert len(retried.value.attempts) == 2  # the budget is still full: the 503 was retried

@@ -28,11 +28,13 @@ from lmbench.providers.wire.base import (
     WireError,
     WireRequest,
     expect_object,
+    mapping,
     media_source,
     merge_extra,
     merge_turns,
     require_single_choice,
     sampling_fields,
+    token_count,
     unsupported_part,
 )
 
@@ -140,20 +142,25 @@ def _usage(data: dict[str, Any], previous: Usage) -> Usage:
     if fresh is None and cache_read is None and cache_write is None:
         input_tokens, cached = previous.input_tokens, previous.cached_tokens
     else:
-        input_tokens = (fresh or 0) + (cache_read or 0) + (cache_write or 0)
-        cached = cache_read or 0
+        cached = token_count(cache_read)
+        input_tokens = token_count(fresh) + cached + token_count(cache_write)
+    output = data.get("output_tokens")
     return Usage(
         input_tokens=input_tokens,
-        output_tokens=data.get("output_tokens", previous.output_tokens) or 0,
+        output_tokens=previous.output_tokens if output is None else token_count(output),
         cached_tokens=cached,
         reasoning_tokens=previous.reasoning_tokens,
     )
 
 
-def _note_usage(draft: Draft, usage: dict[str, Any] | None) -> None:
-    if usage:
-        draft.usage = _usage(usage, draft.usage)
-        draft.metadata["usage"] = {**draft.metadata.get("usage", {}), **usage}
+def _note_usage(draft: Draft, usage: Any) -> None:
+    if not usage:
+        return
+    if not isinstance(usage, dict):  # kept as sent, counts nothing
+        draft.metadata["usage"] = usage
+        return
+    draft.usage = _usage(usage, draft.usage)
+    draft.metadata["usage"] = {**mapping(draft.metadata.get("usage")), **usage}
 
 
 _THINKING_KEY = "thinking_blocks"

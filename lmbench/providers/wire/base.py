@@ -36,11 +36,12 @@ it is, marked with ``metadata["refusal"]`` (``reason``, ``note``).
 from __future__ import annotations
 
 import json
+import math
 import mimetypes
 import uuid
 from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from lmbench.errors import InputError
 from lmbench.lm.types import (
@@ -54,6 +55,8 @@ from lmbench.lm.types import (
     Usage,
 )
 from lmbench.providers.streams import StreamFormat
+
+T = TypeVar("T")
 
 __all__ = [
     "FILTERED",
@@ -72,12 +75,15 @@ __all__ = [
     "extend_function_call",
     "function_calls",
     "function_tools",
+    "mapping",
     "media_source",
     "merge_extra",
     "merge_turns",
     "new_call_id",
     "require_single_choice",
     "sampling_fields",
+    "shape_checked",
+    "token_count",
     "tool_call_names",
     "unsupported_part",
 ]
@@ -97,12 +103,58 @@ _FILTER_FIX = "Rephrase the input, or check it against the provider's content po
 
 
 class WireError(Exception):
-    """An error the provider reported inside a successful HTTP response (body or stream)."""
+    """An error the provider reported inside a successful HTTP response (body or stream), or
+    a response that is not of the API's shape (see ``shape_checked``)."""
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+# What reading a value of the wrong shape raises (a string where the API has an object, a
+# null in a list, text where a number goes): the parsers read the API's shape directly.
+_SHAPE_ERRORS = (TypeError, AttributeError, KeyError, IndexError, ValueError)
+
+
+def shape_checked(api: str, parse: Callable[..., T], *args: Any) -> T:
+    """``parse(*args)``, with a failure to read a body or event of the wrong shape turned into
+    one ``WireError`` naming the API (invalid JSON text, ``json.JSONDecodeError``, passes
+    through: the caller reports it as such)."""
+    try:
+        return parse(*args)
+    except (WireError, json.JSONDecodeError):
+        raise
+    except _SHAPE_ERRORS as exc:
+        raise WireError(
+            f"the response does not have the shape of the {api} API ({type(exc).__name__}: "
+            f"{exc}); check that base_url points at a server speaking this API, else the "
+            "server sent a damaged answer"
+        ) from None
+
+
+def token_count(value: Any) -> int:
+    """A token count as an API reports it: a whole number of zero or more (given as a number
+    or as digits). Anything else (negative, text, null, another object) counts as 0, so a
+    damaged usage report never makes a negative cost or breaks the response it came with."""
+    if isinstance(value, bool):
+        return 0
+    if isinstance(value, int):
+        return max(value, 0)
+    if isinstance(value, float):
+        return int(value) if math.isfinite(value) and value >= 0 else 0
+    if isinstance(value, str):
+        try:
+            return token_count(float(value.strip()))
+        except ValueError:
+            return 0
+    return 0
+
+
+def mapping(value: Any) -> Mapping[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (for optional sub-objects such
+    as usage details, which a damaged answer may send as anything)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 @dataclass(frozen=True)
@@ -281,13 +333,13 @@ class Draft:
         if fragment:
             call.fragments.append(fragment)
 
-    def note_usage(
-        self, raw: Mapping[str, Any] | None, convert: Callable[[Mapping[str, Any]], Usage]
-    ) -> None:
-        """Usage from the provider's own usage object, which is kept in ``metadata["usage"]``."""
+    def note_usage(self, raw: Any, convert: Callable[[Mapping[str, Any]], Usage]) -> None:
+        """Usage from the provider's own usage object, which is kept in ``metadata["usage"]``
+        (an object of the wrong kind is kept there and counts nothing)."""
         if raw:
-            self.usage = convert(raw)
             self.metadata["usage"] = raw
+            if isinstance(raw, Mapping):
+                self.usage = convert(raw)
 
     def build(self) -> LMResponse:
         """The response; ``WireError(NO_CHOICES)`` when no choice was seen at all."""

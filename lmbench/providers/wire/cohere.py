@@ -25,9 +25,11 @@ from lmbench.providers.wire.base import (
     extend_function_call,
     function_calls,
     function_tools,
+    mapping,
     merge_extra,
     require_single_choice,
     sampling_fields,
+    token_count,
     unsupported_part,
 )
 
@@ -65,10 +67,10 @@ def _message(message: Message) -> dict[str, Any]:
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
-    counts = data.get("billed_units") or data.get("tokens") or {}
+    counts = mapping(data.get("billed_units") or data.get("tokens"))
     return Usage(
-        input_tokens=int(counts.get("input_tokens") or 0),
-        output_tokens=int(counts.get("output_tokens") or 0),
+        input_tokens=token_count(counts.get("input_tokens")),
+        output_tokens=token_count(counts.get("output_tokens")),
     )
 
 

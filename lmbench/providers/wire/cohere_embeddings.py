@@ -11,7 +11,14 @@ from typing import Any
 
 from lmbench.lm.embedding import EmbeddingRequest, EmbeddingResponse
 from lmbench.lm.types import Usage
-from lmbench.providers.wire.base import WireError, WireRequest, expect_object, merge_extra
+from lmbench.providers.wire.base import (
+    WireError,
+    WireRequest,
+    expect_object,
+    mapping,
+    merge_extra,
+    token_count,
+)
 from lmbench.providers.wire.embeddings_base import check_count, vector_from
 
 __all__ = ["CohereEmbeddings"]
@@ -43,13 +50,12 @@ class CohereEmbeddings:
         embeddings = data.get("embeddings") or {}
         floats = embeddings.get("float") if isinstance(embeddings, dict) else embeddings
         vectors = check_count([vector_from(v) for v in floats or []], request, "Cohere embed")
-        meta = data.get("meta") or {}
-        billed = meta.get("billed_units") or {}
+        billed = mapping(mapping(data.get("meta")).get("billed_units"))
         metadata: dict[str, Any] = {"usage": billed} if billed else {}
         if data.get("id"):
             metadata["response_id"] = data["id"]
         return EmbeddingResponse(
             vectors=vectors,
-            usage=Usage(input_tokens=billed.get("input_tokens") or 0),
+            usage=Usage(input_tokens=token_count(billed.get("input_tokens"))),
             metadata=metadata,
         )

@@ -28,6 +28,7 @@ from lmbench.providers.wire.base import (
     merge_extra,
     merge_turns,
     sampling_fields,
+    token_count,
     tool_call_names,
     unsupported_part,
 )
@@ -126,12 +127,12 @@ def _tool_config(choice: str) -> dict[str, Any]:
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
-    thoughts = data.get("thoughtsTokenCount") or 0
+    thoughts = token_count(data.get("thoughtsTokenCount"))
     return Usage(
-        input_tokens=(data.get("promptTokenCount") or 0)
-        + (data.get("toolUsePromptTokenCount") or 0),
-        output_tokens=(data.get("candidatesTokenCount") or 0) + thoughts,
-        cached_tokens=data.get("cachedContentTokenCount") or 0,
+        input_tokens=token_count(data.get("promptTokenCount"))
+        + token_count(data.get("toolUsePromptTokenCount")),
+        output_tokens=token_count(data.get("candidatesTokenCount")) + thoughts,
+        cached_tokens=token_count(data.get("cachedContentTokenCount")),
         reasoning_tokens=thoughts,
     )
 

@@ -25,6 +25,7 @@ from lmbench.providers.wire.base import (
     merge_extra,
     require_single_choice,
     sampling_fields,
+    token_count,
     tool_call_names,
     unsupported_part,
 )
@@ -88,8 +89,8 @@ def _absorb(draft: Draft, data: Any) -> StreamChunk | None:
     if data.get("done"):
         draft.native_finish = data.get("done_reason") or "stop"
         draft.usage = Usage(
-            input_tokens=data.get("prompt_eval_count") or 0,
-            output_tokens=data.get("eval_count") or 0,
+            input_tokens=token_count(data.get("prompt_eval_count")),
+            output_tokens=token_count(data.get("eval_count")),
         )
         timings = {k: data[k] for k in _TIMINGS if k in data}
         if timings:

@@ -11,7 +11,13 @@ from typing import Any
 
 from lmbench.lm.embedding import EmbeddingRequest, EmbeddingResponse
 from lmbench.lm.types import Usage
-from lmbench.providers.wire.base import WireError, WireRequest, expect_object, merge_extra
+from lmbench.providers.wire.base import (
+    WireError,
+    WireRequest,
+    expect_object,
+    merge_extra,
+    token_count,
+)
 from lmbench.providers.wire.embeddings_base import check_count, vector_from
 
 __all__ = ["OllamaEmbeddings"]
@@ -43,6 +49,6 @@ class OllamaEmbeddings:
         return EmbeddingResponse(
             vectors=vectors,
             model=data.get("model") or "",
-            usage=Usage(input_tokens=data.get("prompt_eval_count") or 0),
+            usage=Usage(input_tokens=token_count(data.get("prompt_eval_count"))),
             metadata={"timings": timings} if timings else {},
         )

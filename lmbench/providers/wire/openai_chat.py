@@ -33,9 +33,11 @@ from lmbench.providers.wire.base import (
     extend_function_call,
     function_calls,
     function_tools,
+    mapping,
     media_source,
     merge_extra,
     sampling_fields,
+    token_count,
     unsupported_part,
 )
 from lmbench.providers.wire.media import audio_format, document_text, require_inline
@@ -133,13 +135,15 @@ def _tool_choice(choice: str) -> Any:
 
 
 def _usage(data: Mapping[str, Any]) -> Usage:
-    prompt = data.get("prompt_tokens_details") or {}
-    completion = data.get("completion_tokens_details") or {}
+    prompt = mapping(data.get("prompt_tokens_details"))
+    completion = mapping(data.get("completion_tokens_details"))
     return Usage(
-        input_tokens=data.get("prompt_tokens") or 0,
-        output_tokens=data.get("completion_tokens") or 0,
-        cached_tokens=prompt.get("cached_tokens") or data.get("prompt_cache_hit_tokens") or 0,
-        reasoning_tokens=completion.get("reasoning_tokens") or 0,
+        input_tokens=token_count(data.get("prompt_tokens")),
+        output_tokens=token_count(data.get("completion_tokens")),
+        cached_tokens=token_count(
+            prompt.get("cached_tokens") or data.get("prompt_cache_hit_tokens")
+        ),
+        reasoning_tokens=token_count(completion.get("reasoning_tokens")),
     )
 
 
@@ -171,7 +175,7 @@ def _note_metadata(draft: Draft, data: dict[str, Any]) -> None:
         draft.metadata["upstream_provider"] = data["provider"]
     if data.get("system_fingerprint"):
         draft.metadata["system_fingerprint"] = data["system_fingerprint"]
-    draft.note_usage(data.get("usage") or (data.get("x_groq") or {}).get("usage"), _usage)
+    draft.note_usage(data.get("usage") or mapping(data.get("x_groq")).get("usage"), _usage)
 
 
 class OpenAIChat:

@@ -12,7 +12,14 @@ from typing import Any
 
 from lmbench.lm.embedding import EmbeddingRequest, EmbeddingResponse
 from lmbench.lm.types import Usage
-from lmbench.providers.wire.base import WireRequest, error_from, expect_object, merge_extra
+from lmbench.providers.wire.base import (
+    WireRequest,
+    error_from,
+    expect_object,
+    mapping,
+    merge_extra,
+    token_count,
+)
 from lmbench.providers.wire.embeddings_base import check_count, vector_from
 
 __all__ = ["OpenAIEmbeddings"]
@@ -51,10 +58,13 @@ class OpenAIEmbeddings:
         vectors = check_count(
             [vector_from(item.get("embedding")) for item in items], request, "embeddings"
         )
-        usage = data.get("usage") or {}
+        usage = data.get("usage")
+        counts = mapping(usage)
         return EmbeddingResponse(
             vectors=vectors,
             model=data.get("model") or "",
-            usage=Usage(input_tokens=usage.get("prompt_tokens") or usage.get("total_tokens") or 0),
+            usage=Usage(
+                input_tokens=token_count(counts.get("prompt_tokens") or counts.get("total_tokens"))
+            ),
             metadata={"usage": usage} if usage else {},
         )
