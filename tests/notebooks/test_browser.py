@@ -103,8 +103,9 @@ def _save(page: Any, root: Path, name: str) -> None:
     while time.monotonic() < deadline:
         try:
             cells = json.loads((root / name).read_text())["cells"]
-        except ValueError:  # caught while the server writes the file
-            cells = [{"cell_type": "code"}]
+        except ValueError:  # caught while the server writes the file: look again
+            time.sleep(0.25)
+            continue
         # (Shift+Enter on the last cell adds an empty one, which never runs)
         written = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
         if all(c.get("execution_count") for c in written):
