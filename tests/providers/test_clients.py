@@ -5,8 +5,10 @@ calls spread over small pools when many are in flight at once."""
 from __future__ import annotations
 
 import asyncio
+import http.cookiejar
 
 import httpx
+import pytest
 from provider_faults import FaultServer, chat_body, respond, slow
 
 from lmbench import resolve_lm
@@ -81,3 +83,24 @@ async def test_many_calls_at_once_spread_over_small_pools(server: FaultServer) -
     assert all(client.is_closed for client in clients)
     # the second round reused the first round's connections
     assert len({received.peer for received in server.received}) == 3 * AsyncClients.BUSY
+
+
+def test_only_responses_that_set_cookies_reach_the_cookie_jar(
+    server: FaultServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    read: list[int] = []
+    extract = http.cookiejar.CookieJar.extract_cookies
+    monkeypatch.setattr(
+        http.cookiejar.CookieJar,
+        "extract_cookies",
+        lambda jar, response, request: read.append(1) or extract(jar, response, request),
+    )
+    server.script(
+        respond(200, chat_body()), respond(200, chat_body(), headers={"set-cookie": "a=1"})
+    )
+    server.default = respond(200, chat_body())
+    lm = resolve_lm("groq/m", base_url=f"{server.url}/v1")
+    for _ in range(3):
+        lm.generate(REQUEST)
+    assert read == [1]
+    assert server.received[2].headers.get("Cookie") == "a=1"

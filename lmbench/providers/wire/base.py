@@ -137,7 +137,9 @@ def token_count(value: Any) -> int:
     """A token count as an API reports it: a whole number of zero or more (given as a number
     or as digits). Anything else (negative, text, null, another object) counts as 0, so a
     damaged usage report never makes a negative cost or breaks the response it came with."""
-    if isinstance(value, bool):
+    if type(value) is int:  # the usual case, first
+        return value if value > 0 else 0
+    if value is None or isinstance(value, bool):
         return 0
     if isinstance(value, int):
         return max(value, 0)
@@ -154,7 +156,9 @@ def token_count(value: Any) -> int:
 def mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is a JSON object, else an empty one (for optional sub-objects such
     as usage details, which a damaged answer may send as anything)."""
-    return value if isinstance(value, Mapping) else {}
+    if type(value) is dict or isinstance(value, Mapping):
+        return value  # type: ignore[no-any-return]
+    return {}
 
 
 @dataclass(frozen=True)
