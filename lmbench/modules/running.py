@@ -160,52 +160,53 @@ _END: Any = object()
 # Closing the stream closes the body inside its own context too.
 
 
+class _StreamContext:
+    """``with`` it around each step of a stream's body: no sink, and the body's own node (the
+    one it left the last time), put back as they were afterwards."""
+
+    __slots__ = ("_tokens", "node")
+
+    def __init__(self) -> None:
+        self.node = current_node.get()
+
+    def __enter__(self) -> None:
+        self._tokens = (_sink.set(None), current_node.set(self.node))
+
+    def __exit__(self, *exc_info: object) -> None:
+        sink_token, node_token = self._tokens
+        self.node = current_node.get()
+        current_node.reset(node_token)
+        _sink.reset(sink_token)
+
+
 def _own(events: Iterator[Any]) -> Iterator[Any]:
     """``events``, each advanced in the stream's own context (see above)."""
-    node = current_node.get()
+    context = _StreamContext()
     item: Any = None
     try:
         while item is not _END:
-            sink_token, node_token = _sink.set(None), current_node.set(node)
-            try:
+            with context:
                 item = next(events, _END)
-            finally:
-                node = current_node.get()
-                current_node.reset(node_token)
-                _sink.reset(sink_token)
             if item is not _END:
                 yield item
     finally:
-        sink_token, node_token = _sink.set(None), current_node.set(node)
-        try:
+        with context:
             events.close()  # type: ignore[attr-defined]
-        finally:
-            current_node.reset(node_token)
-            _sink.reset(sink_token)
 
 
 async def _aown(events: AsyncIterator[Any]) -> AsyncIterator[Any]:
     """``_own`` for async streams."""
-    node = current_node.get()
+    context = _StreamContext()
     item: Any = None
     try:
         while item is not _END:
-            sink_token, node_token = _sink.set(None), current_node.set(node)
-            try:
+            with context:
                 item = await anext(events, _END)
-            finally:
-                node = current_node.get()
-                current_node.reset(node_token)
-                _sink.reset(sink_token)
             if item is not _END:
                 yield item
     finally:
-        sink_token, node_token = _sink.set(None), current_node.set(node)
-        try:
+        with context:
             await events.aclose()  # type: ignore[attr-defined]
-        finally:
-            current_node.reset(node_token)
-            _sink.reset(sink_token)
 
 
 async def _acall(target: Any, **inputs: Any) -> Any:
