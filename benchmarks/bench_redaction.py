@@ -10,8 +10,8 @@ Run: ``.venv/bin/python benchmarks/bench_redaction.py``
 from __future__ import annotations
 
 import json
-import time
-from collections.abc import Callable
+
+from bench_observe import per_call_us
 
 from lmbench.secrets import Secret, StreamScrubber, holds_secret, redact, redact_text
 
@@ -38,18 +38,6 @@ ENTRY = {
     "metadata": {"response_id": "chatcmpl-bench", "requested_model": "gpt-4o-mini"},
     "raw": {"request": {"headers": {"authorization": "Bearer x", "accept": "*/*"}}},
 }
-
-
-def per_call_us(fn: Callable[[], object], n: int, repeats: int = 5) -> float:
-    """Best-of-``repeats`` mean time of ``fn`` in microseconds (noise only adds time)."""
-    fn()
-    runs = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(n):
-            fn()
-        runs.append((time.perf_counter() - start) / n * 1e6)
-    return min(runs)
 
 
 def scrub_stream() -> str:

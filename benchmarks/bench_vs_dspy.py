@@ -32,29 +32,11 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from loopback_server import http_response, serve, start_server
+from bench_http_path import RESPONSE
+from loopback_server import serve, start_server
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-ANSWER = json.dumps(
-    {
-        "id": "chatcmpl-bench",
-        "object": "chat.completion",
-        "model": "gpt-4o-mini-2024-07-18",
-        "choices": [
-            {
-                "index": 0,
-                "message": {
-                    "role": "assistant",
-                    "content": "[[ ## answer ## ]]\n4\n\n[[ ## completed ## ]]",
-                },
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 120, "completion_tokens": 12, "total_tokens": 132},
-    }
-).encode()
-RESPONSE = http_response(ANSWER, b"x-request-id: req-bench\r\n")
 LIBRARIES = {"lmbench": "lmbench", "dspy": "DSPy"}
 DELAY = 0.05
 THREADS = 16

@@ -116,30 +116,36 @@ def question_rows(count: int) -> list[dict[str, str]]:
     ]
 
 
-class LmbenchJobs:
-    def __init__(self) -> None:
-        import lmbench
+class _SignatureJobs:
+    """Jobs both libraries spell the same way (``Signature``, ``InputField``, ``OutputField``)."""
 
-        self.lb = lmbench
+    lib: Any
 
     def sig_string(self) -> list[float]:
-        make = self.lb.Signature
+        make = self.lib.Signature
         return best_us(lambda: make("question: str, context: list[str] -> answer: str"), 500)
 
     def sig_class(self) -> list[float]:
-        lb = self.lb
+        lib = self.lib
 
         def build() -> object:
-            class QA(lb.Signature):
+            class QA(lib.Signature):
                 """Answer the question from the context."""
 
-                question: str = lb.InputField()
-                context: list[str] = lb.InputField(desc="passages")
-                answer: str = lb.OutputField()
+                question: str = lib.InputField()
+                context: list[str] = lib.InputField(desc="passages")
+                answer: str = lib.OutputField()
 
             return QA
 
         return best_us(build, 300)
+
+
+class LmbenchJobs(_SignatureJobs):
+    def __init__(self) -> None:
+        import lmbench
+
+        self.lb = self.lib = lmbench
 
     def _scripted(self, template: str) -> Any:
         return self.lb.ScriptedLM(numbered(template, 4096), repeat=True)
@@ -217,31 +223,12 @@ class LmbenchJobs:
             return [seconds / rows * 1e6 for seconds in best_s(run, 5)]
 
 
-class DspyJobs:
+class DspyJobs(_SignatureJobs):
     def __init__(self) -> None:
         import dspy
 
-        self.dspy = dspy
+        self.dspy = self.lib = dspy
         dspy.configure(adapter=dspy.ChatAdapter())
-
-    def sig_string(self) -> list[float]:
-        make = self.dspy.Signature
-        return best_us(lambda: make("question: str, context: list[str] -> answer: str"), 500)
-
-    def sig_class(self) -> list[float]:
-        dspy = self.dspy
-
-        def build() -> object:
-            class QA(dspy.Signature):
-                """Answer the question from the context."""
-
-                question: str = dspy.InputField()
-                context: list[str] = dspy.InputField(desc="passages")
-                answer: str = dspy.OutputField()
-
-            return QA
-
-        return best_us(build, 300)
 
     def _dummy(self, field_values: list[dict[str, str]]) -> Any:
         from dspy.utils.dummies import DummyLM
