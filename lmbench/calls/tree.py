@@ -227,11 +227,14 @@ class ModuleCall(CallNode, RichDisplay):
             token, self._token = self._token, None
             with contextlib.suppress(ValueError):  # ended from another context (an abandoned
                 current_node.reset(token)  # stream closed by the garbage collector)
+        # Handed to the callbacks, then let go: a prediction holds its call, and a call that
+        # kept the prediction would make a reference cycle of every call.
+        outputs, self.outputs = self.outputs, None
         entry = self.entry = self._make_entry()
         if self._collector is not None:
             record(entry, self._collector)
         if self._watchers:
-            self._dispatch(self._watchers, "module_end", outputs=self.outputs, error=error)
+            self._dispatch(self._watchers, "module_end", outputs=outputs, error=error)
         if self._span is not None:
             otel.end_span(
                 self._span,
@@ -244,7 +247,8 @@ class ModuleCall(CallNode, RichDisplay):
             )
 
     def set_outputs(self, outputs: Any) -> None:
-        """What the module returned, for ``on_module_end`` callbacks and the trace."""
+        """What the module returned, for its ``on_module_end`` callbacks (kept until the call
+        ends)."""
         self.outputs = outputs
 
     # -- roll-ups ----------------------------------------------------------------------------

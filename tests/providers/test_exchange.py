@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from typing import Any
 
@@ -12,6 +13,7 @@ from provider_faults import FaultServer, chat_body, chat_events, respond, sse
 from lmbench.errors import ProviderError
 from lmbench.lm.registry import resolve_lm
 from lmbench.lm.types import LMRequest, Message
+from lmbench.providers.exchange import Exchange
 from lmbench.providers.retry import RetryPolicy
 from lmbench.secrets import REDACTED
 from lmbench.settings import context
@@ -209,3 +211,18 @@ def test_ignored_parameters_are_recorded() -> None:
     response = lm.generate(LMRequest((Message("user", "hi"),), seed=3))
     assert response.metadata["ignored_params"] == ["seed"]
     assert "seed" not in json.loads(sent[0].content)
+
+
+def test_an_exchange_is_freed_when_its_call_ends(server: FaultServer) -> None:
+    """No reference cycle through the retry state: the exchange goes with the call, not when
+    the garbage collector runs."""
+    server.default = respond(200, chat_body("pong"))
+    lm = resolve_lm("groq/m", base_url=f"{server.url}/v1")
+    request = LMRequest(messages=(Message("user", "hi"),))
+    gc.collect()
+    gc.disable()
+    try:
+        assert lm.generate(request).text == "pong"
+        assert not [o for o in gc.get_objects() if isinstance(o, Exchange)]
+    finally:
+        gc.enable()
